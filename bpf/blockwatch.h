@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Types shared by the BPF programs and the userspace loader. Self-contained:
+ * fixed-width types only, so both sides agree on every offset.
+ */
+#ifndef BLOCKWATCH_H
+#define BLOCKWATCH_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+#define BW_COMM_LEN 16
+#define BW_HIST_SLOTS 32 /* log2 buckets of block duration, in microseconds */
+#define BW_KSTACK_DEPTH 32
+/* User registers saved at kernel entry, in DWARF order for x86_64 (0..16). */
+#define BW_NREGS 17
+
+/* Kernel task state bits (include/linux/sched.h); stable ABI of /proc too. */
+#define BW_TASK_RUNNING 0x0000
+#define BW_TASK_INTERRUPTIBLE 0x0001
+#define BW_TASK_UNINTERRUPTIBLE 0x0002
+#define BW_TASK_STOPPED 0x0004
+#define BW_TASK_TRACED 0x0008
+#define BW_TASK_DEAD 0x0080 /* exit_state bits are folded in here too */
+#define BW_TASK_NOLOAD 0x0400 /* with UNINTERRUPTIBLE: TASK_IDLE */
+
+/*
+ * Per-thread block history kept by the sched_switch program. A "block" is
+ * the time between a voluntary switch-out (state S or D) and the next
+ * switch-in of the same thread.
+ */
+struct bw_history {
+	__u64 blocks;         /* completed blocks */
+	__u64 total_ns;       /* sum of completed block durations */
+	__u64 max_ns;         /* longest completed block */
+	__u64 block_start_ns; /* CLOCK_MONOTONIC of the open block, 0 if none */
+	__u32 block_state;    /* task state at the start of the open block */
+	__u32 tgid;
+	__u32 slots[BW_HIST_SLOTS];
+};
+_Static_assert(sizeof(struct bw_history) == 168, "bw_history layout");
+
+/* The last futex wait of a thread, kept by the futex programs. */
+struct bw_futex_wait {
+	__u64 uaddr;    /* futex word (or the futex_waitv array) */
+	__u64 ip;       /* user ip of the syscall */
+	__u64 enter_ns; /* CLOCK_MONOTONIC at entry, 0 once it returned */
+	__u64 waits;    /* futex waits made by this thread */
+	__u32 op;       /* futex op, or BW_FUTEX_WAITV */
+	__u32 tgid;
+};
+_Static_assert(sizeof(struct bw_futex_wait) == 40, "bw_futex_wait layout");
+
+#define BW_FUTEX_WAITV 0xffffffffu
+
+/*
+ * One record per task, written by the task iterator. This is the state of a
+ * thread right now, including threads that blocked before we attached.
+ */
+struct bw_task_rec {
+	__u32 tid;
+	__u32 tgid;
+	__u32 state;       /* task->__state | task->exit_state */
+	__u32 flags;       /* task->flags (PF_*) */
+	__u64 blocked_ns;  /* time off CPU so far, 0 if running/runnable */
+	__u64 nvcsw;       /* voluntary switches: progress of a blocker */
+	__u64 nivcsw;
+	__u64 runtime_ns;  /* se.sum_exec_runtime */
+	__s64 syscall_nr;  /* -1 outside a syscall */
+	__u64 args[6];     /* syscall arguments */
+	__u64 regs[BW_NREGS]; /* user registers at kernel entry */
+	__s32 kstack_len;  /* bytes in kstack, or a negative errno */
+	__u32 pad;
+	__u64 kstack[BW_KSTACK_DEPTH];
+	char comm[BW_COMM_LEN];
+};
+_Static_assert(sizeof(struct bw_task_rec) == 520, "bw_task_rec layout");
+
+/* Indexes into the counters array map. */
+enum bw_counter {
+	BW_CNT_HIST_FULL = 0, /* history map full: a thread went untracked */
+	BW_CNT_SWITCHES,      /* sched_switch events seen for the target */
+	BW_CNT_FUTEX,         /* futex waits seen for the target */
+	BW_CNT_MAX,
+};
+
+/* DWARF register numbers on x86_64 (System V psABI, figure 3.36). */
+enum bw_dwarf_reg {
+	BW_REG_AX = 0,
+	BW_REG_DX,
+	BW_REG_CX,
+	BW_REG_BX,
+	BW_REG_SI,
+	BW_REG_DI,
+	BW_REG_BP,
+	BW_REG_SP,
+	BW_REG_R8,
+	BW_REG_R9,
+	BW_REG_R10,
+	BW_REG_R11,
+	BW_REG_R12,
+	BW_REG_R13,
+	BW_REG_R14,
+	BW_REG_R15,
+	BW_REG_IP,
+};
+
+/* log2 bucket of a duration: slot i holds [2^i, 2^(i+1)) microseconds. */
+static __always_inline __u32 bw_hist_slot(__u64 ns)
+{
+	__u64 us = ns / 1000;
+	__u32 slot = 0;
+
+	while (us > 1 && slot < BW_HIST_SLOTS - 1) {
+		us >>= 1;
+		slot++;
+	}
+	return slot;
+}
+
+#endif /* BLOCKWATCH_H */

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A snapshot of every thread of the target: state, time off CPU so far,
+ * syscall and user registers, kernel stack. Threads that blocked before we
+ * attached are seen here, and nothing runs on the context-switch path.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "blockwatch.h"
+#include "compat.bpf.h"
+
+#define PF_KTHREAD 0x00200000
+
+const volatile __u32 targ_tgid = 0;
+
+extern struct rq runqueues __ksym;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bw_task_rec);
+} scratch SEC(".maps");
+
+static __always_inline void read_regs(struct bw_task_rec *rec, struct pt_regs *r)
+{
+	rec->regs[BW_REG_AX] = r->ax;
+	rec->regs[BW_REG_DX] = r->dx;
+	rec->regs[BW_REG_CX] = r->cx;
+	rec->regs[BW_REG_BX] = r->bx;
+	rec->regs[BW_REG_SI] = r->si;
+	rec->regs[BW_REG_DI] = r->di;
+	rec->regs[BW_REG_BP] = r->bp;
+	rec->regs[BW_REG_SP] = r->sp;
+	rec->regs[BW_REG_R8] = r->r8;
+	rec->regs[BW_REG_R9] = r->r9;
+	rec->regs[BW_REG_R10] = r->r10;
+	rec->regs[BW_REG_R11] = r->r11;
+	rec->regs[BW_REG_R12] = r->r12;
+	rec->regs[BW_REG_R13] = r->r13;
+	rec->regs[BW_REG_R14] = r->r14;
+	rec->regs[BW_REG_R15] = r->r15;
+	rec->regs[BW_REG_IP] = r->ip;
+	rec->syscall_nr = (__s64)r->orig_ax;
+	rec->args[0] = r->di;
+	rec->args[1] = r->si;
+	rec->args[2] = r->dx;
+	rec->args[3] = r->r10;
+	rec->args[4] = r->r8;
+	rec->args[5] = r->r9;
+}
+
+SEC("iter/task")
+int dump_task(struct bpf_iter__task *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct bw_task_rec *rec;
+	struct pt_regs *regs;
+	__u32 zero = 0;
+	__u64 clock, start;
+	struct rq *rq;
+
+	if (!task)
+		return 0;
+	if (targ_tgid && task->tgid != targ_tgid)
+		return 0;
+	if (task->flags & PF_KTHREAD)
+		return 0;
+	rec = bpf_map_lookup_elem(&scratch, &zero);
+	if (!rec)
+		return 0;
+	__builtin_memset(rec, 0, sizeof(*rec));
+	rec->tid = task->pid;
+	rec->tgid = task->tgid;
+	rec->flags = task->flags;
+	rec->state = bw_task_state(task) | task->exit_state;
+	rec->nvcsw = task->nvcsw;
+	rec->nivcsw = task->nivcsw;
+	rec->runtime_ns = task->se.sum_exec_runtime;
+	bpf_probe_read_kernel_str(rec->comm, sizeof(rec->comm), task->comm);
+
+	/*
+	 * A sleeping task's se.exec_start is the rq clock_task when it left
+	 * the CPU; this CPU's clock_task, updated at our own last switch-in or
+	 * tick, gives the time since then.
+	 */
+	if (rec->state & (BW_TASK_INTERRUPTIBLE | BW_TASK_UNINTERRUPTIBLE)) {
+		rq = bpf_this_cpu_ptr(&runqueues);
+		clock = rq->clock_task;
+		start = task->se.exec_start;
+		if (clock > start)
+			rec->blocked_ns = clock - start;
+	}
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (regs)
+		read_regs(rec, regs);
+	else
+		rec->syscall_nr = -1;
+	rec->kstack_len = bpf_get_task_stack(task, rec->kstack, sizeof(rec->kstack), 0);
+	bpf_seq_write(seq, rec, sizeof(*rec));
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * User-space symbolization and unwinding of a live process: ELF symbols,
+ * DWARF file:line where present, shared libraries through /proc/PID/maps,
+ * CFI (.eh_frame/.debug_frame) unwinding with a frame-pointer fallback.
+ */
+#ifndef BW_SYMS_H
+#define BW_SYMS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <linux/types.h>
+#include "blockwatch.h"
+
+struct bw_mem;
+struct bw_syms;
+
+#define BW_FUNC_LEN 256
+#define BW_PATH_LEN 256
+
+struct bw_frame {
+	__u64 pc;
+	__u64 offset;            /* pc - function start */
+	char func[BW_FUNC_LEN];  /* "" when unknown */
+	char module[BW_PATH_LEN]; /* basename of the ELF file, "" when unknown */
+	char file[BW_PATH_LEN];  /* source file, "" when no DWARF */
+	int line;                /* 0 when unknown */
+};
+
+/* Symbolizer for the modules mapped in pid (reads /proc/PID/maps). */
+int bw_syms__new(pid_t pid, struct bw_syms **out);
+/* Symbolizer for one ELF file at its link-time addresses (tests, offline). */
+int bw_syms__new_elf(const char *path, struct bw_syms **out);
+/* 0, or -ENOENT when pc is in no known module/function (out->func is "" then). */
+int bw_syms__find(struct bw_syms *syms, __u64 pc, struct bw_frame *out);
+/*
+ * Unwinds a stopped or sleeping thread from its user registers (DWARF
+ * numbering, enum bw_dwarf_reg), reading its stack through mem. Writes up
+ * to max pcs, innermost first; returns how many, or a negative errno.
+ */
+int bw_syms__unwind(struct bw_syms *syms, struct bw_mem *mem, pid_t tid,
+		    const __u64 regs[BW_NREGS], __u64 *pcs, int max);
+void bw_syms__free(struct bw_syms *syms);
+
+#endif
