@@ -80,7 +80,7 @@ $(OUTPUT)/tests/e2e/%.o: tests/e2e/%.c | $(OUTPUT)/tests/e2e
 
 $(OUTPUT)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcriterion -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -ljson-c -lcriterion -o $@
 
 $(OUTPUT)/e2e-tests: $(E2E_OBJS)
 	$(call msg,LINK,$@)

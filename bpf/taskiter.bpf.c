@@ -15,8 +15,6 @@
 
 const volatile __u32 targ_tgid = 0;
 
-extern struct rq runqueues __ksym;
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -57,11 +55,11 @@ int dump_task(struct bpf_iter__task *ctx)
 {
 	struct seq_file *seq = ctx->meta->seq;
 	struct task_struct *task = ctx->task;
+	struct task_struct *self = bpf_get_current_task_btf();
 	struct bw_task_rec *rec;
 	struct pt_regs *regs;
 	__u32 zero = 0;
 	__u64 clock, start;
-	struct rq *rq;
 
 	if (!task)
 		return 0;
@@ -84,12 +82,12 @@ int dump_task(struct bpf_iter__task *ctx)
 
 	/*
 	 * A sleeping task's se.exec_start is the rq clock_task when it left
-	 * the CPU; this CPU's clock_task, updated at our own last switch-in or
-	 * tick, gives the time since then.
+	 * the CPU. Our own exec_start, in the same clock and refreshed at every
+	 * tick while we run, stands for "now" (the runqueues symbol would be
+	 * fresher but needs CONFIG_KALLSYMS_ALL). Off by a tick at most.
 	 */
 	if (rec->state & (BW_TASK_INTERRUPTIBLE | BW_TASK_UNINTERRUPTIBLE)) {
-		rq = bpf_this_cpu_ptr(&runqueues);
-		clock = rq->clock_task;
+		clock = self->se.exec_start;
 		start = task->se.exec_start;
 		if (clock > start)
 			rec->blocked_ns = clock - start;

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <criterion/criterion.h>
+#include "parse.h"
+
+#define MAX (365ULL * 24 * 3600 * 1000000000ULL)
+
+Test(parse, durations)
+{
+	__u64 ns;
+
+	cr_assert_eq(bw_parse_duration("500ms", MAX, &ns), 0);
+	cr_assert_eq(ns, 500000000ULL);
+	cr_assert_eq(bw_parse_duration("3s", MAX, &ns), 0);
+	cr_assert_eq(ns, 3000000000ULL);
+	cr_assert_eq(bw_parse_duration("2m", MAX, &ns), 0);
+	cr_assert_eq(ns, 120000000000ULL);
+	cr_assert_eq(bw_parse_duration("1h", MAX, &ns), 0);
+	cr_assert_eq(ns, 3600000000000ULL);
+	cr_assert_eq(bw_parse_duration("250us", MAX, &ns), 0);
+	cr_assert_eq(ns, 250000ULL);
+	cr_assert_eq(bw_parse_duration("7", MAX, &ns), 0);
+	cr_assert_eq(ns, 7000000000ULL);
+	cr_assert_eq(bw_parse_duration("1.5s", MAX, &ns), 0);
+	cr_assert_eq(ns, 1500000000ULL);
+	cr_assert_eq(bw_parse_duration("0.25m", MAX, &ns), 0);
+	cr_assert_eq(ns, 15000000000ULL);
+}
+
+Test(parse, bad_durations)
+{
+	__u64 ns = 42;
+	const char *bad[] = { "", "s", "10abc", "10 s", "-1s", "+1s", "1.s", ".5s", "0s", "0",
+			      "1ss", "1sm", "ms", " 1s", "1s ", "0x10s", "1e3s" };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(bw_parse_duration(bad[i], MAX, &ns), -EINVAL, "accepted '%s'", bad[i]);
+	cr_assert_eq(bw_parse_duration(NULL, MAX, &ns), -EINVAL);
+	cr_assert_eq(ns, 42, "failed parse must not write the result");
+}
+
+Test(parse, duration_range)
+{
+	__u64 ns;
+
+	cr_assert_eq(bw_parse_duration("366d", MAX, &ns), -EINVAL);
+	cr_assert_eq(bw_parse_duration("9000h", MAX, &ns), -ERANGE);
+	cr_assert_eq(bw_parse_duration("99999999999999999999999s", MAX, &ns), -ERANGE);
+	cr_assert_eq(bw_parse_duration("18446744073709551615h", MAX, &ns), -ERANGE);
+	cr_assert_eq(bw_parse_duration("2s", 1000000000ULL, &ns), -ERANGE);
+	cr_assert_eq(bw_parse_duration("1s", 1000000000ULL, &ns), 0);
+}
+
+Test(parse, uints)
+{
+	__u64 v;
+
+	cr_assert_eq(bw_parse_uint("1234", 1, 100000, &v), 0);
+	cr_assert_eq(v, 1234);
+	cr_assert_eq(bw_parse_uint("0", 1, 10, &v), -ERANGE);
+	cr_assert_eq(bw_parse_uint("11", 1, 10, &v), -ERANGE);
+	cr_assert_eq(bw_parse_uint("10abc", 1, 100, &v), -EINVAL);
+	cr_assert_eq(bw_parse_uint("-1", 0, 100, &v), -EINVAL);
+	cr_assert_eq(bw_parse_uint(" 1", 0, 100, &v), -EINVAL);
+	cr_assert_eq(bw_parse_uint("", 0, 100, &v), -EINVAL);
+	cr_assert_eq(bw_parse_uint("99999999999999999999999", 0, ~0ULL, &v), -ERANGE);
+}
+
+Test(parse, format_duration)
+{
+	char buf[32];
+
+	bw_format_duration(850000000ULL, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "850ms");
+	bw_format_duration(12345000000ULL, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "12.3s");
+	bw_format_duration(245000000000ULL, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "4m05s");
+	bw_format_duration(7980000000000ULL, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "2h13m");
+}

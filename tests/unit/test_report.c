@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+#include "classify.h"
+#include "escape.h"
+#include "report.h"
+
+#define SEC 1000000000ULL
+
+static char *json_of(const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	bw_json_str(f, s);
+	fclose(f);
+	return buf;
+}
+
+Test(escape, json_strings)
+{
+	char *out;
+
+	out = json_of("a\"b\\c\n\t\x1b[31m");
+	cr_assert_str_eq(out, "\"a\\\"b\\\\c\\n\\t\\u001b[31m\"");
+	free(out);
+	out = json_of("caf\xc3\xa9");
+	cr_assert_str_eq(out, "\"caf\xc3\xa9\"");
+	free(out);
+	/* Invalid UTF-8: a lone continuation byte, an overlong, a surrogate. */
+	out = json_of("\xff\x80\xc0\xaf\xed\xa0\x80");
+	cr_assert_str_eq(out, "\"\\u00ff\\u0080\\u00c0\\u00af\\u00ed\\u00a0\\u0080\"");
+	free(out);
+	out = json_of(NULL);
+	cr_assert_str_eq(out, "\"\"");
+	free(out);
+}
+
+Test(escape, text_strings)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	bw_text_str(f, "ok\x1b]0;pwned\x07\\x", 0);
+	bw_text_str(f, "abcdef", 3);
+	fclose(f);
+	cr_assert_str_eq(buf, "ok\\x1b]0;pwned\\x07\\\\xabc");
+	free(buf);
+}
+
+static void add(struct bw_thread *t, __u32 tid, const char *comm, enum bw_wait wait,
+		__u32 owner)
+{
+	memset(t, 0, sizeof(*t));
+	t->pid = 100;
+	t->tid = tid;
+	strncpy(t->comm, comm, sizeof(t->comm) - 1);
+	t->state = 'S';
+	t->blocked_ns = 15 * SEC;
+	t->wait = wait;
+	t->owner_tid = owner;
+	t->wait_fd = -1;
+	t->wait_addr = owner ? 0x7000 + tid : 0;
+	t->syscall_nr = 202;
+}
+
+Test(report, json_lines_parse_and_carry_fields)
+{
+	struct bw_thread t[4];
+	struct bw_report_opts o = { .threshold_ns = 10 * SEC, .watched_ns = 2 * SEC };
+	struct bw_frame fr = { .pc = 0x401000, .func = "evil\"\x1b", .file = "a.c", .line = 3 };
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0, records = 0;
+	FILE *f;
+	bool saw_deadlock = false;
+
+	add(&t[0], 100, "main", BW_WAIT_SIGNAL, 0);
+	add(&t[1], 101, "a\"b\\c\n\x1b[2J\xff", BW_WAIT_MUTEX, 102);
+	add(&t[2], 102, "peer", BW_WAIT_MUTEX, 101);
+	add(&t[3], 103, "runner", BW_WAIT_NONE, 0);
+	t[3].state = 'R';
+	t[3].blocked_ns = 0;
+	t[1].ustack = &fr;
+	t[1].ustack_len = 1;
+	t[1].kstack_len = 1;
+	t[1].kstack[0] = 0xffffffff81000000ULL;
+	cr_assert_eq(bw_classify(t, 4, o.threshold_ns), 0);
+
+	f = open_memstream(&buf, &len);
+	bw_report_json(f, t, 4, &o);
+	fclose(f);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct json_object *obj = json_tokener_parse(line), *v;
+
+		cr_assert_not_null(obj, "not JSON: %s", line);
+		cr_assert(json_object_object_get_ex(obj, "type", &v));
+		if (!strcmp(json_object_get_string(v), "thread")) {
+			records++;
+			cr_assert(json_object_object_get_ex(obj, "tid", &v));
+			if (json_object_get_int(v) == 101) {
+				json_object_object_get_ex(obj, "comm", &v);
+				cr_assert_str_eq(json_object_get_string(v),
+						 "a\"b\\c\n\x1b[2J\xc3\xbf"); /* \u00ff */
+				json_object_object_get_ex(obj, "verdict", &v);
+				cr_assert_str_eq(json_object_get_string(v), "deadlock");
+				json_object_object_get_ex(obj, "owner_tid", &v);
+				cr_assert_eq(json_object_get_int(v), 102);
+				json_object_object_get_ex(obj, "waits_for", &v);
+				cr_assert_eq(json_object_array_length(v), 1);
+				json_object_object_get_ex(obj, "blocked_s", &v);
+				cr_assert_float_eq(json_object_get_double(v), 15.0, 1e-9);
+				json_object_object_get_ex(obj, "user_stack", &v);
+				cr_assert_str_eq(json_object_get_string(json_object_object_get(
+							 json_object_array_get_idx(v, 0), "func")),
+						 "evil\"\x1b");
+				json_object_object_get_ex(obj, "kernel_stack", &v);
+				cr_assert_eq(json_object_array_length(v), 1);
+				saw_deadlock = true;
+			}
+		}
+		json_object_put(obj);
+	}
+	cr_assert_eq(records, 3, "the running thread has no record");
+	cr_assert(saw_deadlock);
+	t[1].ustack = NULL;
+	free(buf);
+}
+
+Test(report, text_has_no_raw_control_bytes)
+{
+	struct bw_thread t[2];
+	struct bw_report_opts o = { .threshold_ns = 10 * SEC, .watched_ns = 2 * SEC };
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	add(&t[0], 100, "x\x1b]2;title\x07", BW_WAIT_MUTEX, 101);
+	add(&t[1], 101, "y", BW_WAIT_MUTEX, 100);
+	cr_assert_eq(bw_classify(t, 2, o.threshold_ns), 0);
+	f = open_memstream(&buf, &len);
+	bw_report_text(f, t, 2, &o);
+	fclose(f);
+	for (i = 0; i < len; i++)
+		cr_assert(buf[i] == '\n' || (buf[i] >= 0x20 && buf[i] < 0x7f), "byte 0x%02x at %zu",
+			  (unsigned char)buf[i], i);
+	cr_assert_not_null(strstr(buf, "deadlock"));
+	cr_assert_not_null(strstr(buf, "held by 101"));
+	free(buf);
+}

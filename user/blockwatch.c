@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+/* blockwatch: which threads of a running process are stuck, on what, and why. */
+#include <argp.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "classify.h"
+#include "inspect.h"
+#include "ksyms.h"
+#include "parse.h"
+#include "procfs.h"
+#include "report.h"
+#include "tracer.h"
+
+#define NSEC_PER_SEC 1000000000ULL
+#define MAX_DURATION_NS (365ULL * 24 * 3600 * NSEC_PER_SEC)
+
+enum exit_code {
+	EXIT_CLEAN = 0, /* ran, found no leak or deadlock */
+	EXIT_USAGE = 1,
+	EXIT_NO_TRACE = 2, /* could not trace */
+	EXIT_FOUND = 3, /* found a leak or a deadlock */
+};
+
+struct config {
+	__u32 pid;
+	bool all;
+	__u64 threshold_ns;
+	__u64 interval_ns;
+	__u64 duration_ns; /* 0: until SIGINT/SIGTERM */
+	__u32 max_threads;
+	bool json;
+	bool verbose;
+};
+
+static volatile sig_atomic_t exiting;
+
+const char *argp_program_version = "blockwatch 0.1";
+const char argp_program_doc[] =
+	"Find the threads of a running process that are stuck: for how long, on what,\n"
+	"and whether it is a deadlock, a leak, or just slow or idle.\n"
+	"\n"
+	"Verdicts: deadlock (a cycle of lock owners or joins), leak (waits forever on\n"
+	"something nobody will release or signal), blocked (waits on something that\n"
+	"moves), idle (a normal long wait: sockets, sleep, poll, signals).\n"
+	"Exit status: 0 nothing stuck, 3 a leak or deadlock found, 1 usage error,\n"
+	"2 could not trace.\n"
+	"\n"
+	"EXAMPLES:\n"
+	"    blockwatch -p 1234                 # watch until Ctrl-C, then report\n"
+	"    blockwatch -p 1234 -d 5s -t 2s     # 5 seconds, flag blocks of 2s or more\n"
+	"    blockwatch -p 1234 -d 1s --json    # one JSON object per line\n"
+	"    blockwatch -a -d 10s               # every process of the host\n";
+
+enum {
+	OPT_MAX_THREADS = 0x100,
+};
+
+static const struct argp_option options[] = {
+	{ "pid", 'p', "PID", 0, "Process to watch", 0 },
+	{ "all", 'a', NULL, 0, "Watch every process", 0 },
+	{ "threshold", 't', "DUR", 0, "Report threads blocked this long (default 10s)", 0 },
+	{ "interval", 'i', "DUR", 0, "Time between scans (default 1s)", 0 },
+	{ "duration", 'd', "DUR", 0, "Stop after DUR (default: at SIGINT/SIGTERM)", 0 },
+	{ "json", 'j', NULL, 0, "One JSON object per line on stdout", 0 },
+	{ "max-threads", OPT_MAX_THREADS, "N", 0, "Threads the BPF maps hold (default 16384)", 0 },
+	{ "verbose", 'v', NULL, 0, "Show libbpf debug output", 0 },
+	{},
+};
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	struct config *cfg = state->input;
+	__u64 v;
+
+	switch (key) {
+	case 'p':
+		if (bw_parse_uint(arg, 1, 0x3fffffff, &v))
+			argp_error(state, "invalid PID: %s", arg);
+		cfg->pid = v;
+		break;
+	case 'a':
+		cfg->all = true;
+		break;
+	case 't':
+		if (bw_parse_duration(arg, MAX_DURATION_NS, &cfg->threshold_ns))
+			argp_error(state, "invalid threshold: %s (e.g. 500ms, 10s, 2m)", arg);
+		break;
+	case 'i':
+		if (bw_parse_duration(arg, MAX_DURATION_NS, &cfg->interval_ns))
+			argp_error(state, "invalid interval: %s (e.g. 500ms, 1s)", arg);
+		break;
+	case 'd':
+		if (bw_parse_duration(arg, MAX_DURATION_NS, &cfg->duration_ns))
+			argp_error(state, "invalid duration: %s (e.g. 3s, 2m)", arg);
+		break;
+	case OPT_MAX_THREADS:
+		if (bw_parse_uint(arg, 64, 1 << 22, &v))
+			argp_error(state, "invalid --max-threads: %s (64 to 4194304)", arg);
+		cfg->max_threads = v;
+		break;
+	case 'j':
+		cfg->json = true;
+		break;
+	case 'v':
+		cfg->verbose = true;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument: %s", arg);
+		break;
+	case ARGP_KEY_END:
+		if (!cfg->pid && !cfg->all)
+			argp_error(state, "give a process with -p PID, or -a for all");
+		if (cfg->pid && cfg->all)
+			argp_error(state, "-p and -a do not go together");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	exiting = 1;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+/* Sleeps until deadline or a signal. */
+static void sleep_until(__u64 deadline)
+{
+	struct timespec ts = { .tv_sec = deadline / NSEC_PER_SEC, .tv_nsec = deadline % NSEC_PER_SEC };
+
+	while (!exiting && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static int check_environment(const struct config *cfg)
+{
+	int err;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		fprintf(stderr, "blockwatch: failed to find kernel BTF /sys/kernel/btf/vmlinux: "
+				"the kernel needs CONFIG_DEBUG_INFO_BTF=y\n");
+		return -ENOENT;
+	}
+	if (cfg->pid) {
+		err = bw_proc_check(cfg->pid);
+		if (err) {
+			fprintf(stderr, "blockwatch: failed to find process %u: %s\n", cfg->pid,
+				err == -ESRCH ? "it is a thread, not a process (give its Tgid)"
+					      : "no such process");
+			return err;
+		}
+		if (bw_proc_is_kthread(cfg->pid)) {
+			fprintf(stderr, "blockwatch: failed to watch process %u: it is a kernel thread\n",
+				cfg->pid);
+			return -EINVAL;
+		}
+		if (cfg->pid == (__u32)getpid()) {
+			fprintf(stderr, "blockwatch: failed to watch process %u: it is blockwatch\n",
+				cfg->pid);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int scan(struct bw_tracer *tr, struct bw_inspector *in, const struct config *cfg,
+		size_t *nthreads)
+{
+	struct bw_task_rec *recs = NULL;
+	struct bw_thread *threads;
+	size_t n = 0;
+	int err;
+
+	err = bw_tracer__scan(tr, &recs, &n);
+	if (err)
+		return err;
+	*nthreads = n;
+	/* The target exited: keep what the last scan saw. */
+	if (!n && !cfg->all) {
+		free(recs);
+		return 0;
+	}
+	err = bw_inspector__update(in, tr, recs, n, cfg->threshold_ns);
+	free(recs);
+	if (err)
+		return err;
+	threads = bw_inspector__threads(in, &n);
+	return bw_classify(threads, n, cfg->threshold_ns);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { .options = options, .parser = parse_arg,
+					  .doc = argp_program_doc };
+	struct config cfg = { .threshold_ns = 10 * NSEC_PER_SEC, .interval_ns = NSEC_PER_SEC };
+	struct bw_tracer_opts topts = {};
+	struct bw_report_opts ropts = {};
+	struct bw_inspector *in = NULL;
+	struct bw_tracer *tr = NULL;
+	struct bw_ksyms *ksyms = NULL;
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct bw_thread *threads;
+	__u64 start, deadline, next_scan;
+	size_t n, nseen = 0, verdicts[5];
+	bool progress;
+	int err, code = EXIT_NO_TRACE;
+
+	argp_err_exit_status = EXIT_USAGE;
+	err = argp_parse(&argp, argc, argv, 0, NULL, &cfg);
+	if (err)
+		return EXIT_USAGE;
+	if (check_environment(&cfg))
+		return EXIT_NO_TRACE;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	topts.tgid = cfg.pid;
+	topts.max_threads = cfg.max_threads;
+	topts.verbose = cfg.verbose;
+	err = bw_tracer__new(&topts, &tr);
+	if (err) {
+		fprintf(stderr, "blockwatch: failed to load BPF programs: %s%s\n", strerror(-err),
+			err == -EPERM ? " (run as root, or with CAP_BPF, CAP_PERFMON and "
+					"CAP_SYS_PTRACE)"
+				      : "");
+		goto cleanup;
+	}
+	/* Kernel stacks stay raw addresses when kallsyms hides them. */
+	if (bw_ksyms__new(&ksyms))
+		ksyms = NULL;
+	err = bw_inspector__new(&in);
+	if (err) {
+		fprintf(stderr, "blockwatch: failed to allocate: %s\n", strerror(-err));
+		goto cleanup;
+	}
+
+	progress = !cfg.json && isatty(STDERR_FILENO);
+	ropts.threshold_ns = cfg.threshold_ns;
+	ropts.ksyms = ksyms;
+	ropts.all = cfg.all;
+	start = now_ns();
+	deadline = cfg.duration_ns ? start + cfg.duration_ns : 0;
+	if (!cfg.json && !progress)
+		; /* quiet when not on a terminal: the report is the output */
+	else if (progress)
+		fprintf(stderr, "watching %s%u, threshold %llums; Ctrl-C to stop and report\n",
+			cfg.all ? "all processes" : "pid ", cfg.all ? 0 : cfg.pid,
+			(unsigned long long)cfg.threshold_ns / 1000000);
+
+	for (next_scan = start;;) {
+		err = scan(tr, in, &cfg, &nseen);
+		if (err) {
+			fprintf(stderr, "blockwatch: failed to scan threads: %s\n", strerror(-err));
+			goto cleanup;
+		}
+		if (!nseen && !cfg.all) {
+			fprintf(stderr, "%sblockwatch: process %u exited; reporting what was seen\n",
+				progress ? "\n" : "", cfg.pid);
+			break;
+		}
+		threads = bw_inspector__threads(in, &n);
+		ropts.watched_ns = now_ns() - start;
+		if (progress)
+			bw_report_progress(stderr, threads, n, &ropts);
+		if (exiting || (deadline && now_ns() >= deadline))
+			break;
+		next_scan += cfg.interval_ns;
+		if (deadline && next_scan > deadline)
+			next_scan = deadline;
+		sleep_until(next_scan);
+		if (exiting)
+			continue; /* one last scan, then report */
+	}
+	if (progress)
+		fputc('\n', stderr);
+
+	threads = bw_inspector__threads(in, &n);
+	ropts.watched_ns = now_ns() - start;
+	ropts.dropped = bw_tracer__dropped(tr);
+	if (cfg.json)
+		bw_report_json(stdout, threads, n, &ropts);
+	else
+		bw_report_text(stdout, threads, n, &ropts);
+	fflush(stdout);
+	bw_report_count(threads, n, verdicts);
+	code = verdicts[BW_VERDICT_DEADLOCK] || verdicts[BW_VERDICT_LEAK] ? EXIT_FOUND : EXIT_CLEAN;
+
+cleanup:
+	bw_inspector__free(in);
+	bw_ksyms__free(ksyms);
+	bw_tracer__free(tr);
+	return code;
+}

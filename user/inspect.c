@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/syscall.h>
+#include "inspect.h"
+#include "memread.h"
+#include "procfs.h"
+#include "syms.h"
+#include "tracer.h"
+#include "waitclass.h"
+#include "waitgraph.h"
+
+#define USTACK_MAX 64
+#define FUTEX_TID_MASK 0x3fffffffu
+/* glibc x86_64 pthread_mutex_t: int __lock; unsigned __count; int __owner. */
+#define GLIBC_MUTEX_OWNER_OFF 8
+
+struct proc_cache {
+	__u32 pid;
+	bool seen;
+	bool syms_failed;
+	struct bw_mem *mem;
+	struct bw_syms *syms;
+};
+
+struct bw_inspector {
+	struct bw_thread *threads;
+	size_t n;
+	struct proc_cache *procs;
+	size_t nprocs;
+};
+
+static void free_threads(struct bw_thread *threads, size_t n)
+{
+	size_t i;
+
+	for (i = 0; threads && i < n; i++)
+		free(threads[i].ustack);
+	free(threads);
+}
+
+int bw_inspector__new(struct bw_inspector **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : -ENOMEM;
+}
+
+void bw_inspector__free(struct bw_inspector *in)
+{
+	size_t i;
+
+	if (!in)
+		return;
+	free_threads(in->threads, in->n);
+	for (i = 0; i < in->nprocs; i++) {
+		bw_syms__free(in->procs[i].syms);
+		bw_mem__free(in->procs[i].mem);
+	}
+	free(in->procs);
+	free(in);
+}
+
+struct bw_thread *bw_inspector__threads(struct bw_inspector *in, size_t *n)
+{
+	*n = in->n;
+	return in->threads;
+}
+
+static struct proc_cache *proc_get(struct bw_inspector *in, __u32 pid)
+{
+	struct proc_cache *p;
+	size_t i;
+
+	for (i = 0; i < in->nprocs; i++)
+		if (in->procs[i].pid == pid)
+			return &in->procs[i];
+	p = realloc(in->procs, (in->nprocs + 1) * sizeof(*p));
+	if (!p)
+		return NULL;
+	in->procs = p;
+	p = &in->procs[in->nprocs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	if (bw_mem__open(pid, &p->mem))
+		p->mem = NULL;
+	return p;
+}
+
+/* Drops the caches of processes that were not in this scan (exited). */
+static void proc_sweep(struct bw_inspector *in)
+{
+	size_t i = 0;
+
+	while (i < in->nprocs) {
+		struct proc_cache *p = &in->procs[i];
+
+		if (p->seen) {
+			p->seen = false;
+			i++;
+			continue;
+		}
+		bw_syms__free(p->syms);
+		bw_mem__free(p->mem);
+		*p = in->procs[--in->nprocs];
+	}
+}
+
+static __u64 now_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void fill_basics(struct bw_thread *t, const struct bw_task_rec *r)
+{
+	memset(t, 0, sizeof(*t));
+	t->pid = r->tgid;
+	t->tid = r->tid;
+	memcpy(t->comm, r->comm, sizeof(t->comm));
+	t->comm[sizeof(t->comm) - 1] = '\0';
+	t->state = bw_state_char(r->state);
+	t->blocked_ns = r->blocked_ns;
+	t->switches = r->nvcsw + r->nivcsw;
+	t->runtime_ns = r->runtime_ns;
+	t->syscall_nr = r->syscall_nr;
+	memcpy(t->args, r->args, sizeof(t->args));
+	memcpy(t->regs, r->regs, sizeof(t->regs));
+	t->wait_fd = -1;
+	if (r->kstack_len > 0) {
+		t->kstack_len = r->kstack_len / sizeof(__u64);
+		if (t->kstack_len > BW_KSTACK_DEPTH)
+			t->kstack_len = BW_KSTACK_DEPTH;
+		memcpy(t->kstack, r->kstack, t->kstack_len * sizeof(__u64));
+	}
+}
+
+static bool same_block(const struct bw_thread *a, const struct bw_thread *b)
+{
+	return a->pid == b->pid && a->syscall_nr == b->syscall_nr &&
+	       a->regs[BW_REG_IP] == b->regs[BW_REG_IP] &&
+	       a->regs[BW_REG_SP] == b->regs[BW_REG_SP] && a->args[0] == b->args[0];
+}
+
+static void unwind(struct proc_cache *p, struct bw_thread *t)
+{
+	__u64 pcs[USTACK_MAX];
+	int i, n;
+
+	if (!p->syms && !p->syms_failed && bw_syms__new(p->pid, &p->syms))
+		p->syms_failed = true;
+	if (!p->syms || !p->mem)
+		return;
+	n = bw_syms__unwind(p->syms, p->mem, t->tid, t->regs, pcs, USTACK_MAX);
+	if (n <= 0)
+		return;
+	t->ustack = calloc(n, sizeof(*t->ustack));
+	if (!t->ustack)
+		return;
+	for (i = 0; i < n; i++) {
+		/* A return address points past its call: look up the call itself. */
+		bw_syms__find(p->syms, i ? pcs[i] - 1 : pcs[i], &t->ustack[i]);
+		if (i && t->ustack[i].func[0])
+			t->ustack[i].offset++;
+		t->ustack[i].pc = pcs[i];
+	}
+	t->ustack_len = n;
+}
+
+static bool live_tid(const struct bw_thread *all, size_t n, __u32 pid, __u32 tid)
+{
+	long i = tid ? bw_waitgraph_find(all, n, tid) : -1;
+
+	return i >= 0 && all[i].pid == pid;
+}
+
+/* Who holds what t waits on, read from the target's memory where needed. */
+static void resolve_owner(struct bw_thread *t, const struct bw_thread *all, size_t n,
+			  struct bw_mem *mem)
+{
+	__u32 word = 0, owner = 0, val = (__u32)t->args[2];
+
+	if (t->syscall_nr != SYS_futex || !mem)
+		return;
+	if (bw_mem__read_u32(mem, t->wait_addr, &word))
+		return;
+	if (t->wait == BW_WAIT_MUTEX && bw_wait_is_pi_lock(t->args)) {
+		owner = word & FUTEX_TID_MASK;
+	} else if (t->wait == BW_WAIT_MUTEX || t->wait == BW_WAIT_FUTEX) {
+		if (bw_mem__read_u32(mem, t->wait_addr + GLIBC_MUTEX_OWNER_OFF, &owner))
+			owner = 0;
+		/* Without symbols: a locked word next to a live owner is a mutex. */
+		if (t->wait == BW_WAIT_FUTEX && (word == 1 || word == 2) &&
+		    live_tid(all, n, t->pid, owner))
+			t->wait = BW_WAIT_MUTEX;
+	}
+	/* pthread_join sleeps on the joined thread's tid word until it exits. */
+	if ((t->wait == BW_WAIT_JOIN || t->wait == BW_WAIT_FUTEX) && word == val && val != t->tid &&
+	    live_tid(all, n, t->pid, val)) {
+		t->wait = BW_WAIT_JOIN;
+		owner = val;
+	}
+	if (t->wait != BW_WAIT_FUTEX && live_tid(all, n, t->pid, owner))
+		t->owner_tid = owner;
+}
+
+static void inspect_wait(struct bw_inspector *in, struct bw_tracer *tr, struct bw_thread *t,
+			 struct bw_thread *prev, const struct bw_thread *all, size_t n)
+{
+	const char *funcs[USTACK_MAX];
+	struct bw_wait_input wi = {};
+	struct bw_wait_result wr;
+	struct proc_cache *p = proc_get(in, t->pid);
+	int i;
+
+	if (!p)
+		return;
+	if (prev && prev->ustack && same_block(prev, t)) {
+		t->ustack = prev->ustack;
+		t->ustack_len = prev->ustack_len;
+		prev->ustack = NULL;
+	} else {
+		unwind(p, t);
+	}
+	for (i = 0; i < t->ustack_len; i++)
+		funcs[i] = t->ustack[i].func;
+	wi.state = t->state;
+	wi.syscall_nr = t->syscall_nr;
+	memcpy(wi.args, t->args, sizeof(wi.args));
+	if (bw_wait_syscall_takes_fd(t->syscall_nr))
+		wi.fd_kind = bw_proc_fd_kind(t->pid, (int)t->args[0]);
+	wi.funcs = funcs;
+	wi.nfuncs = t->ustack_len;
+	bw_wait_classify(&wi, &wr);
+	t->wait = wr.wait;
+	t->timed = wr.timed;
+	t->wait_fd = wr.fd;
+	t->wait_addr = wr.addr;
+	t->fd_kind = wi.fd_kind;
+	resolve_owner(t, all, n, p->mem);
+	t->has_futex = !bw_tracer__futex(tr, t->tid, &t->futex);
+}
+
+static bool blocked_state(char state)
+{
+	return state == 'S' || state == 'D' || state == 'T' || state == 't';
+}
+
+int bw_inspector__update(struct bw_inspector *in, struct bw_tracer *tr,
+			 const struct bw_task_rec *recs, size_t n, __u64 threshold_ns)
+{
+	struct bw_thread *next, *prev;
+	__u64 now = now_mono_ns();
+	size_t i;
+	long j;
+
+	next = calloc(n ? n : 1, sizeof(*next));
+	if (!next)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		fill_basics(&next[i], &recs[i]);
+	/* Sorted by tid, as waitgraph lookups need (it sorts the same way). */
+	bw_waitgraph_resolve(next, n);
+
+	for (i = 0; i < n; i++) {
+		struct bw_thread *t = &next[i];
+		struct proc_cache *p = proc_get(in, t->pid);
+
+		if (p)
+			p->seen = true;
+		j = in->threads ? bw_waitgraph_find(in->threads, in->n, t->tid) : -1;
+		prev = j >= 0 && in->threads[j].pid == t->pid ? &in->threads[j] : NULL;
+		t->progressing = prev ? (prev->switches != t->switches ||
+					 prev->runtime_ns != t->runtime_ns)
+				      : t->state == 'R';
+		if (!blocked_state(t->state)) {
+			t->blocked_ns = 0;
+			continue;
+		}
+		/* A block that began while we watch has an exact start. */
+		t->has_history = !bw_tracer__history(tr, t->tid, &t->history);
+		if (t->has_history && t->history.block_start_ns && t->history.block_start_ns < now)
+			t->blocked_ns = now - t->history.block_start_ns;
+		if (t->blocked_ns >= threshold_ns)
+			inspect_wait(in, tr, t, prev, next, n);
+	}
+	free_threads(in->threads, in->n);
+	in->threads = next;
+	in->n = n;
+	proc_sweep(in);
+	return 0;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Turns task-iterator snapshots into threads: exact block times from the
+ * BPF histories, progress since the previous scan, and, for threads past
+ * the threshold only, the user stack, the wait class and the owner read
+ * from the target's memory.
+ */
+#ifndef BW_INSPECT_H
+#define BW_INSPECT_H
+
+#include <stddef.h>
+#include "model.h"
+
+struct bw_inspector;
+struct bw_tracer;
+
+int bw_inspector__new(struct bw_inspector **out);
+/* Replaces the current threads with those of recs. 0 or a negative errno. */
+int bw_inspector__update(struct bw_inspector *in, struct bw_tracer *tr,
+			 const struct bw_task_rec *recs, size_t n, __u64 threshold_ns);
+/* The current threads, sorted by tid (classify may reorder them in place). */
+struct bw_thread *bw_inspector__threads(struct bw_inspector *in, size_t *n);
+void bw_inspector__free(struct bw_inspector *in);
+
+#endif

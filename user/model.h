@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What blockwatch knows about one thread; plain data shared by the modules. */
+#ifndef BW_MODEL_H
+#define BW_MODEL_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "blockwatch.h"
+#include "syms.h"
+
+#define BW_CHAIN_MAX 16
+
+enum bw_wait {
+	BW_WAIT_NONE = 0, /* not blocked */
+	BW_WAIT_MUTEX,
+	BW_WAIT_CONDVAR,
+	BW_WAIT_RWLOCK,
+	BW_WAIT_SEMAPHORE,
+	BW_WAIT_JOIN,
+	BW_WAIT_FUTEX, /* a futex of unknown kind */
+	BW_WAIT_RUNTIME, /* a language runtime parking an idle worker thread */
+	BW_WAIT_EPOLL,
+	BW_WAIT_POLL,
+	BW_WAIT_SELECT,
+	BW_WAIT_ACCEPT,
+	BW_WAIT_SLEEP,
+	BW_WAIT_PIPE_READ,
+	BW_WAIT_PIPE_WRITE,
+	BW_WAIT_SOCKET_READ,
+	BW_WAIT_SOCKET_WRITE,
+	BW_WAIT_CONNECT,
+	BW_WAIT_READ,
+	BW_WAIT_WRITE,
+	BW_WAIT_SIGNAL,
+	BW_WAIT_CHILD,
+	BW_WAIT_FILE_LOCK,
+	BW_WAIT_IPC,
+	BW_WAIT_IO, /* uninterruptible sleep: disk, page faults, kernel locks */
+	BW_WAIT_STOPPED,
+	BW_WAIT_OTHER, /* some other syscall or kernel wait */
+	BW_WAIT_MAX,
+};
+
+enum bw_verdict {
+	BW_VERDICT_NONE = 0, /* running, or blocked less than the threshold */
+	BW_VERDICT_IDLE,
+	BW_VERDICT_BLOCKED,
+	BW_VERDICT_LEAK,
+	BW_VERDICT_DEADLOCK,
+};
+
+/* What a file descriptor refers to, from /proc/PID/fd. */
+enum bw_fd_kind {
+	BW_FD_UNKNOWN = 0,
+	BW_FD_SOCKET,
+	BW_FD_PIPE,
+	BW_FD_FILE,
+	BW_FD_TTY,
+	BW_FD_ANON, /* eventfd, signalfd, timerfd, epoll... */
+};
+
+struct bw_thread {
+	__u32 pid;
+	__u32 tid;
+	char comm[BW_COMM_LEN];
+	char state; /* 'R', 'S', 'D', 'T', 'Z' as in /proc */
+	__u64 blocked_ns; /* off CPU so far, 0 when running */
+	__u64 switches; /* voluntary + involuntary context switches */
+	__u64 runtime_ns;
+	bool progressing; /* ran since the previous scan */
+
+	__s64 syscall_nr; /* -1 outside a syscall */
+	__u64 args[6];
+	__u64 regs[BW_NREGS];
+
+	enum bw_wait wait;
+	bool timed; /* the wait has a timeout: it will end by itself */
+	__u64 wait_addr; /* futex word, 0 if none */
+	int wait_fd; /* fd waited on, -1 if none */
+	enum bw_fd_kind fd_kind;
+	__u32 owner_tid; /* who holds what we wait for; 0 when unknown */
+
+	enum bw_verdict verdict;
+	__u32 chain[BW_CHAIN_MAX]; /* waits_for: owner, owner's owner, ... */
+	int chain_len;
+	bool in_cycle;
+
+	int kstack_len; /* entries in kstack */
+	__u64 kstack[BW_KSTACK_DEPTH];
+	struct bw_frame *ustack; /* malloc'd, innermost first; NULL if not unwound */
+	int ustack_len;
+
+	bool has_history;
+	struct bw_history history;
+	bool has_futex;
+	struct bw_futex_wait futex;
+};
+
+const char *bw_wait_name(enum bw_wait wait);
+const char *bw_verdict_name(enum bw_verdict verdict);
+
+#endif

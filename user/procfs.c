@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "procfs.h"
+
+enum bw_fd_kind bw_fd_kind_of_link(const char *link)
+{
+	if (!strncmp(link, "socket:", 7))
+		return BW_FD_SOCKET;
+	if (!strncmp(link, "pipe:", 5))
+		return BW_FD_PIPE;
+	if (!strncmp(link, "anon_inode:", 11))
+		return BW_FD_ANON;
+	if (!strncmp(link, "/dev/pts/", 9) || !strncmp(link, "/dev/tty", 8) ||
+	    !strcmp(link, "/dev/console"))
+		return BW_FD_TTY;
+	if (link[0] == '/')
+		return BW_FD_FILE;
+	return BW_FD_UNKNOWN;
+}
+
+enum bw_fd_kind bw_proc_fd_kind(pid_t pid, int fd)
+{
+	char path[64], link[256];
+	ssize_t len;
+
+	if (fd < 0)
+		return BW_FD_UNKNOWN;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len < 0)
+		return BW_FD_UNKNOWN;
+	link[len] = '\0';
+	return bw_fd_kind_of_link(link);
+}
+
+char bw_state_char(__u32 state)
+{
+	if (state & (BW_TASK_DEAD | 0x30)) /* TASK_DEAD, EXIT_ZOMBIE, EXIT_DEAD */
+		return 'Z';
+	if (state & BW_TASK_UNINTERRUPTIBLE)
+		return (state & BW_TASK_NOLOAD) ? 'I' : 'D';
+	if (state & BW_TASK_INTERRUPTIBLE)
+		return 'S';
+	if (state & BW_TASK_STOPPED)
+		return 'T';
+	if (state & BW_TASK_TRACED)
+		return 't';
+	return 'R';
+}
+
+int bw_proc_check(pid_t pid)
+{
+	char path[64], buf[512];
+	FILE *f;
+	int tgid = -1;
+
+	if (pid <= 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	if (tgid != pid)
+		return -ESRCH; /* a thread id, not a process */
+	return 0;
+}
+
+bool bw_proc_is_kthread(pid_t pid)
+{
+	char path[64], buf[512];
+	unsigned long flags = 0;
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n > 0 ? n : 0] = '\0';
+	/* Field 9 is flags; comm (field 2) may hold spaces, so start after ')'. */
+	if (!strrchr(buf, ')') ||
+	    sscanf(strrchr(buf, ')') + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return flags & 0x00200000; /* PF_KTHREAD */
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small facts from /proc, with the parsing kept pure for the tests. */
+#ifndef BW_PROCFS_H
+#define BW_PROCFS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "model.h"
+
+/* Kind of fd from its /proc/PID/fd link text ("socket:[123]", "pipe:[4]"...). Pure. */
+enum bw_fd_kind bw_fd_kind_of_link(const char *link);
+/* Kind of fd of a live process: BW_FD_UNKNOWN when unreadable. */
+enum bw_fd_kind bw_proc_fd_kind(pid_t pid, int fd);
+/* The /proc state letter for kernel task state bits. Pure. */
+char bw_state_char(__u32 state);
+/* 0 when pid is a live process (not a thread id of another), else a negative errno. */
+int bw_proc_check(pid_t pid);
+/* True when pid is a kernel thread. */
+bool bw_proc_is_kthread(pid_t pid);
+
+#endif

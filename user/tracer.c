@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "tracer.h"
+#include "offcpu.skel.h"
+#include "futex.skel.h"
+#include "taskiter.skel.h"
+
+struct bw_tracer {
+	struct offcpu_bpf *offcpu;
+	struct futex_bpf *futex;
+	struct taskiter_bpf *iter;
+	struct bpf_link *iter_link;
+};
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	return vfprintf(stderr, fmt, args);
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, args) : 0;
+}
+
+/*
+ * sched_switch passes prev_state since 5.18 (commit fa2c3254d7cf): its
+ * BTF prototype then has five parameters (the first is the context).
+ */
+static bool sched_switch_has_prev_state(void)
+{
+	const struct btf_type *t;
+	struct btf *btf;
+	bool has = false;
+	int id;
+
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, "btf_trace_sched_switch", BTF_KIND_TYPEDEF);
+	if (id > 0) {
+		t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type); /* pointer */
+		t = t ? btf__type_by_id(btf, t->type) : NULL; /* func proto */
+		has = t && btf_is_func_proto(t) && btf_vlen(t) >= 5;
+	}
+	btf__free(btf);
+	return has;
+}
+
+static int attach_iter(struct bw_tracer *tr, __u32 tgid)
+{
+	union bpf_iter_link_info linfo = {};
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	int err;
+
+	/* Per-process task iteration (6.1+) skips other processes in the kernel. */
+	if (tgid) {
+		linfo.task.pid = tgid;
+		opts.link_info = &linfo;
+		opts.link_info_len = sizeof(linfo);
+	}
+	tr->iter_link = bpf_program__attach_iter(tr->iter->progs.dump_task, &opts);
+	if (!tr->iter_link && tgid) {
+		tr->iter_link = bpf_program__attach_iter(tr->iter->progs.dump_task, NULL);
+	}
+	err = tr->iter_link ? 0 : -errno;
+	return err;
+}
+
+int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out)
+{
+	struct bw_tracer *tr;
+	int err;
+
+	libbpf_set_print(opts->verbose ? libbpf_print : libbpf_quiet);
+	tr = calloc(1, sizeof(*tr));
+	if (!tr)
+		return -ENOMEM;
+
+	tr->offcpu = offcpu_bpf__open();
+	tr->futex = futex_bpf__open();
+	tr->iter = taskiter_bpf__open();
+	if (!tr->offcpu || !tr->futex || !tr->iter) {
+		err = -errno;
+		goto cleanup;
+	}
+	tr->offcpu->rodata->targ_tgid = opts->tgid;
+	tr->offcpu->rodata->has_prev_state_arg = sched_switch_has_prev_state();
+	tr->futex->rodata->targ_tgid = opts->tgid;
+	tr->iter->rodata->targ_tgid = opts->tgid;
+	if (opts->max_threads) {
+		bpf_map__set_max_entries(tr->offcpu->maps.histories, opts->max_threads);
+		bpf_map__set_max_entries(tr->futex->maps.futex_waits, opts->max_threads);
+	}
+	/* The test entry point is loaded only by the BPF tests. */
+	bpf_program__set_autoload(tr->offcpu->progs.test_switch, false);
+
+	err = offcpu_bpf__load(tr->offcpu);
+	if (!err)
+		err = futex_bpf__load(tr->futex);
+	if (!err)
+		err = taskiter_bpf__load(tr->iter);
+	if (err)
+		goto cleanup;
+	err = offcpu_bpf__attach(tr->offcpu);
+	if (!err)
+		err = futex_bpf__attach(tr->futex);
+	if (!err)
+		err = attach_iter(tr, opts->tgid);
+	if (err)
+		goto cleanup;
+	*out = tr;
+	return 0;
+
+cleanup:
+	bw_tracer__free(tr);
+	return err < 0 ? err : -EINVAL;
+}
+
+int bw_tracer__scan(struct bw_tracer *tr, struct bw_task_rec **recs, size_t *n)
+{
+	size_t cap = 64, len = 0;
+	struct bw_task_rec *buf;
+	ssize_t got;
+	char *p;
+	int fd, err = 0;
+
+	fd = bpf_iter_create(bpf_link__fd(tr->iter_link));
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap * sizeof(*buf));
+	if (!buf) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (;;) {
+		if (len == cap) {
+			struct bw_task_rec *nbuf = realloc(buf, 2 * cap * sizeof(*buf));
+
+			if (!nbuf) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			buf = nbuf;
+			cap *= 2;
+		}
+		/* The kernel never splits a record: seq_write fits whole ones. */
+		p = (char *)(buf + len);
+		got = read(fd, p, (cap - len) * sizeof(*buf));
+		if (got < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			err = -errno;
+			goto cleanup;
+		}
+		if (!got)
+			break;
+		len += got / sizeof(*buf);
+	}
+	*recs = buf;
+	*n = len;
+	buf = NULL;
+cleanup:
+	free(buf);
+	close(fd);
+	return err;
+}
+
+int bw_tracer__history(struct bw_tracer *tr, __u32 tid, struct bw_history *out)
+{
+	int err = bpf_map__lookup_elem(tr->offcpu->maps.histories, &tid, sizeof(tid), out,
+				       sizeof(*out), 0);
+
+	return err ? -errno : 0;
+}
+
+int bw_tracer__futex(struct bw_tracer *tr, __u32 tid, struct bw_futex_wait *out)
+{
+	int err = bpf_map__lookup_elem(tr->futex->maps.futex_waits, &tid, sizeof(tid), out,
+				       sizeof(*out), 0);
+
+	return err ? -errno : 0;
+}
+
+__u64 bw_tracer__dropped(struct bw_tracer *tr)
+{
+	__u32 key = BW_CNT_HIST_FULL;
+	__u64 val = 0;
+
+	bpf_map__lookup_elem(tr->offcpu->maps.counters, &key, sizeof(key), &val, sizeof(val), 0);
+	return val;
+}
+
+void bw_tracer__free(struct bw_tracer *tr)
+{
+	if (!tr)
+		return;
+	bpf_link__destroy(tr->iter_link);
+	taskiter_bpf__destroy(tr->iter);
+	futex_bpf__destroy(tr->futex);
+	offcpu_bpf__destroy(tr->offcpu);
+	free(tr);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The only module that talks to libbpf: load, attach, snapshot, read maps. */
+#ifndef BW_TRACER_H
+#define BW_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "blockwatch.h"
+
+struct bw_tracer;
+
+struct bw_tracer_opts {
+	__u32 tgid; /* 0: every process */
+	__u32 max_threads; /* entries of the per-thread maps */
+	bool verbose; /* libbpf debug output */
+};
+
+/* Opens, loads and attaches everything: 0 or a negative errno. */
+int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out);
+/*
+ * Runs the task iterator: every thread of the target right now. *recs is
+ * malloc'd (caller frees). 0 or a negative errno.
+ */
+int bw_tracer__scan(struct bw_tracer *tr, struct bw_task_rec **recs, size_t *n);
+/* 0, -ENOENT when the thread has no entry, or a negative errno. */
+int bw_tracer__history(struct bw_tracer *tr, __u32 tid, struct bw_history *out);
+int bw_tracer__futex(struct bw_tracer *tr, __u32 tid, struct bw_futex_wait *out);
+/* Threads the history map had no room for. */
+__u64 bw_tracer__dropped(struct bw_tracer *tr);
+void bw_tracer__free(struct bw_tracer *tr);
+
+#endif
