@@ -21,6 +21,8 @@ LIB_OBJS := $(filter-out $(OUTPUT)/user/blockwatch.o,$(USER_OBJS))
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%.o,$(UNIT_SRCS))
+BPF_TEST_SRCS := $(wildcard tests/bpf/*.c)
+BPF_TEST_OBJS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/bpf/%.o,$(BPF_TEST_SRCS))
 E2E_SRCS := $(wildcard tests/e2e/*.c)
 E2E_OBJS := $(patsubst tests/e2e/%.c,$(OUTPUT)/tests/e2e/%.o,$(E2E_SRCS))
 TARGET_SRCS := $(wildcard tests/targets/*.c)
@@ -41,7 +43,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
-.PHONY: all clean deps test test-unit test-bpf test-e2e demo check-format format targets
+.PHONY: all clean deps ensure-deps test test-all test-unit test-bpf test-e2e demo run-demo check-format format targets
 
 all: blockwatch
 
@@ -74,6 +76,10 @@ $(OUTPUT)/tests/unit/%.o: tests/unit/%.c $(SKELS) | $(OUTPUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
+$(OUTPUT)/tests/bpf/%.o: tests/bpf/%.c $(SKELS) | $(OUTPUT)/tests/bpf
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
 $(OUTPUT)/tests/e2e/%.o: tests/e2e/%.c | $(OUTPUT)/tests/e2e
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
@@ -81,6 +87,10 @@ $(OUTPUT)/tests/e2e/%.o: tests/e2e/%.c | $(OUTPUT)/tests/e2e
 $(OUTPUT)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -ljson-c -lcriterion -o $@
+
+$(OUTPUT)/bpf-tests: $(BPF_TEST_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -lbpf -lelf -lz -lcriterion -o $@
 
 $(OUTPUT)/e2e-tests: $(E2E_OBJS)
 	$(call msg,LINK,$@)
@@ -97,23 +107,38 @@ $(OUTPUT)/fixtures/%: tests/fixtures/%.c | $(OUTPUT)/fixtures
 
 targets: $(TARGETS) $(FIXTURES)
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests/unit $(OUTPUT)/tests/e2e $(OUTPUT)/targets $(OUTPUT)/fixtures:
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests/unit $(OUTPUT)/tests/bpf $(OUTPUT)/tests/e2e $(OUTPUT)/targets $(OUTPUT)/fixtures:
 	$(Q)mkdir -p $@
 
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS_PKGS)
 
-test: test-unit test-e2e
+# Installs the packages only when one is missing, so the README's two
+# commands work on a fresh machine and cost nothing on a ready one.
+ensure-deps:
+	@dpkg -s $(DEPS_PKGS) >/dev/null 2>&1 || $(MAKE) --no-print-directory deps
+
+test: ensure-deps
+	@$(MAKE) --no-print-directory test-all
+
+test-all: test-unit test-bpf test-e2e
 
 test-unit: $(OUTPUT)/unit-tests targets
 	$(OUTPUT)/unit-tests --jobs 2
+
+test-bpf: $(OUTPUT)/bpf-tests
+	@if [ "$$(id -u)" != 0 ]; then echo "test-bpf: must run as root (loads BPF)" >&2; exit 1; fi
+	$(OUTPUT)/bpf-tests --jobs 1
 
 test-e2e: blockwatch $(OUTPUT)/e2e-tests targets
 	@if [ "$$(id -u)" != 0 ]; then echo "test-e2e: must run as root (loads BPF)" >&2; exit 1; fi
 	BW_BIN=$(CURDIR)/blockwatch BW_TARGETS=$(CURDIR)/$(OUTPUT)/targets $(OUTPUT)/e2e-tests --jobs 1
 
-demo: blockwatch $(OUTPUT)/targets/demo
+demo: ensure-deps
+	@$(MAKE) --no-print-directory run-demo
+
+run-demo: blockwatch $(OUTPUT)/targets/demo
 	@if [ "$$(id -u)" != 0 ]; then echo "demo: run as root: sudo make demo" >&2; exit 1; fi
 	@sh tests/demo.sh $(CURDIR)/blockwatch $(CURDIR)/$(OUTPUT)/targets/demo
 

@@ -25,7 +25,7 @@
 #define BW_TASK_UNINTERRUPTIBLE 0x0002
 #define BW_TASK_STOPPED 0x0004
 #define BW_TASK_TRACED 0x0008
-#define BW_TASK_DEAD 0x0080 /* exit_state bits are folded in here too */
+#define BW_TASK_DEAD 0x0080   /* exit_state bits are folded in here too */
 #define BW_TASK_NOLOAD 0x0400 /* with UNINTERRUPTIBLE: TASK_IDLE */
 
 /*
@@ -34,9 +34,9 @@
  * switch-in of the same thread.
  */
 struct bw_history {
-	__u64 blocks;         /* completed blocks */
-	__u64 total_ns;       /* sum of completed block durations */
-	__u64 max_ns;         /* longest completed block */
+	__u64 blocks;	      /* completed blocks */
+	__u64 total_ns;	      /* sum of completed block durations */
+	__u64 max_ns;	      /* longest completed block */
 	__u64 block_start_ns; /* CLOCK_MONOTONIC of the open block, 0 if none */
 	__u32 block_state;    /* task state at the start of the open block */
 	__u32 tgid;
@@ -46,11 +46,11 @@ _Static_assert(sizeof(struct bw_history) == 168, "bw_history layout");
 
 /* The last futex wait of a thread, kept by the futex programs. */
 struct bw_futex_wait {
-	__u64 uaddr;    /* futex word (or the futex_waitv array) */
-	__u64 ip;       /* user ip of the syscall */
+	__u64 uaddr;	/* futex word (or the futex_waitv array) */
+	__u64 ip;	/* user ip of the syscall */
 	__u64 enter_ns; /* CLOCK_MONOTONIC at entry, 0 once it returned */
-	__u64 waits;    /* futex waits made by this thread */
-	__u32 op;       /* futex op, or BW_FUTEX_WAITV */
+	__u64 waits;	/* futex waits made by this thread */
+	__u32 op;	/* futex op, or BW_FUTEX_WAITV */
 	__u32 tgid;
 };
 _Static_assert(sizeof(struct bw_futex_wait) == 40, "bw_futex_wait layout");
@@ -64,16 +64,16 @@ _Static_assert(sizeof(struct bw_futex_wait) == 40, "bw_futex_wait layout");
 struct bw_task_rec {
 	__u32 tid;
 	__u32 tgid;
-	__u32 state;       /* task->__state | task->exit_state */
-	__u32 flags;       /* task->flags (PF_*) */
-	__u64 blocked_ns;  /* time off CPU so far, 0 if running/runnable */
-	__u64 nvcsw;       /* voluntary switches: progress of a blocker */
+	__u32 state;	  /* task->__state | task->exit_state */
+	__u32 flags;	  /* task->flags (PF_*) */
+	__u64 blocked_ns; /* time off CPU so far, 0 if running/runnable */
+	__u64 nvcsw;	  /* voluntary switches: progress of a blocker */
 	__u64 nivcsw;
-	__u64 runtime_ns;  /* se.sum_exec_runtime */
-	__s64 syscall_nr;  /* -1 outside a syscall */
-	__u64 args[6];     /* syscall arguments */
+	__u64 runtime_ns;     /* se.sum_exec_runtime */
+	__s64 syscall_nr;     /* -1 outside a syscall */
+	__u64 args[6];	      /* syscall arguments */
 	__u64 regs[BW_NREGS]; /* user registers at kernel entry */
-	__s32 kstack_len;  /* bytes in kstack, or a negative errno */
+	__s32 kstack_len;     /* bytes in kstack, or a negative errno */
 	__u32 pad;
 	__u64 kstack[BW_KSTACK_DEPTH];
 	char comm[BW_COMM_LEN];
@@ -84,7 +84,7 @@ _Static_assert(sizeof(struct bw_task_rec) == 520, "bw_task_rec layout");
 enum bw_counter {
 	BW_CNT_HIST_FULL = 0, /* history map full: a thread went untracked */
 	BW_CNT_SWITCHES,      /* sched_switch events seen for the target */
-	BW_CNT_FUTEX,         /* futex waits seen for the target */
+	BW_CNT_FUTEX,	      /* futex waits seen for the target */
 	BW_CNT_MAX,
 };
 

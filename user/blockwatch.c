@@ -23,7 +23,7 @@ enum exit_code {
 	EXIT_CLEAN = 0, /* ran, found no leak or deadlock */
 	EXIT_USAGE = 1,
 	EXIT_NO_TRACE = 2, /* could not trace */
-	EXIT_FOUND = 3, /* found a leak or a deadlock */
+	EXIT_FOUND = 3,	   /* found a leak or a deadlock */
 };
 
 struct config {
@@ -140,7 +140,8 @@ static __u64 now_ns(void)
 /* Sleeps until deadline or a signal. */
 static void sleep_until(__u64 deadline)
 {
-	struct timespec ts = { .tv_sec = deadline / NSEC_PER_SEC, .tv_nsec = deadline % NSEC_PER_SEC };
+	struct timespec ts = { .tv_sec = deadline / NSEC_PER_SEC,
+			       .tv_nsec = deadline % NSEC_PER_SEC };
 
 	while (!exiting && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
@@ -164,12 +165,14 @@ static int check_environment(const struct config *cfg)
 			return err;
 		}
 		if (bw_proc_is_kthread(cfg->pid)) {
-			fprintf(stderr, "blockwatch: failed to watch process %u: it is a kernel thread\n",
+			fprintf(stderr,
+				"blockwatch: failed to watch process %u: it is a kernel thread\n",
 				cfg->pid);
 			return -EINVAL;
 		}
 		if (cfg->pid == (__u32)getpid()) {
-			fprintf(stderr, "blockwatch: failed to watch process %u: it is blockwatch\n",
+			fprintf(stderr,
+				"blockwatch: failed to watch process %u: it is blockwatch\n",
 				cfg->pid);
 			return -EINVAL;
 		}
@@ -204,7 +207,8 @@ static int scan(struct bw_tracer *tr, struct bw_inspector *in, const struct conf
 
 int main(int argc, char **argv)
 {
-	static const struct argp argp = { .options = options, .parser = parse_arg,
+	static const struct argp argp = { .options = options,
+					  .parser = parse_arg,
 					  .doc = argp_program_doc };
 	struct config cfg = { .threshold_ns = 10 * NSEC_PER_SEC, .interval_ns = NSEC_PER_SEC };
 	struct bw_tracer_opts topts = {};
@@ -269,7 +273,8 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 		if (!nseen && !cfg.all) {
-			fprintf(stderr, "%sblockwatch: process %u exited; reporting what was seen\n",
+			fprintf(stderr,
+				"%sblockwatch: process %u exited; reporting what was seen\n",
 				progress ? "\n" : "", cfg.pid);
 			break;
 		}

@@ -273,9 +273,9 @@ int bw_inspector__update(struct bw_inspector *in, struct bw_tracer *tr,
 			p->seen = true;
 		j = in->threads ? bw_waitgraph_find(in->threads, in->n, t->tid) : -1;
 		prev = j >= 0 && in->threads[j].pid == t->pid ? &in->threads[j] : NULL;
-		t->progressing = prev ? (prev->switches != t->switches ||
-					 prev->runtime_ns != t->runtime_ns)
-				      : t->state == 'R';
+		t->progressing =
+			prev ? (prev->switches != t->switches || prev->runtime_ns != t->runtime_ns)
+			     : t->state == 'R';
 		if (!blocked_state(t->state)) {
 			t->blocked_ns = 0;
 			continue;

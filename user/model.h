@@ -17,7 +17,7 @@ enum bw_wait {
 	BW_WAIT_RWLOCK,
 	BW_WAIT_SEMAPHORE,
 	BW_WAIT_JOIN,
-	BW_WAIT_FUTEX, /* a futex of unknown kind */
+	BW_WAIT_FUTEX,	 /* a futex of unknown kind */
 	BW_WAIT_RUNTIME, /* a language runtime parking an idle worker thread */
 	BW_WAIT_EPOLL,
 	BW_WAIT_POLL,
@@ -63,9 +63,9 @@ struct bw_thread {
 	__u32 pid;
 	__u32 tid;
 	char comm[BW_COMM_LEN];
-	char state; /* 'R', 'S', 'D', 'T', 'Z' as in /proc */
+	char state;	  /* 'R', 'S', 'D', 'T', 'Z' as in /proc */
 	__u64 blocked_ns; /* off CPU so far, 0 when running */
-	__u64 switches; /* voluntary + involuntary context switches */
+	__u64 switches;	  /* voluntary + involuntary context switches */
 	__u64 runtime_ns;
 	bool progressing; /* ran since the previous scan */
 
@@ -74,9 +74,9 @@ struct bw_thread {
 	__u64 regs[BW_NREGS];
 
 	enum bw_wait wait;
-	bool timed; /* the wait has a timeout: it will end by itself */
+	bool timed;	 /* the wait has a timeout: it will end by itself */
 	__u64 wait_addr; /* futex word, 0 if none */
-	int wait_fd; /* fd waited on, -1 if none */
+	int wait_fd;	 /* fd waited on, -1 if none */
 	enum bw_fd_kind fd_kind;
 	__u32 owner_tid; /* who holds what we wait for; 0 when unknown */
 

@@ -12,8 +12,12 @@ static const struct {
 	const char *suffix;
 	__u64 ns;
 } units[] = {
-	{ "ns", 1ULL },	      { "us", 1000ULL },		{ "ms", 1000000ULL },
-	{ "s", NSEC_PER_SEC }, { "m", 60ULL * NSEC_PER_SEC }, { "h", 3600ULL * NSEC_PER_SEC },
+	{ "ns", 1ULL },
+	{ "us", 1000ULL },
+	{ "ms", 1000000ULL },
+	{ "s", NSEC_PER_SEC },
+	{ "m", 60ULL * NSEC_PER_SEC },
+	{ "h", 3600ULL * NSEC_PER_SEC },
 };
 
 int bw_parse_uint(const char *s, __u64 min, __u64 max, __u64 *out)

@@ -260,7 +260,8 @@ static void text_detail(FILE *f, const struct bw_thread *threads, size_t n,
 			if (w) {
 				fputs(" (", f);
 				bw_text_str(f, w->comm, 0);
-				fprintf(f, ", %s)", w->state == 'R' ? "running" : bw_wait_name(w->wait));
+				fprintf(f, ", %s)",
+					w->state == 'R' ? "running" : bw_wait_name(w->wait));
 			} else {
 				fputs(" (gone)", f);
 			}
@@ -394,8 +395,8 @@ void bw_report_progress(FILE *f, const struct bw_thread *threads, size_t n,
 
 	bw_report_count(threads, n, v);
 	bw_format_duration(o->watched_ns, dur, sizeof(dur));
-	fprintf(f, "\r[%s] %zu threads: %zu deadlocked, %zu leaked, %zu blocked, %zu idle\033[K", dur,
-		n, v[BW_VERDICT_DEADLOCK], v[BW_VERDICT_LEAK], v[BW_VERDICT_BLOCKED],
+	fprintf(f, "\r[%s] %zu threads: %zu deadlocked, %zu leaked, %zu blocked, %zu idle\033[K",
+		dur, n, v[BW_VERDICT_DEADLOCK], v[BW_VERDICT_LEAK], v[BW_VERDICT_BLOCKED],
 		v[BW_VERDICT_IDLE]);
 	fflush(f);
 }

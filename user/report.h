@@ -12,8 +12,8 @@ struct bw_report_opts {
 	__u64 threshold_ns;
 	__u64 watched_ns;
 	const struct bw_ksyms *ksyms; /* NULL: kernel addresses stay raw */
-	__u64 dropped; /* threads the BPF maps had no room for */
-	bool all; /* -a: every process */
+	__u64 dropped;		      /* threads the BPF maps had no room for */
+	bool all;		      /* -a: every process */
 };
 
 /* Threads must be classified (bw_classify). Only those with a verdict are listed. */

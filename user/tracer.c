@@ -46,7 +46,7 @@ static bool sched_switch_has_prev_state(void)
 	id = btf__find_by_name_kind(btf, "btf_trace_sched_switch", BTF_KIND_TYPEDEF);
 	if (id > 0) {
 		t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type); /* pointer */
-		t = t ? btf__type_by_id(btf, t->type) : NULL; /* func proto */
+		t = t ? btf__type_by_id(btf, t->type) : NULL;		  /* func proto */
 		has = t && btf_is_func_proto(t) && btf_vlen(t) >= 5;
 	}
 	btf__free(btf);

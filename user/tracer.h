@@ -11,9 +11,9 @@
 struct bw_tracer;
 
 struct bw_tracer_opts {
-	__u32 tgid; /* 0: every process */
+	__u32 tgid;	   /* 0: every process */
 	__u32 max_threads; /* entries of the per-thread maps */
-	bool verbose; /* libbpf debug output */
+	bool verbose;	   /* libbpf debug output */
 };
 
 /* Opens, loads and attaches everything: 0 or a negative errno. */

@@ -9,7 +9,7 @@ struct bw_wait_input {
 	char state; /* 'S', 'D', ... */
 	__s64 syscall_nr;
 	__u64 args[6];
-	enum bw_fd_kind fd_kind; /* of args[0] for fd-taking syscalls */
+	enum bw_fd_kind fd_kind;  /* of args[0] for fd-taking syscalls */
 	const char *const *funcs; /* user stack function names, innermost first */
 	int nfuncs;
 };
@@ -17,7 +17,7 @@ struct bw_wait_input {
 struct bw_wait_result {
 	enum bw_wait wait;
 	bool timed;
-	int fd; /* -1 when the wait is not on an fd */
+	int fd;	    /* -1 when the wait is not on an fd */
 	__u64 addr; /* futex word, 0 when none */
 };
 

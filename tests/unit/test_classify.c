@@ -96,36 +96,36 @@ Test(waitgraph, long_chain_is_capped)
 Test(classify, verdicts)
 {
 	struct bw_thread t[] = {
-		mk(1, 1, 'S', 20 * SEC, BW_WAIT_SIGNAL, 0),      /* main: idle */
-		mk(1, 2, 'S', 20 * SEC, BW_WAIT_MUTEX, 3),       /* deadlock */
-		mk(1, 3, 'S', 20 * SEC, BW_WAIT_MUTEX, 2),       /* deadlock */
-		mk(1, 4, 'S', 20 * SEC, BW_WAIT_CONDVAR, 0),     /* leak: nobody signals */
-		mk(1, 5, 'S', 20 * SEC, BW_WAIT_JOIN, 4),        /* leak: joined thread stuck */
-		mk(1, 6, 'S', 20 * SEC, BW_WAIT_MUTEX, 7),       /* blocked: owner runs */
+		mk(1, 1, 'S', 20 * SEC, BW_WAIT_SIGNAL, 0),  /* main: idle */
+		mk(1, 2, 'S', 20 * SEC, BW_WAIT_MUTEX, 3),   /* deadlock */
+		mk(1, 3, 'S', 20 * SEC, BW_WAIT_MUTEX, 2),   /* deadlock */
+		mk(1, 4, 'S', 20 * SEC, BW_WAIT_CONDVAR, 0), /* leak: nobody signals */
+		mk(1, 5, 'S', 20 * SEC, BW_WAIT_JOIN, 4),    /* leak: joined thread stuck */
+		mk(1, 6, 'S', 20 * SEC, BW_WAIT_MUTEX, 7),   /* blocked: owner runs */
 		mk(1, 7, 'R', 0, BW_WAIT_NONE, 0),
-		mk(1, 8, 'S', 20 * SEC, BW_WAIT_MUTEX, 9),       /* blocked: owner woke lately */
+		mk(1, 8, 'S', 20 * SEC, BW_WAIT_MUTEX, 9), /* blocked: owner woke lately */
 		mk(1, 9, 'S', SEC / 10, BW_WAIT_SLEEP, 0),
-		mk(1, 10, 'S', 20 * SEC, BW_WAIT_EPOLL, 0),      /* idle */
-		mk(1, 11, 'S', 2 * SEC, BW_WAIT_CONDVAR, 0),     /* under threshold */
-		mk(1, 12, 'S', 20 * SEC, BW_WAIT_SEMAPHORE, 0),  /* leak */
-		mk(1, 13, 'S', 20 * SEC, BW_WAIT_MUTEX, 0),      /* leak: owner unknown */
-		mk(1, 14, 'S', 20 * SEC, BW_WAIT_MUTEX, 99),     /* leak: owner gone */
-		mk(1, 15, 'D', 20 * SEC, BW_WAIT_IO, 0),         /* blocked */
-		mk(1, 16, 'S', 20 * SEC, BW_WAIT_MUTEX, 16),     /* self-deadlock */
-		mk(1, 17, 'S', 20 * SEC, BW_WAIT_MUTEX, 10),     /* leak: owner idle for ever */
-		mk(1, 18, 'S', 20 * SEC, BW_WAIT_RUNTIME, 0),    /* idle */
+		mk(1, 10, 'S', 20 * SEC, BW_WAIT_EPOLL, 0),	/* idle */
+		mk(1, 11, 'S', 2 * SEC, BW_WAIT_CONDVAR, 0),	/* under threshold */
+		mk(1, 12, 'S', 20 * SEC, BW_WAIT_SEMAPHORE, 0), /* leak */
+		mk(1, 13, 'S', 20 * SEC, BW_WAIT_MUTEX, 0),	/* leak: owner unknown */
+		mk(1, 14, 'S', 20 * SEC, BW_WAIT_MUTEX, 99),	/* leak: owner gone */
+		mk(1, 15, 'D', 20 * SEC, BW_WAIT_IO, 0),	/* blocked */
+		mk(1, 16, 'S', 20 * SEC, BW_WAIT_MUTEX, 16),	/* self-deadlock */
+		mk(1, 17, 'S', 20 * SEC, BW_WAIT_MUTEX, 10),	/* leak: owner idle for ever */
+		mk(1, 18, 'S', 20 * SEC, BW_WAIT_RUNTIME, 0),	/* idle */
 	};
 	size_t n = sizeof(t) / sizeof(t[0]);
 	struct {
 		__u32 tid;
 		enum bw_verdict v;
 	} want[] = {
-		{ 1, BW_VERDICT_IDLE },	    { 2, BW_VERDICT_DEADLOCK }, { 3, BW_VERDICT_DEADLOCK },
-		{ 4, BW_VERDICT_LEAK },	    { 5, BW_VERDICT_LEAK },	{ 6, BW_VERDICT_BLOCKED },
-		{ 7, BW_VERDICT_NONE },	    { 8, BW_VERDICT_BLOCKED },	{ 9, BW_VERDICT_NONE },
-		{ 10, BW_VERDICT_IDLE },    { 11, BW_VERDICT_NONE },	{ 12, BW_VERDICT_LEAK },
-		{ 13, BW_VERDICT_LEAK },    { 14, BW_VERDICT_LEAK },	{ 15, BW_VERDICT_BLOCKED },
-		{ 16, BW_VERDICT_DEADLOCK }, { 17, BW_VERDICT_LEAK },	{ 18, BW_VERDICT_IDLE },
+		{ 1, BW_VERDICT_IDLE },	     { 2, BW_VERDICT_DEADLOCK }, { 3, BW_VERDICT_DEADLOCK },
+		{ 4, BW_VERDICT_LEAK },	     { 5, BW_VERDICT_LEAK },	 { 6, BW_VERDICT_BLOCKED },
+		{ 7, BW_VERDICT_NONE },	     { 8, BW_VERDICT_BLOCKED },	 { 9, BW_VERDICT_NONE },
+		{ 10, BW_VERDICT_IDLE },     { 11, BW_VERDICT_NONE },	 { 12, BW_VERDICT_LEAK },
+		{ 13, BW_VERDICT_LEAK },     { 14, BW_VERDICT_LEAK },	 { 15, BW_VERDICT_BLOCKED },
+		{ 16, BW_VERDICT_DEADLOCK }, { 17, BW_VERDICT_LEAK },	 { 18, BW_VERDICT_IDLE },
 	};
 	size_t i;
 

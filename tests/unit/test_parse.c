@@ -30,8 +30,8 @@ Test(parse, durations)
 Test(parse, bad_durations)
 {
 	__u64 ns = 42;
-	const char *bad[] = { "", "s", "10abc", "10 s", "-1s", "+1s", "1.s", ".5s", "0s", "0",
-			      "1ss", "1sm", "ms", " 1s", "1s ", "0x10s", "1e3s" };
+	const char *bad[] = { "",  "s",	  "10abc", "10 s", "-1s", "+1s", "1.s",	  ".5s", "0s",
+			      "0", "1ss", "1sm",   "ms",   " 1s", "1s ", "0x10s", "1e3s" };
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)

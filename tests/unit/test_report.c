@@ -53,8 +53,7 @@ Test(escape, text_strings)
 	free(buf);
 }
 
-static void add(struct bw_thread *t, __u32 tid, const char *comm, enum bw_wait wait,
-		__u32 owner)
+static void add(struct bw_thread *t, __u32 tid, const char *comm, enum bw_wait wait, __u32 owner)
 {
 	memset(t, 0, sizeof(*t));
 	t->pid = 100;

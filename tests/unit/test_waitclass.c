@@ -6,8 +6,12 @@
 static struct bw_wait_result classify(__s64 nr, __u64 a0, __u64 a1, __u64 a2, __u64 a3,
 				      const char *const *funcs, int nfuncs, enum bw_fd_kind kind)
 {
-	struct bw_wait_input in = { .state = 'S', .syscall_nr = nr, .args = { a0, a1, a2, a3 },
-				    .funcs = funcs, .nfuncs = nfuncs, .fd_kind = kind };
+	struct bw_wait_input in = { .state = 'S',
+				    .syscall_nr = nr,
+				    .args = { a0, a1, a2, a3 },
+				    .funcs = funcs,
+				    .nfuncs = nfuncs,
+				    .fd_kind = kind };
 	struct bw_wait_result out;
 
 	bw_wait_classify(&in, &out);
@@ -62,7 +66,9 @@ Test(waitclass, futex_timeouts_and_ops)
 
 Test(waitclass, stack_scan_is_bounded)
 {
-	const char *deep[12] = { "a", "b", "c", "d", "e", "f", "g", "h", "i", "pthread_mutex_lock" };
+	const char *deep[12] = {
+		"a", "b", "c", "d", "e", "f", "g", "h", "i", "pthread_mutex_lock"
+	};
 
 	cr_assert_eq(classify(SYS_futex, 1, 128, 0, 0, deep, 10, 0).wait, BW_WAIT_FUTEX);
 }
