@@ -31,7 +31,7 @@ FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
 FIXTURES := $(patsubst tests/fixtures/%.c,$(OUTPUT)/fixtures/%,$(FIXTURE_SRCS))
 
 DEPS_PKGS := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcriterion-dev \
-	libjson-c-dev pkg-config make gcc golang-go clang-format
+	libjson-c-dev libc6-dbg pkg-config make gcc golang-go clang-format
 
 ifeq ($(V),1)
 Q =

@@ -195,14 +195,21 @@ static int severity_cmp(const void *a, const void *b)
 
 static void wait_target(FILE *f, const struct bw_thread *t)
 {
-	if (t->wait_addr)
+	const char *sep = "";
+
+	if (t->wait_addr) {
 		fprintf(f, "0x%llx", (unsigned long long)t->wait_addr);
-	else if (t->wait_fd >= 0)
+		sep = " ";
+	} else if (t->wait_fd >= 0) {
 		fprintf(f, "fd %d", t->wait_fd);
-	if (t->owner_tid)
-		fprintf(f, " held by %u", t->owner_tid);
+		sep = " ";
+	}
+	if (t->owner_tid) {
+		fprintf(f, "%sheld by %u", sep, t->owner_tid);
+		sep = " ";
+	}
 	if (t->timed)
-		fputs(" (timed)", f);
+		fprintf(f, "%s(timed)", sep);
 }
 
 static const struct bw_thread *by_tid(const struct bw_thread *threads, size_t n, __u32 tid)
@@ -278,12 +285,12 @@ static void text_detail(FILE *f, const struct bw_thread *threads, size_t n,
 			fprintf(f, "      ... %d more\n", t->ustack_len - USTACK_TEXT_FRAMES);
 	}
 	if (t->kstack_len) {
-		fputs("    kernel stack:", f);
+		fputs("    kernel stack:\n", f);
 		for (i = 0; i < t->kstack_len && i < KSTACK_TEXT_FRAMES; i++) {
-			fputs(i ? " <- " : " ", f);
+			fprintf(f, "      #%-2d ", i);
 			kframe(f, o, t->kstack[i], false);
+			fputc('\n', f);
 		}
-		fputc('\n', f);
 	}
 	if (t->has_history && t->history.blocks) {
 		bw_format_duration(t->history.max_ns, dur, sizeof(dur));

@@ -20,11 +20,11 @@ struct bw_syms;
 
 struct bw_frame {
 	__u64 pc;
-	__u64 offset;            /* pc - function start */
-	char func[BW_FUNC_LEN];  /* "" when unknown */
+	__u64 offset;		  /* pc - function start */
+	char func[BW_FUNC_LEN];	  /* "" when unknown */
 	char module[BW_PATH_LEN]; /* basename of the ELF file, "" when unknown */
-	char file[BW_PATH_LEN];  /* source file, "" when no DWARF */
-	int line;                /* 0 when unknown */
+	char file[BW_PATH_LEN];	  /* source file, "" when no DWARF */
+	int line;		  /* 0 when unknown */
 };
 
 /* Symbolizer for the modules mapped in pid (reads /proc/PID/maps). */
@@ -37,9 +37,22 @@ int bw_syms__find(struct bw_syms *syms, __u64 pc, struct bw_frame *out);
  * Unwinds a stopped or sleeping thread from its user registers (DWARF
  * numbering, enum bw_dwarf_reg), reading its stack through mem. Writes up
  * to max pcs, innermost first; returns how many, or a negative errno.
+ * pcs[0] is the exact ip; the others are return addresses, so symbolize
+ * them at pc - 1 to land inside the call instruction's function and line.
  */
-int bw_syms__unwind(struct bw_syms *syms, struct bw_mem *mem, pid_t tid,
-		    const __u64 regs[BW_NREGS], __u64 *pcs, int max);
+int bw_syms__unwind(struct bw_syms *syms, struct bw_mem *mem, pid_t tid, const __u64 regs[BW_NREGS],
+		    __u64 *pcs, int max);
+/*
+ * The frame-pointer walk that bw_syms__unwind falls back to, on its own:
+ * follows the rbp chain ([rbp] = caller's rbp, [rbp + 8] = return address)
+ * while it climbs the stack and, with syms (may be NULL), while each return
+ * address lies in a mapped module. A function that keeps no frame of its own
+ * (a libc syscall wrapper) hides its caller. Same contract as bw_syms__unwind.
+ */
+int bw_syms__unwind_fp(struct bw_syms *syms, struct bw_mem *mem, const __u64 regs[BW_NREGS],
+		       __u64 *pcs, int max);
+/* Address of a defined symbol, first module first; 0 or -ENOENT. */
+int bw_syms__addr_of(struct bw_syms *syms, const char *name, __u64 *addr);
 void bw_syms__free(struct bw_syms *syms);
 
 #endif

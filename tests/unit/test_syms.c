@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The symbolizer on the symfix fixture: offline on its ELF file, and live,
+ * unwinding a thread of it blocked in a known chain of calls. The tests take
+ * the registers with ptrace (blockwatch itself gets them from BPF).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <criterion/criterion.h>
+#include "memread.h"
+#include "syms.h"
+
+#define MAX_FRAMES 64
+#define WAIT_MS 10000
+
+struct child {
+	pid_t pid;
+	pid_t tid;  /* the thread that announced itself */
+	int line;   /* its blocking call */
+	int out_fd; /* its stdout */
+};
+
+struct stack {
+	int nr;
+	__u64 pcs[MAX_FRAMES];
+	struct bw_frame frames[MAX_FRAMES];
+};
+
+static const char *fixture_path(void)
+{
+	static char path[512];
+	const char *dir = getenv("BW_FIXTURES");
+
+	snprintf(path, sizeof(path), "%s/symfix", dir && *dir ? dir : ".output/fixtures");
+	return path;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* One line of the child's stdout, waiting at most WAIT_MS for it. */
+static void read_line(int fd, char *buf, size_t size)
+{
+	long deadline = now_ms() + WAIT_MS;
+	size_t len = 0;
+
+	while (len + 1 < size) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long left = deadline - now_ms();
+		ssize_t n;
+
+		cr_assert_gt(left, 0, "symfix: no output line in time");
+		cr_assert_eq(poll(&pfd, 1, left), 1, "symfix: no output line in time");
+		n = read(fd, buf + len, 1);
+		cr_assert_eq(n, 1, "symfix: stdout closed early");
+		if (buf[len] == '\n')
+			break;
+		len++;
+	}
+	buf[len] = '\0';
+}
+
+static struct child spawn(const char *mode)
+{
+	struct child c = { 0 };
+	char line[128];
+	int fds[2];
+
+	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
+	c.pid = fork();
+	cr_assert_geq(c.pid, 0);
+	if (c.pid == 0) {
+		/* Dies with the test process, whatever way that ends. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fds[1], STDOUT_FILENO);
+		execl(fixture_path(), "symfix", mode, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	c.out_fd = fds[0];
+	read_line(c.out_fd, line, sizeof(line));
+	cr_assert_eq(sscanf(line, "ready %d %d", &c.tid, &c.line), 2, "symfix said: %s", line);
+	return c;
+}
+
+static void stop(struct child *c)
+{
+	kill(c->pid, SIGKILL);
+	waitpid(c->pid, NULL, 0);
+	close(c->out_fd);
+}
+
+static int read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Is the thread asleep (S) inside syscall nr? */
+static int blocked_in(pid_t pid, pid_t tid, long nr)
+{
+	char path[96], buf[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	if (read_file(path, buf, sizeof(buf)))
+		return 0;
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || p[2] != 'S')
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
+	if (read_file(path, buf, sizeof(buf)) || buf[0] < '0' || buf[0] > '9')
+		return 0;
+	return strtol(buf, NULL, 10) == nr;
+}
+
+static void wait_blocked(pid_t pid, pid_t tid, long nr)
+{
+	long deadline = now_ms() + WAIT_MS;
+
+	while (!blocked_in(pid, tid, nr)) {
+		cr_assert_lt(now_ms(), deadline, "thread %d never blocked in syscall %ld", tid, nr);
+		pause_ms(2);
+	}
+}
+
+/* What BPF reads at kernel entry, taken here with a ptrace stop instead. */
+static void grab_regs(pid_t tid, __u64 regs[BW_NREGS])
+{
+	struct user_regs_struct r;
+	int status;
+
+	cr_assert_eq(ptrace(PTRACE_SEIZE, tid, 0, 0), 0, "seize: %s", strerror(errno));
+	cr_assert_eq(ptrace(PTRACE_INTERRUPT, tid, 0, 0), 0);
+	cr_assert_eq(waitpid(tid, &status, __WALL), tid);
+	cr_assert(WIFSTOPPED(status));
+	cr_assert_eq(ptrace(PTRACE_GETREGS, tid, 0, &r), 0);
+	cr_assert_eq(ptrace(PTRACE_DETACH, tid, 0, 0), 0);
+	regs[BW_REG_AX] = r.rax;
+	regs[BW_REG_DX] = r.rdx;
+	regs[BW_REG_CX] = r.rcx;
+	regs[BW_REG_BX] = r.rbx;
+	regs[BW_REG_SI] = r.rsi;
+	regs[BW_REG_DI] = r.rdi;
+	regs[BW_REG_BP] = r.rbp;
+	regs[BW_REG_SP] = r.rsp;
+	regs[BW_REG_R8] = r.r8;
+	regs[BW_REG_R9] = r.r9;
+	regs[BW_REG_R10] = r.r10;
+	regs[BW_REG_R11] = r.r11;
+	regs[BW_REG_R12] = r.r12;
+	regs[BW_REG_R13] = r.r13;
+	regs[BW_REG_R14] = r.r14;
+	regs[BW_REG_R15] = r.r15;
+	regs[BW_REG_IP] = r.rip;
+}
+
+/* Callers' pcs are return addresses: pc - 1 is inside the call. */
+static void symbolize(struct bw_syms *syms, struct stack *st)
+{
+	int i;
+
+	for (i = 0; i < st->nr; i++) {
+		bw_syms__find(syms, st->pcs[i] - (i ? 1 : 0), &st->frames[i]);
+		cr_log_info("#%d %#llx %s+%#llx (%s) %s:%d", i, (unsigned long long)st->pcs[i],
+			    st->frames[i].func, (unsigned long long)st->frames[i].offset,
+			    st->frames[i].module, base_name(st->frames[i].file),
+			    st->frames[i].line);
+		/* Symbol versions are cut: __libc_start_main, not ...@@GLIBC_2.34. */
+		cr_assert_null(strchr(st->frames[i].func, '@'), "%s", st->frames[i].func);
+	}
+}
+
+/* Index of the first frame at or after from whose function contains name, or -1. */
+static int frame_of(const struct stack *st, int from, const char *name)
+{
+	int i;
+
+	for (i = from; i < st->nr; i++)
+		if (strstr(st->frames[i].func, name))
+			return i;
+	return -1;
+}
+
+static void unwind(struct bw_syms *syms, struct bw_mem *mem, pid_t tid, const __u64 *regs,
+		   struct stack *st)
+{
+	st->nr = bw_syms__unwind(syms, mem, tid, regs, st->pcs, MAX_FRAMES);
+	cr_assert_geq(st->nr, 1, "unwind: %d", st->nr);
+	cr_assert_eq(st->pcs[0], regs[BW_REG_IP]);
+	symbolize(syms, st);
+}
+
+/* name0 at index at, then each next name further out. */
+static void assert_chain(const struct stack *st, int at, const char *const *names, int n)
+{
+	int i, idx = at;
+
+	cr_assert_str_eq(st->frames[at].func, names[0]);
+	for (i = 1; i < n; i++) {
+		int next = frame_of(st, idx + 1, names[i]);
+
+		cr_assert_gt(next, idx, "%s not found after %s", names[i], names[i - 1]);
+		idx = next;
+	}
+}
+
+static int fixture_leaf_line(void)
+{
+	char cmd[600], line[64];
+	int nr = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s lines", fixture_path());
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	cr_assert_not_null(fgets(line, sizeof(line), p));
+	cr_assert_eq(pclose(p), 0);
+	cr_assert_eq(sscanf(line, "leaf %d", &nr), 1);
+	return nr;
+}
+
+Test(syms, elf_function_file_line)
+{
+	struct bw_syms *syms = NULL;
+	struct bw_frame f;
+	__u64 addr;
+
+	cr_assert_eq(bw_syms__new_elf(fixture_path(), &syms), 0, "is %s built?", fixture_path());
+	cr_assert_eq(bw_syms__addr_of(syms, "symfix_leaf", &addr), 0);
+	cr_assert_eq(bw_syms__find(syms, addr, &f), 0);
+	cr_assert_eq(f.pc, addr);
+	cr_assert_str_eq(f.func, "symfix_leaf");
+	cr_assert_eq(f.offset, 0);
+	cr_assert_str_eq(f.module, "symfix");
+	cr_assert_str_eq(base_name(f.file), "symfix.c");
+	cr_assert_eq(f.line, fixture_leaf_line());
+
+	cr_assert_eq(bw_syms__find(syms, addr + 4, &f), 0);
+	cr_assert_str_eq(f.func, "symfix_leaf");
+	cr_assert_eq(f.offset, 4);
+	cr_assert_geq(f.line, fixture_leaf_line());
+
+	cr_assert_eq(bw_syms__addr_of(syms, "main", &addr), 0);
+	cr_assert_eq(bw_syms__find(syms, addr, &f), 0);
+	cr_assert_str_eq(f.func, "main");
+	bw_syms__free(syms);
+}
+
+/* Code no symbol covers is unknown, not the sized symbol that ends before it. */
+Test(syms, past_the_end_of_a_sized_symbol_is_unknown)
+{
+	struct bw_syms *syms = NULL;
+	struct bw_frame f;
+	__u64 addr;
+
+	cr_assert_eq(bw_syms__new_elf(fixture_path(), &syms), 0);
+	cr_assert_eq(bw_syms__addr_of(syms, "symfix_sized", &addr), 0);
+	cr_assert_eq(bw_syms__find(syms, addr, &f), 0);
+	cr_assert_str_eq(f.func, "symfix_sized");
+	cr_assert_eq(bw_syms__find(syms, addr + 2, &f), -ENOENT);
+	cr_assert_str_eq(f.func, "");
+	cr_assert_eq(f.offset, 0);
+	cr_assert_str_eq(f.module, "symfix");
+	bw_syms__free(syms);
+}
+
+Test(syms, errors)
+{
+	struct bw_syms *syms = (struct bw_syms *)1;
+	char tmp[] = "/tmp/bw-syms-XXXXXX";
+	struct bw_frame f;
+	__u64 addr = 0;
+	int fd;
+
+	cr_assert_eq(bw_syms__new_elf("/nonexistent/elf", &syms), -ENOENT);
+	cr_assert_null(syms);
+	fd = mkstemp(tmp);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "not an ELF file\n", 16), 16);
+	close(fd);
+	cr_assert_lt(bw_syms__new_elf(tmp, &syms), 0);
+	unlink(tmp);
+	cr_assert_null(syms);
+	cr_assert_eq(bw_syms__new(0, &syms), -EINVAL);
+
+	cr_assert_eq(bw_syms__new_elf(fixture_path(), &syms), 0);
+	cr_assert_eq(bw_syms__addr_of(syms, "no_such_symbol", &addr), -ENOENT);
+	/* Offline, a PIE sits at its link-time addresses, from 0 up. */
+	cr_assert_eq(bw_syms__find(syms, 0xffffffffff600000ull, &f), -ENOENT);
+	cr_assert_str_eq(f.func, "");
+	cr_assert_str_eq(f.module, "");
+	bw_syms__free(syms);
+	bw_syms__free(NULL);
+}
+
+Test(syms, gone_process_is_esrch)
+{
+	struct bw_syms *syms = (struct bw_syms *)1;
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+	cr_assert_eq(bw_syms__new(pid, &syms), -ESRCH);
+	cr_assert_null(syms);
+}
+
+/* main -> outer -> inner -> libc read(): CFI through libc and the fixture. */
+Test(syms, unwind_through_libc_read, .timeout = 30)
+{
+	static const char *const chain[] = { "symfix_inner", "symfix_outer", "main" };
+	struct bw_syms *syms = NULL;
+	struct bw_mem *mem = NULL;
+	__u64 regs[BW_NREGS];
+	struct child c;
+	struct stack st;
+
+	c = spawn("block");
+	wait_blocked(c.pid, c.tid, SYS_read);
+	grab_regs(c.tid, regs);
+	cr_assert_eq(bw_mem__open(c.pid, &mem), 0);
+	cr_assert_eq(bw_syms__new(c.pid, &syms), 0);
+
+	unwind(syms, mem, c.tid, regs, &st);
+	cr_assert_str_eq(st.frames[0].module, "libc.so.6");
+	cr_assert(strstr(st.frames[0].func, "read"), "frame 0 is %s", st.frames[0].func);
+	/* The wrapper keeps no frame: only CFI finds its caller. */
+	assert_chain(&st, 1, chain, 3);
+	cr_assert_str_eq(st.frames[1].module, "symfix");
+	cr_assert_str_eq(base_name(st.frames[1].file), "symfix.c");
+	cr_assert_eq(st.frames[1].line, c.line);
+
+	bw_syms__free(syms);
+	bw_mem__free(mem);
+	stop(&c);
+}
+
+/* The syscall is in symfix_inner itself: CFI and the rbp chain must agree. */
+Test(syms, unwind_fp_and_cfi_agree, .timeout = 30)
+{
+	static const char *const chain[] = { "symfix_inner", "symfix_outer", "main" };
+	struct bw_syms *syms = NULL;
+	struct bw_mem *mem = NULL;
+	struct stack st, fp;
+	__u64 regs[BW_NREGS];
+	struct child c;
+	int i;
+
+	c = spawn("raw");
+	wait_blocked(c.pid, c.tid, SYS_read);
+	grab_regs(c.tid, regs);
+	cr_assert_eq(bw_mem__open(c.pid, &mem), 0);
+	cr_assert_eq(bw_syms__new(c.pid, &syms), 0);
+
+	unwind(syms, mem, c.tid, regs, &st);
+	assert_chain(&st, 0, chain, 3);
+	cr_assert_str_eq(st.frames[1].func, "symfix_outer");
+	cr_assert_str_eq(st.frames[2].func, "main");
+	cr_assert_eq(st.frames[0].line, c.line);
+
+	fp.nr = bw_syms__unwind_fp(syms, mem, regs, fp.pcs, MAX_FRAMES);
+	cr_assert_geq(fp.nr, 3);
+	symbolize(syms, &fp);
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(fp.pcs[i], st.pcs[i], "frame %d: fp %#llx cfi %#llx", i,
+			     (unsigned long long)fp.pcs[i], (unsigned long long)st.pcs[i]);
+	/* Capped at max. */
+	cr_assert_eq(bw_syms__unwind_fp(syms, mem, regs, fp.pcs, 2), 2);
+	cr_assert_eq(bw_syms__unwind(syms, mem, c.tid, regs, st.pcs, 2), 2);
+	cr_assert_eq(bw_syms__unwind(syms, mem, c.tid, regs, st.pcs, 0), -EINVAL);
+
+	bw_syms__free(syms);
+	bw_mem__free(mem);
+	stop(&c);
+}
+
+/*
+ * pthread_mutex_lock -> __lll_lock_wait -> futex. Without glibc's debug
+ * info __lll_lock_wait has no symbol: frame 0 must then be unknown, never
+ * the exported function that happens to precede it.
+ */
+Test(syms, unwind_through_pthread_mutex_lock, .timeout = 30)
+{
+	static const char *const chain[] = { "symfix_take_lock", "symfix_worker" };
+	struct bw_syms *syms = NULL;
+	struct bw_mem *mem = NULL;
+	__u64 regs[BW_NREGS];
+	struct stack st, again;
+	struct child c;
+	int lock, i;
+
+	c = spawn("mutex");
+	cr_assert_neq(c.tid, c.pid);
+	wait_blocked(c.pid, c.tid, SYS_futex);
+	grab_regs(c.tid, regs);
+	cr_assert_eq(bw_mem__open(c.pid, &mem), 0);
+	cr_assert_eq(bw_syms__new(c.pid, &syms), 0);
+
+	unwind(syms, mem, c.tid, regs, &st);
+	cr_assert_str_eq(st.frames[0].module, "libc.so.6");
+	cr_assert(!st.frames[0].func[0] || strstr(st.frames[0].func, "lll_lock_wait"),
+		  "frame 0 is %s", st.frames[0].func);
+	lock = frame_of(&st, 1, "pthread_mutex_lock");
+	cr_assert_gt(lock, 0, "no pthread_mutex_lock frame");
+	cr_assert_str_eq(st.frames[lock].module, "libc.so.6");
+	assert_chain(&st, lock + 1, chain, 2);
+	cr_assert_eq(st.frames[lock + 1].line, c.line);
+
+	/* One Dwfl, many threads: the main thread, in pthread_join. */
+	wait_blocked(c.pid, c.pid, SYS_futex);
+	grab_regs(c.pid, regs);
+	unwind(syms, mem, c.pid, regs, &again);
+	cr_assert_geq(frame_of(&again, 1, "main"), 1);
+	cr_assert_lt(frame_of(&again, 0, "symfix_worker"), 0);
+
+	/* And the worker again, back in its restarted futex wait: the same stack. */
+	wait_blocked(c.pid, c.tid, SYS_futex);
+	grab_regs(c.tid, regs);
+	again.nr = bw_syms__unwind(syms, mem, c.tid, regs, again.pcs, MAX_FRAMES);
+	cr_assert_eq(again.nr, st.nr);
+	for (i = 0; i < st.nr; i++)
+		cr_assert_eq(again.pcs[i], st.pcs[i]);
+
+	bw_syms__free(syms);
+	bw_mem__free(mem);
+	stop(&c);
+}
