@@ -99,7 +99,7 @@ $(OUTPUT)/e2e-tests: $(E2E_OBJS)
 # Targets keep frame pointers and debug info so stacks are exact.
 $(OUTPUT)/targets/%: tests/targets/%.c | $(OUTPUT)/targets
 	$(call msg,CC,$@)
-	$(Q)$(CC) -g -O1 -fno-omit-frame-pointer -Wall -pthread $< -o $@
+	$(Q)$(CC) -g -O1 -fno-omit-frame-pointer -Wall -pthread -MMD -MP -MF $@.d $< -o $@
 
 $(OUTPUT)/fixtures/%: tests/fixtures/%.c | $(OUTPUT)/fixtures
 	$(call msg,CC,$@)

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Verdicts end to end: each test starts a target from tests/targets, watches
+ * it with "-p PID --threshold 1s --duration 2s --json" and checks every thread
+ * the target announced. The threads are stuck before blockwatch attaches, so
+ * at the end of the 2 s run they have been blocked for more than 2 s.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <criterion/criterion.h>
+#include "harness.h"
+
+#define THRESHOLD_S 1.0
+
+static struct e2e_target tgt = { .out_fd = -1 };
+static struct e2e_run run;
+
+static void teardown(void)
+{
+	e2e_target_stop(&tgt);
+	e2e_run_free(&run);
+}
+
+TestSuite(verdicts, .fini = teardown, .timeout = 120);
+TestSuite(stacks, .fini = teardown, .timeout = 120);
+
+static bool is_verdict(const char *expect)
+{
+	return !strcmp(expect, "deadlock") || !strcmp(expect, "leak") ||
+	       !strcmp(expect, "blocked") || !strcmp(expect, "idle");
+}
+
+static void check_stacks(json_object *rec, const struct e2e_thread *th)
+{
+	json_object *stack;
+	size_t i, n;
+
+	cr_expect(json_object_object_get_ex(rec, "kernel_stack", &stack) &&
+			  json_object_is_type(stack, json_type_array),
+		  "thread %d (%s): no kernel_stack array", th->tid, th->role);
+	if (json_object_is_type(stack, json_type_array)) {
+		n = json_object_array_length(stack);
+		for (i = 0; i < n; i++)
+			cr_expect(json_object_is_type(json_object_array_get_idx(stack, i),
+						      json_type_string),
+				  "thread %d (%s): kernel_stack[%zu] is not a string", th->tid,
+				  th->role, i);
+	}
+	cr_expect(json_object_object_get_ex(rec, "user_stack", &stack) &&
+			  json_object_is_type(stack, json_type_array),
+		  "thread %d (%s): no user_stack array", th->tid, th->role);
+	if (json_object_is_type(stack, json_type_array)) {
+		n = json_object_array_length(stack);
+		for (i = 0; i < n; i++)
+			cr_expect(e2e_get_string(json_object_array_get_idx(stack, i), "func"),
+				  "thread %d (%s): user_stack[%zu] is not an object with a func",
+				  th->tid, th->role, i);
+	}
+}
+
+/* The one record of an announced thread, checked field by field. */
+static void check_record(json_object *rec, const struct e2e_thread *th)
+{
+	const char *str, *want_state = "S or D";
+	double blocked_s, age_s = e2e_now_s() - tgt.started_s;
+	long long val;
+
+	cr_expect(e2e_get_int(rec, "pid", &val) && val == tgt.pid,
+		  "thread %d (%s): pid missing or not %d", th->tid, th->role, (int)tgt.pid);
+	str = e2e_get_string(rec, "comm");
+	cr_expect(str && !strcmp(str, th->comm), "thread %d (%s): comm \"%s\", want \"%s\"",
+		  th->tid, th->role, str ? str : "(missing)", th->comm);
+	str = e2e_get_string(rec, "state");
+	cr_expect(str && (!strcmp(str, "S") || !strcmp(str, "D")),
+		  "thread %d (%s): state \"%s\", want %s", th->tid, th->role,
+		  str ? str : "(missing)", want_state);
+	cr_expect(e2e_get_double(rec, "blocked_s", &blocked_s),
+		  "thread %d (%s): blocked_s missing or not a number", th->tid, th->role);
+	if (e2e_get_double(rec, "blocked_s", &blocked_s)) {
+		cr_expect(blocked_s >= THRESHOLD_S, "thread %d (%s): blocked_s %.3f < %.1f",
+			  th->tid, th->role, blocked_s, THRESHOLD_S);
+		cr_expect(blocked_s <= age_s + 0.5,
+			  "thread %d (%s): blocked_s %.3f but the target is only %.3f s old",
+			  th->tid, th->role, blocked_s, age_s);
+	}
+	str = e2e_get_string(rec, "verdict");
+	cr_expect(str && !strcmp(str, th->expect), "thread %d (%s): verdict \"%s\", want \"%s\"",
+		  th->tid, th->role, str ? str : "(missing)", th->expect);
+	str = e2e_get_string(rec, "wait");
+	cr_expect(str && !strcmp(str, th->wait), "thread %d (%s): wait \"%s\", want \"%s\"",
+		  th->tid, th->role, str ? str : "(missing)", th->wait);
+	check_stacks(rec, th);
+}
+
+/*
+ * Start NAME, watch it, and check: stdout is JSON lines only; each announced
+ * thread with a verdict has exactly one record, right in every field; threads
+ * announced "none" have none; no record for anything else; the exit status.
+ */
+static void watch(const char *name, int want_exit)
+{
+	char pid_arg[16];
+	const char *argv[] = { "-p",	     pid_arg, "--threshold", "1s",
+			       "--duration", "2s",    "--json",	     NULL };
+	bool want_found = false;
+	size_t i;
+	int ret;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to load BPF programs");
+	ret = e2e_target_start(&tgt, name);
+	cr_assert_eq(ret, 0, "%s", tgt.err);
+	snprintf(pid_arg, sizeof(pid_arg), "%d", (int)tgt.pid);
+	ret = e2e_run_bw(&run, argv, E2E_RUN_TIMEOUT_S);
+	cr_assert_eq(ret, 0, "%s", run.errmsg);
+	cr_assert(!run.timed_out, "%s: blockwatch still running after %.0f s, killed", name,
+		  E2E_RUN_TIMEOUT_S);
+	cr_expect_eq(run.nbad, 0, "%s: %zu stdout lines are not JSON objects, first %s", name,
+		     run.nbad, run.bad_line);
+
+	for (i = 0; i < tgt.nthreads; i++) {
+		const struct e2e_thread *th = &tgt.threads[i];
+		json_object *rec;
+		int n = e2e_run_thread_recs(&run, th->tid, &rec);
+
+		if (!strcmp(th->expect, "none")) {
+			cr_expect_eq(n, 0, "%s: thread %d (%s) should have no record, has %d: %s",
+				     name, th->tid, th->role, n,
+				     rec ? json_object_to_json_string(rec) : "");
+			continue;
+		}
+		cr_assert(is_verdict(th->expect), "%s: thread %d announces unknown verdict %s",
+			  name, th->tid, th->expect);
+		want_found |= !strcmp(th->expect, "deadlock") || !strcmp(th->expect, "leak");
+		cr_expect_eq(n, 1, "%s: thread %d (%s, expect %s/%s) has %d records, want 1", name,
+			     th->tid, th->role, th->expect, th->wait, n);
+		if (rec)
+			check_record(rec, th);
+	}
+	/* Every thread of a target is announced: any other record is invented. */
+	for (i = 0; i < run.nlines; i++) {
+		const char *type = e2e_get_string(run.objs[i], "type");
+		long long tid;
+
+		if (!type || strcmp(type, "thread"))
+			continue;
+		cr_expect(e2e_get_int(run.objs[i], "tid", &tid) && e2e_target_tid(&tgt, (int)tid),
+			  "%s: record for a thread the target does not have: %s", name,
+			  json_object_to_json_string(run.objs[i]));
+	}
+	cr_assert_eq(want_exit, want_found ? 3 : 0,
+		     "%s: test expects exit %d but the target announces %s", name, want_exit,
+		     want_found ? "a deadlock/leak" : "none");
+	cr_expect_eq(run.exit_code, want_exit, "%s: blockwatch exited %d, want %d; stderr: %s",
+		     name, run.exit_code, want_exit, run.err);
+}
+
+static const struct e2e_thread *role(const char *name)
+{
+	const struct e2e_thread *th = e2e_target_role(&tgt, name);
+
+	cr_assert(th, "%s: no thread announced role %s", tgt.name, name);
+	return th;
+}
+
+static json_object *record(const struct e2e_thread *th)
+{
+	json_object *rec;
+
+	e2e_run_thread_recs(&run, th->tid, &rec);
+	return rec;
+}
+
+/* ROLE's record says it waits for PEER: waits_for has it, and owner_tid if a lock. */
+static void expect_waits_for(const char *role_name, const char *peer_name, bool owner)
+{
+	const struct e2e_thread *th = role(role_name), *peer = role(peer_name);
+	json_object *rec = record(th);
+	long long owner_tid;
+
+	if (!rec)
+		return; /* already reported by watch() */
+	cr_expect(e2e_int_array_has(rec, "waits_for", peer->tid),
+		  "%s: %s (%d) waits_for lacks %s (%d): %s", tgt.name, th->role, th->tid,
+		  peer->role, peer->tid, json_object_to_json_string(rec));
+	if (owner)
+		cr_expect(e2e_get_int(rec, "owner_tid", &owner_tid) && owner_tid == peer->tid,
+			  "%s: %s (%d) owner_tid is not %s (%d): %s", tgt.name, th->role, th->tid,
+			  peer->role, peer->tid, json_object_to_json_string(rec));
+}
+
+static void expect_owner(const char *role_name, const char *owner_name)
+{
+	const struct e2e_thread *th = role(role_name), *owner = role(owner_name);
+	json_object *rec = record(th);
+	long long owner_tid;
+
+	if (!rec)
+		return;
+	cr_expect(e2e_get_int(rec, "owner_tid", &owner_tid) && owner_tid == owner->tid,
+		  "%s: %s (%d) owner_tid is not %s (%d): %s", tgt.name, th->role, th->tid,
+		  owner->role, owner->tid, json_object_to_json_string(rec));
+}
+
+Test(verdicts, deadlock_pair)
+{
+	watch("deadlock_pair", 3);
+	expect_waits_for("ab-first", "ab-second", true);
+	expect_waits_for("ab-second", "ab-first", true);
+}
+
+Test(verdicts, deadlock_ring)
+{
+	watch("deadlock_ring", 3);
+	expect_waits_for("ring-0", "ring-1", true);
+	expect_waits_for("ring-1", "ring-2", true);
+	expect_waits_for("ring-2", "ring-0", true);
+}
+
+Test(verdicts, self_deadlock)
+{
+	watch("self_deadlock", 3);
+	expect_waits_for("relocker", "relocker", true);
+}
+
+Test(verdicts, stuck_condvar)
+{
+	watch("stuck_condvar", 3);
+}
+
+Test(verdicts, stuck_join)
+{
+	watch("stuck_join", 3);
+	expect_waits_for("joiner", "cv-waiter", false);
+}
+
+Test(verdicts, stuck_sem)
+{
+	watch("stuck_sem", 3);
+}
+
+Test(verdicts, slow_holder)
+{
+	watch("slow_holder", 0);
+	expect_owner("lock-waiter", "spin-owner");
+}
+
+Test(verdicts, sleepy_holder)
+{
+	watch("sleepy_holder", 0);
+	expect_owner("lock-waiter", "nap-owner");
+}
+
+Test(verdicts, idle)
+{
+	watch("idle", 0);
+}
+
+Test(verdicts, busy)
+{
+	watch("busy", 0);
+}
+
+Test(verdicts, demo)
+{
+	watch("demo", 3);
+	expect_waits_for("transfer-a", "transfer-b", true);
+	expect_waits_for("transfer-b", "transfer-a", true);
+}
+
+/* Some user frame is FN, some kernel frame mentions KSYM. */
+static void expect_frames(const char *role_name, const char *fn, const char *ksym)
+{
+	const struct e2e_thread *th = role(role_name);
+	json_object *rec = record(th), *stack;
+	bool user_ok = false, kernel_ok = false;
+	size_t i;
+
+	cr_assert(rec, "%s: no record for %s", tgt.name, role_name);
+	if (json_object_object_get_ex(rec, "user_stack", &stack) &&
+	    json_object_is_type(stack, json_type_array))
+		for (i = 0; i < json_object_array_length(stack); i++) {
+			const char *func =
+				e2e_get_string(json_object_array_get_idx(stack, i), "func");
+
+			user_ok |= func && strstr(func, fn);
+		}
+	if (json_object_object_get_ex(rec, "kernel_stack", &stack) &&
+	    json_object_is_type(stack, json_type_array))
+		for (i = 0; i < json_object_array_length(stack); i++) {
+			const char *frame =
+				json_object_get_string(json_object_array_get_idx(stack, i));
+
+			kernel_ok |= frame && strstr(frame, ksym);
+		}
+	cr_expect(user_ok, "%s: %s user_stack lacks %s: %s", tgt.name, role_name, fn,
+		  json_object_to_json_string(rec));
+	cr_expect(kernel_ok, "%s: %s kernel_stack lacks %s: %s", tgt.name, role_name, ksym,
+		  json_object_to_json_string(rec));
+}
+
+Test(stacks, deadlock_pair)
+{
+	watch("deadlock_pair", 3);
+	expect_frames("ab-first", "ab_first_thread", "futex");
+	expect_frames("ab-second", "ab_second_thread", "futex");
+}
+
+Test(stacks, idle)
+{
+	watch("idle", 0);
+	expect_frames("epoll-wait", "epoll_thread", "epoll");
+	expect_frames("sleeper", "sleep_thread", "nanosleep");
+}
