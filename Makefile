@@ -30,6 +30,12 @@ TARGETS := $(patsubst tests/targets/%.c,$(OUTPUT)/targets/%,$(TARGET_SRCS))
 FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
 FIXTURES := $(patsubst tests/fixtures/%.c,$(OUTPUT)/fixtures/%,$(FIXTURE_SRCS))
 
+# Go toolchains other than Debian 12's are fetched once into a cache that
+# outlives `make clean`; versions no suite serves are skipped with a notice.
+GO_TOOLCHAINS ?= /var/cache/blockwatch/go-toolchains
+GO_FIXTURES := $(OUTPUT)/go-fixtures
+GO_TARGETS := $(OUTPUT)/go-targets
+
 DEPS_PKGS := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcriterion-dev \
 	libjson-c-dev libc6-dbg pkg-config make gcc golang-go clang-format
 
@@ -43,7 +49,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
-.PHONY: all clean deps ensure-deps test test-all test-unit test-bpf test-e2e demo run-demo check-format format targets
+.PHONY: all clean deps ensure-deps go-toolchains go-fixtures go-targets test test-all test-unit test-bpf test-e2e demo run-demo check-format format targets
 
 all: blockwatch
 
@@ -124,8 +130,17 @@ test: ensure-deps
 
 test-all: test-unit test-bpf test-e2e
 
-test-unit: $(OUTPUT)/unit-tests targets
-	$(OUTPUT)/unit-tests --jobs 2
+go-toolchains:
+	@sh tests/go/fetch-toolchains.sh $(GO_TOOLCHAINS)
+
+go-fixtures: go-toolchains
+	@sh tests/go/build-fixtures.sh $(GO_FIXTURES) $(GO_TOOLCHAINS)
+
+go-targets: go-toolchains
+	@BW_GO_TOOLCHAINS=$(GO_TOOLCHAINS) sh tests/go/build-targets.sh $(GO_TARGETS)
+
+test-unit: $(OUTPUT)/unit-tests targets go-fixtures
+	BW_GO_FIXTURES=$(GO_FIXTURES) $(OUTPUT)/unit-tests --jobs 2
 
 test-bpf: $(OUTPUT)/bpf-tests
 	@if [ "$$(id -u)" != 0 ]; then echo "test-bpf: must run as root (loads BPF)" >&2; exit 1; fi

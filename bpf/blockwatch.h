@@ -80,6 +80,15 @@ struct bw_task_rec {
 };
 _Static_assert(sizeof(struct bw_task_rec) == 520, "bw_task_rec layout");
 
+/* Last park of a goroutine, from the opt-in Go probes; keyed by g address. */
+struct bw_gopark {
+	__u64 park_ns;	   /* CLOCK_MONOTONIC */
+	__u64 goid;	   /* g.goid when it parked: tells a recycled g */
+	__u32 wait_reason; /* g.waitreason index */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct bw_gopark) == 24, "bw_gopark layout");
+
 /* Indexes into the counters array map. */
 enum bw_counter {
 	BW_CNT_HIST_FULL = 0, /* history map full: a thread went untracked */

@@ -94,6 +94,7 @@ struct bw_thread {
 	struct bw_history history;
 	bool has_futex;
 	struct bw_futex_wait futex;
+	__u64 goid; /* goroutine running on this thread (Go programs), 0 if none */
 };
 
 const char *bw_wait_name(enum bw_wait wait);

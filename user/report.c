@@ -84,6 +84,8 @@ static void json_thread(FILE *f, const struct bw_thread *t, const struct bw_repo
 		fprintf(f, ",\"fd\":%d", t->wait_fd);
 	if (t->owner_tid)
 		fprintf(f, ",\"owner_tid\":%u", t->owner_tid);
+	if (t->goid)
+		fprintf(f, ",\"goid\":%llu", (unsigned long long)t->goid);
 	if (t->chain_len) {
 		fputs(",\"waits_for\":[", f);
 		for (i = 0; i < t->chain_len; i++)
@@ -173,10 +175,15 @@ void bw_report_json(FILE *f, const struct bw_thread *threads, size_t n,
 			ps[i].verdicts[BW_VERDICT_IDLE]);
 	}
 	free(ps);
+}
+
+void bw_report_json_summary(FILE *f, size_t nprocs, size_t nthreads, const struct bw_report_opts *o)
+{
 	fprintf(f,
 		"{\"type\":\"summary\",\"processes\":%zu,\"threads\":%zu,\"threshold_s\":%.3f,"
 		"\"watched_s\":%.3f,\"dropped\":%llu}\n",
-		np, n, secs(o->threshold_ns), secs(o->watched_ns), (unsigned long long)o->dropped);
+		nprocs, nthreads, secs(o->threshold_ns), secs(o->watched_ns),
+		(unsigned long long)o->dropped);
 }
 
 static int severity_cmp(const void *a, const void *b)
@@ -257,6 +264,8 @@ static void text_detail(FILE *f, const struct bw_thread *threads, size_t n,
 	bw_text_str(f, t->comm, 0);
 	fprintf(f, ") pid %u blocked %s on %s ", t->pid, dur, bw_wait_name(t->wait));
 	wait_target(f, t);
+	if (t->goid)
+		fprintf(f, " running goroutine %llu", (unsigned long long)t->goid);
 	fputc('\n', f);
 	if (t->chain_len) {
 		fprintf(f, "    waits for: %u", t->tid);

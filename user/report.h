@@ -21,6 +21,9 @@ void bw_report_text(FILE *f, const struct bw_thread *threads, size_t n,
 		    const struct bw_report_opts *opts);
 void bw_report_json(FILE *f, const struct bw_thread *threads, size_t n,
 		    const struct bw_report_opts *opts);
+/* The closing JSON line. */
+void bw_report_json_summary(FILE *f, size_t nprocs, size_t nthreads,
+			    const struct bw_report_opts *opts);
 /* One status line (no newline) for the terminal while watching. */
 void bw_report_progress(FILE *f, const struct bw_thread *threads, size_t n,
 			const struct bw_report_opts *opts);

@@ -11,12 +11,15 @@
 #include "offcpu.skel.h"
 #include "futex.skel.h"
 #include "taskiter.skel.h"
+#include "goprobe.skel.h"
 
 struct bw_tracer {
 	struct offcpu_bpf *offcpu;
 	struct futex_bpf *futex;
 	struct taskiter_bpf *iter;
 	struct bpf_link *iter_link;
+	struct goprobe_bpf *go;
+	struct bpf_link *go_links[2];
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -197,10 +200,56 @@ __u64 bw_tracer__dropped(struct bw_tracer *tr)
 	return val;
 }
 
+int bw_tracer__attach_go(struct bw_tracer *tr, pid_t pid, const char *path, __u64 park_off,
+			 __u64 exit_off, __u32 goid_off, __u32 waitreason_off)
+{
+	int err;
+
+	if (tr->go)
+		return -EBUSY;
+	tr->go = goprobe_bpf__open();
+	if (!tr->go)
+		return -errno;
+	tr->go->rodata->g_goid_off = goid_off;
+	tr->go->rodata->g_waitreason_off = waitreason_off;
+	err = goprobe_bpf__load(tr->go);
+	if (err)
+		goto fail;
+	tr->go_links[0] =
+		bpf_program__attach_uprobe(tr->go->progs.park_m, false, pid, path, park_off);
+	if (!tr->go_links[0])
+		goto fail_errno;
+	tr->go_links[1] =
+		bpf_program__attach_uprobe(tr->go->progs.goexit0, false, pid, path, exit_off);
+	if (!tr->go_links[1])
+		goto fail_errno;
+	return 0;
+fail_errno:
+	err = -errno;
+fail:
+	bpf_link__destroy(tr->go_links[0]);
+	tr->go_links[0] = NULL;
+	goprobe_bpf__destroy(tr->go);
+	tr->go = NULL;
+	return err;
+}
+
+int bw_tracer__go_park(struct bw_tracer *tr, __u64 gaddr, struct bw_gopark *out)
+{
+	if (!tr->go)
+		return -ENOENT;
+	if (bpf_map__lookup_elem(tr->go->maps.goparks, &gaddr, sizeof(gaddr), out, sizeof(*out), 0))
+		return -errno;
+	return 0;
+}
+
 void bw_tracer__free(struct bw_tracer *tr)
 {
 	if (!tr)
 		return;
+	bpf_link__destroy(tr->go_links[1]);
+	bpf_link__destroy(tr->go_links[0]);
+	goprobe_bpf__destroy(tr->go);
 	bpf_link__destroy(tr->iter_link);
 	taskiter_bpf__destroy(tr->iter);
 	futex_bpf__destroy(tr->futex);

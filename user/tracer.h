@@ -26,6 +26,14 @@ int bw_tracer__scan(struct bw_tracer *tr, struct bw_task_rec **recs, size_t *n);
 /* 0, -ENOENT when the thread has no entry, or a negative errno. */
 int bw_tracer__history(struct bw_tracer *tr, __u32 tid, struct bw_history *out);
 int bw_tracer__futex(struct bw_tracer *tr, __u32 tid, struct bw_futex_wait *out);
+/*
+ * Opt-in Go probes on one process: uprobes at the given file offsets of
+ * path, reading g.goid and g.waitreason at those offsets. 0 or a negative errno.
+ */
+int bw_tracer__attach_go(struct bw_tracer *tr, pid_t pid, const char *path, __u64 park_off,
+			 __u64 exit_off, __u32 goid_off, __u32 waitreason_off);
+/* Last park of the g at gaddr: 0 or -ENOENT. */
+int bw_tracer__go_park(struct bw_tracer *tr, __u64 gaddr, struct bw_gopark *out);
 /* Threads the history map had no room for. */
 __u64 bw_tracer__dropped(struct bw_tracer *tr);
 void bw_tracer__free(struct bw_tracer *tr);

@@ -1,0 +1,3 @@
+module blockwatch/gobinfixture
+
+go 1.19

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+#include <string.h>
+#include <criterion/criterion.h>
+#include "goverdict.h"
+
+#define SEC 1000000000ULL
+#define THRESHOLD (10 * SEC)
+
+static struct bw_gorec rec(__u64 goid, const char *reason, const char *at, const char *by)
+{
+	struct bw_gorec r;
+
+	memset(&r, 0, sizeof(r));
+	r.g.goid = goid;
+	r.g.gaddr = 0xc000000000ULL + goid * 0x200;
+	r.g.status = BW_GSTATUS_WAITING;
+	r.g.wait_reason = reason;
+	r.g.sched_pc = 0x401000;
+	r.g.sched_sp = 0xc000100000ULL + goid * 0x1000;
+	r.g.stack_hash = 42;
+	r.blocked_at = (struct bw_gofunc){ .name = at, .file = "main.go", .line = 10 };
+	r.created_by = (struct bw_gofunc){ .name = by, .file = "main.go", .line = 20 };
+	r.runtime_only = !strncmp(at, "runtime.", 8) && !strncmp(by, "runtime.", 8);
+	return r;
+}
+
+static struct bw_gopatterns *builtin(void)
+{
+	struct bw_gopatterns *p;
+
+	cr_assert_eq(bw_gopatterns__new(NULL, &p), 0);
+	return p;
+}
+
+Test(goverdict, wait_classes)
+{
+	cr_assert_eq(bw_gowait_class("chan send"), BW_GOWAIT_CHAN);
+	cr_assert_eq(bw_gowait_class("chan receive"), BW_GOWAIT_CHAN);
+	cr_assert_eq(bw_gowait_class("select"), BW_GOWAIT_CHAN);
+	cr_assert_eq(bw_gowait_class("chan send (nil chan)"), BW_GOWAIT_NILCHAN);
+	cr_assert_eq(bw_gowait_class("chan receive (nil chan)"), BW_GOWAIT_NILCHAN);
+	cr_assert_eq(bw_gowait_class("select (no cases)"), BW_GOWAIT_NILCHAN);
+	cr_assert_eq(bw_gowait_class("sync.Mutex.Lock"), BW_GOWAIT_SYNC);
+	cr_assert_eq(bw_gowait_class("sync.WaitGroup.Wait"), BW_GOWAIT_SYNC);
+	cr_assert_eq(bw_gowait_class("semacquire"), BW_GOWAIT_SYNC);
+	cr_assert_eq(bw_gowait_class("sync.Cond.Wait"), BW_GOWAIT_SYNC);
+	cr_assert_eq(bw_gowait_class("IO wait"), BW_GOWAIT_IO);
+	cr_assert_eq(bw_gowait_class("sleep"), BW_GOWAIT_SLEEP);
+	cr_assert_eq(bw_gowait_class("GC worker (idle)"), BW_GOWAIT_RUNTIME);
+	cr_assert_eq(bw_gowait_class("finalizer wait"), BW_GOWAIT_RUNTIME);
+	cr_assert_eq(bw_gowait_class("timer goroutine (idle)"), BW_GOWAIT_RUNTIME);
+	cr_assert_eq(bw_gowait_class("syscall"), BW_GOWAIT_SYSCALL);
+	cr_assert_eq(bw_gowait_class(NULL), BW_GOWAIT_OTHER);
+}
+
+Test(goverdict, patterns)
+{
+	struct bw_gopatterns *p;
+	FILE *f = fmemopen((char[]){ "# mine\n  main.(*pool).worker  # idle workers\n\nfoo.*\n" },
+			   60, "r");
+
+	cr_assert_eq(bw_gopatterns__new(f, &p), 0);
+	fclose(f);
+	cr_assert(bw_gopatterns__match(p, "main.(*pool).worker"));
+	cr_assert(bw_gopatterns__match(p, "foo.bar"));
+	cr_assert(bw_gopatterns__match(p, "net/http.(*persistConn).writeLoop"));
+	cr_assert_not(bw_gopatterns__match(p, "main.leakSend"));
+	cr_assert_not(bw_gopatterns__match(p, "# mine"));
+	bw_gopatterns__free(p);
+}
+
+/* Runs the tracker over the same goroutines at the given times. */
+static void track(struct bw_gotracker *t, struct bw_gorec *r, size_t n, __u64 now,
+		  const struct bw_gopatterns *p, struct bw_gogroup **g, size_t *ng)
+{
+	cr_assert_eq(bw_gotracker__update(t, r, n, now, THRESHOLD, p, g, ng), 0);
+}
+
+Test(goverdict, parked_in_place_ages_and_is_judged)
+{
+	struct bw_gopatterns *p = builtin();
+	struct bw_gotracker *t;
+	struct bw_gogroup *g = NULL;
+	size_t ng, i;
+	struct bw_gorec r[] = {
+		rec(10, "chan send", "main.leakSend", "main.gather"),
+		rec(11, "chan send", "main.leakSend", "main.gather"),
+		rec(12, "select (no cases)", "main.worker", "main.main"),
+		rec(1, "select (no cases)", "main.main", "runtime.main"),
+		rec(13, "IO wait", "net.(*conn).Read", "main.serve"),
+		rec(14, "select", "net/http.(*persistConn).writeLoop",
+		    "net/http.(*Transport).dialConn"),
+		rec(15, "GC worker (idle)", "runtime.gcBgMarkWorker",
+		    "runtime.gcBgMarkStartWorkers"),
+		rec(16, "sync.Mutex.Lock", "main.lockForever", "main.main"),
+		rec(17, "sleep", "main.sleeper", "main.main"),
+	};
+	size_t n = sizeof(r) / sizeof(r[0]);
+
+	cr_assert_eq(bw_gotracker__new(&t), 0);
+	track(t, r, n, 100 * SEC, p, &g, &ng);
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(r[i].blocked_ns, 0, "first sight has no age without waitsince");
+		cr_assert_eq(r[i].verdict, BW_VERDICT_NONE);
+	}
+	free(g);
+	track(t, r, n, 111 * SEC, p, &g, &ng);
+	/* recs are sorted by goid now: 1, 10, 11, ... */
+	for (i = 0; i < n; i++) {
+		const char *at = r[i].blocked_at.name;
+		enum bw_verdict want = BW_VERDICT_IDLE;
+
+		cr_assert_eq(r[i].blocked_ns, 11 * SEC);
+		if (!strcmp(at, "main.leakSend") || !strcmp(at, "main.worker") ||
+		    !strcmp(at, "main.lockForever"))
+			want = BW_VERDICT_LEAK;
+		cr_expect_eq(r[i].verdict, want, "goid %llu at %s: got %s",
+			     (unsigned long long)r[i].g.goid, at, bw_verdict_name(r[i].verdict));
+	}
+	cr_assert_eq(r[1].group, r[2].group, "same site, same group");
+	cr_assert_eq(g[r[1].group].count, 2);
+	cr_assert_eq(g[r[1].group].reported, 2);
+	cr_assert_eq(g[r[1].group].verdict, BW_VERDICT_LEAK);
+	cr_assert_eq(g[r[1].group].oldest_ns, 11 * SEC);
+	free(g);
+	bw_gotracker__free(t);
+	bw_gopatterns__free(p);
+}
+
+Test(goverdict, a_goroutine_that_ran_starts_over)
+{
+	struct bw_gopatterns *p = builtin();
+	struct bw_gotracker *t;
+	struct bw_gogroup *g;
+	size_t ng;
+	struct bw_gorec r = rec(20, "chan receive", "main.pingpong", "main.main");
+
+	cr_assert_eq(bw_gotracker__new(&t), 0);
+	track(t, &r, 1, 100 * SEC, p, &g, &ng);
+	free(g);
+	/* Same place, but its stack bytes changed (a loop counter): it ran. */
+	r.g.stack_hash = 43;
+	track(t, &r, 1, 120 * SEC, p, &g, &ng);
+	cr_assert_eq(r.blocked_ns, 0);
+	cr_assert_eq(r.verdict, BW_VERDICT_NONE);
+	free(g);
+	/* Its run-out counter moved. */
+	r.g.tracking_seq = 7;
+	track(t, &r, 1, 140 * SEC, p, &g, &ng);
+	cr_assert_eq(r.blocked_ns, 0);
+	free(g);
+	/* A recycled g with a new goid is a new goroutine. */
+	track(t, &r, 1, 150 * SEC, p, &g, &ng);
+	cr_assert_eq(r.blocked_ns, 10 * SEC);
+	free(g);
+	r.g.goid = 21;
+	track(t, &r, 1, 160 * SEC, p, &g, &ng);
+	cr_assert_eq(r.blocked_ns, 0);
+	free(g);
+	bw_gotracker__free(t);
+	bw_gopatterns__free(p);
+}
+
+Test(goverdict, waitsince_gives_age_at_once)
+{
+	struct bw_gotracker *t;
+	struct bw_gogroup *g;
+	size_t ng;
+	struct bw_gorec r = rec(30, "chan send", "main.leakSend", "main.gather");
+
+	r.g.waitsince_ns = 40 * SEC;
+	cr_assert_eq(bw_gotracker__new(&t), 0);
+	track(t, &r, 1, 100 * SEC, NULL, &g, &ng);
+	cr_assert_eq(r.blocked_ns, 60 * SEC);
+	cr_assert_eq(r.verdict, BW_VERDICT_LEAK);
+	free(g);
+	/* A waitsince in the future (garbage) is ignored. */
+	r.g.waitsince_ns = 400 * SEC;
+	r.g.goid = 31;
+	track(t, &r, 1, 100 * SEC, NULL, &g, &ng);
+	cr_assert_eq(r.blocked_ns, 0);
+	free(g);
+	bw_gotracker__free(t);
+}
+
+Test(goverdict, growth_per_site)
+{
+	struct bw_gotracker *t;
+	struct bw_gogroup *g;
+	struct bw_gorec r[8];
+	size_t ng, i;
+
+	cr_assert_eq(bw_gotracker__new(&t), 0);
+	for (i = 0; i < 8; i++)
+		r[i] = rec(100 + i, "chan send", "main.leakSend", "main.gather");
+	track(t, r, 2, 0, NULL, &g, &ng);
+	cr_assert_eq(ng, 1);
+	cr_assert_float_eq(g[0].growth_per_min, 0.0, 1e-9);
+	free(g);
+	track(t, r, 8, 30 * SEC, NULL, &g, &ng); /* +6 in half a minute */
+	cr_assert_float_eq(g[0].growth_per_min, 12.0, 1e-6);
+	free(g);
+	bw_gotracker__free(t);
+}
+
+Test(goverdict, leaked_status_and_benign_creator)
+{
+	struct bw_gopatterns *p = builtin();
+	struct bw_gotracker *t;
+	struct bw_gogroup *g;
+	size_t ng;
+	struct bw_gorec r[] = {
+		rec(40, "chan receive", "main.x", "main.main"),
+		rec(41, "chan receive", "main.y", "os/signal.Notify.func1"),
+	};
+
+	r[0].g.status = BW_GSTATUS_LEAKED;
+	r[0].g.waitsince_ns = 1;
+	r[1].g.waitsince_ns = 1;
+	r[1].created_by.name = "os/signal.loop";
+	cr_assert_eq(bw_gotracker__new(&t), 0);
+	track(t, r, 2, 100 * SEC, p, &g, &ng);
+	cr_assert_eq(r[0].verdict, BW_VERDICT_LEAK);
+	cr_assert_eq(r[1].verdict, BW_VERDICT_IDLE);
+	free(g);
+	bw_gotracker__free(t);
+	bw_gopatterns__free(p);
+}

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Reader for Go executables (ELF, linux/amd64, Go 1.16+): pure file parsing
+ * with libelf and libdw, no process access. Everything a goroutine walker
+ * needs to know about a target before it reads the target's memory:
+ *
+ *  - the Go version, from .go.buildinfo (both the pre-1.18 pointer format and
+ *    the 1.18+ inline format);
+ *  - pc -> function, file, line from the pclntab (magics 0xfffffffa 1.16-1.17,
+ *    0xfffffff0 1.18-1.19, 0xfffffff1 1.20+), inlined frames expanded;
+ *  - the addresses of runtime.allgs, allglen, allm, waitReasonStrings,
+ *    buildVersion, also in stripped binaries (recovered from code and data);
+ *  - the runtime.g / m / gobuf / sudog field offsets, from DWARF or a
+ *    per-version table;
+ *  - the wait reason names, from the binary's own runtime.waitReasonStrings.
+ *
+ * Stripped (-ldflags='-s -w'), PIE (-buildmode=pie) and externally linked
+ * (cgo) binaries are handled; tested on Go 1.19 and 1.21-1.26 (the 1.16-1.17
+ * layout, magic 0xfffffffa with absolute entry and funcdata pointers, follows
+ * the Go sources untested). All addresses are link-time virtual addresses:
+ * for a PIE process, subtract the load bias from runtime pcs before asking,
+ * and add it to the data addresses returned.
+ *
+ * The file is untrusted: every offset and length read from it is checked
+ * against the mapped image. Strings returned (function and file names, wait
+ * reasons, the version) point into the reader's memory, stay valid until
+ * bw_gobin__free(), and are target-controlled: escape them on output.
+ */
+#ifndef BW_GOBIN_H
+#define BW_GOBIN_H
+
+#include <linux/types.h>
+
+struct bw_gobin;
+
+/* struct bw_goinfo.flags */
+#define BW_GOBIN_PIE (1u << 0)	   /* ET_DYN: addresses need the load bias */
+#define BW_GOBIN_SYMTAB (1u << 1)  /* has .symtab (not built with -s) */
+#define BW_GOBIN_DWARF (1u << 2)   /* has the runtime types in DWARF */
+#define BW_GOBIN_EXTLINK (1u << 3) /* linked by the external (C) linker: cgo */
+#define BW_GOBIN_INLINE (1u << 4)  /* inline trees readable (gofunc found) */
+
+struct bw_goinfo {
+	char version[64];    /* "go1.19.8" from .go.buildinfo, "" when unknown */
+	__u32 major;	     /* 1 */
+	__u32 minor;	     /* 19; from the pclntab magic (16/18/20) if no version */
+	__u32 patch;	     /* 8; 0 for "go1.21rc2" and such */
+	__u32 pclntab_magic; /* 0xfffffffa, 0xfffffff0 or 0xfffffff1 */
+	__u32 nfunc;	     /* functions in the pclntab */
+	__u32 flags;	     /* BW_GOBIN_* */
+	__u64 pclntab;	     /* address of the pcHeader */
+	__u64 text_start;    /* runtime.text (1.18+: the base of the entry offsets) */
+	__u64 moduledata;    /* runtime.firstmoduledata, 0 when not found */
+	__u64 gofunc;	     /* go:func.* (base of funcdata offsets), 0 if unknown */
+};
+
+/*
+ * One frame. name and file are never NULL ("" when unknown). For a frame of
+ * a function inlined into its caller, entry/end are those of the physical
+ * function the code was compiled into, inlined is 1.
+ */
+struct bw_gofunc {
+	const char *name; /* "main.(*worker).run" */
+	const char *file; /* "/home/x/main.go" */
+	__u64 entry;	  /* first pc of the physical function */
+	__u64 end;	  /* one past its last pc */
+	__s32 line;	  /* 0 when unknown */
+	__u32 inlined;
+};
+
+/*
+ * Field offsets in bytes; -1 when the field does not exist in this version
+ * (g.parentGoid before 1.21) or was not found. Types: g.atomicstatus u32,
+ * g.goid u64 (s64), g.waitreason u8, g.waitsince s64 (ns), g.sched a
+ * runtime.gobuf; m.procid u64 (the thread id); pointers are 8 bytes.
+ */
+struct bw_golayout {
+	__u32 source; /* BW_GOLAYOUT_DWARF or BW_GOLAYOUT_TABLE */
+	__u32 g_size;
+	__s32 g_stack_lo;
+	__s32 g_stack_hi;
+	__s32 g_m;
+	__s32 g_sched;
+	__s32 g_atomicstatus;
+	__s32 g_goid;
+	__s32 g_waitsince;
+	__s32 g_waitreason;
+	__s32 g_parent_goid;
+	__s32 g_gopc;
+	__s32 g_startpc;
+	__s32 g_waiting; /* *sudog */
+	__s32 gobuf_sp;
+	__s32 gobuf_pc;
+	__s32 gobuf_bp;
+	__s32 m_procid;
+	__s32 m_curg;
+	__s32 m_alllink;
+	__s32 sudog_c;
+	__s32 sudog_is_select;
+	__s32 g_tracking_seq; /* u8, moves each time the goroutine stops running */
+};
+
+#define BW_GOLAYOUT_DWARF 1
+#define BW_GOLAYOUT_TABLE 2
+
+/*
+ * Opens and indexes path. 0 or a negative errno: -ENOEXEC when path is not
+ * ELF or has no Go pclntab; -EOPNOTSUPP for other machines than x86-64 and
+ * for Go older than 1.16 (pclntab magic 0xfffffffb); errors of open(2).
+ */
+int bw_gobin__open(const char *path, struct bw_gobin **out);
+void bw_gobin__free(struct bw_gobin *gb);
+
+const struct bw_goinfo *bw_gobin__info(const struct bw_gobin *gb);
+
+/*
+ * The physical function containing pc, with the source position of pc
+ * itself: for code inlined from another function, file:line are those of
+ * the inlined code (as `go tool addr2line` prints them) while name is the
+ * physical function. -ENOENT when pc is in no Go function.
+ */
+int bw_gobin__func(const struct bw_gobin *gb, __u64 pc, struct bw_gofunc *out);
+
+/*
+ * The logical call chain at pc, innermost first: the inlined functions, then
+ * the physical one; the file:line of each outer frame is its call site.
+ * Writes at most max frames; returns how many (>= 1), or -ENOENT as above,
+ * or -EINVAL for max < 1. Without inline data only the physical frame. As
+ * the runtime's traceback does, ask for pc - 1 for return addresses.
+ */
+int bw_gobin__frames(const struct bw_gobin *gb, __u64 pc, struct bw_gofunc *out, int max);
+
+/* The idx-th function of the pclntab (by address), idx < info->nfunc. */
+int bw_gobin__func_at(const struct bw_gobin *gb, __u32 idx, struct bw_gofunc *out);
+
+/*
+ * Address (and size, 0 if unknown) of a symbol: from .symtab when present,
+ * else a function entry from the pclntab, else one of the runtime data
+ * symbols recovered without symbols:
+ *   runtime.allgs (24) and runtime.allglen (8)  from the code of runtime.allgadd
+ *   runtime.allm (8)                            from the code of runtime.mcommoninit
+ *   runtime.waitReasonStrings (N * 16)          from a data scan ("GC assist marking")
+ *   runtime.buildVersion (16)                   from a data scan (the version string)
+ *   runtime.firstmoduledata (0)                 from a data scan (pointer to pcHeader)
+ * -ENOENT when not found.
+ */
+int bw_gobin__lookup(const struct bw_gobin *gb, const char *name, __u64 *addr, __u64 *size);
+
+/* 0, or -ENOENT when the binary has no DWARF and its version is not in the table. */
+int bw_gobin__layout(const struct bw_gobin *gb, struct bw_golayout *out);
+
+/*
+ * Wait reasons (g.waitreason is an index). Names come from the binary's own
+ * runtime.waitReasonStrings (resolved in the file), else from a per-version
+ * table (Go 1.17-1.19, 1.21-1.26; none for 1.20). bw_gobin__wait_reason()
+ * returns NULL for an index out of range; index 0 is "".
+ */
+#define BW_GOWAIT_FILE 1
+#define BW_GOWAIT_TABLE 2
+/* Number of reasons known, 0 if none; *source (may be NULL) gets BW_GOWAIT_*. */
+__u32 bw_gobin__nwait_reasons(const struct bw_gobin *gb, __u32 *source);
+const char *bw_gobin__wait_reason(const struct bw_gobin *gb, __u32 index);
+/* Index of the reason named name ("chan receive"), or -ENOENT. */
+int bw_gobin__wait_reason_index(const struct bw_gobin *gb, const char *name);
+
+#endif

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <string.h>
+#include "escape.h"
+#include "goreport.h"
+#include "parse.h"
+
+#define TEXT_STACK_FRAMES 8
+
+void bw_goreport_count(const struct bw_goreport *r, size_t out[5])
+{
+	size_t i;
+
+	memset(out, 0, 5 * sizeof(out[0]));
+	for (i = 0; i < r->nrecs; i++)
+		out[r->recs[i].verdict]++;
+}
+
+static void json_func(FILE *f, const struct bw_gofunc *fn)
+{
+	fputs("{\"func\":", f);
+	bw_json_str(f, fn->name);
+	fputs(",\"file\":", f);
+	bw_json_str(f, fn->file);
+	fprintf(f, ",\"line\":%d}", fn->line);
+}
+
+static const char *status_name(__u32 status)
+{
+	switch (status) {
+	case BW_GSTATUS_WAITING:
+		return "waiting";
+	case BW_GSTATUS_SYSCALL:
+		return "syscall";
+	case BW_GSTATUS_LEAKED:
+		return "leaked";
+	default:
+		return "other";
+	}
+}
+
+void bw_goreport_json(FILE *f, const struct bw_goreport *r)
+{
+	size_t i;
+	int j;
+
+	for (i = 0; i < r->nrecs; i++) {
+		const struct bw_gorec *g = &r->recs[i];
+
+		if (g->verdict == BW_VERDICT_NONE)
+			continue;
+		fprintf(f, "{\"type\":\"goroutine\",\"pid\":%u,\"goid\":%llu,\"status\":\"%s\"",
+			r->pid, (unsigned long long)g->g.goid, status_name(g->g.status));
+		fputs(",\"wait_reason\":", f);
+		bw_json_str(f, g->g.wait_reason);
+		fprintf(f, ",\"blocked_s\":%.3f,\"verdict\":\"%s\"", g->blocked_ns / 1e9,
+			bw_verdict_name(g->verdict));
+		if (g->g.parent_goid)
+			fprintf(f, ",\"parent_goid\":%llu", (unsigned long long)g->g.parent_goid);
+		if (g->g.tid)
+			fprintf(f, ",\"tid\":%u", g->g.tid);
+		if (g->g.chan)
+			fprintf(f, ",\"chan\":\"0x%llx\"", (unsigned long long)g->g.chan);
+		fputs(",\"blocked_at\":", f);
+		json_func(f, &g->blocked_at);
+		fputs(",\"created_by\":", f);
+		json_func(f, &g->created_by);
+		fputs(",\"stack\":[", f);
+		for (j = 0; j < g->nstack; j++) {
+			if (j)
+				fputc(',', f);
+			json_func(f, &g->stack[j]);
+		}
+		fprintf(f, "],\"group\":\"%016llx\"}\n",
+			(unsigned long long)r->groups[g->group].key);
+	}
+	for (i = 0; i < r->ngroups; i++) {
+		const struct bw_gogroup *gr = &r->groups[i];
+
+		if (!gr->reported)
+			continue;
+		fprintf(f,
+			"{\"type\":\"goroutine_group\",\"pid\":%u,\"group\":\"%016llx\","
+			"\"verdict\":\"%s\",\"count\":%zu,\"reported\":%zu,\"wait_reason\":",
+			r->pid, (unsigned long long)gr->key, bw_verdict_name(gr->verdict),
+			gr->count, gr->reported);
+		bw_json_str(f, gr->wait_reason);
+		fprintf(f, ",\"oldest_s\":%.3f,\"growth_per_min\":%.1f,\"blocked_at\":",
+			gr->oldest_ns / 1e9, gr->growth_per_min);
+		json_func(f, &gr->blocked_at);
+		fputs(",\"created_by\":", f);
+		json_func(f, &gr->created_by);
+		fputs("}\n", f);
+	}
+}
+
+static void text_func(FILE *f, const struct bw_gofunc *fn)
+{
+	const char *base = strrchr(fn->file, '/');
+
+	bw_text_str(f, fn->name[0] ? fn->name : "?", 120);
+	if (fn->file[0]) {
+		fputs(" (", f);
+		bw_text_str(f, base ? base + 1 : fn->file, 80);
+		fprintf(f, ":%d)", fn->line);
+	}
+}
+
+static int group_cmp(const void *a, const void *b)
+{
+	const struct bw_gogroup *x = *(const struct bw_gogroup *const *)a;
+	const struct bw_gogroup *y = *(const struct bw_gogroup *const *)b;
+
+	if (x->verdict != y->verdict)
+		return x->verdict > y->verdict ? -1 : 1;
+	if (x->reported != y->reported)
+		return x->reported > y->reported ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+void bw_goreport_text(FILE *f, const struct bw_goreport *r)
+{
+	const struct bw_gogroup **list = calloc(r->ngroups ? r->ngroups : 1, sizeof(*list));
+	size_t i, m = 0, v[5], parked = 0;
+	char dur[32], thr[32];
+
+	if (!list)
+		return;
+	bw_goreport_count(r, v);
+	for (i = 0; i < r->ngroups; i++) {
+		parked += r->groups[i].count;
+		if (r->groups[i].reported)
+			list[m++] = &r->groups[i];
+	}
+	bw_format_duration(r->threshold_ns, thr, sizeof(thr));
+	fprintf(f, "\ngoroutines of pid %u (", r->pid);
+	bw_text_str(f, r->go_version && *r->go_version ? r->go_version : "go", 32);
+	fprintf(f, "): %zu parked, %zu for %s or more: %zu leaked, %zu blocked, %zu idle\n", parked,
+		v[1] + v[2] + v[3] + v[4], thr, v[BW_VERDICT_LEAK] + v[BW_VERDICT_DEADLOCK],
+		v[BW_VERDICT_BLOCKED], v[BW_VERDICT_IDLE]);
+	qsort(list, m, sizeof(*list), group_cmp);
+	for (i = 0; i < m; i++) {
+		const struct bw_gogroup *gr = list[i];
+
+		bw_format_duration(gr->oldest_ns, dur, sizeof(dur));
+		fprintf(f, "\n%-8s %zu goroutine%s  ", bw_verdict_name(gr->verdict), gr->reported,
+			gr->reported == 1 ? "" : "s");
+		bw_text_str(f, gr->wait_reason, 40);
+		fprintf(f, "  oldest %s", dur);
+		if (gr->growth_per_min >= 0.5)
+			fprintf(f, "  growing %+.0f/min", gr->growth_per_min);
+		fputs("\n         blocked at  ", f);
+		text_func(f, &gr->blocked_at);
+		fputs("\n         created by  ", f);
+		text_func(f, &gr->created_by);
+		fputc('\n', f);
+	}
+	free(list);
+}

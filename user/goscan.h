@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Goroutines of a running Go process, read from its memory: the runtime's
+ * allgs slice, each g (status, wait reason, waitsince, creation pc, saved
+ * pc/sp/bp) and a frame-pointer walk of each parked stack. Costs the target
+ * nothing: no probe, no stop.
+ */
+#ifndef BW_GOSCAN_H
+#define BW_GOSCAN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <linux/types.h>
+
+struct bw_mem;
+struct bw_gobin;
+struct bw_goscan;
+
+#define BW_GSTATUS_RUNNABLE 1
+#define BW_GSTATUS_RUNNING 2
+#define BW_GSTATUS_SYSCALL 3
+#define BW_GSTATUS_WAITING 4
+#define BW_GSTATUS_DEAD 6
+#define BW_GSTATUS_LEAKED 10 /* 1.26 goroutineleak experiment */
+#define BW_GO_STACK_MAX 32
+
+struct bw_goroutine {
+	__u64 goid;
+	__u64 gaddr;
+	__u32 status;		 /* without the _Gscan bit */
+	__u32 wait_idx;		 /* g.waitreason */
+	const char *wait_reason; /* the runtime's own name, "" when unknown */
+	__s64 waitsince_ns;	 /* runtime nanotime (CLOCK_MONOTONIC) of a GC that saw it parked */
+	__u64 parent_goid;	 /* 0 before Go 1.21 */
+	__u64 gopc;		 /* creation pc, link-time address */
+	__u64 sched_pc, sched_sp, sched_bp;
+	__u64 waiting;	    /* g.waiting (*sudog), 0 when none */
+	__u64 chan;	    /* channel waited on (sudog.c), 0 when none */
+	__u32 tid;	    /* thread running it (m.procid), 0 when none */
+	__u32 tracking_seq; /* g.trackingSeq: moves each time it stops running */
+	__u64 park_ns;	    /* exact park time from the opt-in probes, 0 when unknown */
+	__u32 npcs;
+	__u64 pcs[BW_GO_STACK_MAX]; /* link-time return pcs, innermost first */
+	__u64 stack_hash;	    /* of the parked frames' bytes: changes when it ran */
+};
+
+/*
+ * Opens the Go runtime of pid: -ENOEXEC when it is not a Go program, -ENOENT
+ * when the runtime's structures cannot be found (layout or allgs). 
+ */
+int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out);
+/*
+ * Reads every goroutine that is parked (waiting) or in a syscall; *gs is
+ * malloc'd. Inconsistent reads (a g freed or moving under us) are skipped
+ * and counted in *skipped. 0 or a negative errno.
+ */
+int bw_goscan__scan(struct bw_goscan *gs, struct bw_goroutine **out, size_t *n, size_t *skipped);
+/* Thread id -> goroutine id of the goroutine it runs (m.curg), 0 when idle. */
+__u64 bw_goscan__goid_of_tid(struct bw_goscan *gs, __u32 tid);
+const struct bw_gobin *bw_goscan__gobin(const struct bw_goscan *gs);
+__u64 bw_goscan__bias(const struct bw_goscan *gs);
+void bw_goscan__free(struct bw_goscan *gs);
+
+#endif

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Goroutine verdicts. Pure: takes symbolized goroutines and the time, keeps
+ * what it needs across scans (how long each has stayed parked in place, how
+ * fast each creation site grows), and decides leak / idle / blocked.
+ */
+#ifndef BW_GOVERDICT_H
+#define BW_GOVERDICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "gobin.h"
+#include "goscan.h"
+#include "model.h"
+
+#define BW_GO_FRAMES_MAX 48
+
+enum bw_gowait_class {
+	BW_GOWAIT_OTHER = 0,
+	BW_GOWAIT_CHAN,	   /* chan send/receive, select */
+	BW_GOWAIT_NILCHAN, /* nil channel, select {}: can never wake */
+	BW_GOWAIT_SYNC,	   /* sync.Mutex, RWMutex, WaitGroup, Cond, semacquire */
+	BW_GOWAIT_IO,	   /* network poller */
+	BW_GOWAIT_SLEEP,
+	BW_GOWAIT_RUNTIME, /* GC, finalizers, timers, tracing */
+	BW_GOWAIT_SYSCALL, /* in a syscall or cgo call: a thread is blocked */
+};
+
+struct bw_gorec {
+	struct bw_goroutine g;
+	struct bw_gofunc *stack; /* logical frames, inlined expanded; only when reported */
+	int nstack;
+	struct bw_gofunc blocked_at; /* first frame outside runtime and sync */
+	struct bw_gofunc created_by;
+	bool runtime_only; /* runtime-internal goroutine */
+	__u64 blocked_ns;  /* lower bound of the time parked in place */
+	enum bw_verdict verdict;
+	__u32 group; /* index into the groups */
+};
+
+struct bw_gogroup {
+	const char *wait_reason;
+	struct bw_gofunc blocked_at;
+	struct bw_gofunc created_by;
+	size_t count;	 /* goroutines of the site now */
+	size_t reported; /* of them blocked at least the threshold */
+	__u64 oldest_ns;
+	double growth_per_min;	 /* of count, over the watch; 0 before two scans */
+	enum bw_verdict verdict; /* the worst of its members */
+	__u64 key;		 /* stable hash of the site */
+};
+
+/* Patterns of functions whose parked goroutines are normal (fnmatch syntax). */
+struct bw_gopatterns;
+/* The built-in list, plus the lines of f when f is not NULL ('#' comments). */
+int bw_gopatterns__new(FILE *f, struct bw_gopatterns **out);
+bool bw_gopatterns__match(const struct bw_gopatterns *p, const char *func);
+void bw_gopatterns__free(struct bw_gopatterns *p);
+
+enum bw_gowait_class bw_gowait_class(const char *reason);
+
+/* Where g blocks and who created it, from the binary (pure: file data only). */
+void bw_gorec_fill(struct bw_gorec *r, const struct bw_gobin *gb, const struct bw_goroutine *g);
+/* The whole symbolized stack, for records that are reported. 0 or -ENOMEM. */
+int bw_gorec_fill_stack(struct bw_gorec *r, const struct bw_gobin *gb);
+void bw_gorecs_free(struct bw_gorec *recs, size_t n);
+
+struct bw_gotracker;
+int bw_gotracker__new(struct bw_gotracker **out);
+/*
+ * Sets blocked_ns, verdict and group of each record, and builds the groups
+ * (*groups malloc'd). recs are sorted by goid. 0 or -ENOMEM.
+ */
+int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n, __u64 now_ns,
+			 __u64 threshold_ns, const struct bw_gopatterns *benign,
+			 struct bw_gogroup **groups, size_t *ngroups);
+void bw_gotracker__free(struct bw_gotracker *t);
+
+#endif
