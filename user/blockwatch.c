@@ -217,6 +217,11 @@ static int check_environment(const struct config *cfg)
 {
 	int err;
 
+	if (!bw_proc_may_trace()) {
+		fprintf(stderr, "blockwatch: failed to get privileges: run as root, or with "
+				"CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE\n");
+		return -EPERM;
+	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		fprintf(stderr, "blockwatch: failed to find kernel BTF /sys/kernel/btf/vmlinux: "
 				"the kernel needs CONFIG_DEBUG_INFO_BTF=y\n");
@@ -402,9 +407,7 @@ int main(int argc, char **argv)
 	err = bw_tracer__new(&topts, &w.tr);
 	if (err) {
 		fprintf(stderr, "blockwatch: failed to load BPF programs: %s%s\n", strerror(-err),
-			err == -EPERM ? " (run as root, or with CAP_BPF, CAP_PERFMON and "
-					"CAP_SYS_PTRACE)"
-				      : "");
+			cfg.verbose ? "" : " (-v shows why)");
 		goto cleanup;
 	}
 	/* Kernel stacks stay raw addresses when kallsyms hides them. */

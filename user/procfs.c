@@ -92,3 +92,39 @@ bool bw_proc_is_kthread(pid_t pid)
 		return false;
 	return flags & 0x00200000; /* PF_KTHREAD */
 }
+
+int bw_parse_cap_eff(FILE *status, __u64 *caps)
+{
+	unsigned long long v;
+	char line[256];
+
+	while (fgets(line, sizeof(line), status))
+		if (sscanf(line, "CapEff: %llx", &v) == 1) {
+			*caps = v;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+#define CAP_BIT(n) (1ULL << (n))
+#define CAP_SYS_PTRACE_BIT CAP_BIT(19)
+#define CAP_SYS_ADMIN_BIT CAP_BIT(21)
+#define CAP_PERFMON_BIT CAP_BIT(38)
+#define CAP_BPF_BIT CAP_BIT(39)
+
+bool bw_proc_may_trace(void)
+{
+	__u64 caps = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+	int err;
+
+	if (!f)
+		return true; /* cannot tell: let the kernel decide */
+	err = bw_parse_cap_eff(f, &caps);
+	fclose(f);
+	if (err)
+		return true;
+	if (!(caps & CAP_SYS_PTRACE_BIT))
+		return false;
+	return (caps & CAP_SYS_ADMIN_BIT) || ((caps & CAP_BPF_BIT) && (caps & CAP_PERFMON_BIT));
+}

@@ -4,6 +4,7 @@
 #define BW_PROCFS_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include "model.h"
 
@@ -17,5 +18,13 @@ char bw_state_char(__u32 state);
 int bw_proc_check(pid_t pid);
 /* True when pid is a kernel thread. */
 bool bw_proc_is_kthread(pid_t pid);
+
+/* Effective capabilities from a /proc/PID/status text; 0 or -EINVAL. Pure. */
+int bw_parse_cap_eff(FILE *status, __u64 *caps);
+/*
+ * True when this process may load and attach the programs and read other
+ * processes: CAP_SYS_ADMIN, or CAP_BPF + CAP_PERFMON; plus CAP_SYS_PTRACE.
+ */
+bool bw_proc_may_trace(void);
 
 #endif

@@ -358,7 +358,7 @@ void bw_report_text(FILE *f, const struct bw_thread *threads, size_t n,
 	if (!o->all && np == 1) {
 		fprintf(f, "pid %u (", ps[0].pid);
 		bw_text_str(f, ps[0].comm, 0);
-		fprintf(f, "), %zu threads, ", n);
+		fprintf(f, "), %zu thread%s, ", n, n == 1 ? "" : "s");
 	} else {
 		fprintf(f, "%zu processes, %zu threads, ", np, n);
 	}

@@ -27,9 +27,10 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
+/* Failures reach the user as one line from the caller; -v shows libbpf's story. */
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, args) : 0;
+	return 0;
 }
 
 /*

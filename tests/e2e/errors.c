@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <criterion/criterion.h>
 #include "harness.h"
 
@@ -115,4 +116,35 @@ Test(errors, unknown_option)
 
 	snprintf(pid_arg, sizeof(pid_arg), "%d", (int)getpid());
 	expect_exit(argv, 1, "--no-such-option");
+}
+
+Test(errors, not_privileged)
+{
+	char dir[] = "/tmp/bw-e2e-XXXXXX", bin[64];
+	const char *cp[] = { "/bin/cp", e2e_bw_bin(), bin, NULL };
+	const char *argv[] = { "/usr/bin/setpriv",
+			       "--reuid=65534",
+			       "--regid=65534",
+			       "--clear-groups",
+			       bin,
+			       "-p",
+			       "1",
+			       "--duration",
+			       "1s",
+			       NULL };
+
+	/* A copy anyone can run: the checkout may sit in a folder nobody can enter. */
+	cr_assert_not_null(mkdtemp(dir));
+	chmod(dir, 0755);
+	snprintf(bin, sizeof(bin), "%s/blockwatch", dir);
+	cr_assert_eq(e2e_run_cmd(&run, cp, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
+	cr_assert_eq(run.exit_code, 0, "cp: %s", run.err);
+	e2e_run_free(&run);
+	cr_assert_eq(e2e_run_cmd(&run, argv, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
+	unlink(bin);
+	rmdir(dir);
+	cr_expect_eq(run.exit_code, 2, "exit %d, stderr: %s", run.exit_code, run.err);
+	cr_expect_eq(e2e_count_lines(run.err), 1, "want one stderr line, got: %s", run.err);
+	cr_expect_eq(strncmp(run.err, "blockwatch: ", 12), 0, "stderr: %s", run.err);
+	cr_expect_eq(run.out[0], '\0', "stdout: %s", run.out);
 }

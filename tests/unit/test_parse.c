@@ -80,3 +80,38 @@ Test(parse, format_duration)
 	bw_format_duration(7980000000000ULL, buf, sizeof(buf));
 	cr_assert_str_eq(buf, "2h13m");
 }
+
+#include <stdio.h>
+#include "procfs.h"
+
+Test(procfs, cap_eff)
+{
+	char text[] = "Name:\tx\nCapInh:\t0000000000000000\nCapEff:\t000001ffffffffff\n";
+	char none[] = "Name:\tx\n";
+	__u64 caps = 0;
+	FILE *f = fmemopen(text, sizeof(text) - 1, "r");
+
+	cr_assert_eq(bw_parse_cap_eff(f, &caps), 0);
+	cr_assert_eq(caps, 0x1ffffffffffULL);
+	fclose(f);
+	f = fmemopen(none, sizeof(none) - 1, "r");
+	cr_assert_eq(bw_parse_cap_eff(f, &caps), -EINVAL);
+	fclose(f);
+}
+
+Test(procfs, fd_kinds_and_states)
+{
+	cr_assert_eq(bw_fd_kind_of_link("socket:[1234]"), BW_FD_SOCKET);
+	cr_assert_eq(bw_fd_kind_of_link("pipe:[99]"), BW_FD_PIPE);
+	cr_assert_eq(bw_fd_kind_of_link("anon_inode:[eventpoll]"), BW_FD_ANON);
+	cr_assert_eq(bw_fd_kind_of_link("/dev/pts/3"), BW_FD_TTY);
+	cr_assert_eq(bw_fd_kind_of_link("/var/log/x"), BW_FD_FILE);
+	cr_assert_eq(bw_fd_kind_of_link("weird"), BW_FD_UNKNOWN);
+	cr_assert_eq(bw_state_char(0), 'R');
+	cr_assert_eq(bw_state_char(BW_TASK_INTERRUPTIBLE), 'S');
+	cr_assert_eq(bw_state_char(BW_TASK_UNINTERRUPTIBLE), 'D');
+	cr_assert_eq(bw_state_char(BW_TASK_UNINTERRUPTIBLE | BW_TASK_NOLOAD), 'I');
+	cr_assert_eq(bw_state_char(0x100 | BW_TASK_UNINTERRUPTIBLE), 'D'); /* TASK_KILLABLE */
+	cr_assert_eq(bw_state_char(BW_TASK_STOPPED), 'T');
+	cr_assert_eq(bw_state_char(0x20), 'Z');
+}
