@@ -9,7 +9,7 @@ CFLAGS ?= -g -O2
 WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2
 INCLUDES := -I$(OUTPUT) -Ibpf -Iuser
 USER_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE $(INCLUDES) -MMD -MP
-LDLIBS := -lbpf -ldw -lelf -lz -lpthread
+LDLIBS := -lbpf -ldw -lelf -lz -ljson-c -lpthread
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))

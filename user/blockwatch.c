@@ -8,7 +8,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "atomicfile.h"
+#include "capture.h"
 #include "classify.h"
+#include "diff.h"
+#include "render.h"
+#include "snapshot.h"
 #include "goreport.h"
 #include "gowatch.h"
 #include "inspect.h"
@@ -40,6 +45,8 @@ struct config {
 	bool no_go;
 	bool go_probes;	       /* exact park times through uprobes: costs the target */
 	const char *go_ignore; /* file of function patterns of benign parks */
+	const char *output;    /* snapshot file to write at the end */
+	bool snapshot;	       /* the snapshot command: no report on stdout */
 };
 
 /* What one run works with; passed around instead of globals. */
@@ -83,7 +90,7 @@ static void attach_go_probes(struct watch *w)
 
 static volatile sig_atomic_t exiting;
 
-const char *argp_program_version = "blockwatch 0.1";
+const char *argp_program_version = "blockwatch " BW_VERSION;
 const char argp_program_doc[] =
 	"Find the threads of a running process that are stuck: for how long, on what,\n"
 	"and whether it is a deadlock, a leak, or just slow or idle.\n"
@@ -98,7 +105,10 @@ const char argp_program_doc[] =
 	"    blockwatch -p 1234                 # watch until Ctrl-C, then report\n"
 	"    blockwatch -p 1234 -d 5s -t 2s     # 5 seconds, flag blocks of 2s or more\n"
 	"    blockwatch -p 1234 -d 1s --json    # one JSON object per line\n"
-	"    blockwatch -a -d 10s               # every process of the host\n";
+	"    blockwatch -a -d 10s               # every process of the host\n"
+	"    blockwatch snapshot -p 1234 -o incident.bw   # capture for later\n"
+	"    blockwatch report incident.bw      # render it anywhere, no root\n"
+	"    blockwatch diff before.bw after.bw # what got stuck in between\n";
 
 enum {
 	OPT_MAX_THREADS = 0x100,
@@ -114,6 +124,7 @@ static const struct argp_option options[] = {
 	{ "interval", 'i', "DUR", 0, "Time between scans (default 1s)", 0 },
 	{ "duration", 'd', "DUR", 0, "Stop after DUR (default: at SIGINT/SIGTERM)", 0 },
 	{ "json", 'j', NULL, 0, "One JSON object per line on stdout", 0 },
+	{ "output", 'o', "FILE", 0, "Also write a snapshot to FILE (see blockwatch report)", 0 },
 	{ "max-threads", OPT_MAX_THREADS, "N", 0, "Threads the BPF maps hold (default 16384)", 0 },
 	{ "go-ignore", OPT_GO_IGNORE, "FILE", 0,
 	  "Go functions whose parked goroutines are normal, one fnmatch pattern a line", 0 },
@@ -161,6 +172,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'j':
 		cfg->json = true;
 		break;
+	case 'o':
+		cfg->output = arg;
+		break;
 	case OPT_GO_IGNORE:
 		cfg->go_ignore = arg;
 		break;
@@ -181,6 +195,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "give a process with -p PID, or -a for all");
 		if (cfg->pid && cfg->all)
 			argp_error(state, "-p and -a do not go together");
+		if (cfg->snapshot && !cfg->output)
+			argp_error(state, "snapshot needs -o FILE");
 		if (cfg->go_probes && (!cfg->pid || cfg->no_go))
 			argp_error(state, "--go-probes needs -p and goroutines");
 		break;
@@ -330,36 +346,71 @@ static int scan(struct watch *w, size_t *nthreads)
 	return bw_classify(threads, n, cfg->threshold_ns);
 }
 
-/* Goroutine reports of every Go process; counts leaks into found. */
-static void report_goroutines(struct watch *w, FILE *f, size_t *found)
+/* The capture of a live run: points into the watch's state. */
+static struct bw_capture_go *live_capture(struct watch *w, struct bw_capture *c,
+					  const struct bw_ksyms *ksyms, __u64 watched_ns)
 {
-	struct bw_goreport r = { .threshold_ns = w->cfg->threshold_ns };
-	size_t i, v[5];
+	size_t i, n = w->goset ? bw_goset__count(w->goset) : 0;
+	struct bw_capture_go *gos = calloc(n ? n : 1, sizeof(*gos));
 
-	for (i = 0; w->goset && i < bw_goset__count(w->goset); i++) {
+	memset(c, 0, sizeof(*c));
+	bw_capture_stamp(c);
+	c->threshold_ns = w->cfg->threshold_ns;
+	c->watched_ns = watched_ns;
+	c->dropped = bw_tracer__dropped(w->tr);
+	c->all = w->cfg->all;
+	c->threads = bw_inspector__threads(w->in, &c->nthreads);
+	c->ksyms = ksyms;
+	for (i = 0; gos && i < n; i++) {
 		struct bw_gowatch *gw = bw_goset__get(w->goset, i);
+		struct bw_capture_go *g = &gos[c->ngos];
 
 		if (!gw)
 			continue;
-		r.pid = bw_gowatch__pid(gw);
-		r.go_version = bw_gowatch__version(gw);
-		r.recs = bw_gowatch__records(gw, &r.nrecs);
-		r.groups = bw_gowatch__groups(gw, &r.ngroups);
-		if (w->cfg->json)
-			bw_goreport_json(f, &r);
-		else
-			bw_goreport_text(f, &r);
-		bw_goreport_count(&r, v);
-		*found += v[BW_VERDICT_LEAK] + v[BW_VERDICT_DEADLOCK];
+		g->pid = bw_gowatch__pid(gw);
+		g->go_version = bw_gowatch__version(gw);
+		g->recs = bw_gowatch__records(gw, &g->nrecs);
+		g->groups = bw_gowatch__groups(gw, &g->ngroups);
+		c->ngos++;
 	}
+	c->gos = gos;
+	return gos;
 }
 
-int main(int argc, char **argv)
+static int write_snapshot(const char *path, const struct bw_capture *c)
+{
+	struct bw_atomic a;
+	int err;
+
+	err = bw_atomic_open(&a, path);
+	if (err)
+		goto fail;
+	err = bw_snapshot_write(a.f, c);
+	if (err) {
+		bw_atomic_abort(&a);
+		goto fail;
+	}
+	err = bw_atomic_commit(&a);
+	if (err)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "blockwatch: failed to write snapshot %s: %s\n", path, strerror(-err));
+	return err;
+}
+
+static int run_watch(int argc, char **argv, bool snapshot)
 {
 	static const struct argp argp = { .options = options,
 					  .parser = parse_arg,
 					  .doc = argp_program_doc };
-	struct config cfg = { .threshold_ns = 10 * NSEC_PER_SEC, .interval_ns = NSEC_PER_SEC };
+	struct config cfg = { .threshold_ns = 10 * NSEC_PER_SEC,
+			      .interval_ns = NSEC_PER_SEC,
+			      .snapshot = snapshot,
+			      /* a snapshot ages what it sees over a couple of scans */
+			      .duration_ns = snapshot ? 2 * NSEC_PER_SEC : 0 };
+	struct bw_capture_go *gos = NULL;
+	struct bw_capture cap;
 	struct bw_tracer_opts topts = {};
 	struct bw_report_opts ropts = {};
 	struct watch w = { .cfg = &cfg };
@@ -368,11 +419,10 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct bw_thread *threads;
 	__u64 start, deadline, next_scan;
-	size_t n, nseen = 0, verdicts[5], found = 0;
+	size_t n, nseen = 0;
 	bool progress;
 	int err, code = EXIT_NO_TRACE;
 
-	argp_err_exit_status = EXIT_USAGE;
 	err = argp_parse(&argp, argc, argv, 0, NULL, &cfg);
 	if (err)
 		return EXIT_USAGE;
@@ -419,7 +469,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	progress = !cfg.json && isatty(STDERR_FILENO);
+	progress = !cfg.json && !cfg.snapshot && isatty(STDERR_FILENO);
 	ropts.threshold_ns = cfg.threshold_ns;
 	ropts.ksyms = ksyms;
 	ropts.all = cfg.all;
@@ -460,22 +510,25 @@ int main(int argc, char **argv)
 	if (progress)
 		fputc('\n', stderr);
 
-	threads = bw_inspector__threads(w.in, &n);
-	ropts.watched_ns = now_ns() - start;
-	ropts.dropped = bw_tracer__dropped(w.tr);
-	if (cfg.json)
-		bw_report_json(stdout, threads, n, &ropts);
+	gos = live_capture(&w, &cap, ksyms, now_ns() - start);
+	if (!gos) {
+		fprintf(stderr, "blockwatch: failed to allocate: %s\n", strerror(ENOMEM));
+		goto cleanup;
+	}
+	if (cfg.output && write_snapshot(cfg.output, &cap))
+		goto cleanup;
+	if (cfg.snapshot)
+		fprintf(stderr, "blockwatch: wrote %s: %zu threads, %zu Go processes\n", cfg.output,
+			cap.nthreads, cap.ngos);
+	else if (cfg.json)
+		bw_render_json(stdout, &cap);
 	else
-		bw_report_text(stdout, threads, n, &ropts);
-	report_goroutines(&w, stdout, &found);
-	if (cfg.json)
-		bw_report_json_summary(stdout, cfg.all ? 0 : 1, n, &ropts);
+		bw_render_text(stdout, &cap);
 	fflush(stdout);
-	bw_report_count(threads, n, verdicts);
-	found += verdicts[BW_VERDICT_DEADLOCK] + verdicts[BW_VERDICT_LEAK];
-	code = found ? EXIT_FOUND : EXIT_CLEAN;
+	code = bw_render_found(&cap) ? EXIT_FOUND : EXIT_CLEAN;
 
 cleanup:
+	free(gos);
 	bw_inspector__free(w.in);
 	bw_goset__free(w.goset);
 	bw_gopatterns__free(w.benign);
@@ -484,4 +537,125 @@ cleanup:
 	bw_ksyms__free(ksyms);
 	bw_tracer__free(w.tr);
 	return code;
+}
+
+static int read_capture(const char *path, struct bw_capture *c)
+{
+	char why[256] = "";
+	FILE *f = fopen(path, "re");
+	int err;
+
+	if (!f) {
+		fprintf(stderr, "blockwatch: failed to open %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	err = bw_snapshot_read(f, c, why, sizeof(why));
+	fclose(f);
+	if (err)
+		fprintf(stderr, "blockwatch: failed to read snapshot %s: %s\n", path,
+			err == -EINVAL ? why : strerror(-err));
+	return err;
+}
+
+struct file_args {
+	const char *files[2];
+	int nfiles;
+	int want;
+	bool json;
+};
+
+static const struct argp_option file_options[] = {
+	{ "json", 'j', NULL, 0, "One JSON object per line on stdout", 0 },
+	{},
+};
+
+static error_t parse_file_arg(int key, char *arg, struct argp_state *state)
+{
+	struct file_args *fa = state->input;
+
+	switch (key) {
+	case 'j':
+		fa->json = true;
+		break;
+	case ARGP_KEY_ARG:
+		if (fa->nfiles == fa->want)
+			argp_error(state, "too many files");
+		fa->files[fa->nfiles++] = arg;
+		break;
+	case ARGP_KEY_END:
+		if (fa->nfiles != fa->want)
+			argp_error(state, "give %s",
+				   fa->want == 1 ? "a snapshot FILE" : "OLD and NEW");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* blockwatch report FILE: a snapshot rendered as the live report was. */
+static int run_report(int argc, char **argv)
+{
+	static const struct argp argp = {
+		.options = file_options,
+		.parser = parse_file_arg,
+		.args_doc = "FILE",
+		.doc = "Render a snapshot written by 'blockwatch snapshot' (or -o) as the live "
+		       "report, on any machine: no root, no BPF.",
+	};
+	struct file_args fa = { .want = 1 };
+	struct bw_capture c;
+	int code;
+
+	if (argp_parse(&argp, argc, argv, 0, NULL, &fa))
+		return EXIT_USAGE;
+	if (read_capture(fa.files[0], &c))
+		return EXIT_NO_TRACE;
+	if (fa.json)
+		bw_render_json(stdout, &c);
+	else
+		bw_render_text(stdout, &c);
+	fflush(stdout);
+	code = bw_render_found(&c) ? EXIT_FOUND : EXIT_CLEAN;
+	bw_capture_free(&c);
+	return code;
+}
+
+/* blockwatch diff OLD NEW: what got stuck in between. */
+static int run_diff(int argc, char **argv)
+{
+	static const struct argp argp = {
+		.options = file_options,
+		.parser = parse_file_arg,
+		.args_doc = "OLD NEW",
+		.doc = "What got stuck between two snapshots: goroutine sites that grew, threads "
+		       "newly stuck or no longer stuck. Exit 3 when NEW has more leaks than OLD.",
+	};
+	struct file_args fa = { .want = 2 };
+	struct bw_capture old, new;
+	int code = EXIT_NO_TRACE;
+
+	if (argp_parse(&argp, argc, argv, 0, NULL, &fa))
+		return EXIT_USAGE;
+	if (read_capture(fa.files[0], &old))
+		return EXIT_NO_TRACE;
+	if (!read_capture(fa.files[1], &new)) {
+		code = bw_diff(stdout, &old, &new, fa.json) ? EXIT_FOUND : EXIT_CLEAN;
+		bw_capture_free(&new);
+	}
+	bw_capture_free(&old);
+	fflush(stdout);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	argp_err_exit_status = EXIT_USAGE;
+	if (argc > 1 && !strcmp(argv[1], "snapshot"))
+		return run_watch(argc - 1, argv + 1, true);
+	if (argc > 1 && !strcmp(argv[1], "report"))
+		return run_report(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "diff"))
+		return run_diff(argc - 1, argv + 1);
+	return run_watch(argc, argv, false);
 }

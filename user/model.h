@@ -9,6 +9,7 @@
 #include "syms.h"
 
 #define BW_CHAIN_MAX 16
+#define BW_VERSION "0.1"
 
 enum bw_wait {
 	BW_WAIT_NONE = 0, /* not blocked */
