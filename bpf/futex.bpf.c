@@ -7,6 +7,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "blockwatch.h"
+#include "filter.bpf.h"
 
 #define NR_futex 202 /* x86_64 */
 #define NR_futex_waitv 449
@@ -17,8 +18,6 @@
 #define FUTEX_WAIT_REQUEUE_PI 11
 #define FUTEX_LOCK_PI2 13
 #define FUTEX_CMD_MASK 0x7f
-
-const volatile __u32 targ_tgid = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -69,7 +68,7 @@ int BPF_PROG(futex_enter, struct pt_regs *regs, long id)
 	__u32 tgid = pid_tgid >> 32;
 	__u32 op;
 
-	if (targ_tgid && tgid != targ_tgid)
+	if (!bw_wanted(tgid))
 		return 0;
 	if (id == NR_futex) {
 		op = regs->si;
@@ -90,7 +89,7 @@ int BPF_PROG(futex_exit, struct pt_regs *regs, long ret)
 	__u32 tid = pid_tgid;
 	struct bw_futex_wait *w;
 
-	if (targ_tgid && (pid_tgid >> 32) != targ_tgid)
+	if (!bw_wanted(pid_tgid >> 32))
 		return 0;
 	w = bpf_map_lookup_elem(&futex_waits, &tid);
 	if (w && w->enter_ns)
@@ -103,7 +102,7 @@ int BPF_PROG(futex_task_exit, struct task_struct *p)
 {
 	__u32 tid = p->pid;
 
-	if (!targ_tgid || p->tgid == targ_tgid)
+	if (bw_wanted(p->tgid))
 		bpf_map_delete_elem(&futex_waits, &tid);
 	return 0;
 }

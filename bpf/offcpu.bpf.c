@@ -6,8 +6,8 @@
 #include <bpf/bpf_core_read.h>
 #include "blockwatch.h"
 #include "compat.bpf.h"
+#include "filter.bpf.h"
 
-const volatile __u32 targ_tgid = 0; /* 0: every process */
 /* sched_switch got its prev_state argument in 5.18 (commit fa2c3254d7cf). */
 const volatile bool has_prev_state_arg = true;
 
@@ -33,11 +33,6 @@ static __always_inline void count(__u32 idx)
 
 	if (c)
 		__sync_fetch_and_add(c, 1);
-}
-
-static __always_inline bool wanted(__u32 tgid)
-{
-	return tgid && (!targ_tgid || tgid == targ_tgid);
 }
 
 static __always_inline int account_switch_out(__u32 tid, __u32 tgid, __u32 state, __u64 now)
@@ -89,7 +84,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	__u64 now = bpf_ktime_get_ns();
 	__u32 state;
 
-	if (wanted(prev->tgid) && !preempt) {
+	if (bw_wanted(prev->tgid) && !preempt) {
 		if (has_prev_state_arg)
 			state = (__u32)ctx[3];
 		else
@@ -97,7 +92,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 		count(BW_CNT_SWITCHES);
 		account_switch_out(prev->pid, prev->tgid, state, now);
 	}
-	if (wanted(next->tgid))
+	if (bw_wanted(next->tgid))
 		account_switch_in(next->pid, now);
 	return 0;
 }
@@ -107,7 +102,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 {
 	__u32 tid = p->pid;
 
-	if (wanted(p->tgid))
+	if (bw_wanted(p->tgid))
 		bpf_map_delete_elem(&histories, &tid);
 	return 0;
 }
@@ -120,7 +115,7 @@ int test_switch(__u64 *ctx)
 
 	if (state == ~0u)
 		return account_switch_in(tid, ctx[3]);
-	if (!wanted(tgid))
+	if (!bw_wanted(tgid))
 		return 0;
 	return account_switch_out(tid, tgid, state, ctx[3]);
 }

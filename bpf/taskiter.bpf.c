@@ -10,10 +10,9 @@
 #include <bpf/bpf_core_read.h>
 #include "blockwatch.h"
 #include "compat.bpf.h"
+#include "filter.bpf.h"
 
 #define PF_KTHREAD 0x00200000
-
-const volatile __u32 targ_tgid = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -63,7 +62,7 @@ int dump_task(struct bpf_iter__task *ctx)
 
 	if (!task)
 		return 0;
-	if (targ_tgid && task->tgid != targ_tgid)
+	if (!bw_wanted(task->tgid))
 		return 0;
 	if (task->flags & PF_KTHREAD)
 		return 0;

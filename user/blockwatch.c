@@ -12,6 +12,7 @@
 #include "capture.h"
 #include "classify.h"
 #include "diff.h"
+#include "filter.h"
 #include "render.h"
 #include "snapshot.h"
 #include "goreport.h"
@@ -33,9 +34,16 @@ enum exit_code {
 	EXIT_FOUND = 3,	   /* found a leak or a deadlock */
 };
 
+#define MAX_PIDS 1024
+
 struct config {
-	__u32 pid;
+	__u32 pid; /* the first -p */
+	__u32 pids[MAX_PIDS];
+	size_t npids;
 	bool all;
+	const char *comm_re;
+	const char *exclude_re;
+	const char *cgroup;
 	__u64 threshold_ns;
 	__u64 interval_ns;
 	__u64 duration_ns; /* 0: until SIGINT/SIGTERM */
@@ -56,6 +64,7 @@ struct watch {
 	struct bw_inspector *in;
 	struct bw_goset *goset; /* NULL with --no-go */
 	struct bw_gopatterns *benign;
+	struct bw_filter *filter; /* -a: --comm, --exclude-comm, --cgroup */
 	bool probes_tried;
 };
 
@@ -115,11 +124,19 @@ enum {
 	OPT_GO_IGNORE,
 	OPT_NO_GO,
 	OPT_GO_PROBES,
+	OPT_COMM,
+	OPT_EXCLUDE_COMM,
+	OPT_CGROUP,
 };
 
 static const struct argp_option options[] = {
-	{ "pid", 'p', "PID", 0, "Process to watch", 0 },
+	{ "pid", 'p', "PID", 0, "Process to watch (repeat for several)", 0 },
 	{ "all", 'a', NULL, 0, "Watch every process", 0 },
+	{ "comm", OPT_COMM, "REGEX", 0, "With -a: only processes whose name matches", 0 },
+	{ "exclude-comm", OPT_EXCLUDE_COMM, "REGEX", 0, "With -a: not those whose name matches",
+	  0 },
+	{ "cgroup", OPT_CGROUP, "PATH", 0,
+	  "With -a: only processes in this cgroup (v2) or below, e.g. /system.slice/x.service", 0 },
 	{ "threshold", 't', "DUR", 0, "Report threads blocked this long (default 10s)", 0 },
 	{ "interval", 'i', "DUR", 0, "Time between scans (default 1s)", 0 },
 	{ "duration", 'd', "DUR", 0, "Stop after DUR (default: at SIGINT/SIGTERM)", 0 },
@@ -147,7 +164,20 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'p':
 		if (bw_parse_uint(arg, 1, 0x3fffffff, &v))
 			argp_error(state, "invalid PID: %s", arg);
-		cfg->pid = v;
+		if (cfg->npids == MAX_PIDS)
+			argp_error(state, "at most %d -p", MAX_PIDS);
+		if (!cfg->npids)
+			cfg->pid = v;
+		cfg->pids[cfg->npids++] = v;
+		break;
+	case OPT_COMM:
+		cfg->comm_re = arg;
+		break;
+	case OPT_EXCLUDE_COMM:
+		cfg->exclude_re = arg;
+		break;
+	case OPT_CGROUP:
+		cfg->cgroup = arg;
 		break;
 	case 'a':
 		cfg->all = true;
@@ -197,7 +227,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "-p and -a do not go together");
 		if (cfg->snapshot && !cfg->output)
 			argp_error(state, "snapshot needs -o FILE");
-		if (cfg->go_probes && (!cfg->pid || cfg->no_go))
+		if ((cfg->comm_re || cfg->exclude_re || cfg->cgroup) && !cfg->all)
+			argp_error(state, "--comm, --exclude-comm and --cgroup go with -a");
+		if (cfg->go_probes && (cfg->npids != 1 || cfg->no_go))
 			argp_error(state, "--go-probes needs -p and goroutines");
 		break;
 	default:
@@ -307,6 +339,68 @@ static void link_goroutines(struct watch *w, struct bw_thread *threads, size_t n
 	}
 }
 
+struct proc_pick {
+	__u32 pid;
+	bool keep;
+	char comm[BW_COMM_LEN + 1];
+};
+
+static int cmp_pick(const void *a, const void *b)
+{
+	const struct proc_pick *x = a, *y = b;
+
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/*
+ * Drops the threads of processes the filters exclude, and blockwatch's own.
+ * Decides once per process, by its main thread's name (threads of many
+ * processes come interleaved, in tid order).
+ */
+static int filter_recs(struct watch *w, struct bw_task_rec *recs, size_t *n)
+{
+	struct proc_pick *picks = calloc(*n ? *n : 1, sizeof(*picks)), key, *p;
+	size_t i, np = 0, kept = 0;
+	__u32 self = getpid();
+	char cgroup[512];
+
+	if (!picks)
+		return -ENOMEM;
+	for (i = 0; i < *n; i++) {
+		key.pid = recs[i].tgid;
+		p = np ? bsearch(&key, picks, np, sizeof(*picks), cmp_pick) : NULL;
+		if (!p) {
+			p = &picks[np++];
+			p->pid = recs[i].tgid;
+			snprintf(p->comm, sizeof(p->comm), "%.*s", BW_COMM_LEN, recs[i].comm);
+			qsort(picks, np, sizeof(*picks), cmp_pick);
+			p = bsearch(&key, picks, np, sizeof(*picks), cmp_pick);
+		}
+		if (recs[i].tid == recs[i].tgid)
+			snprintf(p->comm, sizeof(p->comm), "%.*s", BW_COMM_LEN, recs[i].comm);
+	}
+	for (i = 0; i < np; i++) {
+		p = &picks[i];
+		p->keep = p->pid != self;
+		if (p->keep && w->filter)
+			p->keep = bw_filter__match(
+				w->filter, p->comm,
+				bw_filter__wants_cgroup(w->filter) &&
+						!bw_proc_cgroup(p->pid, cgroup, sizeof(cgroup))
+					? cgroup
+					: NULL);
+	}
+	for (i = 0; i < *n; i++) {
+		key.pid = recs[i].tgid;
+		p = bsearch(&key, picks, np, sizeof(*picks), cmp_pick);
+		if (p && p->keep)
+			recs[kept++] = recs[i];
+	}
+	*n = kept;
+	free(picks);
+	return 0;
+}
+
 static int scan(struct watch *w, size_t *nthreads)
 {
 	const struct config *cfg = w->cfg;
@@ -319,6 +413,10 @@ static int scan(struct watch *w, size_t *nthreads)
 	err = bw_tracer__scan(w->tr, &recs, &n);
 	if (err)
 		return err;
+	if (cfg->all && filter_recs(w, recs, &n)) {
+		free(recs);
+		return -ENOMEM;
+	}
 	*nthreads = n;
 	/* The target exited: keep what the last scan saw. */
 	if (!n && !cfg->all) {
@@ -432,7 +530,15 @@ static int run_watch(int argc, char **argv, bool snapshot)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	topts.tgid = cfg.pid;
+	topts.tgids = cfg.pids;
+	topts.ntgids = cfg.npids;
+	err = bw_filter__new(cfg.comm_re, cfg.exclude_re, cfg.cgroup, &w.filter);
+	if (err) {
+		fprintf(stderr,
+			"blockwatch: failed to compile --comm/--exclude-comm: invalid regex\n");
+		code = EXIT_USAGE;
+		goto cleanup;
+	}
 	topts.max_threads = cfg.max_threads;
 	topts.verbose = cfg.verbose;
 	if (cfg.go_ignore) {
@@ -532,6 +638,7 @@ cleanup:
 	bw_inspector__free(w.in);
 	bw_goset__free(w.goset);
 	bw_gopatterns__free(w.benign);
+	bw_filter__free(w.filter);
 	if (ignore)
 		fclose(ignore);
 	bw_ksyms__free(ksyms);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include "filter.h"
 #include "procfs.h"
 
 enum bw_fd_kind bw_fd_kind_of_link(const char *link)
@@ -127,4 +128,20 @@ bool bw_proc_may_trace(void)
 	if (!(caps & CAP_SYS_PTRACE_BIT))
 		return false;
 	return (caps & CAP_SYS_ADMIN_BIT) || ((caps & CAP_BPF_BIT) && (caps & CAP_PERFMON_BIT));
+}
+
+int bw_proc_cgroup(pid_t pid, char *buf, size_t len)
+{
+	char path[64], text[4096];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	return bw_parse_cgroup(text, buf, len);
 }

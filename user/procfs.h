@@ -19,6 +19,8 @@ int bw_proc_check(pid_t pid);
 /* True when pid is a kernel thread. */
 bool bw_proc_is_kthread(pid_t pid);
 
+/* The cgroup v2 path of pid into buf; 0 or a negative errno. */
+int bw_proc_cgroup(pid_t pid, char *buf, size_t len);
 /* Effective capabilities from a /proc/PID/status text; 0 or -EINVAL. Pure. */
 int bw_parse_cap_eff(FILE *status, __u64 *caps);
 /*

@@ -380,6 +380,23 @@ void bw_report_text(FILE *f, const struct bw_thread *threads, size_t n,
 		fprintf(f, "no thread blocked for %s or more\n", thr);
 		goto out;
 	}
+	if (np > 1) {
+		fprintf(f, "\n%7s %-16s %7s %8s %6s %7s %6s\n", "PID", "COMM", "THREADS",
+			"DEADLOCK", "LEAK", "BLOCKED", "IDLE");
+		for (i = 0; i < np; i++) {
+			const struct proc_stat *p = &ps[i];
+			int len = strlen(p->comm);
+
+			if (p->verdicts[BW_VERDICT_NONE] == p->threads)
+				continue; /* nothing blocked long: not worth a line */
+			fprintf(f, "%7u ", p->pid);
+			bw_text_str(f, p->comm, 16);
+			fprintf(f, "%*s %7zu %8zu %6zu %7zu %6zu\n", len < 16 ? 16 - len : 0, "",
+				p->threads, p->verdicts[BW_VERDICT_DEADLOCK],
+				p->verdicts[BW_VERDICT_LEAK], p->verdicts[BW_VERDICT_BLOCKED],
+				p->verdicts[BW_VERDICT_IDLE]);
+		}
+	}
 	fprintf(f, "\n%-8s %7s %7s %-16s %-2s %8s %-11s %s\n", "VERDICT", "PID", "TID", "COMM",
 		"ST", "BLOCKED", "WAIT", "ON");
 	for (i = 0; i < m; i++) {

@@ -77,6 +77,23 @@ static int attach_iter(struct bw_tracer *tr, __u32 tgid)
 	return err;
 }
 
+static int fill_tgids(struct bw_tracer *tr, const struct bw_tracer_opts *opts)
+{
+	struct bpf_map *maps[] = { tr->offcpu->maps.tgids, tr->futex->maps.tgids,
+				   tr->iter->maps.tgids };
+	__u8 one = 1;
+	size_t i, m;
+
+	if (opts->ntgids < 2)
+		return 0;
+	for (m = 0; m < sizeof(maps) / sizeof(maps[0]); m++)
+		for (i = 0; i < opts->ntgids; i++)
+			if (bpf_map__update_elem(maps[m], &opts->tgids[i], sizeof(opts->tgids[i]),
+						 &one, sizeof(one), BPF_ANY))
+				return -errno;
+	return 0;
+}
+
 int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out)
 {
 	struct bw_tracer *tr;
@@ -94,10 +111,16 @@ int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out)
 		err = -errno;
 		goto cleanup;
 	}
-	tr->offcpu->rodata->targ_tgid = opts->tgid;
+	if (opts->ntgids == 1) {
+		tr->offcpu->rodata->targ_tgid = opts->tgids[0];
+		tr->futex->rodata->targ_tgid = opts->tgids[0];
+		tr->iter->rodata->targ_tgid = opts->tgids[0];
+	} else if (opts->ntgids > 1) {
+		tr->offcpu->rodata->filter_tgids = true;
+		tr->futex->rodata->filter_tgids = true;
+		tr->iter->rodata->filter_tgids = true;
+	}
 	tr->offcpu->rodata->has_prev_state_arg = sched_switch_has_prev_state();
-	tr->futex->rodata->targ_tgid = opts->tgid;
-	tr->iter->rodata->targ_tgid = opts->tgid;
 	if (opts->max_threads) {
 		bpf_map__set_max_entries(tr->offcpu->maps.histories, opts->max_threads);
 		bpf_map__set_max_entries(tr->futex->maps.futex_waits, opts->max_threads);
@@ -112,11 +135,14 @@ int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out)
 		err = taskiter_bpf__load(tr->iter);
 	if (err)
 		goto cleanup;
-	err = offcpu_bpf__attach(tr->offcpu);
+	/* The set is in place before anything is attached. */
+	err = fill_tgids(tr, opts);
+	if (!err)
+		err = offcpu_bpf__attach(tr->offcpu);
 	if (!err)
 		err = futex_bpf__attach(tr->futex);
 	if (!err)
-		err = attach_iter(tr, opts->tgid);
+		err = attach_iter(tr, opts->ntgids == 1 ? opts->tgids[0] : 0);
 	if (err)
 		goto cleanup;
 	*out = tr;

@@ -11,7 +11,8 @@
 struct bw_tracer;
 
 struct bw_tracer_opts {
-	__u32 tgid;	   /* 0: every process */
+	const __u32 *tgids; /* processes to watch; none: every process */
+	size_t ntgids;
 	__u32 max_threads; /* entries of the per-thread maps */
 	bool verbose;	   /* libbpf debug output */
 };

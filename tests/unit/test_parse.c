@@ -115,3 +115,31 @@ Test(procfs, fd_kinds_and_states)
 	cr_assert_eq(bw_state_char(BW_TASK_STOPPED), 'T');
 	cr_assert_eq(bw_state_char(0x20), 'Z');
 }
+
+#include "filter.h"
+
+Test(filter, comm_and_cgroup)
+{
+	struct bw_filter *f;
+	char buf[64];
+
+	cr_assert_eq(bw_filter__new("^(nginx|envoy)$", "debug", "/sys/fs/cgroup/system.slice/",
+				    &f),
+		     0);
+	cr_assert(bw_filter__wants_cgroup(f));
+	cr_assert(bw_filter__match(f, "nginx", "/system.slice"));
+	cr_assert(bw_filter__match(f, "envoy", "/system.slice/envoy.service"));
+	cr_assert_not(bw_filter__match(f, "nginx", "/system.slicex/a"), "a sibling, not below");
+	cr_assert_not(bw_filter__match(f, "nginx", "/user.slice"));
+	cr_assert_not(bw_filter__match(f, "nginx", NULL));
+	cr_assert_not(bw_filter__match(f, "nginx-debug", "/system.slice"));
+	cr_assert_not(bw_filter__match(f, "bash", "/system.slice"));
+	bw_filter__free(f);
+	cr_assert_eq(bw_filter__new("(", NULL, NULL, &f), -EINVAL);
+	cr_assert(bw_filter__match(NULL, "anything", NULL));
+	cr_assert_eq(bw_parse_cgroup("0::/a/b\n", buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "/a/b");
+	cr_assert_eq(bw_parse_cgroup("12:cpu:/x\n0::/\n", buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "/");
+	cr_assert_eq(bw_parse_cgroup("12:cpu:/x\n", buf, sizeof(buf)), -ENOENT);
+}
