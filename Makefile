@@ -146,9 +146,10 @@ test-bpf: $(OUTPUT)/bpf-tests
 	@if [ "$$(id -u)" != 0 ]; then echo "test-bpf: must run as root (loads BPF)" >&2; exit 1; fi
 	$(OUTPUT)/bpf-tests --jobs 1
 
-test-e2e: blockwatch $(OUTPUT)/e2e-tests targets
+test-e2e: blockwatch $(OUTPUT)/e2e-tests targets go-targets
 	@if [ "$$(id -u)" != 0 ]; then echo "test-e2e: must run as root (loads BPF)" >&2; exit 1; fi
-	BW_BIN=$(CURDIR)/blockwatch BW_TARGETS=$(CURDIR)/$(OUTPUT)/targets $(OUTPUT)/e2e-tests --jobs 1
+	BW_BIN=$(CURDIR)/blockwatch BW_TARGETS=$(CURDIR)/$(OUTPUT)/targets \
+		BW_GO_TARGETS=$(CURDIR)/$(GO_TARGETS) $(OUTPUT)/e2e-tests --jobs 1
 
 demo: ensure-deps
 	@$(MAKE) --no-print-directory run-demo
@@ -168,3 +169,5 @@ clean:
 	rm -rf $(OUTPUT) blockwatch
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/*/*.d $(OUTPUT)/*/*/*.d)
+
+include mk/pprof.mk

@@ -13,6 +13,8 @@
 #include "classify.h"
 #include "diff.h"
 #include "filter.h"
+#include "folded.h"
+#include "pprof.h"
 #include "render.h"
 #include "snapshot.h"
 #include "goreport.h"
@@ -54,6 +56,8 @@ struct config {
 	bool go_probes;	       /* exact park times through uprobes: costs the target */
 	const char *go_ignore; /* file of function patterns of benign parks */
 	const char *output;    /* snapshot file to write at the end */
+	const char *pprof;     /* gzipped pprof profile of the stuck threads and goroutines */
+	const char *folded;    /* folded stacks for flame graphs */
 	bool snapshot;	       /* the snapshot command: no report on stdout */
 };
 
@@ -127,6 +131,8 @@ enum {
 	OPT_COMM,
 	OPT_EXCLUDE_COMM,
 	OPT_CGROUP,
+	OPT_PPROF,
+	OPT_FOLDED,
 };
 
 static const struct argp_option options[] = {
@@ -142,6 +148,10 @@ static const struct argp_option options[] = {
 	{ "duration", 'd', "DUR", 0, "Stop after DUR (default: at SIGINT/SIGTERM)", 0 },
 	{ "json", 'j', NULL, 0, "One JSON object per line on stdout", 0 },
 	{ "output", 'o', "FILE", 0, "Also write a snapshot to FILE (see blockwatch report)", 0 },
+	{ "pprof", OPT_PPROF, "FILE", 0,
+	  "Write a gzipped pprof profile of what is stuck (go tool pprof, Pyroscope, Parca)", 0 },
+	{ "folded", OPT_FOLDED, "FILE", 0,
+	  "Write folded stacks weighted by blocked ms (flame graphs)", 0 },
 	{ "max-threads", OPT_MAX_THREADS, "N", 0, "Threads the BPF maps hold (default 16384)", 0 },
 	{ "go-ignore", OPT_GO_IGNORE, "FILE", 0,
 	  "Go functions whose parked goroutines are normal, one fnmatch pattern a line", 0 },
@@ -204,6 +214,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'o':
 		cfg->output = arg;
+		break;
+	case OPT_PPROF:
+		cfg->pprof = arg;
+		break;
+	case OPT_FOLDED:
+		cfg->folded = arg;
 		break;
 	case OPT_GO_IGNORE:
 		cfg->go_ignore = arg;
@@ -318,9 +334,10 @@ static __u32 *thread_pids(const struct bw_thread *threads, size_t n, size_t *npi
 }
 
 /*
- * Ties threads to goroutines. A Go thread parked on a futex with no
- * goroutine of its own is an idle M of the scheduler, whether or not
- * symbols said so.
+ * Ties threads to goroutines. A bare futex wait on a Go thread is the
+ * runtime's own (notes, runtime locks: idle Ms, signal and timer waits),
+ * whether or not symbols said so: Go code has no futex of its own, and C
+ * code called through cgo shows its pthread frames instead.
  */
 static void link_goroutines(struct watch *w, struct bw_thread *threads, size_t n)
 {
@@ -334,7 +351,7 @@ static void link_goroutines(struct watch *w, struct bw_thread *threads, size_t n
 		if (!gw)
 			continue;
 		t->goid = bw_gowatch__goid_of_tid(gw, t->tid);
-		if (!t->goid && t->wait == BW_WAIT_FUTEX)
+		if (t->wait == BW_WAIT_FUTEX)
 			t->wait = BW_WAIT_RUNTIME;
 	}
 }
@@ -497,6 +514,60 @@ fail:
 	return err;
 }
 
+/* Writes path whole or not at all with writer(f, in). */
+static int write_atomic(const char *path, const char *what,
+			int (*writer)(FILE *f, const struct bw_pprof_input *in),
+			const struct bw_pprof_input *in)
+{
+	struct bw_atomic a;
+	int err;
+
+	err = bw_atomic_open(&a, path);
+	if (!err) {
+		err = writer(a.f, in);
+		if (err)
+			bw_atomic_abort(&a);
+		else
+			err = bw_atomic_commit(&a);
+	}
+	if (err)
+		fprintf(stderr, "blockwatch: failed to write %s %s: %s\n", what, path,
+			strerror(-err));
+	return err;
+}
+
+/* The profiles of a capture: pprof and folded stacks, where asked for. */
+static int write_profiles(const struct bw_capture *c, const char *pprof, const char *folded)
+{
+	struct bw_pprof_goproc *gp = calloc(c->ngos ? c->ngos : 1, sizeof(*gp));
+	struct bw_pprof_input in = { .threads = c->threads,
+				     .nthreads = c->nthreads,
+				     .ksyms = c->ksyms,
+				     .goprocs = gp,
+				     .ngoprocs = c->ngos,
+				     .time_ns = c->created_unix_s * 1000000000ULL,
+				     .duration_ns = c->watched_ns };
+	size_t i, j;
+	int err = 0;
+
+	if (!gp)
+		return -ENOMEM;
+	for (i = 0; i < c->ngos; i++) {
+		gp[i].pid = c->gos[i].pid;
+		gp[i].recs = c->gos[i].recs;
+		gp[i].nrecs = c->gos[i].nrecs;
+		for (j = 0; j < c->nthreads; j++)
+			if (c->threads[j].tid == c->gos[i].pid)
+				gp[i].comm = c->threads[j].comm;
+	}
+	if (pprof)
+		err = write_atomic(pprof, "pprof profile", bw_pprof_write, &in);
+	if (!err && folded)
+		err = write_atomic(folded, "folded stacks", bw_folded_write, &in);
+	free(gp);
+	return err;
+}
+
 static int run_watch(int argc, char **argv, bool snapshot)
 {
 	static const struct argp argp = { .options = options,
@@ -623,6 +694,8 @@ static int run_watch(int argc, char **argv, bool snapshot)
 	}
 	if (cfg.output && write_snapshot(cfg.output, &cap))
 		goto cleanup;
+	if ((cfg.pprof || cfg.folded) && write_profiles(&cap, cfg.pprof, cfg.folded))
+		goto cleanup;
 	if (cfg.snapshot)
 		fprintf(stderr, "blockwatch: wrote %s: %zu threads, %zu Go processes\n", cfg.output,
 			cap.nthreads, cap.ngos);
@@ -669,10 +742,14 @@ struct file_args {
 	int nfiles;
 	int want;
 	bool json;
+	const char *pprof;
+	const char *folded;
 };
 
 static const struct argp_option file_options[] = {
 	{ "json", 'j', NULL, 0, "One JSON object per line on stdout", 0 },
+	{ "pprof", OPT_PPROF, "FILE", 0, "report: also write a gzipped pprof profile", 0 },
+	{ "folded", OPT_FOLDED, "FILE", 0, "report: also write folded stacks", 0 },
 	{},
 };
 
@@ -683,6 +760,12 @@ static error_t parse_file_arg(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'j':
 		fa->json = true;
+		break;
+	case OPT_PPROF:
+		fa->pprof = arg;
+		break;
+	case OPT_FOLDED:
+		fa->folded = arg;
 		break;
 	case ARGP_KEY_ARG:
 		if (fa->nfiles == fa->want)
@@ -718,6 +801,10 @@ static int run_report(int argc, char **argv)
 		return EXIT_USAGE;
 	if (read_capture(fa.files[0], &c))
 		return EXIT_NO_TRACE;
+	if ((fa.pprof || fa.folded) && write_profiles(&c, fa.pprof, fa.folded)) {
+		bw_capture_free(&c);
+		return EXIT_NO_TRACE;
+	}
 	if (fa.json)
 		bw_render_json(stdout, &c);
 	else

@@ -1618,6 +1618,10 @@ static int layout_table(const struct bw_goinfo *info, struct bw_golayout *out)
 			continue;
 		*out = layouts[i].l;
 		out->source = BW_GOLAYOUT_TABLE;
+		out->mheap_arenas = out->heaparena_spans = -1;
+		out->mspan_startaddr = out->mspan_elemsize = -1;
+		/* sudog.waitlink sits 16 bytes before c in every version (1.19-1.26 DWARF). */
+		out->sudog_waitlink = out->sudog_c - 16;
 		if (!out->g_size) /* 1.23 and 1.24 differ only in size */
 			out->g_size = info->minor == 23 ? 432 : 440;
 		return 0;
@@ -1650,7 +1654,8 @@ static void dwarf_members(Dwarf_Die *type, const struct dw_field *fields, size_t
 		if (dwarf_tag(&m) != DW_TAG_member || !(mname = dwarf_diename(&m)))
 			continue;
 		if (!dwarf_attr(&m, DW_AT_data_member_location, &attr) ||
-		    dwarf_formudata(&attr, &off) || off > 1u << 20)
+		    dwarf_formudata(&attr, &off) ||
+		    off > 1u << 24) /* heapArena.spans sits past a 2 MiB bitmap in 1.19 */
 			continue;
 		for (i = 0; i < nfields; i++)
 			if (!strcmp(fields[i].type, tname) && !strcmp(fields[i].member, mname))
@@ -1682,9 +1687,16 @@ static int layout_dwarf(struct bw_gobin *gb, struct bw_golayout *l)
 		{ "runtime.sudog", "c", &l->sudog_c },
 		{ "runtime.sudog", "isSelect", &l->sudog_is_select },
 		{ "runtime.g", "trackingSeq", &l->g_tracking_seq },
+		{ "runtime.sudog", "waitlink", &l->sudog_waitlink },
+		{ "runtime.mheap", "arenas", &l->mheap_arenas },
+		{ "runtime.heapArena", "spans", &l->heaparena_spans },
+		{ "runtime.mspan", "startAddr", &l->mspan_startaddr },
+		{ "runtime.mspan", "elemsize", &l->mspan_elemsize },
 	};
-	static const char *const types[] = { "runtime.g", "runtime.stack", "runtime.gobuf",
-					     "runtime.m", "runtime.sudog" };
+	static const char *const types[] = { "runtime.g",	  "runtime.stack", "runtime.gobuf",
+					     "runtime.m",	  "runtime.sudog", "runtime.mheap",
+					     "runtime.heapArena", "runtime.mspan" };
+	const unsigned int all = (1u << (sizeof(types) / sizeof(types[0]))) - 1;
 	Dwarf *dw = dwarf_begin_elf(gb->elf, DWARF_C_READ, NULL);
 	Dwarf_Off off = 0, next;
 	unsigned int found = 0;
@@ -1693,10 +1705,10 @@ static int layout_dwarf(struct bw_gobin *gb, struct bw_golayout *l)
 
 	if (!dw)
 		return -ENOENT;
-	for (p = &l->g_stack_lo; p <= &l->g_tracking_seq; p++)
+	for (p = &l->g_stack_lo; p <= &l->mspan_elemsize; p++)
 		*p = -1;
 	l->g_size = 0;
-	while (found != 31 && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+	while (found != all && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
 		Dwarf_Die cu, d;
 
 		if (dwarf_offdie(dw, off + hsize, &cu) && dwarf_child(&cu, &d) == 0) {
@@ -1706,7 +1718,7 @@ static int layout_dwarf(struct bw_gobin *gb, struct bw_golayout *l)
 				if (dwarf_tag(&d) != DW_TAG_structure_type ||
 				    !(name = dwarf_diename(&d)))
 					continue;
-				for (i = 0; i < 5; i++) {
+				for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 					if (strcmp(name, types[i]) || (found & (1u << i)))
 						continue;
 					found |= 1u << i;
@@ -1714,7 +1726,7 @@ static int layout_dwarf(struct bw_gobin *gb, struct bw_golayout *l)
 						      sizeof(fields) / sizeof(fields[0]),
 						      i == 0 ? &l->g_size : NULL);
 				}
-			} while (found != 31 && dwarf_siblingof(&d, &d) == 0);
+			} while (found != all && dwarf_siblingof(&d, &d) == 0);
 		}
 		off = next;
 	}
@@ -1726,6 +1738,21 @@ static int layout_dwarf(struct bw_gobin *gb, struct bw_golayout *l)
 		l->g_stack_hi += l->g_stack_lo;
 	l->source = BW_GOLAYOUT_DWARF;
 	gb->info.flags |= BW_GOBIN_DWARF;
+	return 0;
+}
+
+int bw_gobin__foreach_symbol(const struct bw_gobin *gb,
+			     int (*fn)(void *ctx, const char *name, __u64 addr, __u64 size),
+			     void *ctx)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < gb->nsyms; i++) {
+		ret = fn(ctx, gb->syms[i].name, gb->syms[i].addr, gb->syms[i].size);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 

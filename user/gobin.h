@@ -98,6 +98,12 @@ struct bw_golayout {
 	__s32 sudog_c;
 	__s32 sudog_is_select;
 	__s32 g_tracking_seq; /* u8, moves each time the goroutine stops running */
+	__s32 sudog_waitlink; /* next sudog of a select */
+	/* Heap metadata, from DWARF only (-1 otherwise): object sizes by span. */
+	__s32 mheap_arenas;    /* mheap.arenas: [1]*[1<<22]*heapArena on linux/amd64 */
+	__s32 heaparena_spans; /* heapArena.spans: [8192]*mspan, one per 8 KiB page */
+	__s32 mspan_startaddr;
+	__s32 mspan_elemsize;
 };
 
 #define BW_GOLAYOUT_DWARF 1
@@ -145,6 +151,11 @@ int bw_gobin__func_at(const struct bw_gobin *gb, __u32 idx, struct bw_gofunc *ou
  * -ENOENT when not found.
  */
 int bw_gobin__lookup(const struct bw_gobin *gb, const char *name, __u64 *addr, __u64 *size);
+
+/* Calls fn for each .symtab symbol (none when stripped); stops at fn's first non-zero. */
+int bw_gobin__foreach_symbol(const struct bw_gobin *gb,
+			     int (*fn)(void *ctx, const char *name, __u64 addr, __u64 size),
+			     void *ctx);
 
 /* 0, or -ENOENT when the binary has no DWARF and its version is not in the table. */
 int bw_gobin__layout(const struct bw_gobin *gb, struct bw_golayout *out);

@@ -8,6 +8,7 @@
 #ifndef BW_GOSCAN_H
 #define BW_GOSCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <linux/types.h>
@@ -23,6 +24,7 @@ struct bw_goscan;
 #define BW_GSTATUS_DEAD 6
 #define BW_GSTATUS_LEAKED 10 /* 1.26 goroutineleak experiment */
 #define BW_GO_STACK_MAX 32
+#define BW_GO_CHANS_MAX 8
 
 struct bw_goroutine {
 	__u64 goid;
@@ -34,11 +36,14 @@ struct bw_goroutine {
 	__u64 parent_goid;	 /* 0 before Go 1.21 */
 	__u64 gopc;		 /* creation pc, link-time address */
 	__u64 sched_pc, sched_sp, sched_bp;
-	__u64 waiting;	    /* g.waiting (*sudog), 0 when none */
-	__u64 chan;	    /* channel waited on (sudog.c), 0 when none */
-	__u32 tid;	    /* thread running it (m.procid), 0 when none */
-	__u32 tracking_seq; /* g.trackingSeq: moves each time it stops running */
-	__u64 park_ns;	    /* exact park time from the opt-in probes, 0 when unknown */
+	__u64 waiting;		      /* g.waiting (*sudog), 0 when none */
+	__u64 chan;		      /* channel waited on (sudog.c), 0 when none */
+	__u64 chans[BW_GO_CHANS_MAX]; /* every channel of a select (sudog.waitlink chain) */
+	__u32 nchans;
+	bool chan_reachable; /* one of chans is reachable from outside the stuck goroutines */
+	__u32 tid;	     /* thread running it (m.procid), 0 when none */
+	__u32 tracking_seq;  /* g.trackingSeq: moves each time it stops running */
+	__u64 park_ns;	     /* exact park time from the opt-in probes, 0 when unknown */
 	__u32 npcs;
 	__u64 pcs[BW_GO_STACK_MAX]; /* link-time return pcs, innermost first */
 	__u64 stack_hash;	    /* of the parked frames' bytes: changes when it ran */
@@ -55,6 +60,22 @@ int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out);
  * and counted in *skipped. 0 or a negative errno.
  */
 int bw_goscan__scan(struct bw_goscan *gs, struct bw_goroutine **out, size_t *n, size_t *skipped);
+/*
+ * After a scan: the memory where live references to channels may sit (the
+ * program's writable segments, the stacks of goroutines not stuck on a
+ * channel or lock), and the anonymous read-write mappings pointers may be
+ * followed into. Valid until the next scan.
+ */
+struct bw_range;
+const struct bw_range *bw_goscan__roots(const struct bw_goscan *gs, size_t *n);
+const struct bw_range *bw_goscan__heap(const struct bw_goscan *gs, size_t *n);
+struct bw_mem *bw_goscan__mem(const struct bw_goscan *gs);
+/* True when the roots leave out the runtime's own globals (symbols known). */
+bool bw_goscan__precise_roots(const struct bw_goscan *gs);
+/* The heap object containing addr (bw_reach_size_fn, ctx = the goscan). */
+int bw_goscan__object(void *ctx, __u64 addr, __u64 *base, __u64 *size);
+/* The runtime's records of goroutines (g structs, sudogs), sorted. */
+const __u64 *bw_goscan__stops(const struct bw_goscan *gs, size_t *n);
 /* Thread id -> goroutine id of the goroutine it runs (m.curg), 0 when idle. */
 __u64 bw_goscan__goid_of_tid(struct bw_goscan *gs, __u32 tid);
 const struct bw_gobin *bw_goscan__gobin(const struct bw_goscan *gs);

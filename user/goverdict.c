@@ -20,8 +20,7 @@ static const char *const builtin_benign[] = {
 	"net/http.(*http2*",
 	"net/http.http2*",
 	"net/http.(*Transport).dialConnFor",
-	"os/signal.signal_recv",
-	"os/signal.loop",
+	"os/signal.*",
 	"database/sql.(*DB).connectionOpener",
 	"database/sql.(*DB).connectionCleaner",
 	"database/sql.(*DB).connectionResetter",
@@ -144,6 +143,13 @@ static bool is_wait_machinery(const char *f)
 	       starts(f, "sync/atomic.") || !strcmp(f, "time.Sleep");
 }
 
+/* Packages whose goroutines are the runtime's own housekeeping. */
+static bool runtime_package(const char *f)
+{
+	return starts(f, "runtime.") || starts(f, "unique.") || starts(f, "weak.") ||
+	       starts(f, "internal/");
+}
+
 static const struct bw_gofunc unknown_func = { .name = "", .file = "" };
 
 void bw_gorec_fill(struct bw_gorec *r, const struct bw_gobin *gb, const struct bw_goroutine *g)
@@ -173,7 +179,7 @@ void bw_gorec_fill(struct bw_gorec *r, const struct bw_gobin *gb, const struct b
 found:
 	if (g->gopc && bw_gobin__frames(gb, g->gopc - 1, fr, 1) == 1)
 		r->created_by = fr[0];
-	if (r->created_by.name[0] && !starts(r->created_by.name, "runtime."))
+	if (r->created_by.name[0] && !runtime_package(r->created_by.name))
 		r->runtime_only = false;
 }
 
@@ -295,12 +301,15 @@ static enum bw_verdict verdict_of(const struct bw_gorec *r, __u64 threshold_ns,
 		return BW_VERDICT_NONE;
 	if (r->g.status == BW_GSTATUS_LEAKED)
 		return BW_VERDICT_LEAK;
-	if (cls == BW_GOWAIT_NILCHAN) {
-		/* select {} at the end of main is how servers park main for good. */
-		if (r->g.goid == GOID_MAIN && !strcmp(r->blocked_at.name, "main.main"))
-			return BW_VERDICT_IDLE;
+	/*
+	 * main parked in main.main on a channel (select {}, <-signals, <-done)
+	 * is how a program waits for its end, not a leak.
+	 */
+	if ((cls == BW_GOWAIT_NILCHAN || cls == BW_GOWAIT_CHAN) && r->g.goid == GOID_MAIN &&
+	    !strcmp(r->blocked_at.name, "main.main"))
+		return BW_VERDICT_IDLE;
+	if (cls == BW_GOWAIT_NILCHAN)
 		return BW_VERDICT_LEAK; /* can never wake: no pattern excuses it */
-	}
 	if (cls == BW_GOWAIT_IO || cls == BW_GOWAIT_SLEEP || cls == BW_GOWAIT_RUNTIME ||
 	    r->runtime_only)
 		return BW_VERDICT_IDLE;
@@ -310,6 +319,9 @@ static enum bw_verdict verdict_of(const struct bw_gorec *r, __u64 threshold_ns,
 	for (i = 0; i < r->nstack; i++)
 		if (bw_gopatterns__match(benign, r->stack[i].name))
 			return BW_VERDICT_IDLE;
+	/* A channel others can still reach may yet be sent to or closed. */
+	if (cls == BW_GOWAIT_CHAN && r->g.chan_reachable)
+		return BW_VERDICT_IDLE;
 	if (cls == BW_GOWAIT_CHAN || cls == BW_GOWAIT_SYNC)
 		return BW_VERDICT_LEAK;
 	return BW_VERDICT_BLOCKED;

@@ -9,8 +9,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "goreach.h"
 #include "gowatch.h"
 #include "memread.h"
+
+/* Bounds of the reachability search of one scan. */
+static const struct bw_reach_limits precise_limits = {
+	.max_depth = 3,
+	.object_bytes = 1024, /* objects are read to their end, this much at most */
+	.max_objects = 200000,
+	.max_bytes = 64 << 20,
+};
+
+/*
+ * Without symbols the runtime's globals cannot be told from the program's,
+ * and following their pointers reaches everything: look at direct
+ * references only (a global or a live stack word holding the channel).
+ */
+static const struct bw_reach_limits direct_limits = {
+	.max_depth = 0,
+	.object_bytes = 64,
+	.max_objects = 1,
+	.max_bytes = 64 << 20,
+};
 
 struct bw_gowatch {
 	pid_t pid;
@@ -66,6 +87,73 @@ static __u64 now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+static int read_mem(void *ctx, __u64 addr, void *buf, size_t len)
+{
+	return bw_mem__read(ctx, addr, buf, len);
+}
+
+static int read_scan_mem(void *ctx, __u64 addr, void *buf, size_t len)
+{
+	return bw_mem__read(bw_goscan__mem(ctx), addr, buf, len);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Marks the goroutines whose channels someone not stuck can still reach. */
+static int mark_reachable(struct bw_gowatch *gw, struct bw_goroutine *gs, size_t n)
+{
+	const struct bw_range *roots, *heap;
+	const __u64 *stops;
+	size_t i, j, nt = 0, nroots, nheap, nstops;
+	__u64 *targets;
+	bool *found;
+	int err;
+
+	for (i = 0; i < n; i++)
+		nt += gs[i].nchans;
+	if (!nt)
+		return 0;
+	targets = malloc(nt * sizeof(*targets));
+	found = calloc(nt, sizeof(*found));
+	if (!targets || !found) {
+		free(targets);
+		free(found);
+		return -ENOMEM;
+	}
+	for (nt = 0, i = 0; i < n; i++)
+		for (j = 0; j < gs[i].nchans; j++)
+			targets[nt++] = gs[i].chans[j];
+	qsort(targets, nt, sizeof(*targets), cmp_u64);
+	for (i = j = 0; i < nt; i++) /* unique: one index per channel */
+		if (!j || targets[j - 1] != targets[i])
+			targets[j++] = targets[i];
+	nt = j;
+	roots = bw_goscan__roots(gw->scan, &nroots);
+	heap = bw_goscan__heap(gw->scan, &nheap);
+	stops = bw_goscan__stops(gw->scan, &nstops);
+	if (bw_goscan__precise_roots(gw->scan))
+		err = bw_reach_sized(roots, nroots, heap, nheap, targets, nt, found, stops, nstops,
+				     &precise_limits, read_scan_mem, bw_goscan__object, gw->scan);
+	else
+		err = bw_reach_stops(roots, nroots, heap, nheap, targets, nt, found, stops, nstops,
+				     &direct_limits, read_mem, bw_goscan__mem(gw->scan));
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < gs[i].nchans && !gs[i].chan_reachable; j++) {
+			__u64 *t = bsearch(&gs[i].chans[j], targets, nt, sizeof(*targets), cmp_u64);
+
+			gs[i].chan_reachable = t && found[t - targets];
+		}
+	}
+	free(targets);
+	free(found);
+	return err == -E2BIG ? 0 : err; /* a cut search leaves verdicts conservative */
+}
+
 int bw_gowatch__scan(struct bw_gowatch *gw, __u64 threshold_ns, const struct bw_gopatterns *benign,
 		     bw_gopark_fn park, void *park_ctx)
 {
@@ -80,6 +168,9 @@ int bw_gowatch__scan(struct bw_gowatch *gw, __u64 threshold_ns, const struct bw_
 	if (err)
 		return err;
 	gw->skipped += skipped;
+	err = mark_reachable(gw, gs, n);
+	if (err)
+		goto cleanup;
 	recs = calloc(n ? n : 1, sizeof(*recs));
 	if (!recs) {
 		err = -ENOMEM;

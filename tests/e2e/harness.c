@@ -96,10 +96,52 @@ static pid_t spawn(const char *const *argv, int out_fd, int err_fd, int death_si
 	_exit(127);
 }
 
+/* Copies the text between key and the next key (or the end) into dst. */
+static bool field(const char *line, const char *key, const char *next, char *dst, size_t len)
+{
+	const char *p = strstr(line, key), *e;
+
+	if (!p)
+		return false;
+	p += strlen(key);
+	e = next ? strstr(p, next) : p + strlen(p);
+	if (!e || (size_t)(e - p) >= len || e == p)
+		return false;
+	memcpy(dst, p, e - p);
+	dst[e - p] = '\0';
+	return true;
+}
+
+static int parse_goroutine(struct e2e_target *t, const char *line)
+{
+	struct e2e_goroutine *g;
+
+	if (t->ngoroutines >= E2E_MAX_GOROUTINES) {
+		set_err(t->err, sizeof(t->err), "%s: more than %d goroutines", t->name,
+			E2E_MAX_GOROUTINES);
+		return -E2BIG;
+	}
+	g = &t->goroutines[t->ngoroutines];
+	memset(g, 0, sizeof(*g));
+	if (sscanf(line, "goid %lld ", &g->goid) != 1 || g->goid <= 0 ||
+	    !field(line, " role ", " expect ", g->role, sizeof(g->role)) ||
+	    !field(line, " expect ", " wait ", g->expect, sizeof(g->expect)) ||
+	    !field(line, " wait ", " func ", g->wait, sizeof(g->wait)) ||
+	    !field(line, " func ", " created ", g->func, sizeof(g->func)) ||
+	    !field(line, " created ", NULL, g->created, sizeof(g->created))) {
+		set_err(t->err, sizeof(t->err), "%s: bad announcement \"%s\"", t->name, line);
+		return -EINVAL;
+	}
+	t->ngoroutines++;
+	return 0;
+}
+
 static int parse_announcement(struct e2e_target *t, const char *line)
 {
 	struct e2e_thread *th;
 
+	if (!strncmp(line, "goid ", 5))
+		return parse_goroutine(t, line);
 	if (t->nthreads >= E2E_MAX_THREADS) {
 		set_err(t->err, sizeof(t->err), "%s: more than %d announcements", t->name,
 			E2E_MAX_THREADS);
@@ -171,6 +213,14 @@ static int read_announcements(struct e2e_target *t)
 
 int e2e_target_start(struct e2e_target *t, const char *name)
 {
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", e2e_targets_dir(), name);
+	return e2e_target_start_path(t, path, name);
+}
+
+int e2e_target_start_path(struct e2e_target *t, const char *target, const char *name)
+{
 	char path[512], file[128];
 	const char *argv[2] = { path, NULL };
 	int pfd[2], ret;
@@ -179,7 +229,7 @@ int e2e_target_start(struct e2e_target *t, const char *name)
 	memset(t, 0, sizeof(*t));
 	t->out_fd = -1;
 	snprintf(t->name, sizeof(t->name), "%s", name);
-	snprintf(path, sizeof(path), "%s/%s", e2e_targets_dir(), name);
+	snprintf(path, sizeof(path), "%s", target);
 	if (access(path, X_OK)) {
 		ret = -errno;
 		set_err(t->err, sizeof(t->err), "failed to find target %s: %s", path,

@@ -32,6 +32,18 @@ struct e2e_thread {
 	char comm[32];	 /* /proc/PID/task/TID/comm */
 };
 
+#define E2E_MAX_GOROUTINES 64
+
+/* One "goid N role R expect V wait W func F created C" line of a Go target. */
+struct e2e_goroutine {
+	long long goid;
+	char role[48];
+	char expect[16];
+	char wait[48];	   /* the runtime's wait reason, "-" when it depends on timing */
+	char func[160];	   /* a function on its stack where it blocks */
+	char created[160]; /* its creator, "-" for main */
+};
+
 struct e2e_target {
 	pid_t pid;  /* 0 when not running */
 	int out_fd; /* read end of its stdout, kept open while it lives */
@@ -40,6 +52,8 @@ struct e2e_target {
 	double started_s; /* CLOCK_MONOTONIC when spawned */
 	size_t nthreads;
 	struct e2e_thread threads[E2E_MAX_THREADS];
+	size_t ngoroutines;
+	struct e2e_goroutine goroutines[E2E_MAX_GOROUTINES];
 	char err[256]; /* why e2e_target_start failed */
 };
 
@@ -66,6 +80,8 @@ double e2e_now_s(void);
  * negative errno with t->err set (and nothing left running).
  */
 int e2e_target_start(struct e2e_target *t, const char *name);
+/* Same, for the program at PATH (a Go target, say); NAME is for messages. */
+int e2e_target_start_path(struct e2e_target *t, const char *path, const char *name);
 /* Kill and reap the target; safe to call twice and on a never-started one. */
 void e2e_target_stop(struct e2e_target *t);
 /* The announced thread with that role, or NULL. */

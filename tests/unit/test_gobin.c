@@ -535,14 +535,23 @@ Test(gobin, layout_dwarf_equals_table, .timeout = FIXTURE_TIMEOUT)
 		cr_expect_eq(t.source, BW_GOLAYOUT_TABLE, "%s", v[i].name);
 		cr_expect(bw_gobin__info(full)->flags & BW_GOBIN_DWARF);
 		t.source = d.source;
+		/* The heap metadata comes from DWARF only; the table leaves it -1. */
+		cr_expect_eq(t.mheap_arenas, -1);
+		cr_expect_eq(t.mspan_elemsize, -1);
+		cr_expect_geq(d.mheap_arenas, 0, "%s: mheap.arenas", v[i].name);
+		cr_expect_geq(d.heaparena_spans, 0, "%s: heapArena.spans", v[i].name);
+		cr_expect_eq(d.mspan_startaddr, 24, "%s: mspan.startAddr", v[i].name);
+		cr_expect_geq(d.mspan_elemsize, 0, "%s: mspan.elemsize", v[i].name);
+		d.mheap_arenas = d.heaparena_spans = d.mspan_startaddr = d.mspan_elemsize = -1;
 		cr_expect(!memcmp(&d, &t, sizeof(d)),
 			  "%s: DWARF and table differ: size %u/%u goid %d/%d status %d/%d "
 			  "waitreason %d/%d gopc %d/%d bp %d/%d procid %d/%d curg %d/%d "
-			  "alllink %d/%d sudog.c %d/%d",
+			  "alllink %d/%d sudog.c %d/%d tracking %d/%d waitlink %d/%d",
 			  v[i].name, d.g_size, t.g_size, d.g_goid, t.g_goid, d.g_atomicstatus,
 			  t.g_atomicstatus, d.g_waitreason, t.g_waitreason, d.g_gopc, t.g_gopc,
 			  d.gobuf_bp, t.gobuf_bp, d.m_procid, t.m_procid, d.m_curg, t.m_curg,
-			  d.m_alllink, t.m_alllink, d.sudog_c, t.sudog_c);
+			  d.m_alllink, t.m_alllink, d.sudog_c, t.sudog_c, d.g_tracking_seq,
+			  t.g_tracking_seq, d.sudog_waitlink, t.sudog_waitlink);
 		if (v[i].minor == 19) { /* GO-RUNTIME.md */
 			cr_expect_eq(d.g_size, 392);
 			cr_expect_eq(d.g_goid, 152);

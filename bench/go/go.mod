@@ -1,0 +1,3 @@
+module blockwatch/gobench
+
+go 1.19

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Goroutine leaks end to end, on every Go toolchain found: each target of
+ * tests/go/targets, built normal, stripped and PIE, is started, announces
+ * its goroutines (goid, expected verdict, wait reason, where it blocks, who
+ * created it) and, once they are parked, blockwatch attaches. Every leaked
+ * goroutine must be reported with its wait reason and creation site; no
+ * healthy one may be called a leak.
+ *
+ * Environment: BW_GO_TARGETS (default .output/go-targets) holds go1.X/<name>.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <criterion/criterion.h>
+#include "harness.h"
+
+#define MAX_VERSIONS 16
+
+static struct e2e_target tgt = { .out_fd = -1 };
+static struct e2e_run run;
+
+static void teardown(void)
+{
+	e2e_target_stop(&tgt);
+	e2e_run_free(&run);
+}
+
+TestSuite(goleaks, .fini = teardown, .timeout = 900);
+
+static const char *go_targets_dir(void)
+{
+	const char *d = getenv("BW_GO_TARGETS");
+
+	return d && *d ? d : ".output/go-targets";
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The go1.X folders, sorted. */
+static size_t versions(char *out[MAX_VERSIONS])
+{
+	DIR *d = opendir(go_targets_dir());
+	struct dirent *e;
+	size_t n = 0;
+
+	cr_assert_not_null(d, "no Go targets in %s: run make go-targets", go_targets_dir());
+	while ((e = readdir(d)) && n < MAX_VERSIONS)
+		if (!strncmp(e->d_name, "go1.", 4))
+			out[n++] = strdup(e->d_name);
+	closedir(d);
+	qsort(out, n, sizeof(out[0]), cmp_str);
+	cr_assert_gt(n, 0, "no go1.X folder in %s", go_targets_dir());
+	return n;
+}
+
+static json_object *goroutine_rec(long long goid, size_t *count)
+{
+	json_object *found = NULL;
+	long long id;
+	size_t i;
+
+	*count = 0;
+	for (i = 0; i < run.nlines; i++) {
+		json_object *o = run.objs[i];
+		const char *type = o ? e2e_get_string(o, "type") : NULL;
+
+		if (type && !strcmp(type, "goroutine") && e2e_get_int(o, "goid", &id) &&
+		    id == goid) {
+			(*count)++;
+			found = o;
+		}
+	}
+	return found;
+}
+
+static bool stack_has(json_object *rec, const char *func)
+{
+	json_object *stack;
+	size_t i;
+
+	if (!json_object_object_get_ex(rec, "stack", &stack))
+		return false;
+	for (i = 0; i < json_object_array_length(stack); i++) {
+		const char *f = e2e_get_string(json_object_array_get_idx(stack, i), "func");
+
+		if (f && !strcmp(f, func))
+			return true;
+	}
+	return false;
+}
+
+static const char *created_by(json_object *rec)
+{
+	json_object *c;
+
+	return json_object_object_get_ex(rec, "created_by", &c) ? e2e_get_string(c, "func") : NULL;
+}
+
+static bool is_bad(const char *verdict)
+{
+	return verdict && (!strcmp(verdict, "leak") || !strcmp(verdict, "deadlock"));
+}
+
+static const struct e2e_goroutine *announced(long long goid)
+{
+	size_t i;
+
+	for (i = 0; i < tgt.ngoroutines; i++)
+		if (tgt.goroutines[i].goid == goid)
+			return &tgt.goroutines[i];
+	return NULL;
+}
+
+static bool leaky_creator(const char *creator)
+{
+	size_t i;
+
+	for (i = 0; creator && i < tgt.ngoroutines; i++)
+		if (is_bad(tgt.goroutines[i].expect) && !strcmp(tgt.goroutines[i].created, creator))
+			return true;
+	return false;
+}
+
+/* Checks one run of one build; returns whether a leak was expected. */
+static bool check_run(const char *what)
+{
+	bool want_leak = false;
+	size_t i, n;
+	long long goid;
+
+	cr_assert_eq(run.nbad, 0, "%s: bad line: %s", what, run.bad_line);
+	for (i = 0; i < tgt.ngoroutines; i++) {
+		const struct e2e_goroutine *g = &tgt.goroutines[i];
+		json_object *rec = goroutine_rec(g->goid, &n);
+		const char *verdict = rec ? e2e_get_string(rec, "verdict") : NULL;
+
+		if (!strcmp(g->expect, "leak") || !strcmp(g->expect, "deadlock")) {
+			want_leak = true;
+			cr_expect_eq(n, 1, "%s: %s (goid %lld): %zu records", what, g->role,
+				     g->goid, n);
+			if (!rec)
+				continue;
+			cr_expect(is_bad(verdict), "%s: %s (goid %lld): verdict %s", what, g->role,
+				  g->goid, verdict);
+			if (strcmp(g->wait, "-"))
+				cr_expect_str_eq(e2e_get_string(rec, "wait_reason"), g->wait,
+						 "%s: %s wait reason", what, g->role);
+			cr_expect(stack_has(rec, g->func), "%s: %s: %s not on the stack", what,
+				  g->role, g->func);
+			if (strcmp(g->created, "-"))
+				cr_expect_str_eq(created_by(rec), g->created, "%s: %s creator",
+						 what, g->role);
+		} else if (!strcmp(g->expect, "idle")) {
+			cr_expect(!rec || !strcmp(verdict, "idle"), "%s: %s (goid %lld): %s", what,
+				  g->role, g->goid, verdict);
+		} else {
+			cr_expect_eq(n, 0, "%s: %s (goid %lld): want no record, got %s", what,
+				     g->role, g->goid, verdict);
+		}
+	}
+	/* Nothing unannounced is a leak: runtime goroutines, net/http's... */
+	for (i = 0; i < run.nlines; i++) {
+		json_object *o = run.objs[i];
+		const char *type = o ? e2e_get_string(o, "type") : NULL;
+		const struct e2e_goroutine *g;
+
+		if (!type || strcmp(type, "goroutine") || !e2e_get_int(o, "goid", &goid))
+			continue;
+		g = announced(goid);
+		/* Leaks that grew after "ready" come from an announced leak's creator. */
+		if (!g && !leaky_creator(created_by(o)))
+			cr_expect(!is_bad(e2e_get_string(o, "verdict")),
+				  "%s: unannounced goroutine %lld flagged %s (blocked at %s)", what,
+				  goid, e2e_get_string(o, "verdict"),
+				  json_object_to_json_string(o));
+	}
+	return want_leak;
+}
+
+static void run_target(const char *name)
+{
+	char *vers[MAX_VERSIONS], path[512], what[128], pid[16];
+	const char *variants[] = { "", "-stripped", "-pie" };
+	const char *argv[] = { "-p", pid, "--threshold", "1s", "--duration", "2s", "--json", NULL };
+	size_t nv = versions(vers), i, j, runs = 0;
+	bool want_leak;
+
+	for (i = 0; i < nv; i++) {
+		for (j = 0; j < sizeof(variants) / sizeof(variants[0]); j++) {
+			snprintf(path, sizeof(path), "%s/%s/%s%s", go_targets_dir(), vers[i], name,
+				 variants[j]);
+			snprintf(what, sizeof(what), "%s %s%s", vers[i], name, variants[j]);
+			if (access(path, X_OK))
+				continue;
+			cr_assert_eq(e2e_target_start_path(&tgt, path, what), 0, "%s", tgt.err);
+			snprintf(pid, sizeof(pid), "%d", tgt.pid);
+			cr_assert_eq(e2e_run_bw(&run, argv, E2E_RUN_TIMEOUT_S), 0, "%s",
+				     run.errmsg);
+			want_leak = check_run(what);
+			cr_expect_eq(run.exit_code, want_leak ? 3 : 0, "%s: exit %d: %s", what,
+				     run.exit_code, run.err);
+			e2e_run_free(&run);
+			e2e_target_stop(&tgt);
+			runs++;
+		}
+		free(vers[i]);
+	}
+	cr_assert_gt(runs, 0, "no build of %s found", name);
+}
+
+Test(goleaks, chanleak)
+{
+	run_target("chanleak");
+}
+
+Test(goleaks, syncleak)
+{
+	run_target("syncleak");
+}
+
+Test(goleaks, deadlock)
+{
+	run_target("deadlock");
+}
+
+Test(goleaks, growleak)
+{
+	run_target("growleak");
+}
+
+Test(goleaks, healthy)
+{
+	run_target("healthy");
+}
+
+/* pprof: go tool pprof reads the profile and names the leaking functions. */
+Test(goleaks, pprof_names_the_leak)
+{
+	char *vers[MAX_VERSIONS], path[512], pid[16], prof[] = "/tmp/bw-pprof-XXXXXX";
+	const char *argv[] = { "-p", pid,	"--threshold", "1s", "--duration",
+			       "2s", "--pprof", prof,	       NULL };
+	const char *pargv[] = { "/usr/bin/env", "HOME=/tmp", "GOCACHE=/tmp/bw-gocache",
+				"go",		"tool",	     "pprof",
+				"-top",		"-cum",	     "-tagfocus=verdict=leak",
+				prof,		NULL };
+	size_t nv = versions(vers), i;
+	int fd = mkstemp(prof);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/%s/chanleak", go_targets_dir(), vers[nv - 1]);
+	cr_assert_eq(e2e_target_start_path(&tgt, path, "chanleak"), 0, "%s", tgt.err);
+	snprintf(pid, sizeof(pid), "%d", tgt.pid);
+	cr_assert_eq(e2e_run_bw(&run, argv, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
+	cr_assert_eq(run.exit_code, 3, "exit %d: %s", run.exit_code, run.err);
+	e2e_run_free(&run);
+	cr_assert_eq(e2e_run_cmd(&run, pargv, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
+	unlink(prof);
+	cr_assert_eq(run.exit_code, 0, "go tool pprof: %s", run.err);
+	cr_expect_not_null(strstr(run.out, "main.sendResult"), "%s", run.out);
+	cr_expect_not_null(strstr(run.out, "main.poolWorker"), "%s", run.out);
+	for (i = 0; i < nv; i++)
+		free(vers[i]);
+}

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+
+// deadlock: two goroutines take two mutexes in opposite orders (AB-BA).
+// "ab-first" holds lockA and waits for lockB, "ab-second" holds lockB and
+// waits for lockA.
+//
+//	role        expect    wait                                 func           created
+//	ab-first    deadlock  sync.Mutex.Lock (semacquire < 1.20)  main.abFirst   main.deadlockABBA
+//	ab-second   deadlock  sync.Mutex.Lock (semacquire < 1.20)  main.abSecond  main.deadlockABBA
+//	main        idle      chan receive                         main.main      -
+//
+// main's signal.Notify keeps the runtime's "all goroutines are asleep"
+// detector quiet: os/signal's loop goroutine sits in a system call.
+package main
+
+import (
+	"sync"
+
+	"blockwatch/gotargets/internal/announce"
+)
+
+var lockA, lockB sync.Mutex
+
+//go:noinline
+func abFirst(held chan<- struct{}, otherHeld <-chan struct{}) {
+	lockA.Lock()
+	close(held)
+	<-otherHeld
+	announce.Self("ab-first", "deadlock", announce.MutexLock(), "main.abFirst",
+		"main.deadlockABBA")
+	lockB.Lock()
+	lockB.Unlock()
+	lockA.Unlock()
+}
+
+//go:noinline
+func abSecond(held chan<- struct{}, otherHeld <-chan struct{}) {
+	lockB.Lock()
+	close(held)
+	<-otherHeld
+	announce.Self("ab-second", "deadlock", announce.MutexLock(), "main.abSecond",
+		"main.deadlockABBA")
+	lockA.Lock()
+	lockA.Unlock()
+	lockB.Unlock()
+}
+
+//go:noinline
+func deadlockABBA() {
+	aHeld, bHeld := make(chan struct{}), make(chan struct{})
+	go abFirst(aHeld, bHeld)
+	go abSecond(bHeld, aHeld)
+}
+
+func main() {
+	sig := announce.Signals()
+	deadlockABBA()
+	announce.Self("main", "idle", "chan receive", "main.main", "-")
+	announce.Ready(3)
+	<-sig
+}

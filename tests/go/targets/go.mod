@@ -1,0 +1,3 @@
+module blockwatch/gotargets
+
+go 1.19
