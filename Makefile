@@ -154,9 +154,17 @@ test-e2e: blockwatch $(OUTPUT)/e2e-tests targets go-targets
 demo: ensure-deps
 	@$(MAKE) --no-print-directory run-demo
 
-run-demo: blockwatch $(OUTPUT)/targets/demo
+run-demo: blockwatch $(OUTPUT)/targets/demo $(OUTPUT)/go-demo
 	@if [ "$$(id -u)" != 0 ]; then echo "demo: run as root: sudo make demo" >&2; exit 1; fi
-	@sh tests/demo.sh $(CURDIR)/blockwatch $(CURDIR)/$(OUTPUT)/targets/demo
+	@sh tests/demo.sh $(CURDIR)/blockwatch $(CURDIR)/$(OUTPUT)/targets/demo \
+		$(CURDIR)/$(OUTPUT)/go-demo
+
+# The demo's leaking Go service, with Debian's Go: offline, nothing downloaded.
+$(OUTPUT)/go-demo: $(wildcard tests/go/targets/growleak/*.go tests/go/targets/internal/*/*.go)
+	$(call msg,GO,$@)
+	$(Q)cd tests/go/targets && GOCACHE=$(CURDIR)/$(OUTPUT)/.gocache GOPATH=$(CURDIR)/$(OUTPUT)/.gopath \
+		GOFLAGS=-buildvcs=false GOTOOLCHAIN=local GOPROXY=off CGO_ENABLED=0 \
+		go build -o $(CURDIR)/$@ ./growleak
 
 FORMAT_SRCS = $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h tests/*/*.c tests/*/*.h)
 check-format:

@@ -143,6 +143,20 @@ void bw_goreport_text(FILE *f, const struct bw_goreport *r)
 		const struct bw_gogroup *gr = list[i];
 
 		bw_format_duration(gr->oldest_ns, dur, sizeof(dur));
+		/* Normal long waits get one line: the point is what is stuck. */
+		if (gr->verdict == BW_VERDICT_IDLE) {
+			const bool runtime = !strncmp(gr->blocked_at.name, "runtime.", 8) ||
+					     !gr->blocked_at.name[0];
+
+			fprintf(f, "%s%-8s %zu goroutine%s  ",
+				!i || list[i - 1]->verdict != BW_VERDICT_IDLE ? "\n" : "", "idle",
+				gr->reported, gr->reported == 1 ? "" : "s");
+			bw_text_str(f, gr->wait_reason, 40);
+			fputs(runtime ? "  created by " : "  at ", f);
+			text_func(f, runtime ? &gr->created_by : &gr->blocked_at);
+			fputc('\n', f);
+			continue;
+		}
 		fprintf(f, "\n%-8s %zu goroutine%s  ", bw_verdict_name(gr->verdict), gr->reported,
 			gr->reported == 1 ? "" : "s");
 		bw_text_str(f, gr->wait_reason, 40);

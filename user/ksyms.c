@@ -141,7 +141,8 @@ int bw_ksyms__load(FILE *f, struct bw_ksyms **out)
 		err = -EPERM;
 		goto cleanup;
 	}
-	qsort(ks->syms, ks->nr, sizeof(*ks->syms), ksym_cmp);
+	if (ks->nr) /* no text symbols: syms is NULL, which qsort must not get */
+		qsort(ks->syms, ks->nr, sizeof(*ks->syms), ksym_cmp);
 	*out = ks;
 	ks = NULL;
 cleanup:

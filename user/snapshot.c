@@ -588,11 +588,14 @@ static bool read_goroutine(struct owned *o, json_object *obj)
 
 static bool read_ksyms(struct owned *o, json_object *obj)
 {
-	FILE *f = open_memstream(&o->ksyms_text, &o->ksyms_len);
+	FILE *f;
 	json_object *a, *e;
 	bool ok = true;
 	size_t i, n;
 
+	if (o->ksyms_text) /* a file has one ksyms record: another would leak the first */
+		return false;
+	f = open_memstream(&o->ksyms_text, &o->ksyms_len);
 	if (!f)
 		return false;
 	a = arr_of(obj, "symbols", &ok);
@@ -715,11 +718,11 @@ int bw_snapshot_read(FILE *in, struct bw_capture *c, char *err, size_t errlen)
 		} else {
 			ok = false;
 		}
-		json_object_put(obj);
-		if (!ok) {
+		if (!ok) /* before the put: type points into obj */
 			ret = fail(err, errlen, "bad %s record at line %zu", type, lineno);
+		json_object_put(obj);
+		if (ret)
 			goto out;
-		}
 		if (!ended) {
 			hash = fnv(hash, line, len);
 			records++;

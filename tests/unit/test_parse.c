@@ -123,8 +123,7 @@ Test(filter, comm_and_cgroup)
 	struct bw_filter *f;
 	char buf[64];
 
-	cr_assert_eq(bw_filter__new("^(nginx|envoy)$", "debug", "/sys/fs/cgroup/system.slice/",
-				    &f),
+	cr_assert_eq(bw_filter__new("^(nginx|envoy)$", "debug", "/sys/fs/cgroup/system.slice/", &f),
 		     0);
 	cr_assert(bw_filter__wants_cgroup(f));
 	cr_assert(bw_filter__match(f, "nginx", "/system.slice"));
