@@ -53,7 +53,8 @@ void bw_goreport_json(FILE *f, const struct bw_goreport *r)
 			r->pid, (unsigned long long)g->g.goid, status_name(g->g.status));
 		fputs(",\"wait_reason\":", f);
 		bw_json_str(f, g->g.wait_reason);
-		fprintf(f, ",\"blocked_s\":%.3f,\"verdict\":\"%s\"", g->blocked_ns / 1e9,
+		fprintf(f, ",\"blocked_s\":%.3f,\"age_from\":\"%s\",\"verdict\":\"%s\"",
+			g->blocked_ns / 1e9, bw_age_source_name(g->age_source),
 			bw_verdict_name(g->verdict));
 		if (g->g.parent_goid)
 			fprintf(f, ",\"parent_goid\":%llu", (unsigned long long)g->g.parent_goid);

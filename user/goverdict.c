@@ -111,6 +111,18 @@ static bool starts(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
+const char *bw_age_source_name(enum bw_age_source s)
+{
+	switch (s) {
+	case BW_AGE_WAITSINCE:
+		return "gc";
+	case BW_AGE_PROBE:
+		return "probe";
+	default:
+		return "watched";
+	}
+}
+
 enum bw_gowait_class bw_gowait_class(const char *r)
 {
 	if (!r)
@@ -413,13 +425,18 @@ int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n
 		if (old && old->gaddr == r->g.gaddr && old->fingerprint == fp)
 			tracks[i].first_ns = old->first_ns;
 		age = now_ns - tracks[i].first_ns;
+		r->age_source = BW_AGE_WATCHED;
 		/* waitsince: a GC saw it parked then, and running would have reset it. */
 		if (r->g.waitsince_ns > 0 && (__u64)r->g.waitsince_ns < now_ns &&
-		    now_ns - r->g.waitsince_ns > age)
+		    now_ns - r->g.waitsince_ns > age) {
 			age = now_ns - r->g.waitsince_ns;
+			r->age_source = BW_AGE_WAITSINCE;
+		}
 		/* The opt-in probes saw the park itself. */
-		if (r->g.park_ns && r->g.park_ns <= now_ns)
+		if (r->g.park_ns && r->g.park_ns <= now_ns) {
 			age = now_ns - r->g.park_ns;
+			r->age_source = BW_AGE_PROBE;
+		}
 		r->blocked_ns = age;
 		r->verdict = verdict_of(r, threshold_ns, benign);
 

@@ -28,6 +28,15 @@ enum bw_gowait_class {
 	BW_GOWAIT_SYSCALL, /* in a syscall or cgo call: a thread is blocked */
 };
 
+/* How a goroutine's age is known: a lower bound in the first two cases. */
+enum bw_age_source {
+	BW_AGE_WATCHED = 0, /* seen parked in place since blockwatch first saw it */
+	BW_AGE_WAITSINCE,   /* g.waitsince: a GC found it parked then */
+	BW_AGE_PROBE,	    /* the opt-in probes saw it park */
+};
+
+const char *bw_age_source_name(enum bw_age_source s);
+
 struct bw_gorec {
 	struct bw_goroutine g;
 	struct bw_gofunc *stack; /* logical frames, inlined expanded; only when reported */
@@ -36,6 +45,7 @@ struct bw_gorec {
 	struct bw_gofunc created_by;
 	bool runtime_only; /* runtime-internal goroutine */
 	__u64 blocked_ns;  /* lower bound of the time parked in place */
+	enum bw_age_source age_source;
 	enum bw_verdict verdict;
 	__u32 group; /* index into the groups */
 };

@@ -191,10 +191,11 @@ static void write_go(struct writer *w, const struct bw_capture_go *g)
 		bw_json_str(f, r->g.wait_reason);
 		fprintf(f,
 			",\"blocked_ns\":%llu,\"verdict\":%d,\"parent_goid\":%llu,\"tid\":%u,"
-			"\"chan\":%llu,\"group\":%u,\"runtime_only\":%d,\"blocked_at\":",
+			"\"chan\":%llu,\"group\":%u,\"runtime_only\":%d,\"age_from\":%d,"
+			"\"blocked_at\":",
 			(unsigned long long)r->blocked_ns, r->verdict,
 			(unsigned long long)r->g.parent_goid, r->g.tid,
-			(unsigned long long)r->g.chan, r->group, r->runtime_only);
+			(unsigned long long)r->g.chan, r->group, r->runtime_only, r->age_source);
 		json_gofunc(f, &r->blocked_at);
 		fputs(",\"created_by\":", f);
 		json_gofunc(f, &r->created_by);
@@ -568,6 +569,9 @@ static bool read_goroutine(struct owned *o, json_object *obj)
 	r->g.chan = u64_of(obj, "chan", &ok);
 	r->group = u64_of(obj, "group", &ok);
 	r->runtime_only = u64_of(obj, "runtime_only", &ok);
+	r->age_source = u64_of(obj, "age_from", &ok);
+	if (r->age_source > BW_AGE_PROBE)
+		return false;
 	if (r->group >= o->ngroups[gi] || r->verdict > BW_VERDICT_DEADLOCK || !r->g.wait_reason)
 		return false;
 	json_object_object_get_ex(obj, "blocked_at", &x);

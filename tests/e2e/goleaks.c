@@ -10,6 +10,7 @@
  * Environment: BW_GO_TARGETS (default .output/go-targets) holds go1.X/<name>.
  */
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,91 @@ Test(goleaks, pprof_names_the_leak)
 	cr_assert_eq(run.exit_code, 0, "go tool pprof: %s", run.err);
 	cr_expect_not_null(strstr(run.out, "main.sendResult"), "%s", run.out);
 	cr_expect_not_null(strstr(run.out, "main.poolWorker"), "%s", run.out);
+	for (i = 0; i < nv; i++)
+		free(vers[i]);
+}
+
+static size_t count_age_from(const char *source)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < run.nlines; i++) {
+		json_object *o = run.objs[i];
+		const char *type = o ? e2e_get_string(o, "type") : NULL;
+		const char *from = o ? e2e_get_string(o, "age_from") : NULL;
+
+		n += type && !strcmp(type, "goroutine") && from && !strcmp(from, source);
+	}
+	return n;
+}
+
+/* --go-probes: goroutines that park after attach get their exact park time. */
+Test(goleaks, probes_time_new_parks)
+{
+	char *vers[MAX_VERSIONS], path[512], pid[16];
+	const char *probed[] = { "-p",	       pid,  "--go-probes", "--threshold", "200ms",
+				 "--duration", "2s", "--json",	    NULL };
+	const char *plain[] = { "-p",	      pid,  "--threshold", "200ms",
+				"--duration", "2s", "--json",	   NULL };
+	size_t nv = versions(vers), i;
+
+	for (i = 0; i < nv; i++) {
+		snprintf(path, sizeof(path), "%s/%s/growleak", go_targets_dir(), vers[i]);
+		cr_assert_eq(e2e_target_start_path(&tgt, path, vers[i]), 0, "%s", tgt.err);
+		snprintf(pid, sizeof(pid), "%d", tgt.pid);
+		cr_assert_eq(e2e_run_bw(&run, probed, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
+		cr_expect_eq(run.exit_code, 3, "%s: exit %d: %s", vers[i], run.exit_code, run.err);
+		cr_expect_gt(count_age_from("probe"), 0, "%s: no park seen by the probes: %s",
+			     vers[i], run.err);
+		e2e_run_free(&run);
+		cr_assert_eq(e2e_run_bw(&run, plain, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
+		cr_expect_eq(count_age_from("probe"), 0, "%s: probe ages without probes", vers[i]);
+		e2e_run_free(&run);
+		e2e_target_stop(&tgt);
+		free(vers[i]);
+	}
+}
+
+/* -a finds the goroutines of a Go program started after blockwatch. */
+Test(goleaks, fleet_finds_a_later_go_process)
+{
+	char *vers[MAX_VERSIONS], cmd[1024], dir[] = "/tmp/bw-later-XXXXXX", out[64], pidf[64];
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	size_t nv = versions(vers), i, leaks = 0;
+	FILE *f;
+	int gopid = 0;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(pidf, sizeof(pidf), "%s/pid", dir);
+	/* The shell starts the target in the background, then becomes blockwatch. */
+	snprintf(cmd, sizeof(cmd),
+		 "%s/%s/chanleak > %s & echo $! > %s; exec %s -a --comm '^chanleak$' "
+		 "--threshold 1s --duration 6s --json",
+		 go_targets_dir(), vers[nv - 1], out, pidf, e2e_bw_bin());
+	cr_assert_eq(e2e_run_cmd(&run, argv, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
+	f = fopen(pidf, "r");
+	if (f) {
+		if (fscanf(f, "%d", &gopid) != 1)
+			gopid = 0;
+		fclose(f);
+	}
+	if (gopid > 0)
+		kill(gopid, SIGKILL);
+	cr_assert_eq(run.exit_code, 3, "exit %d: %s", run.exit_code, run.err);
+	for (i = 0; i < run.nlines; i++) {
+		json_object *o = run.objs[i];
+		const char *type = o ? e2e_get_string(o, "type") : NULL;
+		long long p;
+
+		if (type && !strcmp(type, "goroutine") && e2e_get_int(o, "pid", &p) && p == gopid &&
+		    is_bad(e2e_get_string(o, "verdict")))
+			leaks++;
+	}
+	cr_expect_geq(leaks, 8, "want the chanleak leaks of pid %d, got %zu", gopid, leaks);
+	unlink(out);
+	unlink(pidf);
+	rmdir(dir);
 	for (i = 0; i < nv; i++)
 		free(vers[i]);
 }
