@@ -376,7 +376,7 @@ static int cmp_pick(const void *a, const void *b)
  */
 static int filter_recs(struct watch *w, struct bw_task_rec *recs, size_t *n)
 {
-	struct proc_pick *picks = calloc(*n ? *n : 1, sizeof(*picks)), key, *p;
+	struct proc_pick *picks = calloc(*n ? *n : 1, sizeof(*picks)), key = { 0 }, *p;
 	size_t i, np = 0, kept = 0;
 	__u32 self = getpid();
 	char cgroup[512];
@@ -665,10 +665,18 @@ static int run_watch(int argc, char **argv, bool snapshot)
 			fprintf(stderr, "blockwatch: failed to scan threads: %s\n", strerror(-err));
 			goto cleanup;
 		}
-		if (!nseen && !cfg.all) {
+		if (!nseen && !cfg.all && next_scan == start) {
+			/* Not even one thread: nothing to report, and no reason to wait. */
 			fprintf(stderr,
-				"%sblockwatch: process %u exited; reporting what was seen\n",
-				progress ? "\n" : "", cfg.pid);
+				"blockwatch: failed to see the threads of %s%u: exited, or hidden "
+				"from tracing\n",
+				cfg.npids > 1 ? "processes " : "process ", cfg.pid);
+			goto cleanup;
+		}
+		if (!nseen && !cfg.all) {
+			fprintf(stderr, "%sblockwatch: %s exited; reporting what was seen\n",
+				progress ? "\n" : "",
+				cfg.npids > 1 ? "the watched processes" : "the process");
 			break;
 		}
 		threads = bw_inspector__threads(w.in, &n);
