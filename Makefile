@@ -48,8 +48,8 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS)
-.PHONY: all clean deps ensure-deps go-toolchains go-fixtures go-targets test test-all test-unit test-bpf test-e2e demo run-demo check-format format targets
+.SECONDARY: $(BPF_OBJS) $(SKELS)
+.PHONY: all clean deps ensure-deps go-toolchains go-fixtures go-targets test-prom-tool test test-all test-unit test-bpf test-e2e demo run-demo check-format format targets
 
 all: blockwatch
 
@@ -128,7 +128,12 @@ ensure-deps:
 test: ensure-deps
 	@$(MAKE) --no-print-directory test-all
 
-test-all: test-unit test-bpf test-e2e
+test-all: test-unit test-bpf test-e2e test-prom test-prom-tool test-deploy fuzz-regress
+
+# Prometheus scrapes blockwatch itself, watching the demo processes.
+test-prom-tool: blockwatch $(OUTPUT)/targets/demo $(OUTPUT)/go-demo
+	@sh tests/prom/scrape-tool.sh $(CURDIR)/blockwatch $(CURDIR)/$(OUTPUT)/targets/demo \
+		$(CURDIR)/$(OUTPUT)/go-demo
 
 go-toolchains:
 	@sh tests/go/fetch-toolchains.sh $(GO_TOOLCHAINS)
@@ -166,7 +171,7 @@ $(OUTPUT)/go-demo: $(wildcard tests/go/targets/growleak/*.go tests/go/targets/in
 		GOFLAGS=-buildvcs=false GOTOOLCHAIN=local GOPROXY=off CGO_ENABLED=0 \
 		go build -o $(CURDIR)/$@ ./growleak
 
-FORMAT_SRCS = $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h tests/*/*.c tests/*/*.h)
+FORMAT_SRCS = $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h tests/*/*.c tests/*/*.h bench/*.c)
 check-format:
 	clang-format --dry-run -Werror $(FORMAT_SRCS)
 
@@ -179,3 +184,5 @@ clean:
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/*/*.d $(OUTPUT)/*/*/*.d)
 
 include mk/pprof.mk
+include mk/prom.mk
+include mk/quality.mk

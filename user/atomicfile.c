@@ -13,7 +13,7 @@ int bw_atomic_open(struct bw_atomic *a, const char *path)
 	memset(a, 0, sizeof(*a));
 	if (!path || !*path || strlen(path) + 8 >= sizeof(a->tmp))
 		return -ENAMETOOLONG;
-	strcpy(a->path, path);
+	snprintf(a->path, sizeof(a->path), "%s", path);
 	snprintf(a->tmp, sizeof(a->tmp), "%s.XXXXXX", path);
 	fd = mkostemp(a->tmp, O_CLOEXEC); /* O_EXCL and mode 0600 */
 	if (fd < 0)

@@ -14,6 +14,8 @@
 #include "diff.h"
 #include "filter.h"
 #include "folded.h"
+#include "httpd.h"
+#include "prom.h"
 #include "pprof.h"
 #include "render.h"
 #include "snapshot.h"
@@ -53,12 +55,15 @@ struct config {
 	bool json;
 	bool verbose;
 	bool no_go;
-	bool go_probes;	       /* exact park times through uprobes: costs the target */
-	const char *go_ignore; /* file of function patterns of benign parks */
-	const char *output;    /* snapshot file to write at the end */
-	const char *pprof;     /* gzipped pprof profile of the stuck threads and goroutines */
-	const char *folded;    /* folded stacks for flame graphs */
-	bool snapshot;	       /* the snapshot command: no report on stdout */
+	bool go_probes;		/* exact park times through uprobes: costs the target */
+	const char *go_ignore;	/* file of function patterns of benign parks */
+	const char *output;	/* snapshot file to write at the end */
+	const char *pprof;	/* gzipped pprof profile of the stuck threads and goroutines */
+	const char *folded;	/* folded stacks for flame graphs */
+	const char *prometheus; /* ADDR:PORT to serve /metrics on */
+	__u32 max_sites;	/* goroutine site series per process in /metrics */
+	bool no_histograms;
+	bool snapshot; /* the snapshot command: no report on stdout */
 };
 
 /* What one run works with; passed around instead of globals. */
@@ -68,7 +73,9 @@ struct watch {
 	struct bw_inspector *in;
 	struct bw_goset *goset; /* NULL with --no-go */
 	struct bw_gopatterns *benign;
-	struct bw_filter *filter; /* -a: --comm, --exclude-comm, --cgroup */
+	struct bw_filter *filter;     /* -a: --comm, --exclude-comm, --cgroup */
+	struct bw_httpd *httpd;	      /* --prometheus */
+	struct bw_prom_health health; /* totals since start, for /metrics */
 	bool probes_tried;
 };
 
@@ -133,6 +140,9 @@ enum {
 	OPT_CGROUP,
 	OPT_PPROF,
 	OPT_FOLDED,
+	OPT_PROMETHEUS,
+	OPT_MAX_SITES,
+	OPT_NO_HISTOGRAMS,
 };
 
 static const struct argp_option options[] = {
@@ -152,6 +162,12 @@ static const struct argp_option options[] = {
 	  "Write a gzipped pprof profile of what is stuck (go tool pprof, Pyroscope, Parca)", 0 },
 	{ "folded", OPT_FOLDED, "FILE", 0,
 	  "Write folded stacks weighted by blocked ms (flame graphs)", 0 },
+	{ "prometheus", OPT_PROMETHEUS, "ADDR:PORT", 0,
+	  "Serve /metrics for Prometheus after every scan (e.g. :9464, 127.0.0.1:9464)", 0 },
+	{ "max-sites", OPT_MAX_SITES, "N", 0, "Goroutine site series per process in /metrics (20)",
+	  0 },
+	{ "no-histograms", OPT_NO_HISTOGRAMS, NULL, 0, "No block-duration histograms in /metrics",
+	  0 },
 	{ "max-threads", OPT_MAX_THREADS, "N", 0, "Threads the BPF maps hold (default 16384)", 0 },
 	{ "go-ignore", OPT_GO_IGNORE, "FILE", 0,
 	  "Go functions whose parked goroutines are normal, one fnmatch pattern a line", 0 },
@@ -220,6 +236,17 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_FOLDED:
 		cfg->folded = arg;
+		break;
+	case OPT_PROMETHEUS:
+		cfg->prometheus = arg;
+		break;
+	case OPT_MAX_SITES:
+		if (bw_parse_uint(arg, 1, 10000, &v))
+			argp_error(state, "invalid --max-sites: %s (1 to 10000)", arg);
+		cfg->max_sites = v;
+		break;
+	case OPT_NO_HISTOGRAMS:
+		cfg->no_histograms = true;
 		break;
 	case OPT_GO_IGNORE:
 		cfg->go_ignore = arg;
@@ -418,6 +445,15 @@ static int filter_recs(struct watch *w, struct bw_task_rec *recs, size_t *n)
 	return 0;
 }
 
+static __u64 count_processes(const struct bw_thread *threads, size_t n)
+{
+	size_t npids = 0;
+	__u32 *pids = thread_pids(threads, n, &npids);
+
+	free(pids);
+	return npids;
+}
+
 static int scan(struct watch *w, size_t *nthreads)
 {
 	const struct config *cfg = w->cfg;
@@ -512,6 +548,46 @@ static int write_snapshot(const char *path, const struct bw_capture *c)
 fail:
 	fprintf(stderr, "blockwatch: failed to write snapshot %s: %s\n", path, strerror(-err));
 	return err;
+}
+
+/* The exposition of the last scan, handed to the /metrics server. */
+static void publish_metrics(struct watch *w)
+{
+	struct bw_prom_input in = { .max_sites = w->cfg->max_sites,
+				    .no_histograms = w->cfg->no_histograms };
+	size_t i, n = w->goset ? bw_goset__count(w->goset) : 0, len = 0;
+	struct bw_prom_goproc *gp = calloc(n ? n : 1, sizeof(*gp));
+	__u64 skipped = 0;
+	char *text = NULL;
+	FILE *f;
+
+	if (!gp)
+		return;
+	in.threads = bw_inspector__threads(w->in, &in.nthreads);
+	in.goprocs = gp;
+	for (i = 0; i < n; i++) {
+		struct bw_gowatch *gw = bw_goset__get(w->goset, i);
+
+		if (!gw)
+			continue;
+		gp[in.ngoprocs].pid = bw_gowatch__pid(gw);
+		gp[in.ngoprocs].go_version = bw_gowatch__version(gw);
+		gp[in.ngoprocs].recs = bw_gowatch__records(gw, &gp[in.ngoprocs].nrecs);
+		gp[in.ngoprocs].groups = bw_gowatch__groups(gw, &gp[in.ngoprocs].ngroups);
+		in.ngoprocs++;
+		skipped += bw_gowatch__skipped(gw);
+	}
+	/* A counter never goes down, even when a process takes its tally away. */
+	if (skipped > w->health.skipped_goroutine_reads)
+		w->health.skipped_goroutine_reads = skipped;
+	in.health = w->health;
+	f = open_memstream(&text, &len);
+	if (f && !bw_prom_write(f, &in) && !fclose(f))
+		bw_httpd__publish(w->httpd, text, len);
+	else if (f)
+		fclose(f);
+	free(text);
+	free(gp);
 }
 
 /* Writes path whole or not at all with writer(f, in). */
@@ -637,6 +713,14 @@ static int run_watch(int argc, char **argv, bool snapshot)
 			cfg.verbose ? "" : " (-v shows why)");
 		goto cleanup;
 	}
+	if (cfg.prometheus) {
+		err = bw_httpd__start(cfg.prometheus, &w.httpd);
+		if (err) {
+			fprintf(stderr, "blockwatch: failed to serve /metrics on %s: %s\n",
+				cfg.prometheus, strerror(-err));
+			goto cleanup;
+		}
+	}
 	/* Kernel stacks stay raw addresses when kallsyms hides them. */
 	if (bw_ksyms__new(&ksyms))
 		ksyms = NULL;
@@ -660,6 +744,8 @@ static int run_watch(int argc, char **argv, bool snapshot)
 			(unsigned long long)cfg.threshold_ns / 1000000);
 
 	for (next_scan = start;;) {
+		__u64 scan_start = now_ns();
+
 		err = scan(&w, &nseen);
 		if (err) {
 			fprintf(stderr, "blockwatch: failed to scan threads: %s\n", strerror(-err));
@@ -681,6 +767,12 @@ static int run_watch(int argc, char **argv, bool snapshot)
 		}
 		threads = bw_inspector__threads(w.in, &n);
 		ropts.watched_ns = now_ns() - start;
+		w.health.scans++;
+		w.health.scan_duration_ns = now_ns() - scan_start;
+		w.health.dropped_threads = bw_tracer__dropped(w.tr);
+		w.health.watched_processes = count_processes(threads, n);
+		if (w.httpd)
+			publish_metrics(&w);
 		if (progress)
 			bw_report_progress(stderr, threads, n, &ropts);
 		if (exiting || (deadline && now_ns() >= deadline))
@@ -715,6 +807,7 @@ static int run_watch(int argc, char **argv, bool snapshot)
 	code = bw_render_found(&cap) ? EXIT_FOUND : EXIT_CLEAN;
 
 cleanup:
+	bw_httpd__stop(w.httpd);
 	free(gos);
 	bw_inspector__free(w.in);
 	bw_goset__free(w.goset);
@@ -733,9 +826,11 @@ static int read_capture(const char *path, struct bw_capture *c)
 	FILE *f = fopen(path, "re");
 	int err;
 
+	memset(c, 0, sizeof(*c)); /* defined whatever happens */
 	if (!f) {
-		fprintf(stderr, "blockwatch: failed to open %s: %s\n", path, strerror(errno));
-		return -errno;
+		err = -errno; /* before fprintf, which may change errno */
+		fprintf(stderr, "blockwatch: failed to open %s: %s\n", path, strerror(-err));
+		return err;
 	}
 	err = bw_snapshot_read(f, c, why, sizeof(why));
 	fclose(f);

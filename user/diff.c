@@ -25,6 +25,7 @@ static bool site_seen_before(const struct bw_capture *c, size_t gi, size_t gj)
 	size_t i, j;
 
 	for (i = 0; i <= gi; i++)
+		/* cppcheck-suppress arrayIndexThenCheck ; i < gi is no bound, i <= gi is */
 		for (j = 0; j < c->gos[i].ngroups && (i < gi || j < gj); j++)
 			if (c->gos[i].groups[j].key == c->gos[gi].groups[gj].key)
 				return true;

@@ -66,7 +66,7 @@ void bw_text_str(FILE *f, const char *str, size_t max)
 	const unsigned char *s = (const unsigned char *)(str ? str : "");
 	size_t i;
 
-	for (i = 0; s[i] && (!max || i < max); i++) {
+	for (i = 0; (!max || i < max) && s[i]; i++) { /* s[max] may be past the field */
 		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\')
 			fputc(s[i], f);
 		else if (s[i] == '\\')

@@ -21,7 +21,7 @@ static void name_esc(FILE *f, const char *s, size_t max)
 	const unsigned char *u = (const unsigned char *)(s ? s : "");
 	size_t i;
 
-	for (i = 0; u[i] && i < max; i++) {
+	for (i = 0; i < max && u[i]; i++) {
 		if (u[i] == '\\')
 			fputs("\\\\", f);
 		else if (u[i] >= 0x20 && u[i] < 0x7f && u[i] != ';')

@@ -671,7 +671,7 @@ static __s32 pcvalue(const struct bw_gobin *gb, const struct gb_func *f, __u32 o
 			return -1;
 		if (uv == 0 && pc != f->entry) /* "first" is pc == entry, as in the runtime */
 			return -1;
-		val += (__s32)(-(uv & 1) ^ (uv >> 1));
+		val = (__s32)((__u32)val + (-(uv & 1) ^ (uv >> 1))); /* wraps, as Go's int32 */
 		if (step_varint(t, &pos, &pcd))
 			return -1;
 		pc += (__u64)pcd * t->quantum;
@@ -1070,6 +1070,7 @@ struct x86_insn {
 #define R32 32	/* rel32 */
 #define I24 64	/* imm16 + imm8 (ENTER) */
 #define I64 128 /* moffs64, or imm64 for B8+r with REX.W */
+/* NOLINTNEXTLINE(bugprone-macro-parentheses): r is an opcode literal */
 #define ALU(r) [r + 0 ... r + 3] = M, [r + 4] = I8, [r + 5] = IZ, [r + 6 ... r + 7] = BAD
 
 /* clang-format off */
@@ -1579,6 +1580,7 @@ int bw_gobin__wait_reason_index(const struct bw_gobin *gb, const char *name)
  * is assumed to sit where 1.19 has it (the fields before it did not move). In all of them
  * g.stack is at 0, g.m at 48, g.sched at 56, gobuf.sp/pc at 0/8.
  */
+/* NOLINTBEGIN(bugprone-macro-parentheses): each argument is a whole initializer */
 #define LAYOUT(lo, hi, size, st, goid, ws, wr, pgoid, gopc, startpc, waiting, bp, procid, curg,    \
 	       alllink, c, issel, track)                                                           \
 	{                                                                                          \
@@ -1592,6 +1594,7 @@ int bw_gobin__wait_reason_index(const struct bw_gobin *gb, const char *name)
 			.sudog_c = c, .sudog_is_select = issel, .g_tracking_seq = track            \
 		}                                                                                  \
 	}
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 static const struct {
 	__u32 minor_lo, minor_hi;

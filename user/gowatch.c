@@ -396,6 +396,7 @@ int bw_goset__scan(struct bw_goset *set, const __u32 *pids, size_t npids, __u64 
 			set->procs[i++].seen = false;
 			continue;
 		}
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): procs[i] was refilled below */
 		bw_gowatch__free(set->procs[i].gw);
 		set->procs[i] = set->procs[--set->n];
 	}

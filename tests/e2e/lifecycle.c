@@ -73,6 +73,12 @@ static bool back_to(void *arg)
 	return count_progs() <= *(int *)arg;
 }
 
+/* The deadlocked pair has been blocked since it started: past 1s it is over --threshold. */
+static bool over_threshold(void *arg)
+{
+	return e2e_now_s() - ((struct e2e_target *)arg)->started_s > 1.5;
+}
+
 static pid_t start_bw(const char *pid, int out_fd)
 {
 	pid_t p = fork();
@@ -102,6 +108,8 @@ Test(lifecycle, two_instances_and_signals_leave_nothing)
 	close(out[1]);
 	cr_assert(wait_for(at_least, &both), "the two instances never both loaded (%d programs)",
 		  count_progs());
+
+	cr_assert(wait_for(over_threshold, &tgt), "the target never got past the threshold");
 
 	kill(bw[0], SIGKILL);
 	cr_assert_eq(waitpid(bw[0], &status, 0), bw[0]);

@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The Prometheus exporter (user/prom.c: the text exposition, user/httpd.c:
+# /metrics on libmicrohttpd) and its deployment files (deploy/). Included at
+# the end of the Makefile (uses its variables and adds to them):
+#
+#   make test-prom     Debian's prometheus scrapes $(OUTPUT)/prom-serve (the
+#                      httpd module serving a fixed scan, tests/prom/serve.c)
+#                      and answers queries on it, alert rules loaded
+#   make test-deploy   systemd-analyze verify of the unit, promtool check and
+#                      test of the rules and config, the DaemonSet's YAML
+#
+# Neither needs root. Both print SKIP for a tool that is missing.
+
+PROM_PKGS := libmicrohttpd-dev prometheus python3-yaml systemd
+PROM_LDLIBS := -lmicrohttpd
+
+DEPS_PKGS += $(PROM_PKGS)
+LDLIBS += $(PROM_LDLIBS)
+
+.PHONY: test-prom test-deploy
+
+PROM_SERVE := $(OUTPUT)/prom-serve
+PROM_SERVE_OBJS := $(OUTPUT)/tests/prom/serve.o \
+	$(patsubst %,$(OUTPUT)/user/%.o,prom httpd waitclass parse)
+
+$(OUTPUT)/tests/prom:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/tests/prom/%.o: tests/prom/%.c | $(OUTPUT)/tests/prom
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(PROM_SERVE): $(PROM_SERVE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PROM_LDLIBS) -lpthread -o $@
+
+# The fixed scan: pid 4242 has two deadlocked threads, an idle one with 9
+# completed blocks (7 of them under 2.048 ms) and a leaked one; pid 4444's comm
+# is hostile and must come back from Prometheus byte for byte.
+PROM_MEDIAN := histogram_quantile(.5, blockwatch_block_duration_seconds_bucket)
+test-prom: $(PROM_SERVE)
+	@bash tests/prom/scrape-test.sh \
+		--expect 'sum(blockwatch_threads{verdict="deadlock"}) == 2' \
+		--expect 'blockwatch_leaks{pid="4343",comm="gosvc"} == 2' \
+		--expect 'blockwatch_threads{pid="4444",comm="x\"}\n\\"} == 1' \
+		--expect 'blockwatch_block_duration_seconds_count{pid="4242"} == 9' \
+		--expect '$(PROM_MEDIAN) > .001024 < .002048' \
+		--expect 'ALERTS{alertname="BlockwatchDeadlock",pid="4242"}' \
+		--expect 'blockwatch_scans_total >= 2' \
+		-- $(PROM_SERVE) @ADDR@
+
+test-deploy:
+	@sh tests/deploy/check.sh
+
+-include $(wildcard $(OUTPUT)/tests/prom/*.d)

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Go executables: bw_gobin__open on the input (a memfd, by path), then every
+ * query the goroutine walker makes: functions by index and pc, inlined
+ * frames, symbol lookups, the runtime layout and the wait reasons.
+ */
+#include <errno.h>
+#include "fuzz_util.h"
+#include "gobin.h"
+
+#define MAX_FUNCS 64
+#define MAX_FRAMES 16
+
+static void check_func(const struct bw_gofunc *f)
+{
+	if (!f->name || !f->file)
+		abort(); /* documented never NULL */
+	(void)strlen(f->name);
+	(void)strlen(f->file);
+}
+
+static void query_pc(const struct bw_gobin *gb, __u64 pc)
+{
+	struct bw_gofunc fn, frames[MAX_FRAMES];
+	int n, i;
+
+	if (!bw_gobin__func(gb, pc, &fn))
+		check_func(&fn);
+	n = bw_gobin__frames(gb, pc, frames, MAX_FRAMES);
+	if (n > MAX_FRAMES || (n < 1 && n != -ENOENT))
+		abort();
+	for (i = 0; i < n; i++)
+		check_func(&frames[i]);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const names[] = {
+		"runtime.allgs",
+		"runtime.allglen",
+		"runtime.allm",
+		"runtime.buildVersion",
+		"runtime.waitReasonStrings",
+		"runtime.firstmoduledata",
+		"runtime.gopark",
+		"main.main",
+		"runtime.allgadd",
+		"runtime.mcommoninit",
+		"",
+	};
+	const struct bw_goinfo *info;
+	struct bw_golayout layout;
+	struct bw_gobin *gb = NULL;
+	struct bw_gofunc fn;
+	char path[64];
+	__u32 i, n, src;
+	__u64 addr, sz;
+	int fd, err;
+
+	fd = fuzz_memfd(data, size, path, sizeof(path));
+	if (fd < 0)
+		abort();
+	err = bw_gobin__open(path, &gb);
+	close(fd);
+	if (err) {
+		if (gb)
+			abort();
+		return 0;
+	}
+	info = bw_gobin__info(gb);
+	n = info->nfunc < MAX_FUNCS ? info->nfunc : MAX_FUNCS;
+	for (i = 0; i < n; i++) {
+		if (bw_gobin__func_at(gb, i, &fn))
+			continue;
+		check_func(&fn);
+		query_pc(gb, fn.entry);
+		query_pc(gb, fn.entry + 1);
+		if (fn.end > fn.entry) {
+			query_pc(gb, fn.end - 1);
+			query_pc(gb, fn.entry + (fn.end - fn.entry) / 2);
+		}
+	}
+	bw_gobin__func_at(gb, info->nfunc, &fn);
+	bw_gobin__func_at(gb, ~0u, &fn);
+	query_pc(gb, 0);
+	query_pc(gb, ~0ULL);
+	query_pc(gb, info->text_start);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		bw_gobin__lookup(gb, names[i], &addr, &sz);
+	bw_gobin__layout(gb, &layout);
+	n = bw_gobin__nwait_reasons(gb, &src);
+	for (i = 0; i <= n; i++) {
+		const char *r = bw_gobin__wait_reason(gb, i);
+
+		if ((i < n) != (r != NULL))
+			abort();
+		if (r && bw_gobin__wait_reason_index(gb, r) < 0)
+			abort(); /* a listed reason must be found by name */
+	}
+	bw_gobin__wait_reason_index(gb, "chan receive");
+	bw_gobin__free(gb);
+	return 0;
+}
