@@ -186,3 +186,8 @@ clean:
 include mk/pprof.mk
 include mk/prom.mk
 include mk/quality.mk
+
+# Benchmarks (not part of make test): bench/run.sh, results in bench/results.md.
+.PHONY: bench
+bench: ensure-deps blockwatch
+	@bash bench/run.sh
