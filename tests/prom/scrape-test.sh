@@ -153,5 +153,16 @@ wait_for 'up{job="blockwatch"} == 1' || exit 1
 for e in "${expects[@]}"; do
 	wait_for "$e" || failed=$((failed + 1))
 done
-echo "scrape-test: $((${#expects[@]} + 1 - failed)) passed, $failed failed"
+# The exposition itself, as promtool's linter reads it.
+if python3 -c 'import sys, urllib.request
+sys.stdout.buffer.write(urllib.request.urlopen(sys.argv[1], timeout=5).read())' \
+	"http://127.0.0.1:$target_port/metrics" >"$tmp/metrics" &&
+	promtool check metrics <"$tmp/metrics" >"$tmp/lint" 2>&1; then
+	echo "ok   promtool check metrics ($(grep -vc '^#' "$tmp/metrics") samples)"
+else
+	echo "FAIL promtool check metrics:"
+	cat "$tmp/lint"
+	failed=$((failed + 1))
+fi
+echo "scrape-test: $((${#expects[@]} + 2 - failed)) passed, $failed failed"
 [ $failed -eq 0 ]
