@@ -306,6 +306,7 @@ static void sleep_until(__u64 deadline)
 
 static int check_environment(const struct config *cfg)
 {
+	size_t i;
 	int err;
 
 	if (!bw_proc_may_trace()) {
@@ -318,24 +319,25 @@ static int check_environment(const struct config *cfg)
 				"the kernel needs CONFIG_DEBUG_INFO_BTF=y\n");
 		return -ENOENT;
 	}
-	if (cfg->pid) {
-		err = bw_proc_check(cfg->pid);
+	for (i = 0; i < cfg->npids; i++) {
+		__u32 pid = cfg->pids[i];
+		const char *why = NULL;
+
+		err = bw_proc_check(pid);
 		if (err) {
-			fprintf(stderr, "blockwatch: failed to find process %u: %s\n", cfg->pid,
+			fprintf(stderr, "blockwatch: failed to find process %u: %s\n", pid,
 				err == -ESRCH ? "it is a thread, not a process (give its Tgid)"
 					      : "no such process");
 			return err;
 		}
-		if (bw_proc_is_kthread(cfg->pid)) {
-			fprintf(stderr,
-				"blockwatch: failed to watch process %u: it is a kernel thread\n",
-				cfg->pid);
-			return -EINVAL;
-		}
-		if (cfg->pid == (__u32)getpid()) {
-			fprintf(stderr,
-				"blockwatch: failed to watch process %u: it is blockwatch\n",
-				cfg->pid);
+		if (bw_proc_is_kthread(pid))
+			why = "it is a kernel thread";
+		else if (pid == (__u32)getpid())
+			why = "it is blockwatch";
+		else if (bw_proc_is_zombie(pid))
+			why = "it is a zombie (it exited; its parent has not reaped it)";
+		if (why) {
+			fprintf(stderr, "blockwatch: failed to watch process %u: %s\n", pid, why);
 			return -EINVAL;
 		}
 	}
@@ -454,6 +456,15 @@ static __u64 count_processes(const struct bw_thread *threads, size_t n)
 	return npids;
 }
 
+static size_t live_recs(const struct bw_task_rec *recs, size_t n)
+{
+	size_t i, live = 0;
+
+	for (i = 0; i < n; i++)
+		live += bw_state_char(recs[i].state) != 'Z';
+	return live;
+}
+
 static int scan(struct watch *w, size_t *nthreads)
 {
 	const struct config *cfg = w->cfg;
@@ -470,6 +481,9 @@ static int scan(struct watch *w, size_t *nthreads)
 		free(recs);
 		return -ENOMEM;
 	}
+	/* A zombie leader stays listed until reaped: with no live thread, it exited. */
+	if (!cfg->all && !live_recs(recs, n))
+		n = 0;
 	*nthreads = n;
 	/* The target exited: keep what the last scan saw. */
 	if (!n && !cfg->all) {
