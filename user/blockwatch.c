@@ -574,6 +574,7 @@ static void publish_metrics(struct watch *w)
 	__u64 skipped = 0;
 	char *text = NULL;
 	FILE *f;
+	int err;
 
 	if (!gp)
 		return;
@@ -596,10 +597,12 @@ static void publish_metrics(struct watch *w)
 		w->health.skipped_goroutine_reads = skipped;
 	in.health = w->health;
 	f = open_memstream(&text, &len);
-	if (f && !bw_prom_write(f, &in) && !fclose(f))
-		bw_httpd__publish(w->httpd, text, len);
-	else if (f)
-		fclose(f);
+	if (f) {
+		err = bw_prom_write(f, &in);
+		/* Closed once whatever the write gave; fclose sets text and len. */
+		if (!fclose(f) && !err)
+			bw_httpd__publish(w->httpd, text, len);
+	}
 	free(text);
 	free(gp);
 }

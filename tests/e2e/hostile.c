@@ -44,6 +44,8 @@ static void teardown(void)
 		umount2(tmpdir, MNT_DETACH);
 		snprintf(path, sizeof(path), "%s/deadlock_pair", tmpdir);
 		unlink(path);
+		snprintf(path, sizeof(path), "%s/blockwatch", tmpdir);
+		unlink(path);
 		rmdir(tmpdir);
 		tmpdir[0] = '\0';
 	}
@@ -427,4 +429,119 @@ Test(hostile, thread_churn)
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tgt.pid);
 	cr_expect_neq(proc_state(path), '?', "the target died");
 	cr_expect_eq(strstr(run.err, "failed") == NULL, true, "stderr: %s", run.err);
+}
+
+/*
+ * Capabilities, as uid/gid 65534 with no groups. Needed: CAP_BPF,
+ * CAP_PERFMON, CAP_SYS_PTRACE (refused without any of them). Useful:
+ * CAP_DAC_READ_SEARCH (/proc/PID/auxv and the files of another user's
+ * process: without it no user stacks), CAP_SYSLOG (kernel symbols: without
+ * it kernel frames stay addresses).
+ */
+TestSuite(caps, .fini = teardown, .timeout = 120);
+
+/* Copies blockwatch where uid 65534 can run it (the checkout may not be reachable). */
+static void copy_bw(char *bin, size_t len)
+{
+	const char *cp[] = { "/bin/cp", e2e_bw_bin(), bin, NULL };
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/bw-caps-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+	chmod(tmpdir, 0755);
+	snprintf(bin, len, "%s/blockwatch", tmpdir);
+	cr_assert_eq(e2e_run_cmd(&run, cp, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
+	cr_assert_eq(run.exit_code, 0, "cp: %s", run.err);
+	e2e_run_free(&run);
+}
+
+static void run_with_caps(const char *bin, const char *caps, pid_t pid)
+{
+	char inh[160], amb[160], pid_arg[16];
+	const char *argv[] = { "/usr/bin/setpriv",
+			       "--reuid=65534",
+			       "--regid=65534",
+			       "--clear-groups",
+			       inh,
+			       amb,
+			       bin,
+			       "-p",
+			       pid_arg,
+			       "--threshold",
+			       "1s",
+			       "--interval",
+			       "200ms",
+			       "--duration",
+			       "2s",
+			       "--json",
+			       NULL };
+
+	snprintf(inh, sizeof(inh), "--inh-caps=-all,%s", caps);
+	snprintf(amb, sizeof(amb), "--ambient-caps=-all,%s", caps);
+	snprintf(pid_arg, sizeof(pid_arg), "%d", (int)pid);
+	e2e_run_free(&run);
+	cr_assert_eq(e2e_run_cmd(&run, argv, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
+	cr_assert(!run.timed_out, "%s: still running, killed", caps);
+	cr_assert_eq(run.nbad, 0, "%s: not JSON: %s", caps, run.bad_line);
+}
+
+/* The first kernel frame of a record, or NULL. */
+static const char *first_kframe(json_object *rec)
+{
+	json_object *stack;
+
+	if (!json_object_object_get_ex(rec, "kernel_stack", &stack) ||
+	    !json_object_array_length(stack))
+		return NULL;
+	return json_object_get_string(json_object_array_get_idx(stack, 0));
+}
+
+Test(caps, exact_set_as_nobody)
+{
+	char bin[128];
+	const struct e2e_thread *th;
+	json_object *rec;
+	const char *k;
+
+	copy_bw(bin, sizeof(bin));
+	cr_assert_eq(e2e_target_start(&tgt, "deadlock_pair"), 0, "%s", tgt.err);
+	run_with_caps(bin, "+bpf,+perfmon,+sys_ptrace,+dac_read_search,+syslog", tgt.pid);
+	expect_pair("ab-first", "ab_first_thread", "ab-second", "ab_second_thread");
+	th = e2e_target_role(&tgt, "ab-first");
+	cr_assert_eq(e2e_run_thread_recs(&run, th->tid, &rec), 1);
+	k = first_kframe(rec);
+	cr_expect(k && strstr(k, "futex"), "kernel frame %s: no symbols with CAP_SYSLOG",
+		  k ? k : "-");
+}
+
+/* The three needed ones only: verdicts still right, stacks degrade, nothing fails. */
+Test(caps, minimal_set_as_nobody)
+{
+	char bin[128];
+
+	copy_bw(bin, sizeof(bin));
+	cr_assert_eq(e2e_target_start(&tgt, "deadlock_pair"), 0, "%s", tgt.err);
+	run_with_caps(bin, "+bpf,+perfmon,+sys_ptrace", tgt.pid);
+	expect_pair("ab-first", NULL, "ab-second", NULL);
+}
+
+/* Without any one of the three: one clear line, exit 2, nothing loaded. */
+Test(caps, each_needed_cap_missing)
+{
+	static const char *const sets[] = { "+perfmon,+sys_ptrace,+dac_read_search,+syslog",
+					    "+bpf,+sys_ptrace,+dac_read_search,+syslog",
+					    "+bpf,+perfmon,+dac_read_search,+syslog" };
+	char bin[128];
+	size_t i;
+
+	copy_bw(bin, sizeof(bin));
+	cr_assert_eq(e2e_target_start(&tgt, "deadlock_pair"), 0, "%s", tgt.err);
+	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		run_with_caps(bin, sets[i], tgt.pid);
+		cr_expect_eq(run.exit_code, 2, "%s: exit %d, stderr: %s", sets[i], run.exit_code,
+			     run.err);
+		cr_expect_eq(e2e_count_lines(run.err), 1, "%s: stderr: %s", sets[i], run.err);
+		cr_expect_not_null(strstr(run.err, "privileges"), "%s: stderr: %s", sets[i],
+				   run.err);
+		cr_expect_str_empty(run.out, "%s: stdout: %s", sets[i], run.out);
+	}
 }

@@ -21,6 +21,7 @@ static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_barrier_t both_hold;
 static atomic_long churned;
 static long per_spawner; /* 0: forever */
+static int verbose;
 
 static void *ab_first_thread(void *arg)
 {
@@ -53,7 +54,7 @@ static void *short_thread(void *arg)
 static void *spawner_thread(void *arg)
 {
 	pthread_t batch[8];
-	long made = 0;
+	long made = 0, before;
 	int i, n;
 
 	for (;;) {
@@ -67,9 +68,9 @@ static void *spawner_thread(void *arg)
 		for (i = 0; i < n; i++)
 			pthread_join(batch[i], NULL);
 		made += n;
-		if (atomic_fetch_add(&churned, n) / 10000 != (atomic_load(&churned)) / 10000 &&
-		    getenv("CHURN_VERBOSE"))
-			fprintf(stderr, "churned %ld\n", atomic_load(&churned));
+		before = atomic_fetch_add(&churned, n);
+		if (verbose && (before + n) / 10000 != before / 10000)
+			fprintf(stderr, "churned %ld\n", before + n);
 		if (!n)
 			announce_pause_ms(1); /* out of threads for a moment */
 	}
@@ -83,6 +84,7 @@ int main(int argc, char **argv)
 
 	if (argc > 1)
 		per_spawner = atol(argv[1]);
+	verbose = getenv("CHURN_VERBOSE") != NULL;
 	pthread_barrier_init(&both_hold, NULL, 2);
 	if (pthread_create(&first, NULL, ab_first_thread, NULL) ||
 	    pthread_create(&second, NULL, ab_second_thread, NULL))
