@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include "atomicfile.h"
 #include "capture.h"
 #include "classify.h"
@@ -302,6 +303,22 @@ static void sleep_until(__u64 deadline)
 
 	while (!exiting && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
+}
+
+/*
+ * Each process with a stuck thread holds a few fds while watched (its ELF
+ * files; libdw's debuginfod client, two sockets): with -a, a few hundred of
+ * them pass the usual soft limit of 1024 and the next scan fails. Nothing
+ * here uses select(2), so the hard limit is safe.
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 static int check_environment(const struct config *cfg)
@@ -690,6 +707,7 @@ static int run_watch(int argc, char **argv, bool snapshot)
 		return EXIT_USAGE;
 	if (check_environment(&cfg))
 		return EXIT_NO_TRACE;
+	raise_fd_limit();
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

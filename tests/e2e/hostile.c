@@ -545,3 +545,54 @@ Test(caps, each_needed_cap_missing)
 		cr_expect_str_empty(run.out, "%s: stdout: %s", sets[i], run.out);
 	}
 }
+
+#define MANY_TARGETS 24
+
+static struct e2e_target many[MANY_TARGETS];
+
+static void many_teardown(void)
+{
+	size_t i;
+
+	for (i = 0; i < MANY_TARGETS; i++)
+		e2e_target_stop(&many[i]);
+	teardown();
+}
+
+/*
+ * -a over many processes with stuck threads, under a soft fd limit of 64:
+ * each symbolized process holds a few fds, so blockwatch raises its soft
+ * limit to the hard one (it used to fail its next scan with EMFILE, exit 2).
+ */
+Test(hostile, many_processes_low_fd_limit, .fini = many_teardown)
+{
+	const char *argv[] = { "/bin/sh", "-c",
+			       "ulimit -Sn 64 && exec \"$0\" -a --comm '^idle$' --threshold 1s "
+			       "--interval 200ms --duration 2s --json",
+			       e2e_bw_bin(), NULL };
+	size_t i;
+
+	for (i = 0; i < MANY_TARGETS; i++)
+		cr_assert_eq(e2e_target_start(&many[i], "idle"), 0, "%s", many[i].err);
+	cr_assert_eq(e2e_run_cmd(&run, argv, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
+	cr_assert(!run.timed_out, "still running, killed");
+	cr_expect_eq(run.exit_code, 0, "exit %d, stderr: %s", run.exit_code, run.err);
+	cr_expect_eq(run.nbad, 0, "not JSON: %s", run.bad_line);
+	/* Every target is there, its threads counted. */
+	for (i = 0; i < MANY_TARGETS; i++) {
+		long long pid = 0, threads = 0;
+		size_t j;
+		bool found = false;
+
+		for (j = 0; j < run.nlines && !found; j++) {
+			const char *type = run.objs[j] ? e2e_get_string(run.objs[j], "type") : NULL;
+
+			found = type && !strcmp(type, "process") &&
+				e2e_get_int(run.objs[j], "pid", &pid) && pid == many[i].pid &&
+				e2e_get_int(run.objs[j], "threads", &threads);
+		}
+		cr_expect(found && threads == (long long)many[i].nthreads,
+			  "target %zu (%d): %s, %lld threads of %zu", i, (int)many[i].pid,
+			  found ? "found" : "no process record", threads, many[i].nthreads);
+	}
+}
