@@ -202,3 +202,24 @@ lint: lint-tidy lint-cppcheck
 
 valgrind: blockwatch $(OUTPUT)/targets/deadlock_pair
 	@sh tests/valgrind.sh ./blockwatch $(OUTPUT)/targets
+
+# ---- hostile targets --------------------------------------------------------------
+
+# A 32-bit program with raw int $0x80 syscalls, no libc: an explicit rule,
+# so the generic one of the Makefile (64-bit, pthread) does not apply. When
+# the compiler cannot make it, the e2e test skips with a notice.
+$(OUTPUT)/targets/i386_wait: tests/targets/i386_wait.c | $(OUTPUT)/targets
+	$(call msg,CC-M32,$@)
+	$(Q)$(CLANG) -m32 -nostdlib -static -g -O1 -fno-stack-protector -Wall $< -o $@ || \
+		{ rm -f $@; echo "i386_wait: cannot build a 32-bit program here; its test skips" >&2; }
+
+# ---- soak -------------------------------------------------------------------------
+
+# blockwatch -a against churning threads, goroutines and processes for
+# SOAK_SECONDS (default 180): no RSS or fd growth, the deadlocked pair found
+# in every scan. Figures in $(OUTPUT)/soak/samples.tsv.
+SOAK_SECONDS ?= 180
+.PHONY: soak
+soak: blockwatch $(OUTPUT)/targets/thread_churn
+	@SOAK_SECONDS=$(SOAK_SECONDS) sh bench/soak.sh $(CURDIR)/blockwatch \
+		$(CURDIR)/$(OUTPUT)/targets $(OUTPUT)/soak

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include "atomicfile.h"
 #include "capture.h"
 #include "classify.h"
@@ -304,8 +305,25 @@ static void sleep_until(__u64 deadline)
 		;
 }
 
+/*
+ * Each process with a stuck thread holds a few fds while watched (its ELF
+ * files; libdw's debuginfod client, two sockets): with -a, a few hundred of
+ * them pass the usual soft limit of 1024 and the next scan fails. Nothing
+ * here uses select(2), so the hard limit is safe.
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static int check_environment(const struct config *cfg)
 {
+	size_t i;
 	int err;
 
 	if (!bw_proc_may_trace()) {
@@ -318,24 +336,25 @@ static int check_environment(const struct config *cfg)
 				"the kernel needs CONFIG_DEBUG_INFO_BTF=y\n");
 		return -ENOENT;
 	}
-	if (cfg->pid) {
-		err = bw_proc_check(cfg->pid);
+	for (i = 0; i < cfg->npids; i++) {
+		__u32 pid = cfg->pids[i];
+		const char *why = NULL;
+
+		err = bw_proc_check(pid);
 		if (err) {
-			fprintf(stderr, "blockwatch: failed to find process %u: %s\n", cfg->pid,
+			fprintf(stderr, "blockwatch: failed to find process %u: %s\n", pid,
 				err == -ESRCH ? "it is a thread, not a process (give its Tgid)"
 					      : "no such process");
 			return err;
 		}
-		if (bw_proc_is_kthread(cfg->pid)) {
-			fprintf(stderr,
-				"blockwatch: failed to watch process %u: it is a kernel thread\n",
-				cfg->pid);
-			return -EINVAL;
-		}
-		if (cfg->pid == (__u32)getpid()) {
-			fprintf(stderr,
-				"blockwatch: failed to watch process %u: it is blockwatch\n",
-				cfg->pid);
+		if (bw_proc_is_kthread(pid))
+			why = "it is a kernel thread";
+		else if (pid == (__u32)getpid())
+			why = "it is blockwatch";
+		else if (bw_proc_is_zombie(pid))
+			why = "it is a zombie (it exited; its parent has not reaped it)";
+		if (why) {
+			fprintf(stderr, "blockwatch: failed to watch process %u: %s\n", pid, why);
 			return -EINVAL;
 		}
 	}
@@ -454,6 +473,15 @@ static __u64 count_processes(const struct bw_thread *threads, size_t n)
 	return npids;
 }
 
+static size_t live_recs(const struct bw_task_rec *recs, size_t n)
+{
+	size_t i, live = 0;
+
+	for (i = 0; i < n; i++)
+		live += bw_state_char(recs[i].state) != 'Z';
+	return live;
+}
+
 static int scan(struct watch *w, size_t *nthreads)
 {
 	const struct config *cfg = w->cfg;
@@ -470,6 +498,9 @@ static int scan(struct watch *w, size_t *nthreads)
 		free(recs);
 		return -ENOMEM;
 	}
+	/* A zombie leader stays listed until reaped: with no live thread, it exited. */
+	if (!cfg->all && !live_recs(recs, n))
+		n = 0;
 	*nthreads = n;
 	/* The target exited: keep what the last scan saw. */
 	if (!n && !cfg->all) {
@@ -560,6 +591,7 @@ static void publish_metrics(struct watch *w)
 	__u64 skipped = 0;
 	char *text = NULL;
 	FILE *f;
+	int err;
 
 	if (!gp)
 		return;
@@ -582,10 +614,12 @@ static void publish_metrics(struct watch *w)
 		w->health.skipped_goroutine_reads = skipped;
 	in.health = w->health;
 	f = open_memstream(&text, &len);
-	if (f && !bw_prom_write(f, &in) && !fclose(f))
-		bw_httpd__publish(w->httpd, text, len);
-	else if (f)
-		fclose(f);
+	if (f) {
+		err = bw_prom_write(f, &in);
+		/* Closed once whatever the write gave; fclose sets text and len. */
+		if (!fclose(f) && !err)
+			bw_httpd__publish(w->httpd, text, len);
+	}
 	free(text);
 	free(gp);
 }
@@ -673,6 +707,7 @@ static int run_watch(int argc, char **argv, bool snapshot)
 		return EXIT_USAGE;
 	if (check_environment(&cfg))
 		return EXIT_NO_TRACE;
+	raise_fd_limit();
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -19,8 +19,11 @@
 
 struct proc_cache {
 	__u32 pid;
+	__u32 reader; /* a live thread: a zombie leader has no memory or maps of its own */
 	bool seen;
+	bool reader_seen;
 	bool syms_failed;
+	bool compat; /* 32-bit: its syscall numbers and arguments are not the native ones */
 	struct bw_mem *mem;
 	struct bw_syms *syms;
 };
@@ -83,8 +86,6 @@ static struct proc_cache *proc_get(struct bw_inspector *in, __u32 pid)
 	p = &in->procs[in->nprocs++];
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
-	if (bw_mem__open(pid, &p->mem))
-		p->mem = NULL;
 	return p;
 }
 
@@ -96,8 +97,18 @@ static void proc_sweep(struct bw_inspector *in)
 	while (i < in->nprocs) {
 		struct proc_cache *p = &in->procs[i];
 
+		if (p->seen && !p->reader_seen && p->reader) {
+			/* The reader exited: the next scan picks another thread. */
+			bw_syms__free(p->syms);
+			bw_mem__free(p->mem);
+			p->syms = NULL;
+			p->mem = NULL;
+			p->reader = 0;
+			p->syms_failed = false;
+		}
 		if (p->seen) {
 			p->seen = false;
+			p->reader_seen = false;
 			i++;
 			continue;
 		}
@@ -150,7 +161,7 @@ static void unwind(struct proc_cache *p, struct bw_thread *t)
 	__u64 pcs[USTACK_MAX];
 	int i, n;
 
-	if (!p->syms && !p->syms_failed && bw_syms__new(p->pid, &p->syms))
+	if (!p->syms && !p->syms_failed && p->reader && bw_syms__new(p->reader, &p->syms))
 		p->syms_failed = true;
 	if (!p->syms || !p->mem)
 		return;
@@ -225,6 +236,12 @@ static void inspect_wait(struct bw_inspector *in, struct bw_tracer *tr, struct b
 	} else {
 		unwind(p, t);
 	}
+	/* Stacks and times stand; an ia32 syscall read as a native one would mislead. */
+	if (p->compat) {
+		t->wait = BW_WAIT_OTHER;
+		t->has_futex = false;
+		return;
+	}
 	for (i = 0; i < t->ustack_len; i++)
 		funcs[i] = t->ustack[i].func;
 	wi.state = t->state;
@@ -271,6 +288,14 @@ int bw_inspector__update(struct bw_inspector *in, struct bw_tracer *tr,
 
 		if (p)
 			p->seen = true;
+		if (p && !p->reader && t->state != 'Z') {
+			p->reader = t->tid;
+			p->compat = bw_proc_is_compat(t->tid);
+			if (bw_mem__open(t->tid, &p->mem))
+				p->mem = NULL;
+		}
+		if (p && p->reader == t->tid && t->state != 'Z')
+			p->reader_seen = true;
 		j = in->threads ? bw_waitgraph_find(in->threads, in->n, t->tid) : -1;
 		prev = j >= 0 && in->threads[j].pid == t->pid ? &in->threads[j] : NULL;
 		t->progressing =

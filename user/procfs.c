@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,6 +95,54 @@ bool bw_proc_is_kthread(pid_t pid)
 	    sscanf(strrchr(buf, ')') + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
 		return false;
 	return flags & 0x00200000; /* PF_KTHREAD */
+}
+
+bool bw_proc_is_zombie(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	struct dirent *d;
+	bool live = false;
+	DIR *dir;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while (!live && (d = readdir(dir))) {
+		if (d->d_name[0] < '0' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/stat", pid, d->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		p = strrchr(buf, ')');
+		live = p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	}
+	closedir(dir);
+	return !live;
+}
+
+bool bw_proc_is_compat(pid_t pid)
+{
+	unsigned char ident[EI_NIDENT];
+	char path[64];
+	bool compat = false;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (read(fd, ident, sizeof(ident)) == (ssize_t)sizeof(ident) &&
+	    !memcmp(ident, ELFMAG, SELFMAG))
+		compat = ident[EI_CLASS] == ELFCLASS32;
+	close(fd);
+	return compat;
 }
 
 int bw_parse_cap_eff(FILE *status, __u64 *caps)

@@ -18,6 +18,13 @@ char bw_state_char(__u32 state);
 int bw_proc_check(pid_t pid);
 /* True when pid is a kernel thread. */
 bool bw_proc_is_kthread(pid_t pid);
+/* True when every thread of pid has exited (a zombie its parent has not reaped). */
+bool bw_proc_is_zombie(pid_t pid);
+/*
+ * True when the program of pid (or of a thread id) is a 32-bit ELF: its
+ * syscalls have the ia32 numbers and registers, not the native ones.
+ */
+bool bw_proc_is_compat(pid_t pid);
 
 /* The cgroup v2 path of pid into buf; 0 or a negative errno. */
 int bw_proc_cgroup(pid_t pid, char *buf, size_t len);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <elfutils/libdwfl.h>
 #include "memread.h"
 #include "syms.h"
@@ -34,8 +35,11 @@ struct unwind_ctx {
 	int nr;
 };
 
+static int proc_find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+			 char **file_name, Elf **elfp);
+
 static const Dwfl_Callbacks proc_callbacks = {
-	.find_elf = dwfl_linux_proc_find_elf,
+	.find_elf = proc_find_elf,
 	.find_debuginfo = dwfl_standard_find_debuginfo,
 };
 
@@ -88,6 +92,57 @@ static int syms_alloc(pid_t pid, const Dwfl_Callbacks *callbacks, struct bw_syms
 	return 0;
 }
 
+/* Is name what /proc/PID/exe points to ("... (deleted)" included)? */
+static bool is_exe(pid_t pid, const char *name)
+{
+	char link[64], target[4096];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	return !strcmp(target, name);
+}
+
+/*
+ * The target's own view of its files first: /proc/PID/root + path serves a
+ * target in another mount namespace or a chroot, /proc/PID/exe its own
+ * binary deleted from disk. Then libdwfl's lookup (our namespace, vdso).
+ * Only regular files: a mapped device may hang on open.
+ */
+static int proc_find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+			 char **file_name, Elf **elfp)
+{
+	const struct bw_syms *syms = *userdata;
+	char path[4200];
+	struct stat st;
+	int fd;
+
+	if (!syms || name[0] != '/')
+		return dwfl_linux_proc_find_elf(mod, userdata, name, base, file_name, elfp);
+	snprintf(path, sizeof(path), "/proc/%d/root%s", syms->pid, name);
+	if ((stat(path, &st) || !S_ISREG(st.st_mode)) && is_exe(syms->pid, name))
+		snprintf(path, sizeof(path), "/proc/%d/exe", syms->pid);
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return dwfl_linux_proc_find_elf(mod, userdata, name, base, file_name, elfp);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return dwfl_linux_proc_find_elf(mod, userdata, name, base, file_name, elfp);
+	*file_name = strdup(path);
+	*elfp = NULL;
+	return fd;
+}
+
+/* Each module gets the syms as its userdata: proc_find_elf needs the pid. */
+static int own_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+		      void *arg)
+{
+	*userdata = arg;
+	return DWARF_CB_OK;
+}
+
 int bw_syms__new(pid_t pid, struct bw_syms **out)
 {
 	struct bw_syms *syms = NULL;
@@ -110,6 +165,7 @@ int bw_syms__new(pid_t pid, struct bw_syms **out)
 		err = -EINVAL;
 		goto cleanup;
 	}
+	dwfl_getmodules(syms->dwfl, own_module, syms, 0);
 	*out = syms;
 	syms = NULL;
 cleanup:

@@ -82,6 +82,11 @@ double e2e_now_s(void);
 int e2e_target_start(struct e2e_target *t, const char *name);
 /* Same, for the program at PATH (a Go target, say); NAME is for messages. */
 int e2e_target_start_path(struct e2e_target *t, const char *path, const char *name);
+/*
+ * Same, for ARGV run as given (argv[0] a path): a wrapper that ends by
+ * exec'ing a target, such as unshare(1), keeps its pid.
+ */
+int e2e_target_start_argv(struct e2e_target *t, const char *const *argv, const char *name);
 /* Kill and reap the target; safe to call twice and on a never-started one. */
 void e2e_target_stop(struct e2e_target *t);
 /* The announced thread with that role, or NULL. */
