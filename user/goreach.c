@@ -19,8 +19,10 @@ struct search {
 	size_t ntargets;
 	const __u64 *stops;
 	size_t nstops;
-	bw_reach_size_fn size_of;
-	void *ctx;
+	const struct bw_reach_io *io;
+	__u64 *pend; /* pointers of one chunk to push, in order */
+	__u64 *pbase, *psize;
+	int *perr;
 	bool *found;
 	size_t nfound;
 	const struct bw_reach_limits *lim;
@@ -104,13 +106,13 @@ static size_t clip(const struct search *s, __u64 addr, size_t len)
 	return len;
 }
 
-/* Bytes to read of the object at addr: to its end when sizes are known. */
-static size_t object_len(const struct search *s, __u64 addr)
+/* Bytes to read of the object at addr (base, size when known, err < 0 when not). */
+static size_t object_len(const struct search *s, __u64 addr, __u64 base, __u64 size, int err)
 {
-	__u64 base, size, len = s->lim->object_bytes;
+	__u64 len = s->lim->object_bytes;
 
-	if (s->size_of) {
-		if (s->size_of(s->ctx, addr, &base, &size) || addr < base || addr >= base + size)
+	if (s->io->size_of || s->io->sizev) {
+		if (err || addr < base || addr >= base + size)
 			return 0;
 		if (base + size - addr < len)
 			len = base + size - addr;
@@ -150,9 +152,9 @@ static int push(struct search *s, __u64 addr, size_t len, int depth)
 
 static int scan_words(struct search *s, const __u64 *w, size_t n, int depth)
 {
-	size_t i;
+	size_t i, np = 0;
 	long t;
-	int err;
+	int err = 0;
 
 	for (i = 0; i < n; i++) {
 		if (!w[i] || (w[i] & 7))
@@ -166,14 +168,24 @@ static int scan_words(struct search *s, const __u64 *w, size_t n, int depth)
 		    is_target_or_stop(s, w[i]))
 			continue;
 		if (s->nseen >= s->lim->max_objects)
-			return -E2BIG;
+			return -E2BIG; /* the search ends: what was to be pushed does not matter */
 		if (!first_visit(s, w[i]))
 			continue;
-		err = push(s, w[i], object_len(s, w[i]), depth + 1);
-		if (err)
-			return err;
+		s->pend[np++] = w[i];
 	}
-	return 0;
+	/* Sizes of the chunk's new objects at once, then pushed in the order seen. */
+	if (s->io->sizev && np) {
+		s->io->sizev(s->io->ctx, s->pend, np, s->pbase, s->psize, s->perr);
+	} else if (s->io->size_of) {
+		for (i = 0; i < np; i++)
+			s->perr[i] =
+				s->io->size_of(s->io->ctx, s->pend[i], &s->pbase[i], &s->psize[i]);
+	}
+	for (i = 0; i < np && !err; i++)
+		err = push(s, s->pend[i],
+			   object_len(s, s->pend[i], s->pbase[i], s->psize[i], s->perr[i]),
+			   depth + 1);
+	return err;
 }
 
 static int cmp_range(const void *a, const void *b)
@@ -200,33 +212,64 @@ int bw_reach_stops(const struct bw_range *roots, size_t nroots, const struct bw_
 			      lim, read, NULL, ctx);
 }
 
-int bw_reach_sized(const struct bw_range *roots, size_t nroots, const struct bw_range *heap_in,
+static void read_each(void *ctx, struct bw_reach_piece *p, size_t n)
+{
+	const struct bw_reach_io *io = ctx;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i].err = io->read(io->ctx, p[i].addr, p[i].buf, p[i].len);
+}
+
+int bw_reach_sized(const struct bw_range *roots, size_t nroots, const struct bw_range *heap,
 		   size_t nheap, const __u64 *targets, size_t ntargets, bool *found,
 		   const __u64 *stops, size_t nstops, const struct bw_reach_limits *lim,
 		   bw_reach_read_fn read, bw_reach_size_fn size_of, void *ctx)
 {
+	struct bw_reach_io io = { .read = read, .size_of = size_of, .ctx = ctx };
+
+	return bw_reach_io(roots, nroots, heap, nheap, targets, ntargets, found, stops, nstops, lim,
+			   &io);
+}
+
+/* Items read per round trip, and their bytes at most. */
+#define BATCH_ITEMS 256
+#define BATCH_BYTES (1 << 20)
+
+int bw_reach_io(const struct bw_range *roots, size_t nroots, const struct bw_range *heap_in,
+		size_t nheap, const __u64 *targets, size_t ntargets, bool *found,
+		const __u64 *stops, size_t nstops, const struct bw_reach_limits *lim,
+		const struct bw_reach_io *io_in)
+{
+	const struct bw_reach_io *io = io_in;
+	bw_reach_readv_fn readv = io->readv ? io->readv : read_each;
+	void *rctx = io->readv ? io->ctx : (void *)io;
 	struct search s = { .targets = targets,
 			    .ntargets = ntargets,
 			    .found = found,
 			    .lim = lim,
 			    .stops = stops,
 			    .nstops = nstops,
-			    .size_of = size_of,
-			    .ctx = ctx };
+			    .io = io };
+	struct bw_reach_piece piece[BATCH_ITEMS];
 	struct bw_range *heap = NULL;
-	__u64 *buf = NULL;
-	size_t i;
+	__u8 *buf = NULL;
+	size_t i, k, np;
 	int err = 0;
 
 	memset(found, 0, ntargets * sizeof(*found));
 	if (!ntargets)
 		return 0;
 	heap = malloc((nheap ? nheap : 1) * sizeof(*heap));
-	buf = malloc(CHUNK);
+	buf = malloc(BATCH_BYTES);
+	s.pend = malloc(CHUNK / 8 * sizeof(*s.pend));
+	s.pbase = calloc(CHUNK / 8, sizeof(*s.pbase));
+	s.psize = calloc(CHUNK / 8, sizeof(*s.psize));
+	s.perr = calloc(CHUNK / 8, sizeof(*s.perr));
 	for (s.seen_cap = 1024; s.seen_cap < 2 * lim->max_objects; s.seen_cap *= 2)
 		;
 	s.seen = calloc(s.seen_cap, sizeof(*s.seen));
-	if (!heap || !buf || !s.seen) {
+	if (!heap || !buf || !s.seen || !s.pend || !s.pbase || !s.psize || !s.perr) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -240,25 +283,48 @@ int bw_reach_sized(const struct bw_range *roots, size_t nroots, const struct bw_
 		for (a = roots[i].start & ~7ULL; a < roots[i].end && !err; a += CHUNK)
 			err = push(&s, a, roots[i].end - a < CHUNK ? roots[i].end - a : CHUNK, 0);
 	}
-	/* Breadth first: the nearest references are the likeliest real ones. */
+	/*
+	 * Breadth first: the nearest references are the likeliest real ones. The
+	 * next items are read together, then scanned one by one in queue order
+	 * exactly as if each had been read alone.
+	 */
 	while (!err && s.qhead < s.qlen && s.nfound < ntargets) {
-		struct item it = s.queue[s.qhead++];
-		size_t len = it.len & ~7u;
+		size_t used = 0;
 
-		if (s.bytes + len > lim->max_bytes) {
-			err = -E2BIG;
-			break;
+		for (np = 0; np < BATCH_ITEMS && s.qhead + np < s.qlen; np++) {
+			size_t len = s.queue[s.qhead + np].len & ~7u;
+
+			if (len > CHUNK)
+				len = CHUNK;
+			if (used + len > BATCH_BYTES)
+				break;
+			piece[np] = (struct bw_reach_piece){ .addr = s.queue[s.qhead + np].addr,
+							     .buf = buf + used,
+							     .len = len };
+			used += len;
 		}
-		s.bytes += len;
-		if (len > CHUNK)
-			len = CHUNK;
-		if (!len || read(ctx, it.addr, buf, len))
-			continue; /* unmapped or gone: nothing to follow */
-		err = scan_words(&s, buf, len / 8, it.depth);
+		readv(rctx, piece, np);
+		for (k = 0; k < np && !err && s.nfound < ntargets; k++) {
+			struct item it = s.queue[s.qhead++];
+			size_t len = it.len & ~7u;
+
+			if (s.bytes + len > lim->max_bytes) {
+				err = -E2BIG;
+				break;
+			}
+			s.bytes += len;
+			if (!piece[k].len || piece[k].err)
+				continue; /* unmapped or gone: nothing to follow */
+			err = scan_words(&s, piece[k].buf, piece[k].len / 8, it.depth);
+		}
 	}
 out:
 	free(s.queue);
 	free(s.seen);
+	free(s.pend);
+	free(s.pbase);
+	free(s.psize);
+	free(s.perr);
 	free(heap);
 	free(buf);
 	return err;

@@ -62,6 +62,33 @@ int bw_reach_sized(const struct bw_range *roots, size_t nroots, const struct bw_
 		   const __u64 *stops, size_t nstops, const struct bw_reach_limits *lim,
 		   bw_reach_read_fn read, bw_reach_size_fn size_of, void *ctx);
 
+/* One piece of a batched read: err is set to 0 or a negative errno for each. */
+struct bw_reach_piece {
+	__u64 addr;
+	void *buf;
+	size_t len;
+	int err;
+};
+typedef void (*bw_reach_readv_fn)(void *ctx, struct bw_reach_piece *p, size_t n);
+/* bw_reach_size_fn for n addresses at once: err[i] 0 with base[i], size[i] set, or < 0. */
+typedef void (*bw_reach_sizev_fn)(void *ctx, const __u64 *addr, size_t n, __u64 *base, __u64 *size,
+				  int *err);
+
+/* How the search reads memory: the batched callbacks, when set, save syscalls. */
+struct bw_reach_io {
+	bw_reach_read_fn read;
+	bw_reach_readv_fn readv;  /* or NULL */
+	bw_reach_size_fn size_of; /* or NULL: objects are read lim->object_bytes long */
+	bw_reach_sizev_fn sizev;  /* or NULL */
+	void *ctx;
+};
+
+/* bw_reach_sized with batched reads: the same result, fewer round trips. */
+int bw_reach_io(const struct bw_range *roots, size_t nroots, const struct bw_range *heap,
+		size_t nheap, const __u64 *targets, size_t ntargets, bool *found,
+		const __u64 *stops, size_t nstops, const struct bw_reach_limits *lim,
+		const struct bw_reach_io *io);
+
 /* The anonymous read-write mappings of a /proc/PID/maps text; *out malloc'd. */
 int bw_parse_anon_rw(FILE *maps, struct bw_range **out, size_t *n);
 

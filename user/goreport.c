@@ -39,41 +39,168 @@ static const char *status_name(__u32 status)
 	}
 }
 
-void bw_goreport_json(FILE *f, const struct bw_goreport *r)
+/*
+ * Goroutines parked alike print the same site, creator and stack: each
+ * distinct one is formatted once (the same bytes as formatting it each time)
+ * and copied after. A million records print in seconds, not tens of them.
+ */
+#define MEMO_SLOTS 256
+
+struct memo {
+	const void *key[8];
+	char *text;
+	size_t len;
+};
+
+static size_t memo_slot(const void *const *key, size_t n)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (__u64)(unsigned long)key[i]) * 0x100000001b3ULL;
+	return (h ^ (h >> 32)) % MEMO_SLOTS;
+}
+
+static void memo_free(struct memo *m)
 {
 	size_t i;
+
+	for (i = 0; i < MEMO_SLOTS; i++)
+		free(m[i].text);
+}
+
+/* The escaped wait reason, as ,"wait_reason":"...". */
+static const struct memo *reason_text(struct memo *m, const char *reason)
+{
+	const void *key[8] = { reason };
+	struct memo *e = m ? &m[memo_slot(key, 1)] : NULL;
+	FILE *f;
+
+	if (!e)
+		return NULL;
+	if (e->text && e->key[0] == reason)
+		return e;
+	free(e->text);
+	memset(e, 0, sizeof(*e));
+	f = open_memstream(&e->text, &e->len);
+	if (!f)
+		return NULL;
+	fputs(",\"wait_reason\":", f);
+	bw_json_str(f, reason);
+	if (fclose(f)) {
+		free(e->text);
+		e->text = NULL;
+		return NULL;
+	}
+	e->key[0] = reason;
+	return e;
+}
+
+static void json_tail(FILE *f, const struct bw_goreport *r, const struct bw_gorec *g)
+{
 	int j;
+
+	fputs(",\"blocked_at\":", f);
+	json_func(f, &g->blocked_at);
+	fputs(",\"created_by\":", f);
+	json_func(f, &g->created_by);
+	fputs(",\"stack\":[", f);
+	for (j = 0; j < g->nstack; j++) {
+		if (j)
+			fputc(',', f);
+		json_func(f, &g->stack[j]);
+	}
+	fprintf(f, "],\"group\":\"%016llx\"}\n", (unsigned long long)r->groups[g->group].key);
+}
+
+/* Everything from ,"blocked_at" to the end of the line. */
+static const struct memo *tail_text(struct memo *m, const struct bw_goreport *r,
+				    const struct bw_gorec *g)
+{
+	const void *key[8] = { g->blocked_at.name,
+			       g->blocked_at.file,
+			       (const void *)(long)g->blocked_at.line,
+			       g->created_by.name,
+			       g->created_by.file,
+			       (const void *)(long)g->created_by.line,
+			       g->nstack > 0 ? g->stack : NULL,
+			       (const void *)(unsigned long)(g->group * 64 + g->nstack) };
+	struct memo *e = m ? &m[memo_slot(key, 8)] : NULL;
+	FILE *f;
+
+	if (!e)
+		return NULL;
+	if (e->text && !memcmp(e->key, key, sizeof(key)))
+		return e;
+	free(e->text);
+	memset(e, 0, sizeof(*e));
+	f = open_memstream(&e->text, &e->len);
+	if (!f)
+		return NULL;
+	json_tail(f, r, g);
+	if (fclose(f)) {
+		free(e->text);
+		e->text = NULL;
+		return NULL;
+	}
+	memcpy(e->key, key, sizeof(key));
+	return e;
+}
+
+static void json_goroutine(FILE *f, const struct bw_goreport *r, const struct bw_gorec *g,
+			   struct memo *reasons, struct memo *tails)
+{
+	const struct memo *wr = reason_text(reasons, g->g.wait_reason);
+	const struct memo *tail = tail_text(tails, r, g);
+	char buf[512];
+	int n;
+
+	n = snprintf(buf, sizeof(buf),
+		     "{\"type\":\"goroutine\",\"pid\":%u,\"goid\":%llu,\"status\":\"%s\"", r->pid,
+		     (unsigned long long)g->g.goid, status_name(g->g.status));
+	fwrite(buf, 1, n, f);
+	if (wr) {
+		fwrite(wr->text, 1, wr->len, f);
+	} else {
+		fputs(",\"wait_reason\":", f);
+		bw_json_str(f, g->g.wait_reason);
+	}
+	n = snprintf(buf, sizeof(buf), ",\"blocked_s\":%.3f,\"age_from\":\"%s\",\"verdict\":\"%s\"",
+		     g->blocked_ns / 1e9, bw_age_source_name(g->age_source),
+		     bw_verdict_name(g->verdict));
+	if (g->g.parent_goid)
+		n += snprintf(buf + n, sizeof(buf) - n, ",\"parent_goid\":%llu",
+			      (unsigned long long)g->g.parent_goid);
+	if (g->g.tid)
+		n += snprintf(buf + n, sizeof(buf) - n, ",\"tid\":%u", g->g.tid);
+	if (g->g.chan)
+		n += snprintf(buf + n, sizeof(buf) - n, ",\"chan\":\"0x%llx\"",
+			      (unsigned long long)g->g.chan);
+	fwrite(buf, 1, n, f);
+	if (tail)
+		fwrite(tail->text, 1, tail->len, f);
+	else
+		json_tail(f, r, g);
+}
+
+void bw_goreport_json(FILE *f, const struct bw_goreport *r)
+{
+	struct memo *reasons = calloc(2 * MEMO_SLOTS, sizeof(*reasons));
+	struct memo *tails = reasons ? reasons + MEMO_SLOTS : NULL;
+	size_t i;
 
 	for (i = 0; i < r->nrecs; i++) {
 		const struct bw_gorec *g = &r->recs[i];
 
 		if (g->verdict == BW_VERDICT_NONE)
 			continue;
-		fprintf(f, "{\"type\":\"goroutine\",\"pid\":%u,\"goid\":%llu,\"status\":\"%s\"",
-			r->pid, (unsigned long long)g->g.goid, status_name(g->g.status));
-		fputs(",\"wait_reason\":", f);
-		bw_json_str(f, g->g.wait_reason);
-		fprintf(f, ",\"blocked_s\":%.3f,\"age_from\":\"%s\",\"verdict\":\"%s\"",
-			g->blocked_ns / 1e9, bw_age_source_name(g->age_source),
-			bw_verdict_name(g->verdict));
-		if (g->g.parent_goid)
-			fprintf(f, ",\"parent_goid\":%llu", (unsigned long long)g->g.parent_goid);
-		if (g->g.tid)
-			fprintf(f, ",\"tid\":%u", g->g.tid);
-		if (g->g.chan)
-			fprintf(f, ",\"chan\":\"0x%llx\"", (unsigned long long)g->g.chan);
-		fputs(",\"blocked_at\":", f);
-		json_func(f, &g->blocked_at);
-		fputs(",\"created_by\":", f);
-		json_func(f, &g->created_by);
-		fputs(",\"stack\":[", f);
-		for (j = 0; j < g->nstack; j++) {
-			if (j)
-				fputc(',', f);
-			json_func(f, &g->stack[j]);
-		}
-		fprintf(f, "],\"group\":\"%016llx\"}\n",
-			(unsigned long long)r->groups[g->group].key);
+		json_goroutine(f, r, g, reasons, tails);
+	}
+	if (reasons) {
+		memo_free(reasons);
+		memo_free(tails);
+		free(reasons);
 	}
 	for (i = 0; i < r->ngroups; i++) {
 		const struct bw_gogroup *gr = &r->groups[i];

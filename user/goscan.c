@@ -20,6 +20,51 @@
 /* Bytes of a parked stack hashed to see whether the goroutine ran. */
 #define STACK_HASH_BYTES 512
 #define STACK_READ_MAX 65536
+/* Goroutines read per batch of process_vm_readv calls, and each one's first stack bytes. */
+#define BATCH 256
+#define STACK_FIRST 2048
+#define SUDOG_HOPS 64
+/*
+ * linux/amd64 heap geometry of Go 1.19-1.26: 64 MiB arenas indexed from
+ * arenaBaseOffset 0xffff800000000000 in a single-level map, 8 KiB pages.
+ */
+#define ARENA_BASE_OFFSET 0xffff800000000000ULL
+#define LOG_ARENA_BYTES 26
+#define ARENA_L2_ENTRIES (1ULL << 22)
+#define PAGE_SHIFT 13
+#define PAGES_PER_ARENA 8192
+#define ARENA_CACHE 64
+#define SPAN_FIELDS 256 /* bytes of an mspan read to get startAddr and elemsize */
+
+struct stack_ent {
+	__u64 hash;
+	__u32 npcs;
+	__u32 gen; /* last scan that used it */
+	__u64 pcs[];
+};
+
+/* One goroutine of a batch while it is being read. */
+struct pending {
+	__u64 gaddr;
+	struct bw_goroutine *g;
+	__u64 lo, hi;
+	__u64 sudog; /* next sudog of the chain to read, 0 when done */
+	__u64 m, procid;
+	__u8 sd[64]; /* the bytes of a sudog from c to waitlink */
+	__u64 chans[BW_GO_CHANS_MAX];
+	__u32 nchans;
+	__u32 stack_len; /* bytes of stack to read */
+	int hops;
+	bool live; /* still a candidate */
+	bool walk; /* has a stack to walk */
+};
+
+struct batch {
+	struct pending p[BATCH];
+	struct bw_memvec v[2 * BATCH];
+	__u8 gbuf[BATCH][G_BUF];
+	__u8 sbuf[BATCH][STACK_FIRST];
+};
 
 struct bw_goscan {
 	pid_t pid;
@@ -33,23 +78,41 @@ struct bw_goscan {
 	__u32 *m_tids;
 	__u64 *m_goids;
 	size_t nms;
-	__u8 *stack_buf;
-	struct bw_range *segs; /* writable PT_LOADs: the globals */
+	__u8 *stack_buf; /* STACK_READ_MAX, for the few deep stacks */
+	struct batch *batch;
+	__u64 *chanv; /* channels of the last scan's goroutines */
+	size_t nchanv, cap_chanv;
+	struct stack_ent **stacks; /* interned pcs: open addressing, NULL = empty */
+	size_t cap_stacks, nstacks;
+	__u32 gen, last_ok_gen; /* scan counter; stacks are kept two good scans */
+	struct bw_range *segs;	/* writable PT_LOADs: the globals */
 	size_t nsegs;
 	struct bw_range *roots; /* segs, then stacks of goroutines not stuck */
 	size_t nroots, cap_roots;
 	struct bw_range *heap;
 	size_t nheap;
+	__u64 *ptrs; /* allgs as bw_goscan__begin read it */
+	size_t nptrs, cap_ptrs;
+	__u64 allgs_array;
 	bool has_symbols; /* the runtime's globals are carved out of segs */
 	__u64 mheap;	  /* runtime.mheap_, 0 when unknown */
 	struct span_slot {
 		__u64 page; /* page number + 1, 0 = empty */
 		__u64 start;
 		__u64 elemsize;
-	} spans[4096]; /* per-scan cache of page -> span */
-	__u64 *stops;  /* g structs and sudogs: the runtime's bookkeeping */
+	} spans[4096];	 /* per-scan cache of page -> span */
+	__u64 l2;	 /* mheap_.arenas[0], per scan */
+	__u8 stuck[256]; /* by wait reason index: 0 unknown, 1 not stuck, 2 stuck */
+	const char *stuck_reason[256];
+	__u64 arena_idx[ARENA_CACHE], arena_ptr[ARENA_CACHE]; /* arena index + 1 -> heapArena */
+	__u64 *stops; /* g structs and sudogs: the runtime's bookkeeping */
 	size_t nstops, cap_stops;
 };
+
+static struct bw_memvec vec(__u64 addr, void *buf, size_t len)
+{
+	return (struct bw_memvec){ .addr = addr, .buf = buf, .len = len };
+}
 
 /* The writable PT_LOAD segments (link addresses): where globals live. */
 static int writable_segments(Elf *elf, struct bw_range **out, size_t *n)
@@ -265,7 +328,8 @@ int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
 	if (!bw_gobin__lookup(gs->gb, "runtime.allm", &gs->allm, &size))
 		gs->allm += gs->bias;
 	gs->stack_buf = malloc(STACK_READ_MAX);
-	if (!gs->stack_buf) {
+	gs->batch = malloc(sizeof(*gs->batch));
+	if (!gs->stack_buf || !gs->batch) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -284,6 +348,12 @@ void bw_goscan__free(struct bw_goscan *gs)
 	free(gs->m_tids);
 	free(gs->m_goids);
 	free(gs->stack_buf);
+	free(gs->batch);
+	free(gs->ptrs);
+	free(gs->chanv);
+	for (size_t i = 0; i < gs->cap_stacks; i++)
+		free(gs->stacks[i]);
+	free(gs->stacks);
 	free(gs->segs);
 	free(gs->roots);
 	free(gs->heap);
@@ -305,6 +375,41 @@ static void add_stop(struct bw_goscan *gs, __u64 addr)
 	gs->stops[gs->nstops++] = addr;
 }
 
+static int cmp_u64(const void *a, const void *b);
+
+/* A million and more addresses each scan: radix sort, qsort when short of memory. */
+static void sort_u64(__u64 *a, size_t n)
+{
+	__u64 *tmp = n > 4096 ? malloc(n * sizeof(*tmp)) : NULL, *src = a, *dst = tmp, *t;
+	size_t count[256], i, pass, sum;
+
+	if (!tmp) {
+		qsort(a, n, sizeof(*a), cmp_u64);
+		return;
+	}
+	for (pass = 0; pass < 8; pass++) {
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[(src[i] >> (pass * 8)) & 0xff]++;
+		if (count[(src[0] >> (pass * 8)) & 0xff] == n)
+			continue; /* this byte is the same everywhere */
+		for (i = sum = 0; i < 256; i++) {
+			size_t c = count[i];
+
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[count[(src[i] >> (pass * 8)) & 0xff]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof(*a));
+	free(tmp);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
@@ -319,28 +424,49 @@ bool bw_goscan__precise_roots(const struct bw_goscan *gs)
 	       gs->lay.mspan_elemsize >= 0;
 }
 
-/*
- * linux/amd64 heap geometry of Go 1.19-1.26: 64 MiB arenas indexed from
- * arenaBaseOffset 0xffff800000000000 in a single-level map, 8 KiB pages.
- */
-#define ARENA_BASE_OFFSET 0xffff800000000000ULL
-#define LOG_ARENA_BYTES 26
-#define ARENA_L2_ENTRIES (1ULL << 22)
-#define PAGE_SHIFT 13
-#define PAGES_PER_ARENA 8192
-
-int bw_goscan__object(void *ctx, __u64 addr, __u64 *base, __u64 *size)
+static struct span_slot *span_slot(struct bw_goscan *gs, __u64 addr)
 {
-	struct bw_goscan *gs = ctx;
+	return &gs->spans[(addr >> PAGE_SHIFT) % (sizeof(gs->spans) / sizeof(gs->spans[0]))];
+}
+
+/* The object of addr from a cached span (slot filled for addr's page). */
+static int object_in(const struct span_slot *slot, __u64 addr, __u64 *base, __u64 *size)
+{
+	if (!slot->elemsize || addr < slot->start)
+		return -ENOENT;
+	*base = slot->start + (addr - slot->start) / slot->elemsize * slot->elemsize;
+	*size = slot->elemsize;
+	return 0;
+}
+
+/* The heapArena of addr (its spans index), 0 when unknown; a few per scan. */
+static __u64 arena_of(struct bw_goscan *gs, __u64 addr)
+{
 	const struct bw_golayout *l = &gs->lay;
-	__u64 idx = (addr - ARENA_BASE_OFFSET) >> LOG_ARENA_BYTES, page = addr >> PAGE_SHIFT;
-	struct span_slot *slot = &gs->spans[page % (sizeof(gs->spans) / sizeof(gs->spans[0]))];
-	__u64 l2, arena, span, start, elem;
+	__u64 idx = (addr - ARENA_BASE_OFFSET) >> LOG_ARENA_BYTES, arena = 0;
+	size_t slot = idx % ARENA_CACHE;
+
+	if (idx >= ARENA_L2_ENTRIES)
+		return 0;
+	if (gs->arena_idx[slot] == idx + 1)
+		return gs->arena_ptr[slot];
+	if (!gs->l2 && bw_mem__read_u64(gs->mem, gs->mheap + l->mheap_arenas, &gs->l2))
+		gs->l2 = 0;
+	if (!gs->l2 || bw_mem__read_u64(gs->mem, gs->l2 + idx * 8, &arena) || !arena)
+		return 0;
+	gs->arena_idx[slot] = idx + 1;
+	gs->arena_ptr[slot] = arena;
+	return arena;
+}
+
+static int object_slow(struct bw_goscan *gs, __u64 addr, __u64 *base, __u64 *size)
+{
+	const struct bw_golayout *l = &gs->lay;
+	__u64 page = addr >> PAGE_SHIFT, span = 0, start, elem, arena = arena_of(gs, addr);
+	struct span_slot *slot = span_slot(gs, addr);
 
 	if (slot->page != page + 1) {
-		if (idx >= ARENA_L2_ENTRIES ||
-		    bw_mem__read_u64(gs->mem, gs->mheap + l->mheap_arenas, &l2) || !l2 ||
-		    bw_mem__read_u64(gs->mem, l2 + idx * 8, &arena) || !arena ||
+		if (!arena ||
 		    bw_mem__read_u64(gs->mem,
 				     arena + l->heaparena_spans + (page % PAGES_PER_ARENA) * 8,
 				     &span) ||
@@ -351,13 +477,86 @@ int bw_goscan__object(void *ctx, __u64 addr, __u64 *base, __u64 *size)
 		slot->start = start;
 		slot->elemsize = elem;
 	}
-	start = slot->start;
-	elem = slot->elemsize;
-	if (!elem || addr < start)
-		return -ENOENT;
-	*base = start + (addr - start) / elem * elem;
-	*size = elem;
-	return 0;
+	return object_in(slot, addr, base, size);
+}
+
+int bw_goscan__object(void *ctx, __u64 addr, __u64 *base, __u64 *size)
+{
+	int err;
+
+	bw_goscan__objects(ctx, &addr, 1, base, size, &err);
+	return err;
+}
+
+/* Pages whose span is looked up per round trip. */
+#define SPAN_BATCH 256
+
+static void objects_batch(struct bw_goscan *gs, const __u64 *addr, size_t n, __u64 *base,
+			  __u64 *size, int *err)
+{
+	const struct bw_golayout *l = &gs->lay;
+	__s32 lo = l->mspan_startaddr < l->mspan_elemsize ? l->mspan_startaddr : l->mspan_elemsize;
+	__s32 hi =
+		(l->mspan_startaddr > l->mspan_elemsize ? l->mspan_startaddr : l->mspan_elemsize) +
+		8;
+	struct bw_memvec v[SPAN_BATCH];
+	__u64 span[SPAN_BATCH], fields[SPAN_BATCH][SPAN_FIELDS / 8], arena;
+	size_t miss[SPAN_BATCH], i, k, nm = 0, nv;
+
+	for (i = 0; i < n; i++) {
+		struct span_slot *slot = span_slot(gs, addr[i]);
+
+		err[i] = -ENOENT;
+		if (slot->page == (addr[i] >> PAGE_SHIFT) + 1)
+			err[i] = object_in(slot, addr[i], &base[i], &size[i]);
+		else if ((arena = arena_of(gs, addr[i])))
+			span[nm] = arena + l->heaparena_spans +
+				   ((addr[i] >> PAGE_SHIFT) % PAGES_PER_ARENA) * 8,
+			miss[nm++] = i;
+	}
+	for (k = 0; k < nm; k++)
+		v[k] = vec(span[k], &span[k], 8);
+	bw_mem__readv(gs->mem, v, nm);
+	for (k = nv = 0; k < nm; k++) {
+		if (v[k].err || !span[k])
+			continue;
+		miss[nv] = miss[k];
+		span[nv++] = span[k];
+	}
+	nm = nv;
+	/* startAddr and elemsize: one piece of each span. */
+	for (k = 0; k < nm; k++)
+		v[k] = vec(span[k] + lo, fields[k], hi - lo);
+	bw_mem__readv(gs->mem, v, nm);
+	for (k = 0; k < nm; k++) {
+		struct span_slot *slot;
+
+		i = miss[k];
+		if (v[k].err)
+			continue;
+		slot = span_slot(gs, addr[i]);
+		slot->page = (addr[i] >> PAGE_SHIFT) + 1;
+		memcpy(&slot->start, (__u8 *)fields[k] + (l->mspan_startaddr - lo), 8);
+		memcpy(&slot->elemsize, (__u8 *)fields[k] + (l->mspan_elemsize - lo), 8);
+		err[i] = object_in(slot, addr[i], &base[i], &size[i]);
+	}
+}
+
+void bw_goscan__objects(void *ctx, const __u64 *addr, size_t n, __u64 *base, __u64 *size, int *err)
+{
+	struct bw_goscan *gs = ctx;
+	const struct bw_golayout *l = &gs->lay;
+	size_t i;
+
+	/* Far apart fields (never seen): one read each, as a slow path. */
+	if (abs(l->mspan_startaddr - l->mspan_elemsize) + 8 > SPAN_FIELDS) {
+		for (i = 0; i < n; i++)
+			err[i] = object_slow(gs, addr[i], &base[i], &size[i]);
+		return;
+	}
+	for (i = 0; i < n; i += SPAN_BATCH)
+		objects_batch(gs, addr + i, n - i < SPAN_BATCH ? n - i : SPAN_BATCH, base + i,
+			      size + i, err + i);
 }
 
 const __u64 *bw_goscan__stops(const struct bw_goscan *gs, size_t *n)
@@ -400,11 +599,18 @@ static void add_root(struct bw_goscan *gs, __u64 start, __u64 end)
 }
 
 /* Stuck goroutines are not roots: what only they reference is what leaks. */
-static bool stuck_class(const char *reason)
+static bool stuck_class(struct bw_goscan *gs, __u8 idx, const char *reason)
 {
-	enum bw_gowait_class c = bw_gowait_class(reason);
+	enum bw_gowait_class c;
 
-	return c == BW_GOWAIT_CHAN || c == BW_GOWAIT_NILCHAN || c == BW_GOWAIT_SYNC;
+	/* Per wait reason index: one string classification each, not one per goroutine. */
+	if (gs->stuck[idx] && gs->stuck_reason[idx] == reason)
+		return gs->stuck[idx] == 2;
+	c = bw_gowait_class(reason);
+	gs->stuck_reason[idx] = reason;
+	gs->stuck[idx] =
+		c == BW_GOWAIT_CHAN || c == BW_GOWAIT_NILCHAN || c == BW_GOWAIT_SYNC ? 2 : 1;
+	return gs->stuck[idx] == 2;
 }
 
 const struct bw_gobin *bw_goscan__gobin(const struct bw_goscan *gs)
@@ -435,62 +641,137 @@ static __u32 get32(const __u8 *buf, __s32 off)
 	return v;
 }
 
-static __u64 fnv1a(const __u8 *p, size_t n, __u64 h)
+/* A word at a time: it runs over a million stacks each scan. */
+static __u64 hash_bytes(const __u8 *p, size_t n)
 {
+	__u64 h = 0xcbf29ce484222325ULL ^ n, w;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 32;
+	}
 	while (n--)
 		h = (h ^ *p++) * 0x100000001b3ULL;
 	return h;
 }
 
-/*
- * Walks the frame-pointer chain of a parked goroutine inside its own stack
- * [lo, hi): [bp] is the caller's bp, [bp+8] the return pc. The stack is read
- * once; a chain leaving it, or not growing upwards, ends the walk.
- */
-static void walk_stack(struct bw_goscan *gs, struct bw_goroutine *g, __u64 lo, __u64 hi)
+/* Rebuilds the stack table with cap slots, dropping stacks last used before keep_gen. */
+static int rehash_stacks(struct bw_goscan *gs, size_t cap, __u32 keep_gen)
 {
-	__u64 sp = g->sched_sp, bp = g->sched_bp, len, ret, next;
-	__u8 *buf = gs->stack_buf;
+	struct stack_ent **t = calloc(cap, sizeof(*t)), *e;
+	size_t i, j;
 
-	g->pcs[0] = g->sched_pc - gs->bias;
-	g->npcs = 1;
-	if (sp < lo || sp >= hi)
-		return;
-	len = hi - sp < STACK_READ_MAX ? hi - sp : STACK_READ_MAX;
-	if (bw_mem__read(gs->mem, sp, buf, len))
-		return;
-	g->stack_hash =
-		fnv1a(buf, len < STACK_HASH_BYTES ? len : STACK_HASH_BYTES, 0xcbf29ce484222325ULL);
-	while (g->npcs < BW_GO_STACK_MAX && bp >= sp && bp + 16 <= sp + len && !(bp & 7)) {
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < gs->cap_stacks; i++) {
+		e = gs->stacks[i];
+		if (!e)
+			continue;
+		if (e->gen < keep_gen) {
+			free(e);
+			gs->nstacks--;
+			continue;
+		}
+		for (j = e->hash & (cap - 1); t[j]; j = (j + 1) & (cap - 1))
+			;
+		t[j] = e;
+	}
+	free(gs->stacks);
+	gs->stacks = t;
+	gs->cap_stacks = cap;
+	return 0;
+}
+
+/* The shared copy of pcs[0..n): goroutines parked alike share one. NULL on ENOMEM. */
+static const __u64 *intern_stack(struct bw_goscan *gs, const __u64 *pcs, __u32 n)
+{
+	__u64 h = hash_bytes((const __u8 *)pcs, n * sizeof(*pcs));
+	struct stack_ent *e;
+	size_t i;
+
+	if (2 * (gs->nstacks + 1) > gs->cap_stacks &&
+	    rehash_stacks(gs, gs->cap_stacks ? 2 * gs->cap_stacks : 1024, 0))
+		return NULL;
+	for (i = h & (gs->cap_stacks - 1); (e = gs->stacks[i]);
+	     i = (i + 1) & (gs->cap_stacks - 1)) {
+		if (e->hash == h && e->npcs == n && !memcmp(e->pcs, pcs, n * sizeof(*pcs))) {
+			e->gen = gs->gen;
+			return e->pcs;
+		}
+	}
+	e = malloc(sizeof(*e) + n * sizeof(*pcs));
+	if (!e)
+		return NULL;
+	e->hash = h;
+	e->npcs = n;
+	e->gen = gs->gen;
+	memcpy(e->pcs, pcs, n * sizeof(*pcs));
+	gs->stacks[i] = e;
+	gs->nstacks++;
+	return e->pcs;
+}
+
+/*
+ * Walks the frame-pointer chain of a parked goroutine in buf, its stack
+ * bytes [sp, sp + len): [bp] is the caller's bp, [bp+8] the return pc. A
+ * chain leaving the bytes, or not growing upwards, ends the walk. True when
+ * it ended only because the next frame lies past len.
+ */
+static bool walk_frames(const __u8 *buf, __u64 sp, __u64 len, __u64 bp, __u64 bias, __u64 *pcs,
+			__u32 *npcs)
+{
+	__u64 ret, next;
+
+	while (*npcs < BW_GO_STACK_MAX && bp >= sp && bp + 16 <= sp + len && !(bp & 7)) {
 		memcpy(&next, buf + (bp - sp), 8);
 		memcpy(&ret, buf + (bp - sp) + 8, 8);
 		if (!ret)
-			break;
-		g->pcs[g->npcs++] = ret - gs->bias;
+			return false;
+		pcs[(*npcs)++] = ret - bias;
 		if (next <= bp)
-			break;
+			return false;
 		bp = next;
 	}
+	return *npcs < BW_GO_STACK_MAX && bp >= sp && !(bp & 7) && bp + 16 > sp + len;
 }
 
-static int read_g(struct bw_goscan *gs, __u64 gaddr, __u8 *buf, struct bw_goroutine *g)
+static int append_chans(struct bw_goscan *gs, const __u64 *c, __u32 n)
+{
+	if (gs->nchanv + n > gs->cap_chanv) {
+		size_t cap = gs->cap_chanv ? 2 * gs->cap_chanv : 1024;
+		__u64 *v;
+
+		while (cap < gs->nchanv + n)
+			cap *= 2;
+		v = realloc(gs->chanv, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		gs->chanv = v;
+		gs->cap_chanv = cap;
+	}
+	memcpy(gs->chanv + gs->nchanv, c, n * sizeof(*c));
+	gs->nchanv += n;
+	return 0;
+}
+
+/* The fields of the g in buf; false when it is not parked nor in a syscall. */
+static bool parse_g(struct bw_goscan *gs, const __u8 *buf, struct pending *p)
 {
 	const struct bw_golayout *l = &gs->lay;
-	__u64 m, lo, hi;
+	struct bw_goroutine *g = p->g;
 
-	if (l->g_size > G_BUF || bw_mem__read(gs->mem, gaddr, buf, l->g_size))
-		return -EFAULT;
 	memset(g, 0, sizeof(*g));
-	g->gaddr = gaddr;
+	g->gaddr = p->gaddr;
 	g->status = get32(buf, l->g_atomicstatus) & ~GSCAN_BIT;
-	lo = get64(buf, l->g_stack_lo);
-	hi = get64(buf, l->g_stack_hi);
+	p->lo = get64(buf, l->g_stack_lo);
+	p->hi = get64(buf, l->g_stack_hi);
 	if (g->status != BW_GSTATUS_WAITING && g->status != BW_GSTATUS_SYSCALL &&
 	    g->status != BW_GSTATUS_LEAKED) {
 		/* Running or runnable: all of its stack may hold live references. */
 		if (g->status != BW_GSTATUS_DEAD && g->status != 0)
-			add_root(gs, lo, hi);
-		return -ENOENT;
+			add_root(gs, p->lo, p->hi);
+		return false;
 	}
 	g->goid = get64(buf, l->g_goid);
 	g->wait_idx = l->g_waitreason >= 0 ? buf[l->g_waitreason] : 0;
@@ -510,41 +791,197 @@ static int read_g(struct bw_goscan *gs, __u64 gaddr, __u8 *buf, struct bw_gorout
 	g->waiting = get64(buf, l->g_waiting);
 	g->tracking_seq =
 		l->g_tracking_seq >= 0 && l->g_tracking_seq < G_BUF ? buf[l->g_tracking_seq] : 0;
-	lo = get64(buf, l->g_stack_lo);
-	hi = get64(buf, l->g_stack_hi);
-	m = get64(buf, l->g_m);
-	if (m && l->m_procid >= 0) {
-		__u64 procid = 0;
+	p->m = l->m_procid >= 0 ? get64(buf, l->g_m) : 0;
+	p->sudog = l->sudog_c >= 0 ? g->waiting : 0;
+	if (g->status == BW_GSTATUS_SYSCALL)
+		add_root(gs, p->lo, p->hi);
+	else if (!stuck_class(gs, g->wait_idx, g->wait_reason))
+		add_root(gs, g->sched_sp, p->hi);
+	p->walk = g->status != BW_GSTATUS_SYSCALL && g->sched_pc;
+	return true;
+}
 
-		if (!bw_mem__read_u64(gs->mem, m + l->m_procid, &procid))
-			g->tid = procid;
+/* The channels of each select: one sudog per case, chained by waitlink. */
+static void read_sudogs(struct bw_goscan *gs, struct batch *b, size_t nb)
+{
+	const struct bw_golayout *l = &gs->lay;
+	__s32 lo = l->sudog_c, hi = l->sudog_c + 8;
+	size_t k, nv;
+	bool more = true;
+
+	/* c and waitlink sit side by side: one piece each. */
+	if (l->sudog_waitlink >= 0) {
+		lo = l->sudog_waitlink < lo ? l->sudog_waitlink : lo;
+		hi = l->sudog_waitlink + 8 > hi ? l->sudog_waitlink + 8 : hi;
 	}
-	if (g->waiting && l->sudog_c >= 0) {
-		__u64 s = g->waiting, c;
+	if (hi - lo > (__s32)sizeof(b->p[0].sd))
+		hi = lo + 8; /* far apart: c alone, then waitlink alone */
+	while (more) {
+		for (k = nv = 0; k < nb; k++) {
+			struct pending *p = &b->p[k];
 
-		bw_mem__read_u64(gs->mem, s + l->sudog_c, &g->chan);
-		/* A select waits on one sudog per case, chained by waitlink. */
-		while (s && g->nchans < BW_GO_CHANS_MAX) {
-			add_stop(gs, s);
-			if (bw_mem__read_u64(gs->mem, s + l->sudog_c, &c))
-				break;
+			if (!p->live || !p->sudog || p->nchans >= BW_GO_CHANS_MAX ||
+			    p->hops >= SUDOG_HOPS) {
+				p->sudog = 0;
+				continue;
+			}
+			add_stop(gs, p->sudog);
+			b->v[nv++] = vec(p->sudog + lo, p->sd, hi - lo);
+		}
+		bw_mem__readv(gs->mem, b->v, nv);
+		more = false;
+		for (k = nv = 0; k < nb; k++) {
+			struct pending *p = &b->p[k];
+			__u64 c = 0, next = 0;
+			int err;
+
+			if (!p->sudog)
+				continue;
+			err = b->v[nv++].err;
+			if (err) {
+				p->sudog = 0;
+				continue;
+			}
+			memcpy(&c, p->sd + (l->sudog_c - lo), 8);
+			if (l->sudog_waitlink < 0)
+				err = -ENOENT;
+			else if (l->sudog_waitlink >= lo && l->sudog_waitlink + 8 <= hi)
+				memcpy(&next, p->sd + (l->sudog_waitlink - lo), 8);
+			else
+				err = bw_mem__read_u64(gs->mem, p->sudog + l->sudog_waitlink,
+						       &next);
+			if (!p->hops++)
+				p->g->chan = c;
 			if (c)
-				g->chans[g->nchans++] = c;
-			if (l->sudog_waitlink < 0 ||
-			    bw_mem__read_u64(gs->mem, s + l->sudog_waitlink, &s))
-				break;
+				p->chans[p->nchans++] = c;
+			p->sudog = err ? 0 : next;
+			more = more || p->sudog;
 		}
 	}
-	if (g->status == BW_GSTATUS_SYSCALL)
-		add_root(gs, lo, hi);
-	else if (!stuck_class(g->wait_reason))
-		add_root(gs, g->sched_sp, hi);
-	if (g->status != BW_GSTATUS_SYSCALL && g->sched_pc)
-		walk_stack(gs, g, lo, hi);
-	/* The g may have been reused while we read its stack: re-check it. */
-	if (bw_mem__read(gs->mem, gaddr, buf, l->g_size) || get64(buf, l->g_goid) != g->goid ||
-	    get64(buf, l->g_sched + l->gobuf_sp) != g->sched_sp)
-		return -EAGAIN;
+}
+
+/* pcs and stack_hash of each goroutine to walk: its first stack bytes in one go. */
+static void read_stacks(struct bw_goscan *gs, struct batch *b, size_t nb)
+{
+	__u64 pcs[BW_GO_STACK_MAX];
+	size_t k, nv = 0;
+
+	for (k = 0; k < nb; k++) {
+		struct pending *p = &b->p[k];
+		__u64 sp = p->g->sched_sp;
+
+		p->stack_len = 0;
+		if (!p->live || !p->walk || sp < p->lo || sp >= p->hi)
+			continue;
+		p->stack_len = p->hi - sp < STACK_READ_MAX ? p->hi - sp : STACK_READ_MAX;
+		b->v[nv++] = vec(sp, b->sbuf[k],
+				 p->stack_len < STACK_FIRST ? p->stack_len : STACK_FIRST);
+	}
+	bw_mem__readv(gs->mem, b->v, nv);
+	for (k = nv = 0; k < nb; k++) {
+		struct pending *p = &b->p[k];
+		struct bw_goroutine *g = p->g;
+		__u32 len, npcs = 0;
+		bool err;
+
+		if (!p->live)
+			continue;
+		if (p->walk)
+			pcs[npcs++] = g->sched_pc - gs->bias;
+		if (p->stack_len) {
+			len = b->v[nv].len;
+			err = b->v[nv++].err;
+			if (!err) {
+				g->stack_hash =
+					hash_bytes(b->sbuf[k],
+						   len < STACK_HASH_BYTES ? len : STACK_HASH_BYTES);
+				/* Deeper than the first bytes: read the whole of it. */
+				if (walk_frames(b->sbuf[k], g->sched_sp, len, g->sched_bp, gs->bias,
+						pcs, &npcs) &&
+				    len < p->stack_len) {
+					npcs = 1;
+					if (bw_mem__read(gs->mem, g->sched_sp, gs->stack_buf,
+							 p->stack_len))
+						g->stack_hash = 0;
+					else
+						walk_frames(gs->stack_buf, g->sched_sp,
+							    p->stack_len, g->sched_bp, gs->bias,
+							    pcs, &npcs);
+				}
+			}
+		}
+		g->npcs = npcs;
+		g->pcs = npcs ? intern_stack(gs, pcs, npcs) : NULL;
+		if (!g->pcs)
+			g->npcs = 0;
+	}
+}
+
+/* Reads one batch of g pointers; the goroutines read whole go to out + *cnt * stride. */
+static int read_batch(struct bw_goscan *gs, const __u64 *gaddrs, size_t nb, void *out_v,
+		      size_t stride, size_t *cnt, size_t *skip)
+{
+	const struct bw_golayout *l = &gs->lay;
+	struct bw_goroutine gtmp[BATCH];
+	struct batch *b = gs->batch;
+	__u8 *out = out_v;
+	size_t k, nv;
+	__s32 lo, hi;
+
+	for (k = 0; k < nb; k++) {
+		add_stop(gs, gaddrs[k]);
+		b->p[k] = (struct pending){ .gaddr = gaddrs[k], .g = &gtmp[k] };
+		b->v[k] = vec(gaddrs[k], b->gbuf[k], l->g_size);
+	}
+	if (l->g_size > G_BUF) {
+		*skip += nb;
+		return 0;
+	}
+	bw_mem__readv(gs->mem, b->v, nb);
+	for (k = 0; k < nb; k++) {
+		if (b->v[k].err)
+			(*skip)++;
+		else
+			b->p[k].live = parse_g(gs, b->gbuf[k], &b->p[k]);
+	}
+	for (k = nv = 0; k < nb; k++)
+		if (b->p[k].live && b->p[k].m)
+			b->v[nv++] = vec(b->p[k].m + l->m_procid, &b->p[k].procid, 8);
+	bw_mem__readv(gs->mem, b->v, nv);
+	for (k = nv = 0; k < nb; k++)
+		if (b->p[k].live && b->p[k].m && !b->v[nv++].err)
+			b->p[k].g->tid = b->p[k].procid;
+	read_sudogs(gs, b, nb);
+	read_stacks(gs, b, nb);
+	/* A g may have been reused while we read its stack: check it again. */
+	lo = l->g_goid < l->g_sched + l->gobuf_sp ? l->g_goid : l->g_sched + l->gobuf_sp;
+	hi = (l->g_goid > l->g_sched + l->gobuf_sp ? l->g_goid : l->g_sched + l->gobuf_sp) + 8;
+	for (k = nv = 0; k < nb; k++)
+		if (b->p[k].live)
+			b->v[nv++] = vec(b->p[k].gaddr + lo, b->gbuf[k] + lo, hi - lo);
+	bw_mem__readv(gs->mem, b->v, nv);
+	for (k = nv = 0; k < nb; k++) {
+		struct pending *p = &b->p[k];
+		struct bw_goroutine *g;
+		bool same;
+
+		if (!p->live)
+			continue;
+		same = !b->v[nv++].err && get64(b->gbuf[k], l->g_goid) == p->g->goid &&
+		       get64(b->gbuf[k], l->g_sched + l->gobuf_sp) == p->g->sched_sp;
+		if (!same) {
+			(*skip)++;
+			continue;
+		}
+		g = (struct bw_goroutine *)(out + *cnt * stride);
+		memset(g, 0, stride);
+		*g = *p->g;
+		g->chans_at = gs->nchanv;
+		g->nchans = p->nchans;
+		if (append_chans(gs, p->chans, p->nchans))
+			return -ENOMEM;
+		(*cnt)++;
+	}
 	return 0;
 }
 
@@ -611,57 +1048,97 @@ __u64 bw_goscan__goid_of_tid(struct bw_goscan *gs, __u32 tid)
 	return 0;
 }
 
+const __u64 *bw_goscan__chans(const struct bw_goscan *gs, size_t *n)
+{
+	*n = gs->nchanv;
+	return gs->chanv;
+}
+
 int bw_goscan__scan(struct bw_goscan *gs, struct bw_goroutine **out, size_t *n, size_t *skipped)
 {
-	__u64 slice[3], *ptrs = NULL;
-	struct bw_goroutine *gr = NULL;
-	__u8 gbuf[G_BUF];
-	size_t i, len, cnt = 0, skip = 0;
+	size_t len;
 	int err;
 
 	*out = NULL;
 	*n = 0;
-	gs->nroots = 0;
-	gs->nstops = 0;
-	memset(gs->spans, 0, sizeof(gs->spans)); /* spans are reused between scans */
-	for (i = 0; i < gs->nsegs; i++)
-		add_root(gs, gs->segs[i].start, gs->segs[i].end);
+	if (skipped)
+		*skipped = 0;
+	err = bw_goscan__begin(gs, &len);
+	if (err)
+		return err;
+	*out = calloc(len ? len : 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	err = bw_goscan__read(gs, *out, sizeof(**out), n, skipped);
+	if (err) {
+		free(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+int bw_goscan__begin(struct bw_goscan *gs, size_t *len)
+{
+	__u64 slice[3], *ptrs;
+	int err;
+
+	*len = 0;
 	err = bw_mem__read(gs->mem, gs->allgs, slice, sizeof(slice));
 	if (err)
 		return err;
-	len = slice[1];
-	if (len > slice[2] || len > MAX_ALLGS)
+	if (slice[1] > slice[2] || slice[1] > MAX_ALLGS)
 		return -EIO; /* torn or garbage: the caller retries next scan */
-	ptrs = malloc((len ? len : 1) * sizeof(*ptrs));
-	gr = malloc((len ? len : 1) * sizeof(*gr));
-	if (!ptrs || !gr) {
-		err = -ENOMEM;
-		goto cleanup;
+	if (slice[1] > gs->cap_ptrs) {
+		ptrs = realloc(gs->ptrs, slice[1] * sizeof(*ptrs));
+		if (!ptrs)
+			return -ENOMEM;
+		gs->ptrs = ptrs;
+		gs->cap_ptrs = slice[1];
 	}
-	err = len ? bw_mem__read(gs->mem, slice[0], ptrs, len * sizeof(*ptrs)) : 0;
+	err = slice[1] ? bw_mem__read(gs->mem, slice[0], gs->ptrs, slice[1] * sizeof(*ptrs)) : 0;
 	if (err)
-		goto cleanup;
-	for (i = 0; i < len; i++) {
-		int r = ptrs[i] ? read_g(gs, ptrs[i], gbuf, &gr[cnt]) : -ENOENT;
+		return err;
+	gs->allgs_array = slice[0];
+	gs->nptrs = *len = slice[1];
+	return 0;
+}
 
-		if (ptrs[i])
-			add_stop(gs, ptrs[i]);
-		if (!r)
-			cnt++;
-		else if (r != -ENOENT)
-			skip++;
+int bw_goscan__read(struct bw_goscan *gs, void *out, size_t stride, size_t *n, size_t *skipped)
+{
+	__u64 batch[BATCH];
+	size_t i, nb, cnt = 0, skip = 0;
+	int err = 0;
+
+	*n = 0;
+	gs->gen++;
+	gs->nroots = 0;
+	gs->nstops = 0;
+	gs->nchanv = 0;
+	memset(gs->spans, 0, sizeof(gs->spans)); /* spans are reused between scans */
+	memset(gs->arena_idx, 0, sizeof(gs->arena_idx));
+	gs->l2 = 0;
+	for (i = 0; i < gs->nsegs; i++)
+		add_root(gs, gs->segs[i].start, gs->segs[i].end);
+	for (i = nb = 0; i < gs->nptrs && !err; i++) {
+		if (gs->ptrs[i])
+			batch[nb++] = gs->ptrs[i];
+		if (nb == BATCH || (i + 1 == gs->nptrs && nb)) {
+			err = read_batch(gs, batch, nb, out, stride, &cnt, &skip);
+			nb = 0;
+		}
 	}
-	walk_allm(gs);
-	read_heap_ranges(gs);
-	add_stop(gs, slice[0]); /* the allgs array */
-	qsort(gs->stops, gs->nstops, sizeof(*gs->stops), cmp_u64);
-	*out = gr;
-	*n = cnt;
-	gr = NULL;
-cleanup:
+	gs->nptrs = 0; /* read once */
 	if (skipped)
 		*skipped = skip;
-	free(ptrs);
-	free(gr);
-	return err;
+	if (err)
+		return err;
+	walk_allm(gs);
+	read_heap_ranges(gs);
+	add_stop(gs, gs->allgs_array);
+	sort_u64(gs->stops, gs->nstops);
+	/* Stacks neither this scan nor the previous one uses: no record points there. */
+	if (!gs->cap_stacks || !rehash_stacks(gs, gs->cap_stacks, gs->last_ok_gen))
+		gs->last_ok_gen = gs->gen;
+	*n = cnt;
+	return 0;
 }

@@ -26,6 +26,11 @@ struct bw_goscan;
 #define BW_GO_STACK_MAX 32
 #define BW_GO_CHANS_MAX 8
 
+/*
+ * Kept small: a watched process may have a million of them. The stack and
+ * the channels of a select live outside, the stack shared by every goroutine
+ * parked on the same frames.
+ */
 struct bw_goroutine {
 	__u64 goid;
 	__u64 gaddr;
@@ -36,17 +41,18 @@ struct bw_goroutine {
 	__u64 parent_goid;	 /* 0 before Go 1.21 */
 	__u64 gopc;		 /* creation pc, link-time address */
 	__u64 sched_pc, sched_sp, sched_bp;
-	__u64 waiting;		      /* g.waiting (*sudog), 0 when none */
-	__u64 chan;		      /* channel waited on (sudog.c), 0 when none */
-	__u64 chans[BW_GO_CHANS_MAX]; /* every channel of a select (sudog.waitlink chain) */
-	__u32 nchans;
-	bool chan_reachable; /* one of chans is reachable from outside the stuck goroutines */
+	__u64 waiting;	     /* g.waiting (*sudog), 0 when none */
+	__u64 chan;	     /* channel waited on (sudog.c), 0 when none */
+	__u32 chans_at;	     /* every channel of a select (sudog.waitlink chain): */
+	__u32 nchans;	     /* bw_goscan__chans()[chans_at ..] of the same scan */
 	__u32 tid;	     /* thread running it (m.procid), 0 when none */
 	__u32 tracking_seq;  /* g.trackingSeq: moves each time it stops running */
-	__u64 park_ns;	     /* exact park time from the opt-in probes, 0 when unknown */
+	bool chan_reachable; /* one of chans is reachable from outside the stuck goroutines */
 	__u32 npcs;
-	__u64 pcs[BW_GO_STACK_MAX]; /* link-time return pcs, innermost first */
-	__u64 stack_hash;	    /* of the parked frames' bytes: changes when it ran */
+	__u64 park_ns; /* exact park time from the opt-in probes, 0 when unknown */
+	/* Link-time return pcs, innermost first: owned by the scanner, kept two scans. */
+	const __u64 *pcs;
+	__u64 stack_hash; /* of the parked frames' bytes: changes when it ran */
 };
 
 /*
@@ -61,6 +67,17 @@ int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out);
  */
 int bw_goscan__scan(struct bw_goscan *gs, struct bw_goroutine **out, size_t *n, size_t *skipped);
 /*
+ * The same in two halves, for a caller that reuses its records: begin reads
+ * the allgs slice (*len: the most goroutines the scan can give); when it
+ * fails nothing changed. read then reads the goroutines into out, room for
+ * len records stride bytes apart, each starting with a struct bw_goroutine
+ * (the rest of each zeroed).
+ */
+int bw_goscan__begin(struct bw_goscan *gs, size_t *len);
+int bw_goscan__read(struct bw_goscan *gs, void *out, size_t stride, size_t *n, size_t *skipped);
+/* After a scan: the channels the goroutines' chans_at and nchans index. */
+const __u64 *bw_goscan__chans(const struct bw_goscan *gs, size_t *n);
+/*
  * After a scan: the memory where live references to channels may sit (the
  * program's writable segments, the stacks of goroutines not stuck on a
  * channel or lock), and the anonymous read-write mappings pointers may be
@@ -74,6 +91,8 @@ struct bw_mem *bw_goscan__mem(const struct bw_goscan *gs);
 bool bw_goscan__precise_roots(const struct bw_goscan *gs);
 /* The heap object containing addr (bw_reach_size_fn, ctx = the goscan). */
 int bw_goscan__object(void *ctx, __u64 addr, __u64 *base, __u64 *size);
+/* The same for n addresses in a few round trips (bw_reach_sizev_fn). */
+void bw_goscan__objects(void *ctx, const __u64 *addr, size_t n, __u64 *base, __u64 *size, int *err);
 /* The runtime's records of goroutines (g structs, sudogs), sorted. */
 const __u64 *bw_goscan__stops(const struct bw_goscan *gs, size_t *n);
 /* Thread id -> goroutine id of the goroutine it runs (m.curg), 0 when idle. */

@@ -164,53 +164,73 @@ static bool runtime_package(const char *f)
 
 static const struct bw_gofunc unknown_func = { .name = "", .file = "" };
 
-void bw_gorec_fill(struct bw_gorec *r, const struct bw_gobin *gb, const struct bw_goroutine *g)
+/* Where the pcs block: the first frame outside the wait machinery. True when one is. */
+static bool blocked_frame(const struct bw_gobin *gb, const __u64 *pcs, __u32 npcs,
+			  struct bw_gofunc *at)
 {
 	struct bw_gofunc fr[8];
 	__u32 i;
 	int n, j;
 
-	memset(r, 0, sizeof(*r));
-	r->g = *g;
-	r->blocked_at = unknown_func;
-	r->created_by = unknown_func;
-	r->runtime_only = true;
+	*at = unknown_func;
 	/* Every pc is a return address: the call is at pc - 1. */
-	for (i = 0; i < g->npcs; i++) {
-		n = bw_gobin__frames(gb, g->pcs[i] - 1, fr, 8);
+	for (i = 0; i < npcs; i++) {
+		n = bw_gobin__frames(gb, pcs[i] - 1, fr, 8);
 		for (j = 0; j < n; j++) {
-			if (!r->blocked_at.name[0])
-				r->blocked_at = fr[j]; /* innermost until a better one */
+			if (!at->name[0])
+				*at = fr[j]; /* innermost until a better one */
 			if (!is_wait_machinery(fr[j].name)) {
-				r->blocked_at = fr[j];
-				r->runtime_only = false;
-				goto found;
+				*at = fr[j];
+				return true;
 			}
 		}
 	}
-found:
-	if (g->gopc && bw_gobin__frames(gb, g->gopc - 1, fr, 1) == 1)
-		r->created_by = fr[0];
+	return false;
+}
+
+static void creator(const struct bw_gobin *gb, __u64 gopc, struct bw_gofunc *by)
+{
+	struct bw_gofunc fr[1];
+
+	*by = unknown_func;
+	if (gopc && bw_gobin__frames(gb, gopc - 1, fr, 1) == 1)
+		*by = fr[0];
+}
+
+void bw_gorec_fill(struct bw_gorec *r, const struct bw_gobin *gb, const struct bw_goroutine *g)
+{
+	memset(r, 0, sizeof(*r));
+	r->g = *g;
+	r->runtime_only = !blocked_frame(gb, g->pcs, g->npcs, &r->blocked_at);
+	creator(gb, g->gopc, &r->created_by);
 	if (r->created_by.name[0] && !runtime_package(r->created_by.name))
 		r->runtime_only = false;
 }
 
-int bw_gorec_fill_stack(struct bw_gorec *r, const struct bw_gobin *gb)
+/* The logical frames of pcs, at most max; returns how many. */
+static int symbolize(const struct bw_gobin *gb, const __u64 *pcs, __u32 npcs, struct bw_gofunc *out,
+		     int max)
 {
 	struct bw_gofunc fr[8];
+	int n, j, k = 0;
 	__u32 i;
-	int n, j;
 
+	for (i = 0; i < npcs && k < max; i++) {
+		n = bw_gobin__frames(gb, pcs[i] - 1, fr, 8);
+		for (j = 0; j < n && k < max; j++)
+			out[k++] = fr[j];
+	}
+	return k;
+}
+
+int bw_gorec_fill_stack(struct bw_gorec *r, const struct bw_gobin *gb)
+{
 	if (r->stack)
 		return 0;
 	r->stack = calloc(BW_GO_FRAMES_MAX, sizeof(*r->stack));
 	if (!r->stack)
 		return -ENOMEM;
-	for (i = 0; i < r->g.npcs && r->nstack < BW_GO_FRAMES_MAX; i++) {
-		n = bw_gobin__frames(gb, r->g.pcs[i] - 1, fr, 8);
-		for (j = 0; j < n && r->nstack < BW_GO_FRAMES_MAX; j++)
-			r->stack[r->nstack++] = fr[j];
-	}
+	r->nstack = symbolize(gb, r->g.pcs, r->g.npcs, r->stack, BW_GO_FRAMES_MAX);
 	return 0;
 }
 
@@ -221,6 +241,206 @@ void bw_gorecs_free(struct bw_gorec *recs, size_t n)
 	for (i = 0; recs && i < n; i++)
 		free(recs[i].stack);
 	free(recs);
+}
+
+struct sym_ent {
+	__u64 hash;
+	__u32 npcs;
+	__u32 gen;
+	bool user_frame; /* blocked_at is outside the wait machinery */
+	struct bw_gofunc blocked_at;
+	struct bw_gofunc *stack; /* NULL until a record of it is reported */
+	int nstack;
+	__u64 pcs[];
+};
+
+struct creator_ent {
+	__u64 gopc; /* + 1: 0 = empty */
+	struct bw_gofunc by;
+};
+
+struct bw_gosyms {
+	const struct bw_gobin *gb;
+	struct sym_ent **tab; /* open addressing by pcs, NULL = empty */
+	size_t cap, n;
+	struct creator_ent *by; /* open addressing by gopc */
+	size_t cap_by, nby;
+	__u32 gen;
+};
+
+int bw_gosyms__new(const struct bw_gobin *gb, struct bw_gosyms **out)
+{
+	struct bw_gosyms *c = calloc(1, sizeof(*c));
+
+	*out = NULL;
+	if (!c)
+		return -ENOMEM;
+	c->gb = gb;
+	c->gen = 1;
+	*out = c;
+	return 0;
+}
+
+void bw_gosyms__free(struct bw_gosyms *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->cap; i++) {
+		if (c->tab[i])
+			free(c->tab[i]->stack);
+		free(c->tab[i]);
+	}
+	free(c->tab);
+	free(c->by);
+	free(c);
+}
+
+static __u64 hash_pcs(const __u64 *pcs, __u32 n)
+{
+	__u64 h = 0xcbf29ce484222325ULL ^ n;
+	__u32 i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ pcs[i]) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+/* Rebuilds the table with cap slots, dropping entries older than keep_gen. */
+static int rehash_syms(struct bw_gosyms *c, size_t cap, __u32 keep_gen)
+{
+	struct sym_ent **t = calloc(cap, sizeof(*t)), *e;
+	size_t i, j;
+
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < c->cap; i++) {
+		e = c->tab[i];
+		if (!e)
+			continue;
+		if (e->gen < keep_gen) {
+			free(e->stack);
+			free(e);
+			c->n--;
+			continue;
+		}
+		for (j = e->hash & (cap - 1); t[j]; j = (j + 1) & (cap - 1))
+			;
+		t[j] = e;
+	}
+	free(c->tab);
+	c->tab = t;
+	c->cap = cap;
+	return 0;
+}
+
+static struct sym_ent *sym_of(struct bw_gosyms *c, const __u64 *pcs, __u32 npcs)
+{
+	__u64 h = hash_pcs(pcs, npcs);
+	struct sym_ent *e;
+	size_t i;
+
+	if (2 * (c->n + 1) > c->cap && rehash_syms(c, c->cap ? 2 * c->cap : 256, 0))
+		return NULL;
+	for (i = h & (c->cap - 1); (e = c->tab[i]); i = (i + 1) & (c->cap - 1)) {
+		if (e->hash == h && e->npcs == npcs &&
+		    (!npcs || !memcmp(e->pcs, pcs, npcs * sizeof(*pcs)))) {
+			e->gen = c->gen;
+			return e;
+		}
+	}
+	e = calloc(1, sizeof(*e) + npcs * sizeof(*pcs));
+	if (!e)
+		return NULL;
+	e->hash = h;
+	e->npcs = npcs;
+	e->gen = c->gen;
+	if (npcs)
+		memcpy(e->pcs, pcs, npcs * sizeof(*pcs));
+	e->user_frame = blocked_frame(c->gb, pcs, npcs, &e->blocked_at);
+	c->tab[i] = e;
+	c->n++;
+	return e;
+}
+
+static const struct bw_gofunc *creator_of(struct bw_gosyms *c, __u64 gopc)
+{
+	struct creator_ent *e;
+	size_t i;
+
+	if (2 * (c->nby + 1) > c->cap_by) {
+		size_t cap = c->cap_by ? 2 * c->cap_by : 64, j;
+		struct creator_ent *t = calloc(cap, sizeof(*t));
+
+		if (!t)
+			return NULL;
+		for (i = 0; i < c->cap_by; i++) {
+			if (!c->by[i].gopc)
+				continue;
+			for (j = (c->by[i].gopc * 0x9e3779b97f4a7c15ULL) >> 40 & (cap - 1);
+			     t[j].gopc; j = (j + 1) & (cap - 1))
+				;
+			t[j] = c->by[i];
+		}
+		free(c->by);
+		c->by = t;
+		c->cap_by = cap;
+	}
+	for (i = ((gopc + 1) * 0x9e3779b97f4a7c15ULL) >> 40 & (c->cap_by - 1); c->by[i].gopc;
+	     i = (i + 1) & (c->cap_by - 1))
+		if (c->by[i].gopc == gopc + 1)
+			return &c->by[i].by;
+	e = &c->by[i];
+	e->gopc = gopc + 1;
+	creator(c->gb, gopc, &e->by);
+	c->nby++;
+	return &e->by;
+}
+
+int bw_gosyms__fill(struct bw_gosyms *c, struct bw_gorec *r)
+{
+	const struct sym_ent *e = sym_of(c, r->g.pcs, r->g.npcs);
+	const struct bw_gofunc *by = creator_of(c, r->g.gopc);
+
+	if (!e || !by)
+		return -ENOMEM;
+	r->blocked_at = e->blocked_at;
+	r->runtime_only = !e->user_frame;
+	r->created_by = *by;
+	if (r->created_by.name[0] && !runtime_package(r->created_by.name))
+		r->runtime_only = false;
+	return 0;
+}
+
+int bw_gosyms__fill_stack(struct bw_gosyms *c, struct bw_gorec *r)
+{
+	struct sym_ent *e;
+
+	if (r->stack)
+		return 0;
+	e = sym_of(c, r->g.pcs, r->g.npcs);
+	if (!e)
+		return -ENOMEM;
+	if (!e->stack) {
+		struct bw_gofunc fr[BW_GO_FRAMES_MAX];
+		int n = symbolize(c->gb, e->pcs, e->npcs, fr, BW_GO_FRAMES_MAX);
+
+		e->stack = malloc((n ? n : 1) * sizeof(*e->stack));
+		if (!e->stack)
+			return -ENOMEM;
+		memcpy(e->stack, fr, n * sizeof(*fr));
+		e->nstack = n;
+	}
+	r->stack = e->stack;
+	r->nstack = e->nstack;
+	return 0;
+}
+
+void bw_gosyms__sweep(struct bw_gosyms *c)
+{
+	if (c->cap && !rehash_syms(c, c->cap, c->gen))
+		c->gen++;
 }
 
 struct track {
@@ -303,10 +523,42 @@ static __u64 site_key(const struct bw_gorec *r)
 	return h;
 }
 
-static enum bw_verdict verdict_of(const struct bw_gorec *r, __u64 threshold_ns,
-				  const struct bw_gopatterns *benign)
+/* Pattern results by function name: the names of one update are few and stable. */
+#define MATCH_MEMO 64
+
+struct match_memo {
+	const char *name;
+	bool hit;
+	__u8 cls; /* class + 1, 0 = unknown */
+};
+
+static bool matches(struct match_memo *m, const struct bw_gopatterns *p, const char *name)
 {
-	enum bw_gowait_class cls = bw_gowait_class(r->g.wait_reason);
+	struct match_memo *e = &m[((unsigned long)name >> 3) % MATCH_MEMO];
+
+	if (e->name != name) {
+		e->name = name;
+		e->hit = bw_gopatterns__match(p, name);
+	}
+	return e->hit;
+}
+
+/* Wait classes by reason string, memoized in the same table (keyed apart). */
+static enum bw_gowait_class class_of(struct match_memo *m, const char *reason)
+{
+	struct match_memo *e = &m[MATCH_MEMO + ((unsigned long)reason >> 3) % MATCH_MEMO];
+
+	if (e->name != reason || !e->cls) {
+		e->name = reason;
+		e->cls = bw_gowait_class(reason) + 1;
+	}
+	return e->cls - 1;
+}
+
+static enum bw_verdict verdict_of(const struct bw_gorec *r, __u64 threshold_ns,
+				  const struct bw_gopatterns *benign, struct match_memo *memo)
+{
+	enum bw_gowait_class cls = class_of(memo, r->g.wait_reason);
 	int i;
 
 	if (r->blocked_ns < threshold_ns)
@@ -325,11 +577,10 @@ static enum bw_verdict verdict_of(const struct bw_gorec *r, __u64 threshold_ns,
 	if (cls == BW_GOWAIT_IO || cls == BW_GOWAIT_SLEEP || cls == BW_GOWAIT_RUNTIME ||
 	    r->runtime_only)
 		return BW_VERDICT_IDLE;
-	if (bw_gopatterns__match(benign, r->blocked_at.name) ||
-	    bw_gopatterns__match(benign, r->created_by.name))
+	if (matches(memo, benign, r->blocked_at.name) || matches(memo, benign, r->created_by.name))
 		return BW_VERDICT_IDLE;
 	for (i = 0; i < r->nstack; i++)
-		if (bw_gopatterns__match(benign, r->stack[i].name))
+		if (matches(memo, benign, r->stack[i].name))
 			return BW_VERDICT_IDLE;
 	/* A channel others can still reach may yet be sent to or closed. */
 	if (cls == BW_GOWAIT_CHAN && r->g.chan_reachable)
@@ -337,23 +588,6 @@ static enum bw_verdict verdict_of(const struct bw_gorec *r, __u64 threshold_ns,
 	if (cls == BW_GOWAIT_CHAN || cls == BW_GOWAIT_SYNC)
 		return BW_VERDICT_LEAK;
 	return BW_VERDICT_BLOCKED;
-}
-
-static struct track *find_track(struct bw_gotracker *t, __u64 goid)
-{
-	size_t lo = 0, hi = t->ntracks;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->tracks[mid].goid == goid)
-			return &t->tracks[mid];
-		if (t->tracks[mid].goid < goid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
 }
 
 static struct site *find_site(struct bw_gotracker *t, __u64 key)
@@ -398,24 +632,118 @@ static int update_sites(struct bw_gotracker *t, struct bw_gogroup *groups, size_
 	return 0;
 }
 
+/* Index of the group of key in groups, through an open-addressing map of indexes + 1. */
+struct group_map {
+	__u32 *slots;
+	size_t cap;
+};
+
+static int group_of(struct group_map *m, struct bw_gogroup **groups, size_t *ng, size_t *cap,
+		    __u64 key)
+{
+	size_t i;
+
+	if (2 * (*ng + 1) > m->cap) {
+		size_t ncap = m->cap ? 2 * m->cap : 64, j, k;
+		__u32 *t = calloc(ncap, sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		for (k = 0; k < *ng; k++) {
+			for (j = (*groups)[k].key & (ncap - 1); t[j]; j = (j + 1) & (ncap - 1))
+				;
+			t[j] = k + 1;
+		}
+		free(m->slots);
+		m->slots = t;
+		m->cap = ncap;
+	}
+	for (i = key & (m->cap - 1); m->slots[i]; i = (i + 1) & (m->cap - 1))
+		if ((*groups)[m->slots[i] - 1].key == key)
+			return m->slots[i] - 1;
+	if (*ng == *cap) {
+		size_t ncap = *cap ? 2 * *cap : 16;
+		struct bw_gogroup *g = realloc(*groups, ncap * sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		*groups = g;
+		*cap = ncap;
+	}
+	memset(&(*groups)[*ng], 0, sizeof(**groups));
+	(*groups)[*ng].key = key;
+	m->slots[i] = ++*ng;
+	return *ng - 1;
+}
+
+/* recs come sorted by goid, as the old tracks are: walk both. */
+static struct track *next_track(struct bw_gotracker *t, size_t *at, __u64 goid)
+{
+	while (*at < t->ntracks && t->tracks[*at].goid < goid)
+		(*at)++;
+	if (*at < t->ntracks && t->tracks[*at].goid == goid)
+		return &t->tracks[*at];
+	return NULL;
+}
+
+/* Site keys by the pointers they hash: goroutines of a site share them. */
+#define SITE_MEMO 64
+
+struct site_memo {
+	const void *k[3];
+	__s32 l[2];
+	__u64 key;
+	bool set;
+};
+
+static __u64 site_key_memo(struct site_memo *m, const struct bw_gorec *r)
+{
+	const void *k[3] = { r->g.wait_reason, r->blocked_at.name, r->created_by.name };
+	struct site_memo *e = &m[(((unsigned long)k[1] >> 4) ^ ((unsigned long)k[2] >> 3) ^
+				  (unsigned long)r->blocked_at.line) %
+				 SITE_MEMO];
+
+	if (!e->set || memcmp(e->k, k, sizeof(k)) || e->l[0] != r->blocked_at.line ||
+	    e->l[1] != r->created_by.line) {
+		memcpy(e->k, k, sizeof(k));
+		e->l[0] = r->blocked_at.line;
+		e->l[1] = r->created_by.line;
+		e->key = site_key(r);
+		e->set = true;
+	}
+	return e->key;
+}
+
+static bool sorted_by_goid(const struct bw_gorec *recs, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (recs[i - 1].g.goid > recs[i].g.goid)
+			return false;
+	return true;
+}
+
 int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n, __u64 now_ns,
 			 __u64 threshold_ns, const struct bw_gopatterns *benign,
 			 struct bw_gogroup **groups_out, size_t *ngroups)
 {
 	struct track *tracks = calloc(n ? n : 1, sizeof(*tracks));
-	struct bw_gogroup *groups = calloc(n ? n : 1, sizeof(*groups));
-	size_t i, j, ng = 0;
-	int err;
+	struct bw_gogroup *groups = NULL;
+	struct match_memo memo[2 * MATCH_MEMO] = {};
+	struct site_memo sites[SITE_MEMO] = {};
+	size_t cursor = 0;
+	struct group_map map = {};
+	size_t i, ng = 0, cap = 0;
+	int err = 0, j;
 
-	if (!tracks || !groups) {
-		free(tracks);
-		free(groups);
+	if (!tracks)
 		return -ENOMEM;
-	}
-	qsort(recs, n, sizeof(*recs), cmp_goid);
+	if (!sorted_by_goid(recs, n))
+		qsort(recs, n, sizeof(*recs), cmp_goid);
 	for (i = 0; i < n; i++) {
 		struct bw_gorec *r = &recs[i];
-		struct track *old = find_track(t, r->g.goid);
+		struct track *old = next_track(t, &cursor, r->g.goid);
 		__u64 fp = fingerprint(&r->g), age = 0;
 
 		tracks[i].goid = r->g.goid;
@@ -438,18 +766,17 @@ int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n
 			r->age_source = BW_AGE_PROBE;
 		}
 		r->blocked_ns = age;
-		r->verdict = verdict_of(r, threshold_ns, benign);
+		r->verdict = verdict_of(r, threshold_ns, benign, memo);
 
-		__u64 key = site_key(r);
-
-		for (j = 0; j < ng && groups[j].key != key; j++)
-			;
-		if (j == ng) {
-			groups[ng].key = key;
-			groups[ng].wait_reason = r->g.wait_reason;
-			groups[ng].blocked_at = r->blocked_at;
-			groups[ng].created_by = r->created_by;
-			ng++;
+		j = group_of(&map, &groups, &ng, &cap, site_key_memo(sites, r));
+		if (j < 0) {
+			err = j;
+			goto cleanup;
+		}
+		if (!groups[j].count) {
+			groups[j].wait_reason = r->g.wait_reason;
+			groups[j].blocked_at = r->blocked_at;
+			groups[j].created_by = r->created_by;
 		}
 		r->group = j;
 		groups[j].count++;
@@ -464,12 +791,22 @@ int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n
 	free(t->tracks);
 	t->tracks = tracks;
 	t->ntracks = n;
+	tracks = NULL;
 	err = update_sites(t, groups, ng, now_ns);
-	if (err) {
-		free(groups);
-		return err;
+	if (err)
+		goto cleanup;
+	if (!groups)
+		groups = calloc(1, sizeof(*groups)); /* never NULL on success, as before */
+	if (!groups) {
+		err = -ENOMEM;
+		goto cleanup;
 	}
 	*groups_out = groups;
 	*ngroups = ng;
-	return 0;
+	groups = NULL;
+cleanup:
+	free(map.slots);
+	free(tracks);
+	free(groups);
+	return err;
 }

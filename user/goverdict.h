@@ -77,6 +77,21 @@ void bw_gorec_fill(struct bw_gorec *r, const struct bw_gobin *gb, const struct b
 int bw_gorec_fill_stack(struct bw_gorec *r, const struct bw_gobin *gb);
 void bw_gorecs_free(struct bw_gorec *recs, size_t n);
 
+/*
+ * The same symbolization, done once per distinct stack and creation pc:
+ * goroutines parked alike share the result. Stacks filled from the cache
+ * belong to it (free the records with free(), not bw_gorecs_free).
+ */
+struct bw_gosyms;
+int bw_gosyms__new(const struct bw_gobin *gb, struct bw_gosyms **out);
+/* bw_gorec_fill for r->g already in place (the rest of r zeroed). 0 or -ENOMEM. */
+int bw_gosyms__fill(struct bw_gosyms *c, struct bw_gorec *r);
+/* bw_gorec_fill_stack, sharing the frames. 0 or -ENOMEM. */
+int bw_gosyms__fill_stack(struct bw_gosyms *c, struct bw_gorec *r);
+/* Forgets the stacks no fill used since the last sweep: their records must be gone. */
+void bw_gosyms__sweep(struct bw_gosyms *c);
+void bw_gosyms__free(struct bw_gosyms *c);
+
 struct bw_gotracker;
 int bw_gotracker__new(struct bw_gotracker **out);
 /*

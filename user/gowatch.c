@@ -38,8 +38,9 @@ struct bw_gowatch {
 	struct bw_mem *mem;
 	struct bw_goscan *scan;
 	struct bw_gotracker *tracker;
-	struct bw_gorec *recs;
-	size_t nrecs;
+	struct bw_gosyms *syms;
+	struct bw_gorec *recs; /* stacks shared with syms: free() them */
+	size_t nrecs, cap_recs;
 	struct bw_gogroup *groups;
 	size_t ngroups;
 	size_t skipped;
@@ -59,6 +60,8 @@ int bw_gowatch__new(pid_t pid, struct bw_gowatch **out)
 		err = bw_goscan__new(pid, gw->mem, &gw->scan);
 	if (!err)
 		err = bw_gotracker__new(&gw->tracker);
+	if (!err)
+		err = bw_gosyms__new(bw_goscan__gobin(gw->scan), &gw->syms);
 	if (err) {
 		bw_gowatch__free(gw);
 		return err;
@@ -71,8 +74,9 @@ void bw_gowatch__free(struct bw_gowatch *gw)
 {
 	if (!gw)
 		return;
-	bw_gorecs_free(gw->recs, gw->nrecs);
+	free(gw->recs);
 	free(gw->groups);
+	bw_gosyms__free(gw->syms);
 	bw_gotracker__free(gw->tracker);
 	bw_goscan__free(gw->scan);
 	bw_mem__free(gw->mem);
@@ -97,6 +101,23 @@ static int read_scan_mem(void *ctx, __u64 addr, void *buf, size_t len)
 	return bw_mem__read(bw_goscan__mem(ctx), addr, buf, len);
 }
 
+static void readv_scan_mem(void *ctx, struct bw_reach_piece *p, size_t n)
+{
+	struct bw_memvec v[256];
+	size_t i, k, m;
+
+	for (i = 0; i < n; i += m) {
+		m = n - i < 256 ? n - i : 256;
+		for (k = 0; k < m; k++)
+			v[k] = (struct bw_memvec){ .addr = p[i + k].addr,
+						   .buf = p[i + k].buf,
+						   .len = p[i + k].len };
+		bw_mem__readv(bw_goscan__mem(ctx), v, m);
+		for (k = 0; k < m; k++)
+			p[i + k].err = v[k].err;
+	}
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
@@ -105,17 +126,20 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Marks the goroutines whose channels someone not stuck can still reach. */
-static int mark_reachable(struct bw_gowatch *gw, struct bw_goroutine *gs, size_t n)
+static int mark_reachable(struct bw_gowatch *gw, struct bw_gorec *recs, size_t n)
 {
 	const struct bw_range *roots, *heap;
-	const __u64 *stops;
-	size_t i, j, nt = 0, nroots, nheap, nstops;
+	size_t i, j, nt, nroots, nheap, nstops;
+	const __u64 *stops, *chans = bw_goscan__chans(gw->scan, &nt);
+	const struct bw_reach_io io = { .read = read_scan_mem,
+					.readv = readv_scan_mem,
+					.size_of = bw_goscan__object,
+					.sizev = bw_goscan__objects,
+					.ctx = gw->scan };
 	__u64 *targets;
 	bool *found;
 	int err;
 
-	for (i = 0; i < n; i++)
-		nt += gs[i].nchans;
 	if (!nt)
 		return 0;
 	targets = malloc(nt * sizeof(*targets));
@@ -125,9 +149,7 @@ static int mark_reachable(struct bw_gowatch *gw, struct bw_goroutine *gs, size_t
 		free(found);
 		return -ENOMEM;
 	}
-	for (nt = 0, i = 0; i < n; i++)
-		for (j = 0; j < gs[i].nchans; j++)
-			targets[nt++] = gs[i].chans[j];
+	memcpy(targets, chans, nt * sizeof(*targets));
 	qsort(targets, nt, sizeof(*targets), cmp_u64);
 	for (i = j = 0; i < nt; i++) /* unique: one index per channel */
 		if (!j || targets[j - 1] != targets[i])
@@ -137,16 +159,19 @@ static int mark_reachable(struct bw_gowatch *gw, struct bw_goroutine *gs, size_t
 	heap = bw_goscan__heap(gw->scan, &nheap);
 	stops = bw_goscan__stops(gw->scan, &nstops);
 	if (bw_goscan__precise_roots(gw->scan))
-		err = bw_reach_sized(roots, nroots, heap, nheap, targets, nt, found, stops, nstops,
-				     &precise_limits, read_scan_mem, bw_goscan__object, gw->scan);
+		err = bw_reach_io(roots, nroots, heap, nheap, targets, nt, found, stops, nstops,
+				  &precise_limits, &io);
 	else
 		err = bw_reach_stops(roots, nroots, heap, nheap, targets, nt, found, stops, nstops,
 				     &direct_limits, read_mem, bw_goscan__mem(gw->scan));
 	for (i = 0; i < n; i++) {
-		for (j = 0; j < gs[i].nchans && !gs[i].chan_reachable; j++) {
-			__u64 *t = bsearch(&gs[i].chans[j], targets, nt, sizeof(*targets), cmp_u64);
+		struct bw_goroutine *g = &recs[i].g;
 
-			gs[i].chan_reachable = t && found[t - targets];
+		for (j = 0; j < g->nchans && !g->chan_reachable; j++) {
+			__u64 *t = bsearch(&chans[g->chans_at + j], targets, nt, sizeof(*targets),
+					   cmp_u64);
+
+			g->chan_reachable = t && found[t - targets];
 		}
 	}
 	free(targets);
@@ -154,54 +179,109 @@ static int mark_reachable(struct bw_gowatch *gw, struct bw_goroutine *gs, size_t
 	return err == -E2BIG ? 0 : err; /* a cut search leaves verdicts conservative */
 }
 
+struct goid_at {
+	__u64 goid;
+	size_t at;
+};
+
+static int cmp_goid_at(const void *a, const void *b)
+{
+	const struct goid_at *x = a, *y = b;
+
+	if (x->goid != y->goid)
+		return x->goid < y->goid ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* Sorts by goid, as the tracker wants, without a sort buffer of whole records. */
+static int sort_by_goid(struct bw_gorec *recs, size_t n)
+{
+	struct goid_at *o = malloc((n ? n : 1) * sizeof(*o));
+	struct bw_gorec tmp;
+	size_t i, j, k;
+
+	for (i = 1; i < n && recs[i - 1].g.goid <= recs[i].g.goid; i++)
+		;
+	if (i >= n) {
+		free(o);
+		return 0; /* allgs order is often goid order already */
+	}
+	if (!o)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		o[i] = (struct goid_at){ recs[i].g.goid, i };
+	qsort(o, n, sizeof(*o), cmp_goid_at);
+	/* recs[i] takes recs[o[i].at]: follow each cycle of the permutation once. */
+	for (i = 0; i < n; i++) {
+		if (o[i].at == i)
+			continue;
+		tmp = recs[i];
+		for (j = i; (k = o[j].at) != i; j = k) {
+			recs[j] = recs[k];
+			o[j].at = j;
+		}
+		recs[j] = tmp;
+		o[j].at = j;
+	}
+	free(o);
+	return 0;
+}
+
 int bw_gowatch__scan(struct bw_gowatch *gw, __u64 threshold_ns, const struct bw_gopatterns *benign,
 		     bw_gopark_fn park, void *park_ctx)
 {
-	const struct bw_gobin *gb = bw_goscan__gobin(gw->scan);
-	struct bw_goroutine *gs = NULL;
 	struct bw_gogroup *groups = NULL;
-	struct bw_gorec *recs = NULL;
-	size_t i, n = 0, ng = 0, skipped = 0;
+	struct bw_gorec *recs;
+	size_t i, len, n = 0, ng = 0, skipped = 0;
 	int err;
 
-	err = bw_goscan__scan(gw->scan, &gs, &n, &skipped);
+	err = bw_goscan__begin(gw->scan, &len);
 	if (err)
-		return err;
-	gw->skipped += skipped;
-	err = mark_reachable(gw, gs, n);
-	if (err)
-		goto cleanup;
-	recs = calloc(n ? n : 1, sizeof(*recs));
-	if (!recs) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	for (i = 0; i < n; i++) {
-		if (park)
-			gs[i].park_ns = park(park_ctx, gs[i].gaddr, gs[i].goid);
-		bw_gorec_fill(&recs[i], gb, &gs[i]);
-	}
-	err = bw_gotracker__update(gw->tracker, recs, n, now_ns(), threshold_ns, benign, &groups,
-				   &ng);
-	if (err)
-		goto cleanup;
-	for (i = 0; i < n; i++)
-		if (recs[i].verdict != BW_VERDICT_NONE && bw_gorec_fill_stack(&recs[i], gb)) {
+		return err; /* gone, or torn: what was seen stays */
+	/*
+	 * The new records overwrite the previous ones: with a million
+	 * goroutines two generations would double the peak memory.
+	 */
+	free(gw->groups);
+	gw->groups = NULL;
+	gw->nrecs = gw->ngroups = 0;
+	if (len > gw->cap_recs) {
+		free(gw->recs);
+		gw->cap_recs = 0;
+		gw->recs = malloc(len * sizeof(*recs));
+		if (!gw->recs) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
-	bw_gorecs_free(gw->recs, gw->nrecs);
-	free(gw->groups);
-	gw->recs = recs;
+		gw->cap_recs = len;
+	}
+	recs = gw->recs;
+	err = bw_goscan__read(gw->scan, recs, sizeof(*recs), &n, &skipped);
+	gw->skipped += skipped;
+	if (!err)
+		err = sort_by_goid(recs, n);
+	if (!err)
+		err = mark_reachable(gw, recs, n);
+	for (i = 0; i < n && !err; i++) {
+		if (park)
+			recs[i].g.park_ns = park(park_ctx, recs[i].g.gaddr, recs[i].g.goid);
+		err = bw_gosyms__fill(gw->syms, &recs[i]);
+	}
+	if (!err)
+		err = bw_gotracker__update(gw->tracker, recs, n, now_ns(), threshold_ns, benign,
+					   &groups, &ng);
+	for (i = 0; i < n && !err; i++)
+		if (recs[i].verdict != BW_VERDICT_NONE)
+			err = bw_gosyms__fill_stack(gw->syms, &recs[i]);
+	if (err)
+		goto cleanup;
 	gw->nrecs = n;
 	gw->groups = groups;
 	gw->ngroups = ng;
-	recs = NULL;
 	groups = NULL;
 cleanup:
-	bw_gorecs_free(recs, n);
 	free(groups);
-	free(gs);
+	bw_gosyms__sweep(gw->syms);
 	return err;
 }
 

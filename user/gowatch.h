@@ -23,7 +23,10 @@ typedef __u64 (*bw_gopark_fn)(void *ctx, __u64 gaddr, __u64 goid);
 
 /* -ENOEXEC when pid is not a Go program; other negative errnos when it is but cannot be read. */
 int bw_gowatch__new(pid_t pid, struct bw_gowatch **out);
-/* One scan; 0 or a negative errno (the previous results stay). */
+/*
+ * One scan; 0 or a negative errno. When the process is gone or its goroutine
+ * list cannot be read, the previous results stay; after -ENOMEM there are none.
+ */
 int bw_gowatch__scan(struct bw_gowatch *gw, __u64 threshold_ns, const struct bw_gopatterns *benign,
 		     bw_gopark_fn park, void *park_ctx);
 /* 0, or -ENOENT when the runtime functions are not found. */
