@@ -26,4 +26,11 @@ int BPF_PROG(empty_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* The attach point blockwatch's futex program uses where fentry is not allowed. */
+SEC("tracepoint/syscalls/sys_enter_futex")
+int empty_futex(void *ctx)
+{
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

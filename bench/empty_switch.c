@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * empty_switch: attaches an empty sched_switch program (and, with
- * --syscalls, empty sys_enter/sys_exit programs), prints "attached" on
+ * --syscalls, empty sys_enter/sys_exit programs; with --futex, an empty
+ * syscalls:sys_enter_futex program), prints "attached" on
  * stdout and holds them until SIGINT/SIGTERM. The benchmarks' baseline for
  * the cost of a tp_btf attach point itself.
  */
@@ -16,6 +17,7 @@
 
 struct config {
 	bool syscalls;
+	bool futex;
 	bool verbose;
 };
 
@@ -41,10 +43,12 @@ static const char doc[] =
 	"\n"
 	"EXAMPLES:\n"
 	"    empty_switch              # sched_switch only\n"
-	"    empty_switch --syscalls   # and sys_enter, sys_exit\n";
+	"    empty_switch --syscalls   # and sys_enter, sys_exit\n"
+	"    empty_switch --futex      # and syscalls:sys_enter_futex\n";
 
 static const struct argp_option options[] = {
 	{ "syscalls", 's', NULL, 0, "Also attach empty sys_enter and sys_exit programs", 0 },
+	{ "futex", 'f', NULL, 0, "Also attach an empty syscalls:sys_enter_futex program", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf debug output", 0 },
 	{},
 };
@@ -56,6 +60,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 's':
 		cfg->syscalls = true;
+		break;
+	case 'f':
+		cfg->futex = true;
 		break;
 	case 'v':
 		cfg->verbose = true;
@@ -97,6 +104,7 @@ int main(int argc, char **argv)
 	}
 	bpf_program__set_autoload(skel->progs.empty_sys_enter, cfg.syscalls);
 	bpf_program__set_autoload(skel->progs.empty_sys_exit, cfg.syscalls);
+	bpf_program__set_autoload(skel->progs.empty_futex, cfg.futex);
 	err = empty_switch_bpf__load(skel);
 	if (err) {
 		fprintf(stderr, "empty_switch: failed to load BPF programs: %s\n", strerror(-err));

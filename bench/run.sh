@@ -174,6 +174,7 @@ mode_label() {
 	untraced) echo "untraced" ;;
 	empty) echo "empty sched_switch" ;;
 	empty_sys) echo "empty switch+sys_enter+sys_exit" ;;
+	empty_futex) echo "empty switch+sys_enter_futex" ;;
 	bw_other) echo "blockwatch -p other" ;;
 	bw_all) echo "blockwatch -a" ;;
 	bw_target) echo "blockwatch -p target" ;;
@@ -190,10 +191,13 @@ tracer_start() {
 	untraced) return 0 ;;
 	empty) "$EMPTY" >/dev/null 2>>"$LOG" & links=1 ;;
 	empty_sys) "$EMPTY" --syscalls >/dev/null 2>>"$LOG" & links=3 ;;
-	bw_other) "$BW" -p "$IDLE_PID" --json >/dev/null 2>>"$LOG" & links=6 ;;
-	bw_all) "$BW" -a --json >/dev/null 2>>"$LOG" & links=6 ;;
-	bw_target) "$BW" -p "$2" --json >/dev/null 2>>"$LOG" & links=6 ;;
-	bw_probes) "$BW" -p "$2" --go-probes --json >/dev/null 2>>"$LOG" & links=8 ;;
+	empty_futex) "$EMPTY" --futex >/dev/null 2>>"$LOG" & links=2 ;;
+	# blockwatch: the futex entry programs (2; 1 on a kernel with neither fentry nor
+	# syscall tracepoints), sched_switch, sched_process_exit, then the task iterator.
+	bw_other) "$BW" -p "$IDLE_PID" --json >/dev/null 2>>"$LOG" & links=4 ;;
+	bw_all) "$BW" -a --json >/dev/null 2>>"$LOG" & links=4 ;;
+	bw_target) "$BW" -p "$2" --json >/dev/null 2>>"$LOG" & links=4 ;;
+	bw_probes) "$BW" -p "$2" --go-probes --json >/dev/null 2>>"$LOG" & links=6 ;;
 	*) die "unknown mode $1" ;;
 	esac
 	TPID=$!
@@ -307,8 +311,12 @@ prog_name() { bpftool prog show id "$1" 2>/dev/null | awk '{ for (i = 1; i < NF;
 attach_point() {
 	case $1 in
 	empty_switch | sched_switch) echo sched_switch ;;
-	empty_sys_enter | futex_enter) echo sys_enter ;;
+	empty_sys_enter | futex_sys_enter) echo sys_enter ;;
 	empty_sys_exit | futex_exit) echo sys_exit ;;
+	empty_futex | futex_tp_enter) echo "sys_enter_futex (syscall tracepoint)" ;;
+	futex_tp_waitv) echo "sys_enter_futex_waitv (syscall tracepoint)" ;;
+	futex_enter) echo "fentry __x64_sys_futex" ;;
+	futex_waitv_ent) echo "fentry __x64_sys_futex_waitv" ;;
 	sched_process_exit) echo "sched_process_exit (offcpu)" ;;
 	futex_task_exit) echo "sched_process_exit (futex)" ;;
 	dump_task) echo "task iterator (per task)" ;;
@@ -559,6 +567,8 @@ render_table() {
 				if (p[3] ~ /^empty/) base = ""
 				else if (p[1] SUBSEP p[2] SUBSEP "empty switch+sys_enter+sys_exit" SUBSEP p[4] in med)
 					base = p[1] SUBSEP p[2] SUBSEP "empty switch+sys_enter+sys_exit" SUBSEP p[4]
+				else if (p[1] SUBSEP p[2] SUBSEP "empty switch+sys_enter_futex" SUBSEP p[4] in med)
+					base = p[1] SUBSEP p[2] SUBSEP "empty switch+sys_enter_futex" SUBSEP p[4]
 			}
 			ratio = ""
 			if (base != "" && base != k && (base in med) && med[base] > 0 && med[k] > 0) {
@@ -619,9 +629,11 @@ for s in $SECTIONS; do
 	cost)
 		sysctl -qw kernel.bpf_stats_enabled=1
 		cost pipe empty_sys
+		cost pipe empty_futex
 		cost pipe bw_other
 		cost pipe bw_all
 		cost mutex empty_sys
+		cost mutex empty_futex
 		cost mutex bw_target
 		cost mutex bw_all
 		cost pingpong bw_probes

@@ -80,6 +80,24 @@ struct bw_task_rec {
 };
 _Static_assert(sizeof(struct bw_task_rec) == 520, "bw_task_rec layout");
 
+/*
+ * What the task iterator writes per thread: its record, and the block
+ * history and last futex wait that the hot-path programs keep in task
+ * storage (readable only from BPF, so the iterator carries them out).
+ * The tracer splits it; nothing else sees this layout.
+ */
+#define BW_SCAN_HAS_HISTORY 0x1
+#define BW_SCAN_HAS_FUTEX 0x2
+
+struct bw_scan_rec {
+	struct bw_task_rec task;
+	struct bw_history history;
+	struct bw_futex_wait futex;
+	__u32 has; /* BW_SCAN_HAS_* */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct bw_scan_rec) == 736, "bw_scan_rec layout");
+
 /* Last park of a goroutine, from the opt-in Go probes; keyed by g address. */
 struct bw_gopark {
 	__u64 park_ns;	   /* CLOCK_MONOTONIC */
@@ -91,9 +109,9 @@ _Static_assert(sizeof(struct bw_gopark) == 24, "bw_gopark layout");
 
 /* Indexes into the counters array map. */
 enum bw_counter {
-	BW_CNT_HIST_FULL = 0, /* history map full: a thread went untracked */
-	BW_CNT_SWITCHES,      /* sched_switch events seen for the target */
-	BW_CNT_FUTEX,	      /* futex waits seen for the target */
+	BW_CNT_HIST_FULL = 0, /* no history storage: a thread went untracked */
+	BW_CNT_TRACKED,	      /* threads with a history now */
+	BW_CNT_FUTEX,	      /* unused */
 	BW_CNT_MAX,
 };
 
@@ -118,17 +136,37 @@ enum bw_dwarf_reg {
 	BW_REG_IP,
 };
 
-/* log2 bucket of a duration: slot i holds [2^i, 2^(i+1)) microseconds. */
+/*
+ * log2 bucket of a duration: slot i holds [2^i, 2^(i+1)) microseconds (slot
+ * 0 also below 1us, the last slot everything above). A binary search, not a
+ * loop: it runs on sched_switch.
+ */
 static __always_inline __u32 bw_hist_slot(__u64 ns)
 {
 	__u64 us = ns / 1000;
 	__u32 slot = 0;
 
-	while (us > 1 && slot < BW_HIST_SLOTS - 1) {
-		us >>= 1;
-		slot++;
+	if (us >> 32)
+		return BW_HIST_SLOTS - 1;
+	if (us >> 16) {
+		us >>= 16;
+		slot += 16;
 	}
-	return slot;
+	if (us >> 8) {
+		us >>= 8;
+		slot += 8;
+	}
+	if (us >> 4) {
+		us >>= 4;
+		slot += 4;
+	}
+	if (us >> 2) {
+		us >>= 2;
+		slot += 2;
+	}
+	if (us >> 1)
+		slot += 1;
+	return slot < BW_HIST_SLOTS ? slot : BW_HIST_SLOTS - 1;
 }
 
 #endif /* BLOCKWATCH_H */

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The futex a thread waits on. Raw syscall tracepoints need no tracefs;
- * the syscall number is checked after the cheaper tgid filter.
+ * The futex a thread waits on, recorded at the entry of each futex wait.
+ * Three ways in, the loader takes the first that loads and attaches:
+ * fentry on the futex syscalls, then the syscalls:sys_enter_futex(_waitv)
+ * tracepoints (both run for futex calls only), then the raw sys_enter
+ * tracepoint (every syscall of the host). No exit program: the task
+ * iterator checks that a thread is still in the recorded call (same
+ * syscall, same word), so a returned wait is never reported.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -20,13 +25,11 @@
 #define FUTEX_CMD_MASK 0x7f
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct bw_futex_wait);
 } futex_waits SEC(".maps");
-
-static const struct bw_futex_wait zero_wait;
 
 static __always_inline bool is_wait_op(__u32 op)
 {
@@ -41,31 +44,91 @@ static __always_inline bool is_wait_op(__u32 op)
 	return false;
 }
 
-static __always_inline int record_enter(__u32 tid, __u32 tgid, __u64 uaddr, __u32 op, __u64 ip,
-					__u64 now)
+static __always_inline int record(struct task_struct *task, __u32 tgid, __u64 uaddr, __u32 op,
+				  __u64 ip)
 {
-	struct bw_futex_wait *w = bpf_map_lookup_elem(&futex_waits, &tid);
+	struct bw_futex_wait *w;
 
-	if (!w) {
-		bpf_map_update_elem(&futex_waits, &tid, &zero_wait, BPF_NOEXIST);
-		w = bpf_map_lookup_elem(&futex_waits, &tid);
-		if (!w)
-			return 0;
-	}
+	w = bpf_task_storage_get(&futex_waits, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!w)
+		return 0;
 	w->uaddr = uaddr;
 	w->op = op;
 	w->ip = ip;
 	w->tgid = tgid;
-	w->enter_ns = now;
+	w->enter_ns = bpf_ktime_get_ns();
 	w->waits++;
 	return 0;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(futex_enter, struct pt_regs *regs, long id)
+static __always_inline int record_enter(__u32 tgid, __u64 uaddr, __u32 op, __u64 ip)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
+	return record(bpf_get_current_task_btf(), tgid, uaddr, op, ip);
+}
+
+/* A syscall tracepoint has the arguments but not the user ip. */
+static __always_inline int record_enter_tp(__u32 tgid, __u64 uaddr, __u32 op)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+	/* A direct load: BPF_CORE_READ (a probe read) costs 100 ns here. */
+	return record(task, tgid, uaddr, op, regs->ip);
+}
+
+SEC("fentry/__x64_sys_futex")
+int BPF_PROG(futex_enter, struct pt_regs *regs)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 op;
+
+	if (!bw_wanted(tgid))
+		return 0;
+	op = regs->si;
+	if (!is_wait_op(op))
+		return 0;
+	return record_enter(tgid, regs->di, op, regs->ip);
+}
+
+SEC("fentry/__x64_sys_futex_waitv")
+int BPF_PROG(futex_waitv_enter, struct pt_regs *regs)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!bw_wanted(tgid))
+		return 0;
+	return record_enter(tgid, regs->di, BW_FUTEX_WAITV, regs->ip);
+}
+
+SEC("tracepoint/syscalls/sys_enter_futex")
+int futex_tp_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 op;
+
+	if (!bw_wanted(tgid))
+		return 0;
+	op = ctx->args[1];
+	if (!is_wait_op(op))
+		return 0;
+	return record_enter_tp(tgid, ctx->args[0], op);
+}
+
+SEC("tracepoint/syscalls/sys_enter_futex_waitv")
+int futex_tp_waitv(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!bw_wanted(tgid))
+		return 0;
+	return record_enter_tp(tgid, ctx->args[0], BW_FUTEX_WAITV);
+}
+
+/* The last resort: every syscall of the host, the tgid filter first. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(futex_sys_enter, struct pt_regs *regs, long id)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 op;
 
 	if (!bw_wanted(tgid))
@@ -79,32 +142,7 @@ int BPF_PROG(futex_enter, struct pt_regs *regs, long id)
 	} else {
 		return 0;
 	}
-	return record_enter((__u32)pid_tgid, tgid, regs->di, op, regs->ip, bpf_ktime_get_ns());
-}
-
-SEC("tp_btf/sys_exit")
-int BPF_PROG(futex_exit, struct pt_regs *regs, long ret)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = pid_tgid;
-	struct bw_futex_wait *w;
-
-	if (!bw_wanted(pid_tgid >> 32))
-		return 0;
-	w = bpf_map_lookup_elem(&futex_waits, &tid);
-	if (w && w->enter_ns)
-		w->enter_ns = 0;
-	return 0;
-}
-
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(futex_task_exit, struct task_struct *p)
-{
-	__u32 tid = p->pid;
-
-	if (bw_wanted(p->tgid))
-		bpf_map_delete_elem(&futex_waits, &tid);
-	return 0;
+	return record_enter(tgid, regs->di, op, regs->ip);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -13,13 +13,30 @@
 #include "filter.bpf.h"
 
 #define PF_KTHREAD 0x00200000
+#define NR_futex 202 /* x86_64 */
+#define NR_futex_waitv 449
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct bw_task_rec);
+	__type(value, struct bw_scan_rec);
 } scratch SEC(".maps");
+
+/* The maps of offcpu.bpf.c and futex.bpf.c: the loader shares their fds. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct bw_history);
+} histories SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct bw_futex_wait);
+} futex_waits SEC(".maps");
 
 static __always_inline void read_regs(struct bw_task_rec *rec, struct pt_regs *r)
 {
@@ -49,12 +66,44 @@ static __always_inline void read_regs(struct bw_task_rec *rec, struct pt_regs *r
 	rec->args[5] = r->r9;
 }
 
+/*
+ * The last futex wait is current only while the thread is still in that
+ * call: futex.bpf.c records entries and has no exit program.
+ */
+static __always_inline bool in_recorded_futex(const struct bw_task_rec *rec,
+					      const struct bw_futex_wait *w)
+{
+	if (rec->args[0] != w->uaddr)
+		return false;
+	if (rec->syscall_nr == NR_futex)
+		return (__u32)rec->args[1] == w->op;
+	return rec->syscall_nr == NR_futex_waitv && w->op == BW_FUTEX_WAITV;
+}
+
+static __always_inline void read_storage(struct bw_scan_rec *out, struct task_struct *task)
+{
+	struct bw_history *h = bpf_task_storage_get(&histories, task, NULL, 0);
+	struct bw_futex_wait *w = bpf_task_storage_get(&futex_waits, task, NULL, 0);
+
+	if (h) {
+		out->history = *h;
+		out->has |= BW_SCAN_HAS_HISTORY;
+	}
+	if (w) {
+		out->futex = *w;
+		if (!in_recorded_futex(&out->task, w))
+			out->futex.enter_ns = 0;
+		out->has |= BW_SCAN_HAS_FUTEX;
+	}
+}
+
 SEC("iter/task")
 int dump_task(struct bpf_iter__task *ctx)
 {
 	struct seq_file *seq = ctx->meta->seq;
 	struct task_struct *task = ctx->task;
 	struct task_struct *self = bpf_get_current_task_btf();
+	struct bw_scan_rec *out;
 	struct bw_task_rec *rec;
 	struct pt_regs *regs;
 	__u32 zero = 0;
@@ -66,10 +115,11 @@ int dump_task(struct bpf_iter__task *ctx)
 		return 0;
 	if (task->flags & PF_KTHREAD)
 		return 0;
-	rec = bpf_map_lookup_elem(&scratch, &zero);
-	if (!rec)
+	out = bpf_map_lookup_elem(&scratch, &zero);
+	if (!out)
 		return 0;
-	__builtin_memset(rec, 0, sizeof(*rec));
+	__builtin_memset(out, 0, sizeof(*out));
+	rec = &out->task;
 	rec->tid = task->pid;
 	rec->tgid = task->tgid;
 	rec->flags = task->flags;
@@ -97,7 +147,8 @@ int dump_task(struct bpf_iter__task *ctx)
 	else
 		rec->syscall_nr = -1;
 	rec->kstack_len = bpf_get_task_stack(task, rec->kstack, sizeof(rec->kstack), 0);
-	bpf_seq_write(seq, rec, sizeof(*rec));
+	read_storage(out, task);
+	bpf_seq_write(seq, out, sizeof(*out));
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mount.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -13,7 +14,17 @@
 #include "taskiter.skel.h"
 #include "goprobe.skel.h"
 
+/* History and futex wait of one thread, from the last scan. */
+struct bw_scan_extra {
+	__u32 tid;
+	__u32 has; /* BW_SCAN_HAS_* */
+	struct bw_history history;
+	struct bw_futex_wait futex;
+};
+
 struct bw_tracer {
+	struct bw_scan_extra *extra; /* sorted by tid */
+	size_t nextra;
 	struct offcpu_bpf *offcpu;
 	struct futex_bpf *futex;
 	struct taskiter_bpf *iter;
@@ -77,21 +88,77 @@ static int attach_iter(struct bw_tracer *tr, __u32 tgid)
 	return err;
 }
 
-static int fill_tgids(struct bw_tracer *tr, const struct bw_tracer_opts *opts)
+/* The set is in place before a program is attached. */
+static int fill_tgids(struct bpf_map *map, const struct bw_tracer_opts *opts)
 {
-	struct bpf_map *maps[] = { tr->offcpu->maps.tgids, tr->futex->maps.tgids,
-				   tr->iter->maps.tgids };
 	__u8 one = 1;
-	size_t i, m;
+	size_t i;
 
 	if (opts->ntgids < 2)
 		return 0;
-	for (m = 0; m < sizeof(maps) / sizeof(maps[0]); m++)
-		for (i = 0; i < opts->ntgids; i++)
-			if (bpf_map__update_elem(maps[m], &opts->tgids[i], sizeof(opts->tgids[i]),
-						 &one, sizeof(one), BPF_ANY))
-				return -errno;
+	for (i = 0; i < opts->ntgids; i++)
+		if (bpf_map__update_elem(map, &opts->tgids[i], sizeof(opts->tgids[i]), &one,
+					 sizeof(one), BPF_ANY))
+			return -errno;
 	return 0;
+}
+
+/* Ways to see futex entries, cheapest first (futex.bpf.c). */
+enum futex_way { FUTEX_FENTRY, FUTEX_SYSCALL_TP, FUTEX_RAW_SYS_ENTER, FUTEX_WAYS };
+
+static const char *const futex_way_names[] = { "fentry", "syscalls:sys_enter_futex",
+					       "raw sys_enter" };
+
+/* Syscall tracepoints are found through tracefs: mount it where it is missing. */
+static void ensure_tracefs(void)
+{
+	if (!access("/sys/kernel/tracing/events", F_OK) ||
+	    !access("/sys/kernel/debug/tracing/events", F_OK))
+		return;
+	mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL);
+}
+
+/*
+ * fentry and the syscall tracepoints run for futex calls only; a kernel
+ * without either (no BTF trampolines, no tracefs, no syscall events) gets
+ * the raw sys_enter tracepoint, which runs for every syscall of the host.
+ */
+static int start_futex(struct bw_tracer *tr, const struct bw_tracer_opts *opts)
+{
+	enum futex_way way;
+	int err = 0;
+
+	for (way = 0; way < FUTEX_WAYS; way++) {
+		if (way == FUTEX_SYSCALL_TP)
+			ensure_tracefs();
+		tr->futex = futex_bpf__open();
+		if (!tr->futex)
+			return -errno;
+		tr->futex->rodata->targ_tgid = opts->ntgids == 1 ? opts->tgids[0] : 0;
+		tr->futex->rodata->filter_tgids = opts->ntgids > 1;
+		bpf_program__set_autoload(tr->futex->progs.futex_enter, way == FUTEX_FENTRY);
+		bpf_program__set_autoload(tr->futex->progs.futex_waitv_enter, way == FUTEX_FENTRY);
+		bpf_program__set_autoload(tr->futex->progs.futex_tp_enter, way == FUTEX_SYSCALL_TP);
+		bpf_program__set_autoload(tr->futex->progs.futex_tp_waitv, way == FUTEX_SYSCALL_TP);
+		bpf_program__set_autoload(tr->futex->progs.futex_sys_enter,
+					  way == FUTEX_RAW_SYS_ENTER);
+		err = futex_bpf__load(tr->futex);
+		if (!err)
+			err = fill_tgids(tr->futex->maps.tgids, opts);
+		if (!err)
+			err = futex_bpf__attach(tr->futex);
+		if (!err) {
+			if (opts->verbose)
+				fprintf(stderr, "futex: attached with %s\n", futex_way_names[way]);
+			return 0;
+		}
+		if (opts->verbose)
+			fprintf(stderr, "futex: no %s (%s)\n", futex_way_names[way],
+				strerror(-err));
+		futex_bpf__destroy(tr->futex);
+		tr->futex = NULL;
+	}
+	return err;
 }
 
 int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out)
@@ -105,42 +172,43 @@ int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out)
 		return -ENOMEM;
 
 	tr->offcpu = offcpu_bpf__open();
-	tr->futex = futex_bpf__open();
 	tr->iter = taskiter_bpf__open();
-	if (!tr->offcpu || !tr->futex || !tr->iter) {
+	if (!tr->offcpu || !tr->iter) {
 		err = -errno;
 		goto cleanup;
 	}
 	if (opts->ntgids == 1) {
 		tr->offcpu->rodata->targ_tgid = opts->tgids[0];
-		tr->futex->rodata->targ_tgid = opts->tgids[0];
 		tr->iter->rodata->targ_tgid = opts->tgids[0];
 	} else if (opts->ntgids > 1) {
 		tr->offcpu->rodata->filter_tgids = true;
-		tr->futex->rodata->filter_tgids = true;
 		tr->iter->rodata->filter_tgids = true;
 	}
 	tr->offcpu->rodata->has_prev_state_arg = sched_switch_has_prev_state();
-	if (opts->max_threads) {
-		bpf_map__set_max_entries(tr->offcpu->maps.histories, opts->max_threads);
-		bpf_map__set_max_entries(tr->futex->maps.futex_waits, opts->max_threads);
-	}
+	if (opts->max_threads)
+		tr->offcpu->rodata->max_threads = opts->max_threads;
 	/* The test entry point is loaded only by the BPF tests. */
 	bpf_program__set_autoload(tr->offcpu->progs.test_switch, false);
 
 	err = offcpu_bpf__load(tr->offcpu);
 	if (!err)
-		err = futex_bpf__load(tr->futex);
-	if (!err)
-		err = taskiter_bpf__load(tr->iter);
+		err = fill_tgids(tr->offcpu->maps.tgids, opts);
 	if (err)
 		goto cleanup;
-	/* The set is in place before anything is attached. */
-	err = fill_tgids(tr, opts);
+	err = start_futex(tr, opts);
+	if (err)
+		goto cleanup;
+	/* The iterator reads the task storage of both. */
+	err = bpf_map__reuse_fd(tr->iter->maps.histories, bpf_map__fd(tr->offcpu->maps.histories));
+	if (!err)
+		err = bpf_map__reuse_fd(tr->iter->maps.futex_waits,
+					bpf_map__fd(tr->futex->maps.futex_waits));
+	if (!err)
+		err = taskiter_bpf__load(tr->iter);
+	if (!err)
+		err = fill_tgids(tr->iter->maps.tgids, opts);
 	if (!err)
 		err = offcpu_bpf__attach(tr->offcpu);
-	if (!err)
-		err = futex_bpf__attach(tr->futex);
 	if (!err)
 		err = attach_iter(tr, opts->ntgids == 1 ? opts->tgids[0] : 0);
 	if (err)
@@ -153,10 +221,57 @@ cleanup:
 	return err < 0 ? err : -EINVAL;
 }
 
+static int cmp_extra(const void *a, const void *b)
+{
+	const struct bw_scan_extra *x = a, *y = b;
+
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+/* Splits the iterator's records: tasks for the caller, the rest kept by tid. */
+static int split_scan(struct bw_tracer *tr, const struct bw_scan_rec *raw, size_t n,
+		      struct bw_task_rec **recs)
+{
+	struct bw_scan_extra *extra = NULL;
+	struct bw_task_rec *tasks;
+	size_t i, nextra = 0;
+
+	tasks = malloc((n ? n : 1) * sizeof(*tasks));
+	if (!tasks)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		nextra += raw[i].has != 0;
+	if (nextra) {
+		extra = malloc(nextra * sizeof(*extra));
+		if (!extra) {
+			free(tasks);
+			return -ENOMEM;
+		}
+	}
+	nextra = 0;
+	for (i = 0; i < n; i++) {
+		tasks[i] = raw[i].task;
+		if (!raw[i].has)
+			continue;
+		extra[nextra].tid = raw[i].task.tid;
+		extra[nextra].has = raw[i].has;
+		extra[nextra].history = raw[i].history;
+		extra[nextra].futex = raw[i].futex;
+		nextra++;
+	}
+	if (nextra)
+		qsort(extra, nextra, sizeof(*extra), cmp_extra);
+	free(tr->extra);
+	tr->extra = extra;
+	tr->nextra = nextra;
+	*recs = tasks;
+	return 0;
+}
+
 int bw_tracer__scan(struct bw_tracer *tr, struct bw_task_rec **recs, size_t *n)
 {
 	size_t cap = 64, len = 0;
-	struct bw_task_rec *buf;
+	struct bw_scan_rec *buf;
 	ssize_t got;
 	char *p;
 	int fd, err = 0;
@@ -171,7 +286,7 @@ int bw_tracer__scan(struct bw_tracer *tr, struct bw_task_rec **recs, size_t *n)
 	}
 	for (;;) {
 		if (len == cap) {
-			struct bw_task_rec *nbuf = realloc(buf, 2 * cap * sizeof(*buf));
+			struct bw_scan_rec *nbuf = realloc(buf, 2 * cap * sizeof(*buf));
 
 			if (!nbuf) {
 				err = -ENOMEM;
@@ -193,29 +308,44 @@ int bw_tracer__scan(struct bw_tracer *tr, struct bw_task_rec **recs, size_t *n)
 			break;
 		len += got / sizeof(*buf);
 	}
-	*recs = buf;
-	*n = len;
-	buf = NULL;
+	err = split_scan(tr, buf, len, recs);
+	if (!err)
+		*n = len;
 cleanup:
 	free(buf);
 	close(fd);
 	return err;
 }
 
+static const struct bw_scan_extra *find_extra(struct bw_tracer *tr, __u32 tid, __u32 has)
+{
+	struct bw_scan_extra key = { .tid = tid };
+	const struct bw_scan_extra *e;
+
+	if (!tr->nextra)
+		return NULL;
+	e = bsearch(&key, tr->extra, tr->nextra, sizeof(*tr->extra), cmp_extra);
+	return e && (e->has & has) ? e : NULL;
+}
+
 int bw_tracer__history(struct bw_tracer *tr, __u32 tid, struct bw_history *out)
 {
-	int err = bpf_map__lookup_elem(tr->offcpu->maps.histories, &tid, sizeof(tid), out,
-				       sizeof(*out), 0);
+	const struct bw_scan_extra *e = find_extra(tr, tid, BW_SCAN_HAS_HISTORY);
 
-	return err ? -errno : 0;
+	if (!e)
+		return -ENOENT;
+	*out = e->history;
+	return 0;
 }
 
 int bw_tracer__futex(struct bw_tracer *tr, __u32 tid, struct bw_futex_wait *out)
 {
-	int err = bpf_map__lookup_elem(tr->futex->maps.futex_waits, &tid, sizeof(tid), out,
-				       sizeof(*out), 0);
+	const struct bw_scan_extra *e = find_extra(tr, tid, BW_SCAN_HAS_FUTEX);
 
-	return err ? -errno : 0;
+	if (!e)
+		return -ENOENT;
+	*out = e->futex;
+	return 0;
 }
 
 __u64 bw_tracer__dropped(struct bw_tracer *tr)
@@ -281,5 +411,6 @@ void bw_tracer__free(struct bw_tracer *tr)
 	taskiter_bpf__destroy(tr->iter);
 	futex_bpf__destroy(tr->futex);
 	offcpu_bpf__destroy(tr->offcpu);
+	free(tr->extra);
 	free(tr);
 }

@@ -13,7 +13,7 @@ struct bw_tracer;
 struct bw_tracer_opts {
 	const __u32 *tgids; /* processes to watch; none: every process */
 	size_t ntgids;
-	__u32 max_threads; /* entries of the per-thread maps */
+	__u32 max_threads; /* threads with a block history at once (0: 16384) */
 	bool verbose;	   /* libbpf debug output */
 };
 
@@ -24,7 +24,10 @@ int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out);
  * malloc'd (caller frees). 0 or a negative errno.
  */
 int bw_tracer__scan(struct bw_tracer *tr, struct bw_task_rec **recs, size_t *n);
-/* 0, -ENOENT when the thread has no entry, or a negative errno. */
+/*
+ * The block history and last futex wait of a thread as the last scan saw
+ * them: 0, or -ENOENT when the thread had none.
+ */
 int bw_tracer__history(struct bw_tracer *tr, __u32 tid, struct bw_history *out);
 int bw_tracer__futex(struct bw_tracer *tr, __u32 tid, struct bw_futex_wait *out);
 /*

@@ -1,56 +1,89 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The block accounting of offcpu.bpf.c, run in the kernel through its raw_tp
- * test entry with synthetic switches: ctx = {tid, tgid, state or ~0, now}.
+ * test entry with synthetic switches of the calling thread:
+ * ctx = {tgid, state or ~0, now}. Histories are task storage, read back
+ * through a pidfd of the thread.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "blockwatch.h"
 #include "offcpu.skel.h"
 
 #define MS 1000000ULL
+#define SWITCH_IN ~0ULL
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
 
-static struct offcpu_bpf *load(__u32 targ_tgid, __u32 max_entries)
+static struct offcpu_bpf *load(__u32 targ_tgid, __u64 max_threads)
 {
 	struct offcpu_bpf *skel = offcpu_bpf__open();
 
 	cr_assert_not_null(skel, "open");
 	skel->rodata->targ_tgid = targ_tgid;
-	bpf_map__set_max_entries(skel->maps.histories, max_entries);
+	skel->rodata->max_threads = max_threads;
 	bpf_program__set_autoload(skel->progs.test_switch, true);
 	cr_assert_eq(offcpu_bpf__load(skel), 0, "load (needs root)");
 	return skel;
 }
 
-static void run(struct offcpu_bpf *skel, __u64 tid, __u64 tgid, __u64 state, __u64 now)
+static void run(struct offcpu_bpf *skel, __u64 tgid, __u64 state, __u64 now)
 {
-	__u64 args[4] = { tid, tgid, state, now };
+	__u64 args[3] = { tgid, state, now };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
 
 	cr_assert_eq(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.test_switch), &opts), 0,
 		     "test run: %s", strerror(errno));
 }
 
-static int history(struct offcpu_bpf *skel, __u32 tid, struct bw_history *h)
+/* The history of thread tid: 0, or -1 with errno (ENOENT: none). */
+static int history(struct offcpu_bpf *skel, pid_t tid, struct bw_history *h)
 {
-	return bpf_map__lookup_elem(skel->maps.histories, &tid, sizeof(tid), h, sizeof(*h), 0);
+	int fd = syscall(SYS_pidfd_open, tid, PIDFD_THREAD), err, saved;
+
+	cr_assert_geq(fd, 0, "pidfd_open: %s", strerror(errno));
+	err = bpf_map__lookup_elem(skel->maps.histories, &fd, sizeof(fd), h, sizeof(*h), 0);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return err;
 }
 
-#define SWITCH_IN ~0ULL
+static __u64 counter(struct offcpu_bpf *skel, __u32 key)
+{
+	__u64 val = 0;
+
+	cr_assert_eq(
+		bpf_map__lookup_elem(skel->maps.counters, &key, sizeof(key), &val, sizeof(val), 0),
+		0);
+	return val;
+}
+
+static pid_t self(void)
+{
+	return syscall(SYS_gettid);
+}
 
 Test(bpf_offcpu, block_is_accounted)
 {
 	struct offcpu_bpf *skel = load(0, 64);
 	struct bw_history h;
 
-	run(skel, 100, 10, BW_TASK_INTERRUPTIBLE, 1000 * MS);
-	cr_assert_eq(history(skel, 100, &h), 0);
+	run(skel, 10, BW_TASK_INTERRUPTIBLE, 1000 * MS);
+	cr_assert_eq(history(skel, self(), &h), 0);
 	cr_assert_eq(h.block_start_ns, 1000 * MS);
 	cr_assert_eq(h.block_state, BW_TASK_INTERRUPTIBLE);
 	cr_assert_eq(h.tgid, 10);
-	run(skel, 100, 10, SWITCH_IN, 1005 * MS);
-	cr_assert_eq(history(skel, 100, &h), 0);
+	run(skel, 10, SWITCH_IN, 1005 * MS);
+	cr_assert_eq(history(skel, self(), &h), 0);
 	cr_assert_eq(h.blocks, 1);
 	cr_assert_eq(h.total_ns, 5 * MS);
 	cr_assert_eq(h.max_ns, 5 * MS);
@@ -58,12 +91,36 @@ Test(bpf_offcpu, block_is_accounted)
 	cr_assert_eq(h.slots[bw_hist_slot(5 * MS)], 1);
 	cr_assert_eq(bw_hist_slot(5 * MS), 12); /* 5000us in [4096, 8192) */
 
-	run(skel, 100, 10, BW_TASK_UNINTERRUPTIBLE, 2000 * MS);
-	run(skel, 100, 10, SWITCH_IN, 2001 * MS);
-	cr_assert_eq(history(skel, 100, &h), 0);
+	run(skel, 10, BW_TASK_UNINTERRUPTIBLE, 2000 * MS);
+	run(skel, 10, SWITCH_IN, 2001 * MS);
+	cr_assert_eq(history(skel, self(), &h), 0);
 	cr_assert_eq(h.blocks, 2);
 	cr_assert_eq(h.total_ns, 6 * MS);
 	cr_assert_eq(h.max_ns, 5 * MS);
+	cr_assert_eq(counter(skel, BW_CNT_TRACKED), 1);
+	offcpu_bpf__destroy(skel);
+}
+
+Test(bpf_offcpu, hot_path_reads_the_clock)
+{
+	struct offcpu_bpf *skel = load(0, 64);
+	struct timespec ts;
+	struct bw_history h;
+	__u64 before, after;
+
+	/* now = 0 is what sched_switch passes: the program reads the clock. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	before = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	run(skel, 10, BW_TASK_INTERRUPTIBLE, 0);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	after = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	cr_assert_eq(history(skel, self(), &h), 0);
+	cr_assert_geq(h.block_start_ns, before);
+	cr_assert_leq(h.block_start_ns, after);
+	run(skel, 10, SWITCH_IN, 0);
+	cr_assert_eq(history(skel, self(), &h), 0);
+	cr_assert_eq(h.blocks, 1);
+	cr_assert_eq(h.block_start_ns, 0);
 	offcpu_bpf__destroy(skel);
 }
 
@@ -72,11 +129,12 @@ Test(bpf_offcpu, runnable_switch_is_no_block)
 	struct offcpu_bpf *skel = load(0, 64);
 	struct bw_history h;
 
-	run(skel, 7, 7, BW_TASK_RUNNING, 1000 * MS);
-	cr_assert_neq(history(skel, 7, &h), 0, "a preempted thread is not blocked");
+	run(skel, 7, BW_TASK_RUNNING, 1000 * MS);
+	cr_assert_neq(history(skel, self(), &h), 0, "a preempted thread is not blocked");
+	cr_assert_eq(errno, ENOENT);
 	/* A switch-in without an open block changes nothing. */
-	run(skel, 7, 7, SWITCH_IN, 1001 * MS);
-	cr_assert_neq(history(skel, 7, &h), 0);
+	run(skel, 7, SWITCH_IN, 1001 * MS);
+	cr_assert_neq(history(skel, self(), &h), 0);
 	offcpu_bpf__destroy(skel);
 }
 
@@ -85,31 +143,117 @@ Test(bpf_offcpu, other_processes_are_filtered)
 	struct offcpu_bpf *skel = load(42, 64);
 	struct bw_history h;
 
-	run(skel, 43, 43, BW_TASK_INTERRUPTIBLE, 1000 * MS);
-	cr_assert_neq(history(skel, 43, &h), 0);
-	run(skel, 44, 42, BW_TASK_INTERRUPTIBLE, 1000 * MS);
-	cr_assert_eq(history(skel, 44, &h), 0);
+	run(skel, 43, BW_TASK_INTERRUPTIBLE, 1000 * MS);
+	cr_assert_neq(history(skel, self(), &h), 0);
+	run(skel, 42, BW_TASK_INTERRUPTIBLE, 1000 * MS);
+	cr_assert_eq(history(skel, self(), &h), 0);
 	offcpu_bpf__destroy(skel);
 }
 
-Test(bpf_offcpu, full_map_is_counted)
-{
-	struct offcpu_bpf *skel = load(0, 2);
-	__u32 key = BW_CNT_HIST_FULL;
-	__u64 full = 0;
-	struct bw_history h;
+struct other {
+	struct offcpu_bpf *skel;
+	pid_t tid;
+	int go[2], done[2];
+	bool exit_at_once;
+};
 
-	run(skel, 1, 1, BW_TASK_INTERRUPTIBLE, 10);
-	run(skel, 2, 1, BW_TASK_INTERRUPTIBLE, 10);
-	run(skel, 3, 1, BW_TASK_INTERRUPTIBLE, 10);
-	cr_assert_eq(bpf_map__lookup_elem(skel->maps.counters, &key, sizeof(key), &full,
-					  sizeof(full), 0),
-		     0);
-	cr_assert_eq(full, 1);
-	cr_assert_neq(history(skel, 3, &h), 0);
+/* A second thread: one switch-out of its own, then waits to be let go. */
+static void *other_thread(void *arg)
+{
+	struct other *o = arg;
+	char c = 0;
+
+	o->tid = self();
+	run(o->skel, 1, BW_TASK_INTERRUPTIBLE, 10);
+	if (write(o->done[1], &c, 1) != 1 || o->exit_at_once)
+		return NULL;
+	if (read(o->go[0], &c, 1) != 1)
+		return NULL;
+	return NULL;
+}
+
+static void other_start(struct other *o, pthread_t *th)
+{
+	char c;
+
+	cr_assert_eq(pipe(o->go), 0);
+	cr_assert_eq(pipe(o->done), 0);
+	cr_assert_eq(pthread_create(th, NULL, other_thread, o), 0);
+	cr_assert_eq(read(o->done[0], &c, 1), 1);
+}
+
+static void other_stop(struct other *o, pthread_t th)
+{
+	char c = 0;
+
+	cr_assert_eq(write(o->go[1], &c, 1), 1);
+	pthread_join(th, NULL);
+	close(o->go[0]);
+	close(o->go[1]);
+	close(o->done[0]);
+	close(o->done[1]);
+}
+
+Test(bpf_offcpu, full_is_counted)
+{
+	struct offcpu_bpf *skel = load(0, 1);
+	struct other o = { .skel = skel };
+	struct bw_history h;
+	pthread_t th;
+
+	run(skel, 1, BW_TASK_INTERRUPTIBLE, 10);
+	cr_assert_eq(counter(skel, BW_CNT_TRACKED), 1);
+	other_start(&o, &th);
+	cr_assert_eq(counter(skel, BW_CNT_HIST_FULL), 1);
+	cr_assert_neq(history(skel, o.tid, &h), 0, "no room for a second thread");
+	other_stop(&o, th);
 	/* Existing entries keep working. */
-	run(skel, 1, 1, SWITCH_IN, 20);
-	cr_assert_eq(history(skel, 1, &h), 0);
+	run(skel, 1, SWITCH_IN, 20);
+	cr_assert_eq(history(skel, self(), &h), 0);
 	cr_assert_eq(h.blocks, 1);
+	offcpu_bpf__destroy(skel);
+}
+
+Test(bpf_offcpu, histories_are_per_thread)
+{
+	struct offcpu_bpf *skel = load(0, 64);
+	struct other o = { .skel = skel };
+	struct bw_history h;
+	pthread_t th;
+
+	run(skel, 1, BW_TASK_UNINTERRUPTIBLE, 5);
+	other_start(&o, &th);
+	cr_assert_eq(history(skel, o.tid, &h), 0);
+	cr_assert_eq(h.block_start_ns, 10);
+	cr_assert_eq(h.block_state, BW_TASK_INTERRUPTIBLE);
+	cr_assert_eq(history(skel, self(), &h), 0);
+	cr_assert_eq(h.block_start_ns, 5);
+	cr_assert_eq(h.block_state, BW_TASK_UNINTERRUPTIBLE);
+	cr_assert_eq(counter(skel, BW_CNT_TRACKED), 2);
+	other_stop(&o, th);
+	offcpu_bpf__destroy(skel);
+}
+
+Test(bpf_offcpu, exit_frees_the_slot)
+{
+	struct offcpu_bpf *skel = load(0, 64);
+	struct other o = { .skel = skel, .exit_at_once = true };
+	struct bpf_link *link;
+	pthread_t th;
+	int i;
+
+	link = bpf_program__attach(skel->progs.sched_process_exit);
+	cr_assert_not_null(link, "attach sched_process_exit: %s", strerror(errno));
+	other_start(&o, &th);
+	pthread_join(th, NULL);
+	/* The exit tracepoint may run after join returns: wait for it, bounded. */
+	for (i = 0; i < 200 && counter(skel, BW_CNT_TRACKED); i++)
+		usleep(10 * 1000);
+	cr_assert_eq(counter(skel, BW_CNT_TRACKED), 0);
+	bpf_link__destroy(link);
+	close(o.go[0]);
+	close(o.go[1]);
+	close(o.done[0]);
+	close(o.done[1]);
 	offcpu_bpf__destroy(skel);
 }
