@@ -355,20 +355,41 @@ static int check_environment(const struct config *cfg)
 	return 0;
 }
 
-/* Distinct pids of the threads, for the Go scan. */
+/* Distinct pids of the threads in order of first appearance, for the Go scan. */
 static __u32 *thread_pids(const struct bw_thread *threads, size_t n, size_t *npids)
 {
-	__u32 *pids = malloc((n ? n : 1) * sizeof(*pids));
-	size_t i, j, np = 0;
+	size_t i, j, np = 0, cap = 16;
+	__u32 *pids, *seen;
+	bool zero = false;
 
-	if (!pids)
+	while (cap < 2 * n)
+		cap *= 2;
+	pids = malloc((n ? n : 1) * sizeof(*pids));
+	/* Open addressing on pid; 0 marks a free slot, so pid 0 has a flag of its own. */
+	seen = calloc(cap, sizeof(*seen));
+	if (!pids || !seen) {
+		free(pids);
+		free(seen);
 		return NULL;
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < np && pids[j] != threads[i].pid; j++)
-			;
-		if (j == np)
-			pids[np++] = threads[i].pid;
 	}
+	for (i = 0; i < n; i++) {
+		__u32 pid = threads[i].pid;
+
+		if (!pid) {
+			if (!zero)
+				pids[np++] = 0;
+			zero = true;
+			continue;
+		}
+		for (j = (pid * 2654435761u) & (cap - 1); seen[j] && seen[j] != pid;
+		     j = (j + 1) & (cap - 1))
+			;
+		if (seen[j])
+			continue;
+		seen[j] = pid;
+		pids[np++] = pid;
+	}
+	free(seen);
 	*npids = np;
 	return pids;
 }

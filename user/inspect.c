@@ -271,6 +271,9 @@ static void resolve_owner(struct bw_thread *t, const struct bw_thread *all, size
 
 	if (t->syscall_nr != SYS_futex || !mem)
 		return;
+	/* Only these read the word: a condvar waiter costs no read each scan. */
+	if (t->wait != BW_WAIT_MUTEX && t->wait != BW_WAIT_FUTEX && t->wait != BW_WAIT_JOIN)
+		return;
 	if (bw_mem__read_u32(mem, t->wait_addr, &word))
 		return;
 	if (t->wait == BW_WAIT_MUTEX && bw_wait_is_pi_lock(t->args)) {

@@ -38,6 +38,10 @@ struct bw_syms {
 	struct bw_mem *mem;
 	pid_t tid;
 	Dwarf_Word regs[BW_NREGS];
+	/* The piece of the thread's stack last read: one syscall serves a walk's many words. */
+	__u64 cache_base;
+	size_t cache_len;
+	unsigned char cache[1024];
 };
 
 struct unwind_ctx {
@@ -552,10 +556,26 @@ static bool unwind_get_thread(Dwfl *dwfl, pid_t tid, void *dwfl_arg, void **thre
 static bool unwind_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *dwfl_arg)
 {
 	struct bw_syms *syms = dwfl_arg;
-	__u64 val;
+	__u64 val, page_end;
+	size_t len;
 
-	if (!syms->mem || bw_mem__read_u64(syms->mem, addr, &val))
+	if (!syms->mem)
 		return false;
+	if (addr >= syms->cache_base && addr - syms->cache_base + sizeof(val) <= syms->cache_len) {
+		memcpy(&val, syms->cache + (addr - syms->cache_base), sizeof(val));
+		*result = val;
+		return true;
+	}
+	/* Up to the end of addr's page at most: what lies past it may be unmapped. */
+	page_end = (addr | 4095) + 1;
+	len = page_end - addr < sizeof(syms->cache) ? page_end - addr : sizeof(syms->cache);
+	if (len >= sizeof(val) && !bw_mem__read(syms->mem, addr, syms->cache, len)) {
+		syms->cache_base = addr;
+		syms->cache_len = len;
+		memcpy(&val, syms->cache, sizeof(val));
+	} else if (bw_mem__read_u64(syms->mem, addr, &val)) {
+		return false;
+	}
 	*result = val;
 	return true;
 }
@@ -630,6 +650,7 @@ int bw_syms__unwind(struct bw_syms *syms, struct bw_mem *mem, pid_t tid, const _
 	if (syms->attached) {
 		syms->mem = mem;
 		syms->tid = tid;
+		syms->cache_len = 0;
 		memcpy(syms->regs, regs, sizeof(syms->regs));
 		/* An error ends the walk; what was collected before it still stands. */
 		dwfl_getthread_frames(syms->dwfl, tid, unwind_frame, &ctx);
