@@ -25,7 +25,10 @@
 # by r) and the table gives medians. Knobs (environment):
 #   ROUNDS=5 SECTIONS="pipe mutex go scale cost" BW=./blockwatch GO=/usr/bin/go
 #   PIPE_LOOPS=200000 MUTEX_OPS=500000 GO_MAX_TIME=1500ms SETTLE=1
-#   NTHREADS=10000 GOROUTINES=1000000 HOST_PROCS=300 SCALE_ROUNDS=3
+#   NTHREADS=10000 GOROUTINES=1000000 HOST_PROCS=300 SCALE_ROUNDS=3 (0 skips that part
+#   of the scale section: SECTIONS=scale GOROUTINES=0 runs the threads and host parts)
+#   HOST_EXCLUDE=REGEX: the host case watches -a --exclude-comm REGEX (leave out
+#   processes of others that would dominate, e.g. a million-goroutine target)
 #   SCANS=10 (seconds watched at least, at one scan a second)
 #   QUIET_BUSY=20 QUIET_WAIT=60: before each section, wait up to QUIET_WAIT s for
 #   the host's CPUs to be less than QUIET_BUSY % busy (others' builds skew results)
@@ -47,6 +50,7 @@ SETTLE=${SETTLE:-1}
 NTHREADS=${NTHREADS:-10000}
 GOROUTINES=${GOROUTINES:-1000000}
 HOST_PROCS=${HOST_PROCS:-300}
+HOST_EXCLUDE=${HOST_EXCLUDE:-}
 SCANS=${SCANS:-10}
 SCALE_ROUNDS=${SCALE_ROUNDS:-3}
 QUIET_BUSY=${QUIET_BUSY:-20}
@@ -463,31 +467,37 @@ rss_of() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev
 
 section_scale() {
 	local pid i procs=() before
-	say "scale: $NTHREADS parked threads"
-	"$THREADS" -n "$NTHREADS" >"$WORK/threads.out" 2>>"$LOG" &
-	pid=$!
-	track "$pid"
-	if wait_ready "$WORK/threads.out" ready 60; then
-		sleep 2 # every thread past the 1 s threshold: all are reported and unwound
-		scale_target "$NTHREADS threads" -p "$pid"
-	else
-		say "threads: not ready in 60 s"
+	if [ "$NTHREADS" -gt 0 ]; then
+		say "scale: $NTHREADS parked threads"
+		"$THREADS" -n "$NTHREADS" >"$WORK/threads.out" 2>>"$LOG" &
+		pid=$!
+		track "$pid"
+		if wait_ready "$WORK/threads.out" ready 60; then
+			sleep 2 # every thread past the 1 s threshold: all are reported and unwound
+			scale_target "$NTHREADS threads" -p "$pid"
+		else
+			say "threads: not ready in 60 s"
+		fi
+		stop "$pid" KILL
 	fi
-	stop "$pid" KILL
 
-	say "scale: $GOROUTINES parked goroutines"
-	"$GOBIN/million" -n "$GOROUTINES" >"$WORK/million.out" 2>>"$LOG" &
-	pid=$!
-	track "$pid"
-	if wait_ready "$WORK/million.out" ready 120; then
-		sleep 2
-		sample scale "$GOROUTINES goroutines" "(target itself)" "target RSS" "$(rss_of "$pid")" MiB
-		scale_target "$GOROUTINES goroutines" -p "$pid"
-	else
-		say "million: not ready in 120 s"
+	if [ "$GOROUTINES" -gt 0 ]; then
+		say "scale: $GOROUTINES parked goroutines"
+		"$GOBIN/million" -n "$GOROUTINES" >"$WORK/million.out" 2>>"$LOG" &
+		pid=$!
+		track "$pid"
+		if wait_ready "$WORK/million.out" ready 120; then
+			sleep 2
+			sample scale "$GOROUTINES goroutines" "(target itself)" "target RSS" \
+				"$(rss_of "$pid")" MiB
+			scale_target "$GOROUTINES goroutines" -p "$pid"
+		else
+			say "million: not ready in 120 s"
+		fi
+		stop "$pid" KILL
 	fi
-	stop "$pid" KILL
 
+	[ "$HOST_PROCS" -gt 0 ] || return 0
 	say "scale: -a over $HOST_PROCS more processes"
 	before=$(ls -d /proc/[0-9]* | wc -l)
 	for ((i = 0; i < HOST_PROCS; i++)); do
@@ -501,7 +511,12 @@ section_scale() {
 	done
 	sleep 3
 	sample scale "host, $(ls -d /proc/[0-9]* | wc -l) processes" "(host)" "processes before ours" "$before" ""
-	scale_target "host, $(ls -d /proc/[0-9]* | wc -l) processes" -a
+	if [ -n "$HOST_EXCLUDE" ]; then
+		scale_target "host, $(ls -d /proc/[0-9]* | wc -l) processes" -a \
+			--exclude-comm "$HOST_EXCLUDE"
+	else
+		scale_target "host, $(ls -d /proc/[0-9]* | wc -l) processes" -a
+	fi
 	{
 		for pid in "${procs[@]}"; do kill -KILL "$pid"; done
 		for pid in "${procs[@]}"; do wait "$pid"; done

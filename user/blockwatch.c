@@ -31,6 +31,8 @@
 
 #define NSEC_PER_SEC 1000000000ULL
 #define MAX_DURATION_NS (365ULL * 24 * 3600 * NSEC_PER_SEC)
+/* Reading every goroutine of every Go process of a host each second costs more than the rest. */
+#define DEFAULT_GO_INTERVAL_ALL_NS (10 * NSEC_PER_SEC)
 
 enum exit_code {
 	EXIT_CLEAN = 0, /* ran, found no leak or deadlock */
@@ -51,7 +53,8 @@ struct config {
 	const char *cgroup;
 	__u64 threshold_ns;
 	__u64 interval_ns;
-	__u64 duration_ns; /* 0: until SIGINT/SIGTERM */
+	__u64 go_interval_ns; /* 0: every scan with -p, DEFAULT_GO_INTERVAL_ALL_NS with -a */
+	__u64 duration_ns;    /* 0: until SIGINT/SIGTERM */
 	__u32 max_threads;
 	bool json;
 	bool verbose;
@@ -144,6 +147,7 @@ enum {
 	OPT_PROMETHEUS,
 	OPT_MAX_SITES,
 	OPT_NO_HISTOGRAMS,
+	OPT_GO_INTERVAL,
 };
 
 static const struct argp_option options[] = {
@@ -156,6 +160,10 @@ static const struct argp_option options[] = {
 	  "With -a: only processes in this cgroup (v2) or below, e.g. /system.slice/x.service", 0 },
 	{ "threshold", 't', "DUR", 0, "Report threads blocked this long (default 10s)", 0 },
 	{ "interval", 'i', "DUR", 0, "Time between scans (default 1s)", 0 },
+	{ "go-interval", OPT_GO_INTERVAL, "DUR", 0,
+	  "Time between goroutine scans (default: every scan with -p, 10s with -a); "
+	  "the first and the last scan always read goroutines",
+	  0 },
 	{ "duration", 'd', "DUR", 0, "Stop after DUR (default: at SIGINT/SIGTERM)", 0 },
 	{ "json", 'j', NULL, 0, "One JSON object per line on stdout", 0 },
 	{ "output", 'o', "FILE", 0, "Also write a snapshot to FILE (see blockwatch report)", 0 },
@@ -216,6 +224,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'i':
 		if (bw_parse_duration(arg, MAX_DURATION_NS, &cfg->interval_ns))
 			argp_error(state, "invalid interval: %s (e.g. 500ms, 1s)", arg);
+		break;
+	case OPT_GO_INTERVAL:
+		if (bw_parse_duration(arg, MAX_DURATION_NS, &cfg->go_interval_ns) ||
+		    !cfg->go_interval_ns)
+			argp_error(state, "invalid --go-interval: %s (e.g. 1s, 30s)", arg);
 		break;
 	case 'd':
 		if (bw_parse_duration(arg, MAX_DURATION_NS, &cfg->duration_ns))
@@ -361,20 +374,41 @@ static int check_environment(const struct config *cfg)
 	return 0;
 }
 
-/* Distinct pids of the threads, for the Go scan. */
+/* Distinct pids of the threads in order of first appearance, for the Go scan. */
 static __u32 *thread_pids(const struct bw_thread *threads, size_t n, size_t *npids)
 {
-	__u32 *pids = malloc((n ? n : 1) * sizeof(*pids));
-	size_t i, j, np = 0;
+	size_t i, j, np = 0, cap = 16;
+	__u32 *pids, *seen;
+	bool zero = false;
 
-	if (!pids)
+	while (cap < 2 * n)
+		cap *= 2;
+	pids = malloc((n ? n : 1) * sizeof(*pids));
+	/* Open addressing on pid; 0 marks a free slot, so pid 0 has a flag of its own. */
+	seen = calloc(cap, sizeof(*seen));
+	if (!pids || !seen) {
+		free(pids);
+		free(seen);
 		return NULL;
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < np && pids[j] != threads[i].pid; j++)
-			;
-		if (j == np)
-			pids[np++] = threads[i].pid;
 	}
+	for (i = 0; i < n; i++) {
+		__u32 pid = threads[i].pid;
+
+		if (!pid) {
+			if (!zero)
+				pids[np++] = 0;
+			zero = true;
+			continue;
+		}
+		for (j = (pid * 2654435761u) & (cap - 1); seen[j] && seen[j] != pid;
+		     j = (j + 1) & (cap - 1))
+			;
+		if (seen[j])
+			continue;
+		seen[j] = pid;
+		pids[np++] = pid;
+	}
+	free(seen);
 	*npids = np;
 	return pids;
 }
@@ -482,7 +516,8 @@ static size_t live_recs(const struct bw_task_rec *recs, size_t n)
 	return live;
 }
 
-static int scan(struct watch *w, size_t *nthreads)
+/* go_due: read goroutines in this scan, else keep those of the last Go scan. */
+static int scan(struct watch *w, bool go_due, size_t *nthreads)
 {
 	const struct config *cfg = w->cfg;
 	struct bw_task_rec *recs = NULL;
@@ -512,7 +547,7 @@ static int scan(struct watch *w, size_t *nthreads)
 	if (err)
 		return err;
 	threads = bw_inspector__threads(w->in, &n);
-	if (w->goset) {
+	if (w->goset && go_due) {
 		pids = thread_pids(threads, n, &npids);
 		if (!pids)
 			return -ENOMEM;
@@ -523,8 +558,9 @@ static int scan(struct watch *w, size_t *nthreads)
 			return err;
 		if (cfg->go_probes)
 			attach_go_probes(w);
-		link_goroutines(w, threads, n);
 	}
+	if (w->goset)
+		link_goroutines(w, threads, n);
 	return bw_classify(threads, n, cfg->threshold_ns);
 }
 
@@ -697,7 +733,7 @@ static int run_watch(int argc, char **argv, bool snapshot)
 	FILE *ignore = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct bw_thread *threads;
-	__u64 start, deadline, next_scan;
+	__u64 start, deadline, next_scan, next_go_scan, go_interval;
 	size_t n, nseen = 0;
 	bool progress;
 	int err, code = EXIT_NO_TRACE;
@@ -778,10 +814,19 @@ static int run_watch(int argc, char **argv, bool snapshot)
 			cfg.all ? "all processes" : "pid ", cfg.all ? 0 : cfg.pid,
 			(unsigned long long)cfg.threshold_ns / 1000000);
 
-	for (next_scan = start;;) {
+	go_interval = cfg.go_interval_ns ? cfg.go_interval_ns
+		      : cfg.all		 ? DEFAULT_GO_INTERVAL_ALL_NS
+					 : cfg.interval_ns;
+	for (next_scan = next_go_scan = start;;) {
 		__u64 scan_start = now_ns();
+		/* The report always shows goroutines as the last scan saw them. */
+		bool last = exiting || (deadline && scan_start >= deadline);
+		bool go_due = last || next_scan >= next_go_scan;
 
-		err = scan(&w, &nseen);
+		if (go_due)
+			while (next_go_scan <= next_scan)
+				next_go_scan += go_interval;
+		err = scan(&w, go_due, &nseen);
 		if (err) {
 			fprintf(stderr, "blockwatch: failed to scan threads: %s\n", strerror(-err));
 			goto cleanup;

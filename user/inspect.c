@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,6 +18,10 @@
 /* glibc x86_64 pthread_mutex_t: int __lock; unsigned __count; int __owner. */
 #define GLIBC_MUTEX_OWNER_OFF 8
 
+/* Scans a shared binary stays cached without a lookup (a minute at the default interval). */
+#define SYMBIN_MAX_IDLE 60
+#define STACK_BUCKETS 4096
+
 struct proc_cache {
 	__u32 pid;
 	__u32 reader; /* a live thread: a zombie leader has no memory or maps of its own */
@@ -25,7 +30,22 @@ struct proc_cache {
 	bool syms_failed;
 	bool compat; /* 32-bit: its syscall numbers and arguments are not the native ones */
 	struct bw_mem *mem;
+	/* Only while this scan unwinds the process's threads: libdw sessions are large. */
 	struct bw_syms *syms;
+};
+
+/*
+ * One symbolized user stack, shared by every thread of a process stopped at
+ * the same pcs (thousands of workers parked at one place): threads point
+ * at frames[], and the last one to let go frees it.
+ */
+struct stack {
+	struct stack *next; /* in its hash bucket */
+	size_t refs;
+	__u64 hash;
+	__u32 pid;
+	int n;
+	struct bw_frame frames[];
 };
 
 struct bw_inspector {
@@ -33,21 +53,65 @@ struct bw_inspector {
 	size_t n;
 	struct proc_cache *procs;
 	size_t nprocs;
+	struct bw_symcache *symcache;
+	struct stack *stacks[STACK_BUCKETS];
 };
 
-static void free_threads(struct bw_thread *threads, size_t n)
+static struct stack *stack_of(const struct bw_frame *frames)
+{
+	return (struct stack *)((char *)frames - offsetof(struct stack, frames));
+}
+
+static void stack_put(struct bw_inspector *in, struct bw_frame *frames)
+{
+	struct stack *st, **pp;
+
+	if (!frames)
+		return;
+	st = stack_of(frames);
+	if (--st->refs)
+		return;
+	for (pp = &in->stacks[st->hash % STACK_BUCKETS]; *pp; pp = &(*pp)->next) {
+		if (*pp == st) {
+			*pp = st->next;
+			break;
+		}
+	}
+	free(st);
+}
+
+static __u64 stack_hash(__u32 pid, const __u64 *pcs, int n)
+{
+	__u64 h = 0xcbf29ce484222325ULL ^ pid;
+	int i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ pcs[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static void free_threads(struct bw_inspector *in, struct bw_thread *threads, size_t n)
 {
 	size_t i;
 
 	for (i = 0; threads && i < n; i++)
-		free(threads[i].ustack);
+		stack_put(in, threads[i].ustack);
 	free(threads);
 }
 
 int bw_inspector__new(struct bw_inspector **out)
 {
-	*out = calloc(1, sizeof(**out));
-	return *out ? 0 : -ENOMEM;
+	struct bw_inspector *in = calloc(1, sizeof(*in));
+
+	*out = NULL;
+	if (!in)
+		return -ENOMEM;
+	if (bw_symcache__new(&in->symcache)) {
+		free(in);
+		return -ENOMEM;
+	}
+	*out = in;
+	return 0;
 }
 
 void bw_inspector__free(struct bw_inspector *in)
@@ -56,12 +120,13 @@ void bw_inspector__free(struct bw_inspector *in)
 
 	if (!in)
 		return;
-	free_threads(in->threads, in->n);
+	free_threads(in, in->threads, in->n);
 	for (i = 0; i < in->nprocs; i++) {
 		bw_syms__free(in->procs[i].syms);
 		bw_mem__free(in->procs[i].mem);
 	}
 	free(in->procs);
+	bw_symcache__free(in->symcache);
 	free(in);
 }
 
@@ -156,9 +221,10 @@ static bool same_block(const struct bw_thread *a, const struct bw_thread *b)
 	       a->regs[BW_REG_SP] == b->regs[BW_REG_SP] && a->args[0] == b->args[0];
 }
 
-static void unwind(struct proc_cache *p, struct bw_thread *t)
+static void unwind(struct bw_inspector *in, struct proc_cache *p, struct bw_thread *t)
 {
-	__u64 pcs[USTACK_MAX];
+	__u64 pcs[USTACK_MAX], hash;
+	struct stack *st;
 	int i, n;
 
 	if (!p->syms && !p->syms_failed && p->reader && bw_syms__new(p->reader, &p->syms))
@@ -168,16 +234,36 @@ static void unwind(struct proc_cache *p, struct bw_thread *t)
 	n = bw_syms__unwind(p->syms, p->mem, t->tid, t->regs, pcs, USTACK_MAX);
 	if (n <= 0)
 		return;
-	t->ustack = calloc(n, sizeof(*t->ustack));
-	if (!t->ustack)
-		return;
-	for (i = 0; i < n; i++) {
-		/* A return address points past its call: look up the call itself. */
-		bw_syms__find(p->syms, i ? pcs[i] - 1 : pcs[i], &t->ustack[i]);
-		if (i && t->ustack[i].func[0])
-			t->ustack[i].offset++;
-		t->ustack[i].pc = pcs[i];
+	hash = stack_hash(p->pid, pcs, n);
+	for (st = in->stacks[hash % STACK_BUCKETS]; st; st = st->next) {
+		if (st->hash != hash || st->pid != p->pid || st->n != n)
+			continue;
+		for (i = 0; i < n && st->frames[i].pc == pcs[i]; i++)
+			;
+		if (i == n)
+			break;
 	}
+	if (!st) {
+		st = calloc(1, sizeof(*st) + n * sizeof(st->frames[0]));
+		if (!st)
+			return;
+		st->hash = hash;
+		st->pid = p->pid;
+		st->n = n;
+		for (i = 0; i < n; i++) {
+			struct bw_frame *f = &st->frames[i];
+
+			/* A return address points past its call: look up the call itself. */
+			bw_syms__find_shared(p->syms, in->symcache, i ? pcs[i] - 1 : pcs[i], f);
+			if (i && f->func[0])
+				f->offset++;
+			f->pc = pcs[i];
+		}
+		st->next = in->stacks[hash % STACK_BUCKETS];
+		in->stacks[hash % STACK_BUCKETS] = st;
+	}
+	st->refs++;
+	t->ustack = st->frames;
 	t->ustack_len = n;
 }
 
@@ -195,6 +281,9 @@ static void resolve_owner(struct bw_thread *t, const struct bw_thread *all, size
 	__u32 word = 0, owner = 0, val = (__u32)t->args[2];
 
 	if (t->syscall_nr != SYS_futex || !mem)
+		return;
+	/* Only these read the word: a condvar waiter costs no read each scan. */
+	if (t->wait != BW_WAIT_MUTEX && t->wait != BW_WAIT_FUTEX && t->wait != BW_WAIT_JOIN)
 		return;
 	if (bw_mem__read_u32(mem, t->wait_addr, &word))
 		return;
@@ -234,7 +323,7 @@ static void inspect_wait(struct bw_inspector *in, struct bw_tracer *tr, struct b
 		t->ustack_len = prev->ustack_len;
 		prev->ustack = NULL;
 	} else {
-		unwind(p, t);
+		unwind(in, p, t);
 	}
 	/* Stacks and times stand; an ia32 syscall read as a native one would mislead. */
 	if (p->compat) {
@@ -266,17 +355,38 @@ static bool blocked_state(char state)
 	return state == 'S' || state == 'D' || state == 'T' || state == 't';
 }
 
+/* A thread to inspect, in the order that unwinds one process at a time. */
+struct pending {
+	__u32 pid, tid;
+	size_t i;
+	struct bw_thread *prev;
+};
+
+static int cmp_pending(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
 int bw_inspector__update(struct bw_inspector *in, struct bw_tracer *tr,
 			 const struct bw_task_rec *recs, size_t n, __u64 threshold_ns)
 {
 	struct bw_thread *next, *prev;
+	struct pending *pend;
 	__u64 now = now_mono_ns();
-	size_t i;
+	size_t i, np = 0;
 	long j;
 
 	next = calloc(n ? n : 1, sizeof(*next));
-	if (!next)
+	pend = malloc((n ? n : 1) * sizeof(*pend));
+	if (!next || !pend) {
+		free(next);
+		free(pend);
 		return -ENOMEM;
+	}
 	for (i = 0; i < n; i++)
 		fill_basics(&next[i], &recs[i]);
 	/* Sorted by tid, as waitgraph lookups need (it sorts the same way). */
@@ -310,11 +420,31 @@ int bw_inspector__update(struct bw_inspector *in, struct bw_tracer *tr,
 		if (t->has_history && t->history.block_start_ns && t->history.block_start_ns < now)
 			t->blocked_ns = now - t->history.block_start_ns;
 		if (t->blocked_ns >= threshold_ns)
-			inspect_wait(in, tr, t, prev, next, n);
+			pend[np++] = (struct pending){ t->pid, t->tid, i, prev };
 	}
-	free_threads(in->threads, in->n);
+	/*
+	 * One process at a time, its libdw session closed once its threads are
+	 * done: a session holds the DWARF of every library it touched, and the
+	 * stacks of threads that stay blocked are reused, not unwound again.
+	 */
+	qsort(pend, np, sizeof(*pend), cmp_pending);
+	for (i = 0; i < np; i++) {
+		struct proc_cache *p;
+
+		inspect_wait(in, tr, &next[pend[i].i], pend[i].prev, next, n);
+		if (i + 1 < np && pend[i + 1].pid == pend[i].pid)
+			continue;
+		p = proc_get(in, pend[i].pid);
+		if (p) {
+			bw_syms__free(p->syms);
+			p->syms = NULL;
+		}
+	}
+	free(pend);
+	free_threads(in, in->threads, in->n);
 	in->threads = next;
 	in->n = n;
 	proc_sweep(in);
+	bw_symcache__sweep(in->symcache, SYMBIN_MAX_IDLE);
 	return 0;
 }

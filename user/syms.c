@@ -18,15 +18,30 @@
 
 _Static_assert(sizeof(Dwarf_Word) == sizeof(__u64), "Dwarf_Word holds a register");
 
+/* Which shared binary a module of this process is (0: not looked at, NOSHARE). */
+struct mod_bin {
+	Dwfl_Module *mod;
+	__u64 bin_id;
+};
+
+#define NOSHARE UINT64_MAX
+
 struct bw_syms {
 	Dwfl *dwfl;
-	pid_t pid; /* 0 for an offline ELF */
+	pid_t pid;     /* 0 for an offline ELF */
+	int root_same; /* -1 unknown, else whether /proc/PID/root is our / */
+	struct mod_bin *mods;
+	size_t nmods;
 	/* dwfl_attach_state works once per Dwfl: attach once, then swap the thread below. */
 	bool attached;
 	bool attach_failed;
 	struct bw_mem *mem;
 	pid_t tid;
 	Dwarf_Word regs[BW_NREGS];
+	/* The piece of the thread's stack last read: one syscall serves a walk's many words. */
+	__u64 cache_base;
+	size_t cache_len;
+	unsigned char cache[1024];
 };
 
 struct unwind_ctx {
@@ -83,6 +98,7 @@ static int syms_alloc(pid_t pid, const Dwfl_Callbacks *callbacks, struct bw_syms
 	if (!syms)
 		return -ENOMEM;
 	syms->pid = pid;
+	syms->root_same = -1;
 	syms->dwfl = dwfl_begin(callbacks);
 	if (!syms->dwfl) {
 		free(syms);
@@ -205,24 +221,23 @@ cleanup:
 	return err;
 }
 
-int bw_syms__find(struct bw_syms *syms, __u64 pc, struct bw_frame *out)
+static void set_module(Dwfl_Module *mod, struct bw_frame *out)
 {
-	const char *modname, *name, *file;
-	Dwfl_Module *mod;
+	const char *modname = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+
+	if (modname)
+		copy_str(out->module, sizeof(out->module),
+			 strncmp(modname, "[vdso", 5) ? base_name(modname) : "[vdso]");
+}
+
+/* Function, offset and source line of pc in mod; out->module is left alone. */
+static void find_in_module(Dwfl_Module *mod, __u64 pc, struct bw_frame *out)
+{
+	const char *name, *file;
 	Dwfl_Line *line;
 	GElf_Off offset;
 	GElf_Sym sym;
 	int lineno;
-
-	memset(out, 0, sizeof(*out));
-	out->pc = pc;
-	mod = dwfl_addrmodule(syms->dwfl, pc);
-	if (!mod)
-		return -ENOENT;
-	modname = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-	if (modname)
-		copy_str(out->module, sizeof(out->module),
-			 strncmp(modname, "[vdso", 5) ? base_name(modname) : "[vdso]");
 	/*
 	 * Unknown, never a sized symbol that ends before pc: in a .dynsym-only
 	 * glibc that would be an exported function named for internal code such
@@ -244,6 +259,332 @@ int bw_syms__find(struct bw_syms *syms, __u64 pc, struct bw_frame *out)
 			out->line = lineno;
 		}
 	}
+}
+
+int bw_syms__find(struct bw_syms *syms, __u64 pc, struct bw_frame *out)
+{
+	Dwfl_Module *mod;
+
+	memset(out, 0, sizeof(*out));
+	out->pc = pc;
+	mod = dwfl_addrmodule(syms->dwfl, pc);
+	if (!mod)
+		return -ENOENT;
+	set_module(mod, out);
+	find_in_module(mod, pc, out);
+	return out->func[0] ? 0 : -ENOENT;
+}
+
+/* One binary: its offline symbolizer and the answers given so far. */
+struct symbin {
+	__u64 id;
+	unsigned char key[64];
+	size_t keylen;
+	struct bw_syms *syms; /* link-time addresses */
+	__u64 *addrs;	      /* open addressing on link-time address + 1; 0 is free */
+	struct bw_frame *frames;
+	size_t cap, used;
+	unsigned int idle;
+};
+
+struct bw_symcache {
+	struct symbin **bins;
+	size_t nbins;
+	__u64 next_id;
+	struct stat root;
+	bool has_root;
+};
+
+int bw_symcache__new(struct bw_symcache **out)
+{
+	struct bw_symcache *c = calloc(1, sizeof(*c));
+
+	*out = c;
+	if (!c)
+		return -ENOMEM;
+	c->has_root = !stat("/", &c->root);
+	return 0;
+}
+
+static void symbin_free(struct symbin *b)
+{
+	if (!b)
+		return;
+	bw_syms__free(b->syms);
+	free(b->addrs);
+	free(b->frames);
+	free(b);
+}
+
+void bw_symcache__sweep(struct bw_symcache *c, unsigned int max_idle)
+{
+	size_t i = 0;
+
+	if (!c)
+		return;
+	while (i < c->nbins) {
+		struct symbin *b = c->bins[i];
+
+		if (b->idle++ < max_idle) {
+			i++;
+			continue;
+		}
+		symbin_free(b);
+		c->bins[i] = c->bins[--c->nbins];
+	}
+}
+
+void bw_symcache__free(struct bw_symcache *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nbins; i++)
+		symbin_free(c->bins[i]);
+	free(c->bins);
+	free(c);
+}
+
+size_t bw_symcache__count(const struct bw_symcache *c)
+{
+	return c ? c->nbins : 0;
+}
+
+/* Whether the process sees our files at our paths: then its binaries are ours to open. */
+static bool same_root(struct bw_syms *syms, const struct bw_symcache *c)
+{
+	char path[64];
+	struct stat st;
+
+	if (syms->root_same < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/root", syms->pid);
+		syms->root_same = c->has_root && !stat(path, &st) && st.st_dev == c->root.st_dev &&
+				  st.st_ino == c->root.st_ino;
+	}
+	return syms->root_same;
+}
+
+/*
+ * The identity of mod's binary: its GNU build-id, else the file (device,
+ * inode, size, mtime) and the mapped ELF's entry point, which the file must
+ * match when it is opened. 0 when it has none we trust.
+ */
+static size_t module_key(Dwfl_Module *mod, const char *path, unsigned char *key, size_t size)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	GElf_Ehdr ehdr;
+	Dwarf_Addr bias;
+	struct stat st;
+	Elf *elf;
+	__u64 v[6];
+	int len;
+
+	len = dwfl_module_build_id(mod, &bits, &vaddr);
+	if (len > 0 && (size_t)len < size) {
+		key[0] = 'B';
+		memcpy(key + 1, bits, len);
+		return len + 1;
+	}
+	elf = dwfl_module_getelf(mod, &bias);
+	if (!elf || !gelf_getehdr(elf, &ehdr) || stat(path, &st) || !S_ISREG(st.st_mode))
+		return 0;
+	v[0] = st.st_dev;
+	v[1] = st.st_ino;
+	v[2] = st.st_size;
+	v[3] = st.st_mtim.tv_sec;
+	v[4] = st.st_mtim.tv_nsec;
+	v[5] = ehdr.e_entry;
+	key[0] = 'S';
+	memcpy(key + 1, v, sizeof(v));
+	return sizeof(v) + 1;
+}
+
+static int first_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
+			void *arg)
+{
+	*(Dwfl_Module **)arg = mod;
+	return DWARF_CB_ABORT;
+}
+
+/* The offline symbolizer of path, if it is the binary key names. */
+static struct symbin *symbin_open(struct bw_symcache *c, const char *path, const unsigned char *key,
+				  size_t keylen)
+{
+	struct symbin *b = NULL, **bins;
+	const unsigned char *bits;
+	Dwfl_Module *mod = NULL;
+	GElf_Addr vaddr;
+	GElf_Ehdr ehdr;
+	Dwarf_Addr bias;
+	__u64 entry;
+	Elf *elf;
+	int len;
+
+	b = calloc(1, sizeof(*b));
+	if (!b || bw_syms__new_elf(path, &b->syms))
+		goto fail;
+	dwfl_getmodules(b->syms->dwfl, first_module, &mod, 0);
+	if (!mod)
+		goto fail;
+	if (key[0] == 'B') {
+		len = dwfl_module_build_id(mod, &bits, &vaddr);
+		if (len <= 0 || (size_t)len + 1 != keylen || memcmp(bits, key + 1, len))
+			goto fail;
+	} else {
+		memcpy(&entry, key + 1 + 5 * sizeof(__u64), sizeof(entry));
+		elf = dwfl_module_getelf(mod, &bias);
+		if (!elf || !gelf_getehdr(elf, &ehdr) || ehdr.e_entry != entry)
+			goto fail;
+	}
+	bins = realloc(c->bins, (c->nbins + 1) * sizeof(*bins));
+	if (!bins)
+		goto fail;
+	c->bins = bins;
+	memcpy(b->key, key, keylen);
+	b->keylen = keylen;
+	b->id = ++c->next_id;
+	c->bins[c->nbins++] = b;
+	return b;
+fail:
+	symbin_free(b);
+	return NULL;
+}
+
+static struct symbin *symbin_by_id(struct bw_symcache *c, __u64 id)
+{
+	size_t i;
+
+	for (i = 0; i < c->nbins; i++)
+		if (c->bins[i]->id == id)
+			return c->bins[i];
+	return NULL;
+}
+
+/* The shared binary of mod, or NULL to look it up in the process itself. */
+static struct symbin *symbin_of(struct bw_syms *syms, struct bw_symcache *c, Dwfl_Module *mod)
+{
+	struct mod_bin *mb = NULL, *mods;
+	unsigned char key[64];
+	struct symbin *b = NULL;
+	const char *path;
+	size_t i, keylen;
+
+	for (i = 0; i < syms->nmods; i++)
+		if (syms->mods[i].mod == mod)
+			mb = &syms->mods[i];
+	if (mb && mb->bin_id == NOSHARE)
+		return NULL;
+	if (mb && (b = symbin_by_id(c, mb->bin_id)))
+		return b;
+	if (!mb) {
+		mods = realloc(syms->mods, (syms->nmods + 1) * sizeof(*mods));
+		if (!mods)
+			return NULL;
+		syms->mods = mods;
+		mb = &mods[syms->nmods++];
+		mb->mod = mod;
+	}
+	mb->bin_id = NOSHARE;
+	path = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+	if (!path || path[0] != '/' || !same_root(syms, c))
+		return NULL;
+	keylen = module_key(mod, path, key, sizeof(key));
+	if (!keylen)
+		return NULL;
+	for (i = 0; i < c->nbins && !b; i++)
+		if (c->bins[i]->keylen == keylen && !memcmp(c->bins[i]->key, key, keylen))
+			b = c->bins[i];
+	if (!b)
+		b = symbin_open(c, path, key, keylen);
+	if (b)
+		mb->bin_id = b->id;
+	return b;
+}
+
+static size_t addr_slot(const struct symbin *b, __u64 addr)
+{
+	__u64 h = (addr + 1) * 0x9e3779b97f4a7c15ULL;
+
+	return (h >> 17) & (b->cap - 1);
+}
+
+static int memo_grow(struct symbin *b)
+{
+	size_t cap = b->cap ? 2 * b->cap : 64, i, j;
+	struct symbin old = *b;
+
+	b->addrs = calloc(cap, sizeof(*b->addrs));
+	b->frames = malloc(cap * sizeof(*b->frames));
+	if (!b->addrs || !b->frames) {
+		free(b->addrs);
+		free(b->frames);
+		b->addrs = old.addrs;
+		b->frames = old.frames;
+		return -ENOMEM;
+	}
+	b->cap = cap;
+	for (i = 0; i < old.cap; i++) {
+		if (!old.addrs[i])
+			continue;
+		for (j = addr_slot(b, old.addrs[i] - 1); b->addrs[j]; j = (j + 1) & (cap - 1))
+			;
+		b->addrs[j] = old.addrs[i];
+		b->frames[j] = old.frames[i];
+	}
+	free(old.addrs);
+	free(old.frames);
+	return 0;
+}
+
+/* Function, offset and line of a link-time address of b, looked up once. */
+static const struct bw_frame *symbin_find(struct symbin *b, __u64 addr)
+{
+	struct bw_frame frame;
+	size_t j;
+
+	b->idle = 0;
+	if (b->cap) {
+		for (j = addr_slot(b, addr); b->addrs[j]; j = (j + 1) & (b->cap - 1))
+			if (b->addrs[j] == addr + 1)
+				return &b->frames[j];
+	}
+	bw_syms__find(b->syms, addr, &frame);
+	if (2 * (b->used + 1) > b->cap && memo_grow(b))
+		return NULL;
+	for (j = addr_slot(b, addr); b->addrs[j]; j = (j + 1) & (b->cap - 1))
+		;
+	b->addrs[j] = addr + 1;
+	b->frames[j] = frame;
+	b->used++;
+	return &b->frames[j];
+}
+
+int bw_syms__find_shared(struct bw_syms *syms, struct bw_symcache *c, __u64 pc,
+			 struct bw_frame *out)
+{
+	const struct bw_frame *hit = NULL;
+	struct symbin *b = NULL;
+	Dwfl_Module *mod;
+	Dwarf_Addr bias;
+
+	if (!c || !syms->pid)
+		return bw_syms__find(syms, pc, out);
+	mod = dwfl_addrmodule(syms->dwfl, pc);
+	if (mod)
+		b = symbin_of(syms, c, mod);
+	if (b && dwfl_module_getelf(mod, &bias))
+		hit = symbin_find(b, pc - bias);
+	if (!hit)
+		return bw_syms__find(syms, pc, out);
+	memset(out, 0, sizeof(*out));
+	out->pc = pc;
+	set_module(mod, out);
+	memcpy(out->func, hit->func, sizeof(out->func));
+	memcpy(out->file, hit->file, sizeof(out->file));
+	out->offset = hit->offset;
+	out->line = hit->line;
 	return out->func[0] ? 0 : -ENOENT;
 }
 
@@ -270,10 +611,26 @@ static bool unwind_get_thread(Dwfl *dwfl, pid_t tid, void *dwfl_arg, void **thre
 static bool unwind_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *dwfl_arg)
 {
 	struct bw_syms *syms = dwfl_arg;
-	__u64 val;
+	__u64 val, page_end;
+	size_t len;
 
-	if (!syms->mem || bw_mem__read_u64(syms->mem, addr, &val))
+	if (!syms->mem)
 		return false;
+	if (addr >= syms->cache_base && addr - syms->cache_base + sizeof(val) <= syms->cache_len) {
+		memcpy(&val, syms->cache + (addr - syms->cache_base), sizeof(val));
+		*result = val;
+		return true;
+	}
+	/* Up to the end of addr's page at most: what lies past it may be unmapped. */
+	page_end = (addr | 4095) + 1;
+	len = page_end - addr < sizeof(syms->cache) ? page_end - addr : sizeof(syms->cache);
+	if (len >= sizeof(val) && !bw_mem__read(syms->mem, addr, syms->cache, len)) {
+		syms->cache_base = addr;
+		syms->cache_len = len;
+		memcpy(&val, syms->cache, sizeof(val));
+	} else if (bw_mem__read_u64(syms->mem, addr, &val)) {
+		return false;
+	}
 	*result = val;
 	return true;
 }
@@ -348,6 +705,7 @@ int bw_syms__unwind(struct bw_syms *syms, struct bw_mem *mem, pid_t tid, const _
 	if (syms->attached) {
 		syms->mem = mem;
 		syms->tid = tid;
+		syms->cache_len = 0;
 		memcpy(syms->regs, regs, sizeof(syms->regs));
 		/* An error ends the walk; what was collected before it still stands. */
 		dwfl_getthread_frames(syms->dwfl, tid, unwind_frame, &ctx);
@@ -407,5 +765,6 @@ void bw_syms__free(struct bw_syms *syms)
 	if (!syms)
 		return;
 	dwfl_end(syms->dwfl);
+	free(syms->mods);
 	free(syms);
 }

@@ -14,6 +14,7 @@
 
 struct bw_mem;
 struct bw_syms;
+struct bw_symcache;
 
 #define BW_FUNC_LEN 256
 #define BW_PATH_LEN 256
@@ -51,6 +52,25 @@ int bw_syms__unwind(struct bw_syms *syms, struct bw_mem *mem, pid_t tid, const _
  */
 int bw_syms__unwind_fp(struct bw_syms *syms, struct bw_mem *mem, const __u64 regs[BW_NREGS],
 		       __u64 *pcs, int max);
+/*
+ * Symbol lookups shared by every process that maps the same binary (same
+ * GNU build-id, or same file and ELF header when it has none, as Go
+ * binaries): one offline symbolizer per binary, so its DWARF is read once
+ * for the host and not once per process, and one answer per address.
+ */
+int bw_symcache__new(struct bw_symcache **out);
+/* Ends a scan: forgets binaries that no lookup used in max_idle scans. */
+void bw_symcache__sweep(struct bw_symcache *cache, unsigned int max_idle);
+void bw_symcache__free(struct bw_symcache *cache);
+/* How many binaries it holds. */
+size_t bw_symcache__count(const struct bw_symcache *cache);
+/*
+ * bw_syms__find through cache: the same answer, looked up once per binary
+ * and address. Modules that cannot be shared (the vdso, a file of another
+ * mount namespace) are looked up in syms itself. cache may be NULL.
+ */
+int bw_syms__find_shared(struct bw_syms *syms, struct bw_symcache *cache, __u64 pc,
+			 struct bw_frame *out);
 /* Address of a defined symbol, first module first; 0 or -ENOENT. */
 int bw_syms__addr_of(struct bw_syms *syms, const char *name, __u64 *addr);
 void bw_syms__free(struct bw_syms *syms);

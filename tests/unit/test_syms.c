@@ -466,3 +466,91 @@ Test(syms, unwind_through_pthread_mutex_lock, .timeout = 30)
 	bw_mem__free(mem);
 	stop(&c);
 }
+
+/* Every frame as bw_syms__find says it, from two processes of one binary. */
+static void assert_shared_same(struct bw_syms *syms, struct bw_symcache *cache,
+			       const struct stack *st)
+{
+	struct bw_frame shared;
+	int i;
+
+	for (i = 0; i < st->nr; i++) {
+		const struct bw_frame *own = &st->frames[i];
+		__u64 pc = st->pcs[i] - (i ? 1 : 0);
+
+		cr_assert_eq(bw_syms__find_shared(syms, cache, pc, &shared),
+			     own->func[0] ? 0 : -ENOENT);
+		cr_assert_eq(shared.pc, pc);
+		cr_assert_str_eq(shared.func, own->func, "frame %d", i);
+		cr_assert_eq(shared.offset, own->offset, "frame %d", i);
+		cr_assert_str_eq(shared.module, own->module, "frame %d", i);
+		cr_assert_str_eq(shared.file, own->file, "frame %d", i);
+		cr_assert_eq(shared.line, own->line, "frame %d", i);
+	}
+}
+
+/*
+ * Two processes of one binary share its symbolizer: the second adds no
+ * binary, answers match lookups in each process, and idle binaries go.
+ */
+Test(syms, shared_cache_matches_per_process, .timeout = 30)
+{
+	struct bw_syms *syms[2] = {};
+	struct bw_mem *mem[2] = {};
+	struct bw_symcache *cache = NULL;
+	__u64 regs[BW_NREGS];
+	struct child c[2];
+	struct stack st;
+	size_t nbins = 0;
+	int k;
+
+	cr_assert_eq(bw_symcache__new(&cache), 0);
+	for (k = 0; k < 2; k++) {
+		c[k] = spawn("block");
+		wait_blocked(c[k].pid, c[k].tid, SYS_read);
+		grab_regs(c[k].tid, regs);
+		cr_assert_eq(bw_mem__open(c[k].pid, &mem[k]), 0);
+		cr_assert_eq(bw_syms__new(c[k].pid, &syms[k]), 0);
+		unwind(syms[k], mem[k], c[k].tid, regs, &st);
+		cr_assert_geq(st.nr, 3);
+		assert_shared_same(syms[k], cache, &st);
+		/* Twice: the second time from the cache. */
+		assert_shared_same(syms[k], cache, &st);
+		if (!k) {
+			nbins = bw_symcache__count(cache);
+			/* symfix and libc at least. */
+			cr_assert_geq(nbins, 2);
+		}
+	}
+	cr_assert_eq(bw_symcache__count(cache), nbins);
+	bw_symcache__sweep(cache, 1);
+	cr_assert_eq(bw_symcache__count(cache), nbins);
+	bw_symcache__sweep(cache, 1);
+	cr_assert_eq(bw_symcache__count(cache), 0);
+	/* Gone from the cache, found again. */
+	assert_shared_same(syms[1], cache, &st);
+	cr_assert_eq(bw_symcache__count(cache), nbins);
+
+	for (k = 0; k < 2; k++) {
+		bw_syms__free(syms[k]);
+		bw_mem__free(mem[k]);
+		stop(&c[k]);
+	}
+	bw_symcache__free(cache);
+}
+
+Test(syms, shared_cache_null_is_per_process)
+{
+	struct bw_syms *syms = NULL;
+	struct bw_frame own, shared;
+	__u64 addr = 0;
+
+	cr_assert_eq(bw_syms__new_elf(fixture_path(), &syms), 0);
+	cr_assert_eq(bw_syms__addr_of(syms, "symfix_inner", &addr), 0);
+	cr_assert_eq(bw_syms__find(syms, addr + 1, &own), 0);
+	cr_assert_eq(bw_syms__find_shared(syms, NULL, addr + 1, &shared), 0);
+	cr_assert_str_eq(shared.func, own.func);
+	cr_assert_eq(shared.offset, 1);
+	cr_assert_eq(bw_symcache__count(NULL), 0);
+	bw_syms__free(syms);
+}
