@@ -2,6 +2,7 @@
 /* blockwatch: which threads of a running process are stuck, on what, and why. */
 #include <argp.h>
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -845,6 +846,8 @@ static int run_watch(int argc, char **argv, bool snapshot)
 				cfg.npids > 1 ? "the watched processes" : "the process");
 			break;
 		}
+		/* What a scan freed (libdw sessions, goroutine tables) goes back to the system. */
+		malloc_trim(0);
 		threads = bw_inspector__threads(w.in, &n);
 		ropts.watched_ns = now_ns() - start;
 		w.health.scans++;

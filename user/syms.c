@@ -280,12 +280,18 @@ struct symbin {
 	__u64 id;
 	unsigned char key[64];
 	size_t keylen;
-	struct bw_syms *syms; /* link-time addresses */
-	__u64 *addrs;	      /* open addressing on link-time address + 1; 0 is free */
+	char *path;
+	/* Link-time addresses; closed after SYMBIN_SYMS_IDLE scans without a miss (DWARF is large). */
+	struct bw_syms *syms;
+	unsigned int syms_idle;
+	__u64 *addrs; /* open addressing on link-time address + 1; 0 is free */
 	struct bw_frame *frames;
 	size_t cap, used;
 	unsigned int idle;
 };
+
+/* Answers outlive the DWARF they came from: a few scans of misses, then the memo alone. */
+#define SYMBIN_SYMS_IDLE 5
 
 struct bw_symcache {
 	struct symbin **bins;
@@ -311,6 +317,7 @@ static void symbin_free(struct symbin *b)
 	if (!b)
 		return;
 	bw_syms__free(b->syms);
+	free(b->path);
 	free(b->addrs);
 	free(b->frames);
 	free(b);
@@ -325,6 +332,10 @@ void bw_symcache__sweep(struct bw_symcache *c, unsigned int max_idle)
 	while (i < c->nbins) {
 		struct symbin *b = c->bins[i];
 
+		if (b->syms && ++b->syms_idle > SYMBIN_SYMS_IDLE) {
+			bw_syms__free(b->syms);
+			b->syms = NULL;
+		}
 		if (b->idle++ < max_idle) {
 			i++;
 			continue;
@@ -349,6 +360,15 @@ void bw_symcache__free(struct bw_symcache *c)
 size_t bw_symcache__count(const struct bw_symcache *c)
 {
 	return c ? c->nbins : 0;
+}
+
+size_t bw_symcache__loaded(const struct bw_symcache *c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; c && i < c->nbins; i++)
+		n += c->bins[i]->syms != NULL;
+	return n;
 }
 
 /* Whether the process sees our files at our paths: then its binaries are ours to open. */
@@ -409,11 +429,11 @@ static int first_module(Dwfl_Module *mod, void **userdata, const char *name, Dwa
 }
 
 /* The offline symbolizer of path, if it is the binary key names. */
-static struct symbin *symbin_open(struct bw_symcache *c, const char *path, const unsigned char *key,
-				  size_t keylen)
+/* Opens b's symbolizer from its path, if the file still is the binary b->key names. */
+static int symbin_load(struct symbin *b)
 {
-	struct symbin *b = NULL, **bins;
 	const unsigned char *bits;
+	struct bw_syms *syms = NULL;
 	Dwfl_Module *mod = NULL;
 	GElf_Addr vaddr;
 	GElf_Ehdr ehdr;
@@ -422,28 +442,45 @@ static struct symbin *symbin_open(struct bw_symcache *c, const char *path, const
 	Elf *elf;
 	int len;
 
-	b = calloc(1, sizeof(*b));
-	if (!b || bw_syms__new_elf(path, &b->syms))
-		goto fail;
-	dwfl_getmodules(b->syms->dwfl, first_module, &mod, 0);
+	if (bw_syms__new_elf(b->path, &syms))
+		return -ENOENT;
+	dwfl_getmodules(syms->dwfl, first_module, &mod, 0);
 	if (!mod)
 		goto fail;
-	if (key[0] == 'B') {
+	if (b->key[0] == 'B') {
 		len = dwfl_module_build_id(mod, &bits, &vaddr);
-		if (len <= 0 || (size_t)len + 1 != keylen || memcmp(bits, key + 1, len))
+		if (len <= 0 || (size_t)len + 1 != b->keylen || memcmp(bits, b->key + 1, len))
 			goto fail;
 	} else {
-		memcpy(&entry, key + 1 + 5 * sizeof(__u64), sizeof(entry));
+		memcpy(&entry, b->key + 1 + 5 * sizeof(__u64), sizeof(entry));
 		elf = dwfl_module_getelf(mod, &bias);
 		if (!elf || !gelf_getehdr(elf, &ehdr) || ehdr.e_entry != entry)
 			goto fail;
 	}
+	b->syms = syms;
+	b->syms_idle = 0;
+	return 0;
+fail:
+	bw_syms__free(syms);
+	return -ENOENT;
+}
+
+static struct symbin *symbin_open(struct bw_symcache *c, const char *path, const unsigned char *key,
+				  size_t keylen)
+{
+	struct symbin *b = NULL, **bins;
+
+	b = calloc(1, sizeof(*b));
+	if (!b || !(b->path = strdup(path)))
+		goto fail;
+	memcpy(b->key, key, keylen);
+	b->keylen = keylen;
+	if (symbin_load(b))
+		goto fail;
 	bins = realloc(c->bins, (c->nbins + 1) * sizeof(*bins));
 	if (!bins)
 		goto fail;
 	c->bins = bins;
-	memcpy(b->key, key, keylen);
-	b->keylen = keylen;
 	b->id = ++c->next_id;
 	c->bins[c->nbins++] = b;
 	return b;
@@ -550,6 +587,9 @@ static const struct bw_frame *symbin_find(struct symbin *b, __u64 addr)
 			if (b->addrs[j] == addr + 1)
 				return &b->frames[j];
 	}
+	if (!b->syms && symbin_load(b))
+		return NULL;
+	b->syms_idle = 0;
 	bw_syms__find(b->syms, addr, &frame);
 	if (2 * (b->used + 1) > b->cap && memo_grow(b))
 		return NULL;

@@ -62,8 +62,9 @@ int bw_symcache__new(struct bw_symcache **out);
 /* Ends a scan: forgets binaries that no lookup used in max_idle scans. */
 void bw_symcache__sweep(struct bw_symcache *cache, unsigned int max_idle);
 void bw_symcache__free(struct bw_symcache *cache);
-/* How many binaries it holds. */
+/* How many binaries it holds, and how many of those have their symbols open. */
 size_t bw_symcache__count(const struct bw_symcache *cache);
+size_t bw_symcache__loaded(const struct bw_symcache *cache);
 /*
  * bw_syms__find through cache: the same answer, looked up once per binary
  * and address. Modules that cannot be shared (the vdso, a file of another

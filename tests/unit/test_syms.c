@@ -530,6 +530,23 @@ Test(syms, shared_cache_matches_per_process, .timeout = 30)
 	/* Gone from the cache, found again. */
 	assert_shared_same(syms[1], cache, &st);
 	cr_assert_eq(bw_symcache__count(cache), nbins);
+	/* Idle long enough to close the binaries' DWARF: new addresses reopen it. */
+	for (k = 0; k < 8; k++)
+		bw_symcache__sweep(cache, 100);
+	cr_assert_eq(bw_symcache__count(cache), nbins);
+	cr_assert_eq(bw_symcache__loaded(cache), 0);
+	for (k = 0; k < st.nr; k++) {
+		struct bw_frame own, shared;
+		__u64 pc = st.pcs[k] - 2;
+
+		cr_assert_eq(bw_syms__find_shared(syms[1], cache, pc, &shared),
+			     bw_syms__find(syms[1], pc, &own));
+		cr_assert_str_eq(shared.func, own.func, "frame %d", k);
+		cr_assert_eq(shared.offset, own.offset, "frame %d", k);
+		cr_assert_str_eq(shared.file, own.file, "frame %d", k);
+		cr_assert_eq(shared.line, own.line, "frame %d", k);
+	}
+	cr_assert_geq(bw_symcache__loaded(cache), 2);
 
 	for (k = 0; k < 2; k++) {
 		bw_syms__free(syms[k]);
