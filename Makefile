@@ -128,7 +128,7 @@ ensure-deps:
 test: ensure-deps
 	@$(MAKE) --no-print-directory test-all
 
-test-all: test-unit test-bpf test-e2e test-prom test-prom-tool test-deploy fuzz-regress
+test-all: test-unit test-bpf test-e2e test-prom test-prom-tool test-deploy fuzz-regress lint test-asan valgrind
 
 # Prometheus scrapes blockwatch itself, watching the demo processes.
 test-prom-tool: blockwatch $(OUTPUT)/targets/demo $(OUTPUT)/go-demo

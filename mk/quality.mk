@@ -17,7 +17,7 @@
 	lint-cppcheck valgrind quality-deps
 
 # The fuzzers and the ASan build need clang's sanitizer runtimes (libFuzzer).
-DEPS_PKGS += libclang-rt-dev
+DEPS_PKGS += libclang-rt-dev clang-tidy cppcheck valgrind
 QUALITY_PKGS := libclang-rt-dev clang-tidy cppcheck valgrind
 
 quality-deps:

@@ -428,7 +428,6 @@ static int first_module(Dwfl_Module *mod, void **userdata, const char *name, Dwa
 	return DWARF_CB_ABORT;
 }
 
-/* The offline symbolizer of path, if it is the binary key names. */
 /* Opens b's symbolizer from its path, if the file still is the binary b->key names. */
 static int symbin_load(struct symbin *b)
 {
@@ -442,7 +441,7 @@ static int symbin_load(struct symbin *b)
 	Elf *elf;
 	int len;
 
-	if (bw_syms__new_elf(b->path, &syms))
+	if (bw_syms__new_elf(b->path, &syms) || !syms)
 		return -ENOENT;
 	dwfl_getmodules(syms->dwfl, first_module, &mod, 0);
 	if (!mod)
