@@ -319,7 +319,8 @@ attach_point() {
 	empty_sys_exit | futex_exit) echo sys_exit ;;
 	empty_futex | futex_tp_enter) echo "sys_enter_futex (syscall tracepoint)" ;;
 	futex_tp_waitv) echo "sys_enter_futex_waitv (syscall tracepoint)" ;;
-	futex_enter) echo "fentry __x64_sys_futex" ;;
+	# futex_enter was the raw sys_enter program before the futex-only attach points.
+	futex_enter) echo "futex_enter (fentry __x64_sys_futex; sys_enter in older builds)" ;;
 	futex_waitv_ent) echo "fentry __x64_sys_futex_waitv" ;;
 	sched_process_exit) echo "sched_process_exit (offcpu)" ;;
 	futex_task_exit) echo "sched_process_exit (futex)" ;;

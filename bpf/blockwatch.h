@@ -138,35 +138,27 @@ enum bw_dwarf_reg {
 
 /*
  * log2 bucket of a duration: slot i holds [2^i, 2^(i+1)) microseconds (slot
- * 0 also below 1us, the last slot everything above). A binary search, not a
- * loop: it runs on sched_switch.
+ * 0 also below 1us, the last slot everything above). A binary search on
+ * ns against 1000 * 2^k, with no loop and no division: it runs on
+ * sched_switch.
  */
 static __always_inline __u32 bw_hist_slot(__u64 ns)
 {
-	__u64 us = ns / 1000;
 	__u32 slot = 0;
 
-	if (us >> 32)
+	if (ns >= 1000ULL << (BW_HIST_SLOTS - 1))
 		return BW_HIST_SLOTS - 1;
-	if (us >> 16) {
-		us >>= 16;
+	if (ns >= 1000ULL << (slot + 16))
 		slot += 16;
-	}
-	if (us >> 8) {
-		us >>= 8;
+	if (ns >= 1000ULL << (slot + 8))
 		slot += 8;
-	}
-	if (us >> 4) {
-		us >>= 4;
+	if (ns >= 1000ULL << (slot + 4))
 		slot += 4;
-	}
-	if (us >> 2) {
-		us >>= 2;
+	if (ns >= 1000ULL << (slot + 2))
 		slot += 2;
-	}
-	if (us >> 1)
+	if (ns >= 1000ULL << (slot + 1))
 		slot += 1;
-	return slot < BW_HIST_SLOTS ? slot : BW_HIST_SLOTS - 1;
+	return slot;
 }
 
 #endif /* BLOCKWATCH_H */

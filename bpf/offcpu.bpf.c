@@ -13,6 +13,8 @@
 #include "compat.bpf.h"
 #include "filter.bpf.h"
 
+#define PF_KTHREAD 0x00200000
+
 /* sched_switch got its prev_state argument in 5.18 (commit fa2c3254d7cf). */
 const volatile bool has_prev_state_arg = true;
 /* Threads with a history at once (--max-threads); more are counted, not tracked. */
@@ -147,7 +149,8 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	__u32 state = 0;
 	__u64 now;
 
-	if (!preempt && bw_wanted(prev->tgid)) {
+	/* Kernel threads are never reported: the task iterator skips them. */
+	if (!preempt && bw_wanted(prev->tgid) && !(prev->flags & PF_KTHREAD)) {
 		if (has_prev_state_arg)
 			state = (__u32)ctx[3];
 		else
@@ -155,7 +158,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 		if (is_block(state))
 			out = history_of(prev);
 	}
-	if (bw_wanted(next->tgid))
+	if (bw_wanted(next->tgid) && !(next->flags & PF_KTHREAD))
 		in = open_history(next);
 	if (!out && !in)
 		return 0;
