@@ -125,6 +125,41 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * The distinct channels of chans into out (room for n): a million waiters
+ * often share a handful of channels, sorted after as a few.
+ */
+static size_t unique_chans(const __u64 *chans, size_t n, __u64 *out)
+{
+	size_t cap = 64, i, j, k = 0;
+	__u64 *set;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	set = calloc(cap, sizeof(*set));
+	if (!set) { /* no room for the set: copy all, the caller dedups sorted */
+		memcpy(out, chans, n * sizeof(*out));
+		qsort(out, n, sizeof(*out), cmp_u64);
+		for (i = j = 0; i < n; i++)
+			if (!j || out[j - 1] != out[i])
+				out[j++] = out[i];
+		return j;
+	}
+	for (i = 0; i < n; i++) {
+		if (!chans[i])
+			continue; /* never a channel: sudogs with c == 0 are not kept */
+		for (j = (chans[i] * 0x9e3779b97f4a7c15ULL) >> 20 & (cap - 1);
+		     set[j] && set[j] != chans[i]; j = (j + 1) & (cap - 1))
+			;
+		if (!set[j]) {
+			set[j] = chans[i];
+			out[k++] = chans[i];
+		}
+	}
+	free(set);
+	return k;
+}
+
 /* Marks the goroutines whose channels someone not stuck can still reach. */
 static int mark_reachable(struct bw_gowatch *gw, struct bw_gorec *recs, size_t n)
 {
@@ -149,12 +184,8 @@ static int mark_reachable(struct bw_gowatch *gw, struct bw_gorec *recs, size_t n
 		free(found);
 		return -ENOMEM;
 	}
-	memcpy(targets, chans, nt * sizeof(*targets));
+	nt = unique_chans(chans, nt, targets);
 	qsort(targets, nt, sizeof(*targets), cmp_u64);
-	for (i = j = 0; i < nt; i++) /* unique: one index per channel */
-		if (!j || targets[j - 1] != targets[i])
-			targets[j++] = targets[i];
-	nt = j;
 	roots = bw_goscan__roots(gw->scan, &nroots);
 	heap = bw_goscan__heap(gw->scan, &nheap);
 	stops = bw_goscan__stops(gw->scan, &nstops);
