@@ -509,10 +509,11 @@ static void objects_batch(struct bw_goscan *gs, const __u64 *addr, size_t n, __u
 		err[i] = -ENOENT;
 		if (slot->page == (addr[i] >> PAGE_SHIFT) + 1)
 			err[i] = object_in(slot, addr[i], &base[i], &size[i]);
-		else if ((arena = arena_of(gs, addr[i])))
+		else if ((arena = arena_of(gs, addr[i]))) {
 			span[nm] = arena + l->heaparena_spans +
-				   ((addr[i] >> PAGE_SHIFT) % PAGES_PER_ARENA) * 8,
+				   ((addr[i] >> PAGE_SHIFT) % PAGES_PER_ARENA) * 8;
 			miss[nm++] = i;
+		}
 	}
 	for (k = 0; k < nm; k++)
 		v[k] = vec(span[k], &span[k], 8);
@@ -526,11 +527,13 @@ static void objects_batch(struct bw_goscan *gs, const __u64 *addr, size_t n, __u
 	nm = nv;
 	/* startAddr and elemsize: one piece of each span. */
 	for (k = 0; k < nm; k++)
+		/* cppcheck-suppress uninitvar ; span[0..nm) was written by the loops above */
 		v[k] = vec(span[k] + lo, fields[k], hi - lo);
 	bw_mem__readv(gs->mem, v, nm);
 	for (k = 0; k < nm; k++) {
 		struct span_slot *slot;
 
+		/* cppcheck-suppress uninitvar ; as span[0..nm) */
 		i = miss[k];
 		if (v[k].err)
 			continue;

@@ -769,8 +769,8 @@ int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n
 		r->verdict = verdict_of(r, threshold_ns, benign, memo);
 
 		j = group_of(&map, &groups, &ng, &cap, site_key_memo(sites, r));
-		if (j < 0) {
-			err = j;
+		if (j < 0 || !groups) { /* groups is set once j >= 0: for the analyzer */
+			err = j < 0 ? j : -EFAULT;
 			goto cleanup;
 		}
 		if (!groups[j].count) {
