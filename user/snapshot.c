@@ -626,7 +626,7 @@ static bool read_ksyms(struct owned *o, json_object *obj)
 	return ok;
 }
 
-static int fail(char *err, size_t len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
