@@ -22,7 +22,7 @@ LDLIBS += $(PROM_LDLIBS)
 
 PROM_SERVE := $(OUTPUT)/prom-serve
 PROM_SERVE_OBJS := $(OUTPUT)/tests/prom/serve.o \
-	$(patsubst %,$(OUTPUT)/user/%.o,prom httpd waitclass parse)
+	$(patsubst %,$(OUTPUT)/user/%.o,prom escape httpd waitclass parse)
 
 $(OUTPUT)/tests/prom:
 	$(Q)mkdir -p $@

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stdint.h>
 #include <string.h>
 #include "escape.h"
 
-/* Length of the valid UTF-8 sequence at s (no overlongs, no surrogates), or 0. */
-static int utf8_len(const unsigned char *s)
+size_t bw_utf8_len(const unsigned char *s, size_t avail, bool no_c1)
 {
-	int len, i;
+	size_t len, i;
 	unsigned int cp;
 
 	if (s[0] < 0x80)
@@ -23,12 +23,12 @@ static int utf8_len(const unsigned char *s)
 		return 0;
 	}
 	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
+		if (i >= avail || (s[i] & 0xc0) != 0x80)
 			return 0;
 		cp = cp << 6 | (s[i] & 0x3f);
 	}
 	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
+	    (cp >= 0xd800 && cp <= 0xdfff) || (no_c1 && cp >= 0x80 && cp <= 0x9f))
 		return 0;
 	return len;
 }
@@ -36,7 +36,7 @@ static int utf8_len(const unsigned char *s)
 void bw_json_str(FILE *f, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)(str ? str : "");
-	int len;
+	size_t len;
 
 	fputc('"', f);
 	while (*s) {
@@ -51,7 +51,7 @@ void bw_json_str(FILE *f, const char *str)
 			s++;
 		} else if (*s < 0x20 || *s == 0x7f) {
 			fprintf(f, "\\u%04x", *s++);
-		} else if ((len = utf8_len(s)) > 0) {
+		} else if ((len = bw_utf8_len(s, SIZE_MAX, false)) > 0) {
 			fwrite(s, 1, len, f);
 			s += len;
 		} else {

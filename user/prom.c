@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "escape.h"
 #include "prom.h"
 
 #define NVERDICTS (BW_VERDICT_DEADLOCK + 1)
@@ -34,40 +35,6 @@ struct goline {
 	enum bw_verdict verdict;
 };
 
-/*
- * Length of the valid UTF-8 sequence at s within avail bytes, or 0: no overlongs, no
- * surrogates, no C1 controls (U+0080..U+009F, terminal escapes to some).
- */
-static size_t utf8_len(const unsigned char *s, size_t avail)
-{
-	size_t len, i;
-	unsigned int cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < len; i++) {
-		if (i >= avail || (s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
-		return 0;
-	return len;
-}
-
 void bw_prom_label_value(FILE *f, const char *str, size_t max)
 {
 	const unsigned char *s = (const unsigned char *)(str ? str : "");
@@ -84,7 +51,7 @@ void bw_prom_label_value(FILE *f, const char *str, size_t max)
 			fputs("\\n", f);
 		} else if (s[i] < 0x20 || s[i] == 0x7f) {
 			fprintf(f, "\\\\x%02x", s[i]);
-		} else if ((len = utf8_len(s + i, max - i)) > 0) {
+		} else if ((len = bw_utf8_len(s + i, max - i, true)) > 0) {
 			fwrite(s + i, 1, len, f);
 			i += len;
 			continue;
