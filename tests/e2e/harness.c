@@ -221,55 +221,20 @@ int e2e_target_start(struct e2e_target *t, const char *name)
 
 int e2e_target_start_path(struct e2e_target *t, const char *target, const char *name)
 {
-	char path[512], file[128];
+	char path[512];
 	const char *argv[2] = { path, NULL };
-	int pfd[2], ret;
-	size_t i;
+	int ret;
 
-	memset(t, 0, sizeof(*t));
-	t->out_fd = -1;
-	snprintf(t->name, sizeof(t->name), "%s", name);
 	snprintf(path, sizeof(path), "%s", target);
 	if (access(path, X_OK)) {
 		ret = -errno;
+		memset(t, 0, sizeof(*t));
+		t->out_fd = -1;
 		set_err(t->err, sizeof(t->err), "failed to find target %s: %s", path,
 			strerror(-ret));
 		return ret;
 	}
-	if (pipe2(pfd, O_CLOEXEC)) {
-		ret = -errno;
-		set_err(t->err, sizeof(t->err), "failed to create pipe: %s", strerror(-ret));
-		return ret;
-	}
-	t->started_s = e2e_now_s();
-	ret = spawn(argv, pfd[1], -1, SIGKILL);
-	close(pfd[1]);
-	if (ret < 0) {
-		close(pfd[0]);
-		set_err(t->err, sizeof(t->err), "failed to fork %s: %s", name, strerror(-ret));
-		return ret;
-	}
-	t->pid = ret;
-	t->out_fd = pfd[0];
-
-	ret = read_announcements(t);
-	if (ret)
-		goto fail;
-	snprintf(file, sizeof(file), "/proc/%d/comm", (int)t->pid);
-	ret = read_proc_line(file, t->comm, sizeof(t->comm));
-	for (i = 0; !ret && i < t->nthreads; i++) {
-		snprintf(file, sizeof(file), "/proc/%d/task/%d/comm", (int)t->pid,
-			 t->threads[i].tid);
-		ret = read_proc_line(file, t->threads[i].comm, sizeof(t->threads[i].comm));
-	}
-	if (ret) {
-		set_err(t->err, sizeof(t->err), "failed to read %s: %s", file, strerror(-ret));
-		goto fail;
-	}
-	return 0;
-fail:
-	e2e_target_stop(t);
-	return ret;
+	return e2e_target_start_argv(t, argv, name);
 }
 
 void e2e_target_stop(struct e2e_target *t)
