@@ -92,7 +92,7 @@ static __always_inline void read_storage(struct bw_scan_rec *out, struct task_st
 	if (w) {
 		out->futex = *w;
 		if (!in_recorded_futex(&out->task, w))
-			out->futex.enter_ns = 0;
+			out->futex.enter_jiffies = 0;
 		out->has |= BW_SCAN_HAS_FUTEX;
 	}
 }

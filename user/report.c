@@ -118,6 +118,8 @@ static void json_thread(FILE *f, const struct bw_thread *t, const struct bw_repo
 			fprintf(f, "%s%u", i ? "," : "", h->slots[i]);
 		fputs("]}", f);
 	}
+	if (t->has_futex)
+		fprintf(f, ",\"futex_waits\":%llu", (unsigned long long)t->futex.waits);
 	fputs("}\n", f);
 }
 
@@ -303,8 +305,10 @@ static void text_detail(FILE *f, const struct bw_thread *threads, size_t n,
 	}
 	if (t->has_history && t->history.blocks) {
 		bw_format_duration(t->history.max_ns, dur, sizeof(dur));
-		fprintf(f, "    history while watched: %llu blocks, longest %s\n",
-			(unsigned long long)t->history.blocks, dur);
+		fprintf(f, "    history while watched: %llu blocks", (unsigned long long)t->history.blocks);
+		if (t->has_futex && t->futex.waits)
+			fprintf(f, " (%llu futex waits)", (unsigned long long)t->futex.waits);
+		fprintf(f, ", longest %s\n", dur);
 	}
 }
 

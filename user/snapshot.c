@@ -143,6 +143,8 @@ static void write_thread(struct writer *w, const struct bw_thread *t)
 			fprintf(f, "%s%u", i ? "," : "", h->slots[i]);
 		fputs("]}", f);
 	}
+	if (t->has_futex)
+		fprintf(f, ",\"futex\":{\"waits\":%llu}", (unsigned long long)t->futex.waits);
 	fputc('}', f);
 	rec_end(w);
 }
@@ -460,6 +462,11 @@ static bool read_thread(struct owned *o, json_object *obj)
 		a = arr_of(h, "slots", &ok);
 		for (i = 0; a && i < BW_HIST_SLOTS && i < json_object_array_length(a); i++)
 			hi->slots[i] = json_object_get_uint64(json_object_array_get_idx(a, i));
+	}
+	if (json_object_object_get_ex(obj, "futex", &h)) {
+		t->has_futex = true;
+		t->futex.waits = u64_of(h, "waits", &ok);
+		t->futex.tgid = t->pid;
 	}
 	return ok;
 }
