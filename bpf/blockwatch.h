@@ -46,11 +46,11 @@ _Static_assert(sizeof(struct bw_history) == 168, "bw_history layout");
 
 /* The last futex wait of a thread, kept by the futex programs. */
 struct bw_futex_wait {
-	__u64 uaddr;	/* futex word (or the futex_waitv array) */
-	__u64 ip;	/* user ip of the syscall */
+	__u64 uaddr;	     /* futex word (or the futex_waitv array) */
+	__u64 ip;	     /* user ip of the syscall */
 	__u64 enter_jiffies; /* jiffies at entry (never 0), 0 once it returned */
-	__u64 waits;	/* futex waits made by this thread */
-	__u32 op;	/* futex op, or BW_FUTEX_WAITV */
+	__u64 waits;	     /* futex waits made by this thread */
+	__u32 op;	     /* futex op, or BW_FUTEX_WAITV */
 	__u32 tgid;
 };
 _Static_assert(sizeof(struct bw_futex_wait) == 40, "bw_futex_wait layout");

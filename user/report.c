@@ -305,7 +305,8 @@ static void text_detail(FILE *f, const struct bw_thread *threads, size_t n,
 	}
 	if (t->has_history && t->history.blocks) {
 		bw_format_duration(t->history.max_ns, dur, sizeof(dur));
-		fprintf(f, "    history while watched: %llu blocks", (unsigned long long)t->history.blocks);
+		fprintf(f, "    history while watched: %llu blocks",
+			(unsigned long long)t->history.blocks);
 		if (t->has_futex && t->futex.waits)
 			fprintf(f, " (%llu futex waits)", (unsigned long long)t->futex.waits);
 		fprintf(f, ", longest %s\n", dur);

@@ -78,8 +78,7 @@ static void counts_waits(enum way way)
 		futex_wait_mismatch(&word, FUTEX_WAIT_PRIVATE);
 	/* Wakes are not waits. */
 	syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-	cr_assert_eq(record_of(skel, syscall(SYS_gettid), &w), 0, "no record: %s",
-		     strerror(errno));
+	cr_assert_eq(record_of(skel, syscall(SYS_gettid), &w), 0, "no record: %s", strerror(errno));
 	cr_assert_eq(w.waits, 8);
 	cr_assert_eq(w.uaddr, (__u64)(unsigned long)&word, "the last wait's word");
 	cr_assert_eq(w.op, FUTEX_WAIT_PRIVATE);
@@ -122,8 +121,9 @@ Test(bpf_futex, other_processes_are_filtered)
 	}
 	cr_assert_eq(read(done[0], &c, 1), 1);
 	if (!record_of(skel, child, &w))
-		cr_assert_fail("a record for another process: tgid %u, %llu waits (child %d, us %d)",
-			       w.tgid, (unsigned long long)w.waits, child, getpid());
+		cr_assert_fail(
+			"a record for another process: tgid %u, %llu waits (child %d, us %d)",
+			w.tgid, (unsigned long long)w.waits, child, getpid());
 	cr_assert_eq(errno, ENOENT, "lookup: %s", strerror(errno));
 	cr_assert_eq(write(go[1], &c, 1), 1);
 	cr_assert_eq(waitpid(child, &status, 0), child);
