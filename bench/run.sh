@@ -7,9 +7,9 @@
 # it to bench/results.md (with the machine it ran on). docs/bench.md says
 # what each row measures and how to read it.
 #
-#   pipe     perf bench sched pipe: untraced, empty sched_switch program, empty
-#            sched_switch+sys_enter+sys_exit programs, blockwatch -p of an
-#            unrelated process, blockwatch -a
+#   pipe     perf bench sched pipe (as is, and with both ends on CPU 0): untraced,
+#            empty sched_switch program, empty sched_switch+sys_enter+sys_exit
+#            programs, blockwatch -p of an unrelated process, blockwatch -a
 #   mutex    bench/mutex_bench (contended pthread mutex, many short blocks):
 #            the same, plus blockwatch -p of the benchmark itself
 #   go       bench/go pingpong, spawn, httploop: untraced, blockwatch -p
@@ -180,6 +180,7 @@ mode_label() {
 	empty_sys) echo "empty switch+sys_enter+sys_exit" ;;
 	empty_futex) echo "empty switch+sys_enter_futex" ;;
 	bw_other) echo "blockwatch -p other" ;;
+	bw_other_fc) echo "blockwatch -p other --futex-calls" ;;
 	bw_all) echo "blockwatch -a" ;;
 	bw_target) echo "blockwatch -p target" ;;
 	bw_probes) echo "blockwatch -p --go-probes" ;;
@@ -196,12 +197,14 @@ tracer_start() {
 	empty) "$EMPTY" >/dev/null 2>>"$LOG" & links=1 ;;
 	empty_sys) "$EMPTY" --syscalls >/dev/null 2>>"$LOG" & links=3 ;;
 	empty_futex) "$EMPTY" --futex >/dev/null 2>>"$LOG" & links=2 ;;
-	# blockwatch: the futex entry programs (2; 1 on a kernel with neither fentry nor
-	# syscall tracepoints), sched_switch, sched_process_exit, then the task iterator.
-	bw_other) "$BW" -p "$IDLE_PID" --json >/dev/null 2>>"$LOG" & links=4 ;;
-	bw_all) "$BW" -a --json >/dev/null 2>>"$LOG" & links=4 ;;
-	bw_target) "$BW" -p "$2" --json >/dev/null 2>>"$LOG" & links=4 ;;
-	bw_probes) "$BW" -p "$2" --go-probes --json >/dev/null 2>>"$LOG" & links=6 ;;
+	# blockwatch: sched_switch, sched_process_exit, then the task iterator; the
+	# futex entry programs with --futex-calls (2; 1 on a kernel with neither
+	# fentry nor syscall tracepoints), the uprobes with --go-probes (2).
+	bw_other) "$BW" -p "$IDLE_PID" --json >/dev/null 2>>"$LOG" & links=3 ;;
+	bw_other_fc) "$BW" -p "$IDLE_PID" --futex-calls --json >/dev/null 2>>"$LOG" & links=4 ;;
+	bw_all) "$BW" -a --json >/dev/null 2>>"$LOG" & links=3 ;;
+	bw_target) "$BW" -p "$2" --json >/dev/null 2>>"$LOG" & links=3 ;;
+	bw_probes) "$BW" -p "$2" --go-probes --json >/dev/null 2>>"$LOG" & links=5 ;;
 	*) die "unknown mode $1" ;;
 	esac
 	TPID=$!
@@ -253,13 +256,16 @@ gated_go() {
 measure() {
 	local section=$1 wl=$2 mode=$3 outf=$WORK/out.$2.$3 name cmd=() line
 	case $wl in
-	pipe)
+	pipe | pipe1)
+		# pipe1: both ends on one CPU, so every switch is on the round trip's
+		# path and no wakeup crosses CPUs (the most sensitive of the two).
+		[ "$wl" = pipe1 ] && cmd=(taskset -c 0) name="sched pipe, one CPU" || name="sched pipe"
 		tracer_start "$mode" "" || return 1
-		perf bench sched pipe -l "$PIPE_LOOPS" >"$outf" 2>>"$LOG"
+		"${cmd[@]}" perf bench sched pipe -l "$PIPE_LOOPS" >"$outf" 2>>"$LOG"
 		tracer_stop
 		line=$(awk '/usecs\/op/ { print $1 }' "$outf")
-		[ -n "$line" ] || { say "pipe/$mode: no result"; return 1; }
-		sample "$section" "sched pipe" "$(mode_label "$mode")" "round trip" "$line" "us/op"
+		[ -n "$line" ] || { say "$wl/$mode: no result"; return 1; }
+		sample "$section" "$name" "$(mode_label "$mode")" "round trip" "$line" "us/op"
 		return 0
 		;;
 	mutex) name=mutex cmd=("$MUTEX" -n "$MUTEX_OPS" -w) ;;
@@ -535,6 +541,8 @@ TARGETS=$WORK/targets.tsv
 cat >"$TARGETS" <<EOF
 pipe	sched pipe	blockwatch -a	round trip	ratio	1.05
 pipe	sched pipe	blockwatch -p other	round trip	within	0
+pipe	sched pipe, one CPU	blockwatch -a	round trip	ratio	1.05
+pipe	sched pipe, one CPU	blockwatch -p other	round trip	within	0
 go	pingpong	blockwatch -p target	ns/op	ratio	1.05
 go	httploop	blockwatch -p target	requests/s	ratio	1.05
 go	spawn	blockwatch -p target	ns/op	ratio	1.10
@@ -634,7 +642,10 @@ for s in $SECTIONS; do
 	BUSY="$BUSY $s ${b}%,"
 	say "section $s ($(($(date +%s) - T_START)) s so far, host ${b}% busy)"
 	case $s in
-	pipe) rounds pipe pipe untraced empty empty_sys bw_other bw_all ;;
+	pipe)
+		rounds pipe pipe untraced empty empty_sys bw_other bw_other_fc bw_all
+		rounds pipe pipe1 untraced empty empty_sys bw_other bw_other_fc bw_all
+		;;
 	mutex) rounds mutex mutex untraced empty empty_sys bw_other bw_all bw_target ;;
 	go)
 		for wl in pingpong spawn httploop; do
@@ -647,6 +658,7 @@ for s in $SECTIONS; do
 		cost pipe empty_sys
 		cost pipe empty_futex
 		cost pipe bw_other
+		cost pipe bw_other_fc
 		cost pipe bw_all
 		cost mutex empty_sys
 		cost mutex empty_futex

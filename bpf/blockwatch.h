@@ -18,6 +18,9 @@
 #define BW_KSTACK_DEPTH 32
 /* User registers saved at kernel entry, in DWARF order for x86_64 (0..16). */
 #define BW_NREGS 17
+/* x86_64 syscall numbers the BPF programs look for. */
+#define BW_NR_FUTEX 202
+#define BW_NR_FUTEX_WAITV 449
 
 /* Kernel task state bits (include/linux/sched.h); stable ABI of /proc too. */
 #define BW_TASK_RUNNING 0x0000
@@ -41,8 +44,10 @@ struct bw_history {
 	__u32 block_state;    /* task state at the start of the open block */
 	__u32 tgid;
 	__u32 slots[BW_HIST_SLOTS];
+	__u32 futex_blocks; /* completed blocks that were futex waits */
+	__u32 block_futex;  /* the open block is a futex wait */
 };
-_Static_assert(sizeof(struct bw_history) == 168, "bw_history layout");
+_Static_assert(sizeof(struct bw_history) == 176, "bw_history layout");
 
 /* The last futex wait of a thread, kept by the futex programs. */
 struct bw_futex_wait {
@@ -96,7 +101,7 @@ struct bw_scan_rec {
 	__u32 has; /* BW_SCAN_HAS_* */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct bw_scan_rec) == 736, "bw_scan_rec layout");
+_Static_assert(sizeof(struct bw_scan_rec) == 744, "bw_scan_rec layout");
 
 /* Last park of a goroutine, from the opt-in Go probes; keyed by g address. */
 struct bw_gopark {

@@ -14,9 +14,6 @@
 #include "blockwatch.h"
 #include "filter.bpf.h"
 
-#define NR_futex 202 /* x86_64 */
-#define NR_futex_waitv 449
-
 #define FUTEX_WAIT 0
 #define FUTEX_LOCK_PI 6
 #define FUTEX_WAIT_BITSET 9
@@ -139,11 +136,11 @@ int BPF_PROG(futex_sys_enter, struct pt_regs *regs, long id)
 
 	if (!bw_wanted(tgid))
 		return 0;
-	if (id == NR_futex) {
+	if (id == BW_NR_FUTEX) {
 		op = regs->si;
 		if (!is_wait_op(op))
 			return 0;
-	} else if (id == NR_futex_waitv) {
+	} else if (id == BW_NR_FUTEX_WAITV) {
 		op = BW_FUTEX_WAITV;
 	} else {
 		return 0;

@@ -112,11 +112,27 @@ static __always_inline bool is_block(__u32 state)
 	return state & (BW_TASK_INTERRUPTIBLE | BW_TASK_UNINTERRUPTIBLE);
 }
 
-static __always_inline void open_block(struct bw_history *h, __u32 tgid, __u32 state, __u64 now)
+static __always_inline void open_block(struct bw_history *h, __u32 tgid, __u32 state, __u64 now,
+				       bool in_futex)
 {
 	h->tgid = tgid;
 	h->block_state = state;
 	h->block_start_ns = now;
+	h->block_futex = in_futex;
+}
+
+/*
+ * Whether t blocks in a futex syscall: the syscall number saved at kernel
+ * entry, a load off its stack. Seen here, futex waits cost nothing to the
+ * rest of the host; a syscall tracepoint puts every syscall of every
+ * process on the traced entry path.
+ */
+static __always_inline bool in_futex(struct task_struct *t)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	long nr = regs->orig_ax;
+
+	return nr == BW_NR_FUTEX || nr == BW_NR_FUTEX_WAITV;
 }
 
 static __always_inline void close_block(struct bw_history *h, __u64 now)
@@ -128,6 +144,7 @@ static __always_inline void close_block(struct bw_history *h, __u64 now)
 	delta = now - h->block_start_ns;
 	h->block_start_ns = 0;
 	h->blocks++;
+	h->futex_blocks += h->block_futex;
 	h->total_ns += delta;
 	if (delta > h->max_ns)
 		h->max_ns = delta;
@@ -164,7 +181,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 		return 0;
 	now = switch_clock(prev);
 	if (out)
-		open_block(out, prev->tgid, state, now);
+		open_block(out, prev->tgid, state, now, in_futex(prev));
 	if (in)
 		close_block(in, now);
 	return 0;
@@ -206,7 +223,7 @@ int test_switch(__u64 *ctx)
 	} else if (is_block(state)) {
 		h = history_of(t);
 		if (h)
-			open_block(h, tgid, state, now);
+			open_block(h, tgid, state, now, in_futex(t));
 	}
 	return 0;
 }

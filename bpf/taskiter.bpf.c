@@ -13,8 +13,6 @@
 #include "filter.bpf.h"
 
 #define PF_KTHREAD 0x00200000
-#define NR_futex 202 /* x86_64 */
-#define NR_futex_waitv 449
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -75,9 +73,9 @@ static __always_inline bool in_recorded_futex(const struct bw_task_rec *rec,
 {
 	if (rec->args[0] != w->uaddr)
 		return false;
-	if (rec->syscall_nr == NR_futex)
+	if (rec->syscall_nr == BW_NR_FUTEX)
 		return (__u32)rec->args[1] == w->op;
-	return rec->syscall_nr == NR_futex_waitv && w->op == BW_FUTEX_WAITV;
+	return rec->syscall_nr == BW_NR_FUTEX_WAITV && w->op == BW_FUTEX_WAITV;
 }
 
 static __always_inline void read_storage(struct bw_scan_rec *out, struct task_struct *task)

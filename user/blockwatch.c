@@ -61,6 +61,7 @@ struct config {
 	bool verbose;
 	bool no_go;
 	bool go_probes;		/* exact park times through uprobes: costs the target */
+	bool futex_calls;	/* futex syscall tracepoints: cost every syscall of the host */
 	const char *go_ignore;	/* file of function patterns of benign parks */
 	const char *output;	/* snapshot file to write at the end */
 	const char *pprof;	/* gzipped pprof profile of the stuck threads and goroutines */
@@ -149,6 +150,7 @@ enum {
 	OPT_MAX_SITES,
 	OPT_NO_HISTOGRAMS,
 	OPT_GO_INTERVAL,
+	OPT_FUTEX_CALLS,
 };
 
 static const struct argp_option options[] = {
@@ -186,6 +188,11 @@ static const struct argp_option options[] = {
 	  "Exact goroutine park times from uprobes on runtime.park_m/goexit0 (with -p). "
 	  "Costs the target about 0.5 us per park: channel-heavy code slows down, "
 	  "up to several times. Default: read memory only, at no cost to the target",
+	  0 },
+	{ "futex-calls", OPT_FUTEX_CALLS, NULL, 0,
+	  "Also count futex wait calls that did not block (futex_waits in JSON). "
+	  "Uses the futex syscall tracepoints, which put every syscall of the host "
+	  "on the traced path (about 35 ns each here). Default: futex blocks from sched_switch",
 	  0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf debug output", 0 },
 	{},
@@ -271,6 +278,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_GO_PROBES:
 		cfg->go_probes = true;
+		break;
+	case OPT_FUTEX_CALLS:
+		cfg->futex_calls = true;
 		break;
 	case 'v':
 		cfg->verbose = true;
@@ -760,6 +770,7 @@ static int run_watch(int argc, char **argv, bool snapshot)
 	}
 	topts.max_threads = cfg.max_threads;
 	topts.verbose = cfg.verbose;
+	topts.futex_calls = cfg.futex_calls;
 	if (cfg.go_ignore) {
 		ignore = fopen(cfg.go_ignore, "re");
 		if (!ignore) {

@@ -111,8 +111,11 @@ static void json_thread(FILE *f, const struct bw_thread *t, const struct bw_repo
 
 		while (last > 0 && !h->slots[last])
 			last--;
-		fprintf(f, ",\"history\":{\"blocks\":%llu,\"total_s\":%.3f,\"max_s\":%.3f",
-			(unsigned long long)h->blocks, secs(h->total_ns), secs(h->max_ns));
+		fprintf(f,
+			",\"history\":{\"blocks\":%llu,\"futex_blocks\":%u,\"total_s\":%.3f,"
+			"\"max_s\":%.3f",
+			(unsigned long long)h->blocks, h->futex_blocks, secs(h->total_ns),
+			secs(h->max_ns));
 		fputs(",\"hist_log2_us\":[", f);
 		for (i = 0; i <= last; i++)
 			fprintf(f, "%s%u", i ? "," : "", h->slots[i]);
@@ -305,11 +308,12 @@ static void text_detail(FILE *f, const struct bw_thread *threads, size_t n,
 	}
 	if (t->has_history && t->history.blocks) {
 		bw_format_duration(t->history.max_ns, dur, sizeof(dur));
-		fprintf(f, "    history while watched: %llu blocks",
-			(unsigned long long)t->history.blocks);
-		if (t->has_futex && t->futex.waits)
-			fprintf(f, " (%llu futex waits)", (unsigned long long)t->futex.waits);
-		fprintf(f, ", longest %s\n", dur);
+		fprintf(f, "    history while watched: %llu blocks (%u in futex waits",
+			(unsigned long long)t->history.blocks, t->history.futex_blocks);
+		if (t->has_futex)
+			fprintf(f, ", of %llu futex wait calls",
+				(unsigned long long)t->futex.waits);
+		fprintf(f, "), longest %s\n", dur);
 	}
 }
 

@@ -134,11 +134,11 @@ static void write_thread(struct writer *w, const struct bw_thread *t)
 	fputc(']', f);
 	if (t->has_history) {
 		fprintf(f,
-			",\"history\":{\"blocks\":%llu,\"total_ns\":%llu,\"max_ns\":%llu,"
-			"\"block_start_ns\":%llu,\"block_state\":%u,\"slots\":[",
-			(unsigned long long)h->blocks, (unsigned long long)h->total_ns,
-			(unsigned long long)h->max_ns, (unsigned long long)h->block_start_ns,
-			h->block_state);
+			",\"history\":{\"blocks\":%llu,\"futex_blocks\":%u,\"total_ns\":%llu,"
+			"\"max_ns\":%llu,\"block_start_ns\":%llu,\"block_state\":%u,\"slots\":[",
+			(unsigned long long)h->blocks, h->futex_blocks,
+			(unsigned long long)h->total_ns, (unsigned long long)h->max_ns,
+			(unsigned long long)h->block_start_ns, h->block_state);
 		for (i = 0; i < BW_HIST_SLOTS; i++)
 			fprintf(f, "%s%u", i ? "," : "", h->slots[i]);
 		fputs("]}", f);
@@ -458,6 +458,9 @@ static bool read_thread(struct owned *o, json_object *obj)
 		hi->max_ns = u64_of(h, "max_ns", &ok);
 		hi->block_start_ns = u64_of(h, "block_start_ns", &ok);
 		hi->block_state = u64_of(h, "block_state", &ok);
+		/* Not in snapshots of blockwatch before it counted futex blocks. */
+		if (json_object_object_get_ex(h, "futex_blocks", NULL))
+			hi->futex_blocks = u64_of(h, "futex_blocks", &ok);
 		hi->tgid = t->pid;
 		a = arr_of(h, "slots", &ok);
 		for (i = 0; a && i < BW_HIST_SLOTS && i < json_object_array_length(a); i++)

@@ -195,12 +195,18 @@ int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out)
 		err = fill_tgids(tr->offcpu->maps.tgids, opts);
 	if (err)
 		goto cleanup;
-	err = start_futex(tr, opts);
-	if (err)
-		goto cleanup;
-	/* The iterator reads the task storage of both. */
+	/*
+	 * Opt-in: a syscall tracepoint puts every syscall of the host on the
+	 * traced entry path (sched_switch counts futex blocks without it).
+	 */
+	if (opts->futex_calls) {
+		err = start_futex(tr, opts);
+		if (err)
+			goto cleanup;
+	}
+	/* The iterator reads the task storage of both (its own, empty, without futex calls). */
 	err = bpf_map__reuse_fd(tr->iter->maps.histories, bpf_map__fd(tr->offcpu->maps.histories));
-	if (!err)
+	if (!err && tr->futex)
 		err = bpf_map__reuse_fd(tr->iter->maps.futex_waits,
 					bpf_map__fd(tr->futex->maps.futex_waits));
 	if (!err)

@@ -15,6 +15,7 @@ struct bw_tracer_opts {
 	size_t ntgids;
 	__u32 max_threads; /* threads with a block history at once (0: 16384) */
 	bool verbose;	   /* libbpf debug output */
+	bool futex_calls;  /* futex.bpf.c too: every futex wait call, blocking or not */
 };
 
 /* Opens, loads and attaches everything: 0 or a negative errno. */

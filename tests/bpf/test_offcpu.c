@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <linux/futex.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -256,4 +257,83 @@ Test(bpf_offcpu, exit_frees_the_slot)
 	close(o.done[0]);
 	close(o.done[1]);
 	offcpu_bpf__destroy(skel);
+}
+
+struct blocker {
+	bool futex; /* block in futex waits, else in nanosleep */
+	pid_t tid;
+	int go[2], done[2];
+};
+
+/* Three real blocks of 5 ms, then waits on a pipe (a block too, not a futex). */
+static void *blocker_thread(void *arg)
+{
+	struct timespec ts = { 0, 5 * MS };
+	struct blocker *b = arg;
+	__u32 word = 0;
+	char c = 0;
+	int i;
+
+	b->tid = self();
+	for (i = 0; i < 3; i++) {
+		if (b->futex)
+			syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+		else
+			nanosleep(&ts, NULL);
+	}
+	if (write(b->done[1], &c, 1) != 1)
+		return NULL;
+	(void)!read(b->go[0], &c, 1);
+	return NULL;
+}
+
+/* The history of a thread blocking for real, read while it waits on the pipe. */
+static void real_blocks(bool futex, struct bw_history *h)
+{
+	struct offcpu_bpf *skel = load(getpid(), 64);
+	struct blocker b = { .futex = futex };
+	struct bpf_link *link;
+	pthread_t th;
+	char c = 0;
+	int i;
+
+	link = bpf_program__attach(skel->progs.sched_switch);
+	cr_assert_not_null(link, "attach sched_switch: %s", strerror(errno));
+	cr_assert_eq(pipe(b.go), 0);
+	cr_assert_eq(pipe(b.done), 0);
+	cr_assert_eq(pthread_create(&th, NULL, blocker_thread, &b), 0);
+	cr_assert_eq(read(b.done[0], &c, 1), 1);
+	/* Until it is off the CPU in its pipe read (bounded). */
+	for (i = 0; i < 200; i++) {
+		cr_assert_eq(history(skel, b.tid, h), 0, "no history: %s", strerror(errno));
+		if (h->block_start_ns)
+			break;
+		usleep(10 * 1000);
+	}
+	cr_assert_eq(write(b.go[1], &c, 1), 1);
+	pthread_join(th, NULL);
+	bpf_link__destroy(link);
+	offcpu_bpf__destroy(skel);
+	close(b.go[0]);
+	close(b.go[1]);
+	close(b.done[0]);
+	close(b.done[1]);
+}
+
+Test(bpf_offcpu, futex_blocks_are_counted)
+{
+	struct bw_history h;
+
+	real_blocks(true, &h);
+	cr_assert_geq(h.blocks, 3);
+	cr_assert_geq(h.futex_blocks, 3, "%u futex blocks", h.futex_blocks);
+}
+
+Test(bpf_offcpu, other_blocks_are_not_futex_blocks)
+{
+	struct bw_history h;
+
+	real_blocks(false, &h);
+	cr_assert_geq(h.blocks, 3);
+	cr_assert_eq(h.futex_blocks, 0, "%u futex blocks", h.futex_blocks);
 }

@@ -96,3 +96,50 @@ Test(output, threshold_filters)
 	cr_expect_eq(count_type("thread"), 0, "thread records below the 60m threshold:\n%s",
 		     run.out);
 }
+
+/* A poller's history, from blockwatch ARGS: futex blocks and futex wait calls. */
+static void poller_history(const char *const *argv, long long *blocks, long long *futex_blocks,
+			   bool *has_calls, long long *calls)
+{
+	const struct e2e_thread *p;
+	json_object *rec, *hist;
+
+	start("futex_poller");
+	p = e2e_target_role(&tgt, "poller");
+	cr_assert_not_null(p);
+	bw(argv);
+	cr_expect_eq(run.exit_code, 0, "exit %d; stderr: %s", run.exit_code, run.err);
+	/* Blocked 50 ms at a time, it is found blocked at the last scan. */
+	cr_assert_geq(e2e_run_thread_recs(&run, p->tid, &rec), 1, "no record of the poller");
+	cr_assert(json_object_object_get_ex(rec, "history", &hist), "no history: %s",
+		  json_object_to_json_string(rec));
+	cr_assert(e2e_get_int(hist, "blocks", blocks));
+	cr_assert(e2e_get_int(hist, "futex_blocks", futex_blocks));
+	*has_calls = e2e_get_int(rec, "futex_waits", calls);
+}
+
+Test(output, futex_blocks_are_counted)
+{
+	const char *argv[] = { "-p", pid_arg, "-t", "1ms", "-d", "2s", "--json", NULL };
+	long long blocks, futex_blocks, calls;
+	bool has_calls;
+
+	poller_history(argv, &blocks, &futex_blocks, &has_calls, &calls);
+	cr_expect_geq(blocks, 5, "%lld blocks in 2 s of 50 ms waits", blocks);
+	cr_expect_eq(futex_blocks, blocks, "every block is a futex wait");
+	cr_expect(!has_calls, "futex calls counted without --futex-calls");
+}
+
+Test(output, futex_calls_are_counted)
+{
+	const char *argv[] = { "-p",	 pid_arg,	  "-t", "1ms", "-d", "2s",
+			       "--json", "--futex-calls", NULL };
+	long long blocks, futex_blocks, calls;
+	bool has_calls;
+
+	poller_history(argv, &blocks, &futex_blocks, &has_calls, &calls);
+	cr_expect_geq(futex_blocks, 5, "%lld futex blocks", futex_blocks);
+	cr_assert(has_calls, "no futex_waits with --futex-calls");
+	/* The open wait is a call, not yet a completed block. */
+	cr_expect_geq(calls, futex_blocks, "%lld calls < %lld blocks", calls, futex_blocks);
+}

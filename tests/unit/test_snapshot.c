@@ -65,6 +65,7 @@ static void fixture(struct bw_capture *c)
 	threads[1].history.blocks = 4;
 	threads[1].history.max_ns = 7 * SEC;
 	threads[1].history.slots[3] = 4;
+	threads[1].history.futex_blocks = 3;
 	threads[1].has_futex = true;
 	threads[1].futex.waits = 9;
 	threads[2] = (struct bw_thread){
@@ -166,11 +167,13 @@ Test(snapshot, round_trip_is_byte_stable)
 	cr_assert_str_eq(t1, t2);
 	cr_assert_not_null(strstr(t2, "futex_wait+0x10"), "kernel symbols travel: %s", t2);
 	cr_assert_not_null(strstr(t2, "schedule+0x80"));
-	cr_assert_not_null(strstr(t2, "4 blocks (9 futex waits)"), "futex waits travel: %s", t2);
+	cr_assert_not_null(strstr(t2, "4 blocks (3 in futex waits, of 9 futex wait calls)"),
+			   "futex waits travel: %s", t2);
 	j1 = render(&c, true);
 	j2 = render(&back, true);
 	cr_assert_str_eq(j1, j2);
 	cr_assert_not_null(strstr(j2, "\"futex_waits\":9"), "%s", j2);
+	cr_assert_not_null(strstr(j2, "\"futex_blocks\":3"), "%s", j2);
 	free(snap);
 	free(again);
 	free(t1);
