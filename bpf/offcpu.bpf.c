@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Per-thread block histories from sched_switch. This runs on every context
- * switch of the host, so: the process filter comes first, the clock is read
- * only for a thread we account, and histories live in task storage (a
- * pointer off the task, no hash of the tid). The task iterator reads them.
+ * switch of the host, so: the process filter comes first; only the thread
+ * leaving the CPU is looked at, with one task storage lookup (a pointer off
+ * the task, no hash of the tid) and no other helper call; the clock is the
+ * runqueue's, which __schedule has just read. The task iterator reads them.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -35,7 +36,8 @@ struct {
 } counters SEC(".maps");
 
 /*
- * bpf_ktime_get_ns costs more than everything else this program does (about
+ * Without arrivals, blocks are timed in CLOCK_MONOTONIC. bpf_ktime_get_ns
+ * costs more than everything else this program does (about
  * 60 ns a call here, against 50 ns for an empty program). The runqueue clock
  * was read by __schedule just before the tracepoint; it is sched_clock, so
  * each CPU keeps an offset to CLOCK_MONOTONIC, taken again every
@@ -104,6 +106,8 @@ static __always_inline struct bw_history *history_of(struct task_struct *t)
 		return NULL;
 	}
 	__sync_fetch_and_add(n, 1);
+	/* Where its kernel stack ends: fixed for the thread's life. */
+	h->regs = (__u64)bpf_task_pt_regs(t);
 	return h;
 }
 
@@ -112,78 +116,102 @@ static __always_inline bool is_block(__u32 state)
 	return state & (BW_TASK_INTERRUPTIBLE | BW_TASK_UNINTERRUPTIBLE);
 }
 
-static __always_inline void open_block(struct bw_history *h, __u32 tgid, __u32 state, __u64 now,
-				       bool in_futex)
-{
-	h->tgid = tgid;
-	h->block_state = state;
-	h->block_start_ns = now;
-	h->block_futex = in_futex;
-}
+/* A no-op cast the verifier inlines (6.2+): a load through it calls no helper. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /*
  * Whether t blocks in a futex syscall: the syscall number saved at kernel
  * entry, a load off its stack. Seen here, futex waits cost nothing to the
  * rest of the host; a syscall tracepoint puts every syscall of every
- * process on the traced entry path.
+ * process on the traced entry path. Where the map of those registers is
+ * kept in the history, no helper is called: each call is a return, and
+ * returns are dear on CPUs with return-stack mitigations.
  */
-static __always_inline bool in_futex(struct task_struct *t)
+static __always_inline bool in_futex(struct task_struct *t, struct bw_history *h)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
-	long nr = regs->orig_ax;
+	struct pt_regs *regs;
+	long nr;
 
+	if (bpf_rdonly_cast && h->regs)
+		regs = bpf_rdonly_cast((void *)h->regs, bpf_core_type_id_kernel(struct pt_regs));
+	else
+		regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	nr = regs->orig_ax;
 	return nr == BW_NR_FUTEX || nr == BW_NR_FUTEX_WAITV;
 }
 
-static __always_inline void close_block(struct bw_history *h, __u64 now)
+/*
+ * With arrivals (bw_have_arrival), a block is closed at the thread's next
+ * switch-out, from its last arrival, and the switch-in side of sched_switch
+ * does nothing: one task storage lookup per switch instead of two.
+ *
+ * t leaves the CPU in state (RUNNING when preempted). now: the clock of
+ * block starts (0: read it); arrival: when t last came on a CPU (0: read
+ * it), which ends the block it had open.
+ */
+static __always_inline void switch_out(struct task_struct *t, __u32 tgid, __u32 state, __u64 now,
+				       __u64 arrival)
 {
-	__u64 delta;
+	struct bw_history *h;
 
-	if (now < h->block_start_ns)
+	if (is_block(state))
+		h = history_of(t);
+	else if (bw_have_arrival(t))
+		h = bpf_task_storage_get(&histories, t, NULL, 0);
+	else
 		return;
-	delta = now - h->block_start_ns;
-	h->block_start_ns = 0;
-	h->blocks++;
-	h->futex_blocks += h->block_futex;
-	h->total_ns += delta;
-	if (delta > h->max_ns)
-		h->max_ns = delta;
-	h->slots[bw_hist_slot(delta) & (BW_HIST_SLOTS - 1)]++;
+	if (!h)
+		return;
+	if (bw_have_arrival(t) && h->block_start_ns) {
+		if (!arrival)
+			arrival = t->sched_info.last_arrival;
+		/* An arrival before the start: the block's end is unknown. */
+		if (arrival >= h->block_start_ns)
+			bw_close_block(h, arrival);
+		else
+			h->block_start_ns = 0;
+	}
+	if (!is_block(state))
+		return;
+	if (!now)
+		now = bw_have_arrival(t) ? t->se.cfs_rq->rq->clock : switch_clock(t);
+	h->tgid = tgid;
+	h->block_state = state;
+	h->block_start_ns = now;
+	h->block_futex = in_futex(t, h);
 }
 
-/* The history of a thread coming back from a block, or NULL. */
-static __always_inline struct bw_history *open_history(struct task_struct *t)
+/* Without arrivals: t comes on a CPU at now (0: read the clock of prev's CPU). */
+static __always_inline void switch_in(struct task_struct *t, struct task_struct *prev, __u64 now)
 {
 	struct bw_history *h = bpf_task_storage_get(&histories, t, NULL, 0);
 
-	return h && h->block_start_ns ? h : NULL;
+	if (!h || !h->block_start_ns)
+		return;
+	if (!now)
+		now = switch_clock(prev);
+	if (now >= h->block_start_ns)
+		bw_close_block(h, now);
+}
+
+static __always_inline bool wanted(struct task_struct *t)
+{
+	/* Kernel threads are never reported: the task iterator skips them. */
+	return bw_wanted(t->tgid) && !(t->flags & PF_KTHREAD);
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	struct bw_history *out = NULL, *in = NULL;
-	__u32 state = 0;
-	__u64 now;
+	__u32 state = BW_TASK_RUNNING;
 
-	/* Kernel threads are never reported: the task iterator skips them. */
-	if (!preempt && bw_wanted(prev->tgid) && !(prev->flags & PF_KTHREAD)) {
-		if (has_prev_state_arg)
-			state = (__u32)ctx[3];
-		else
-			state = bw_task_state(prev);
-		if (is_block(state))
-			out = history_of(prev);
+	if (wanted(prev)) {
+		if (!preempt)
+			state = has_prev_state_arg ? (__u32)ctx[3] : bw_task_state(prev);
+		switch_out(prev, prev->tgid, state, 0, 0);
 	}
-	if (bw_wanted(next->tgid) && !(next->flags & PF_KTHREAD))
-		in = open_history(next);
-	if (!out && !in)
-		return 0;
-	now = switch_clock(prev);
-	if (out)
-		open_block(out, prev->tgid, state, now, in_futex(prev));
-	if (in)
-		close_block(in, now);
+	if (!bw_have_arrival(prev) && wanted(next))
+		switch_in(next, prev, 0);
 	return 0;
 }
 
@@ -203,28 +231,21 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 }
 
 /*
- * Test entry, on the calling thread: ctx = {tgid, state (or ~0 for a
- * switch-in), now (0: the clock)}.
+ * Test entry, a switch of the calling thread: ctx = {tgid, state (~0: a
+ * switch-in), now (0: the clock), arrival (0: the thread's own)}.
  */
 SEC("raw_tp")
 int test_switch(__u64 *ctx)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	__u32 tgid = ctx[0], state = ctx[1];
-	__u64 now = ctx[2] ? ctx[2] : switch_clock(t);
-	struct bw_history *h;
 
 	if (!bw_wanted(tgid))
 		return 0;
-	if (state == ~0u) {
-		h = open_history(t);
-		if (h)
-			close_block(h, now);
-	} else if (is_block(state)) {
-		h = history_of(t);
-		if (h)
-			open_block(h, tgid, state, now, in_futex(t));
-	}
+	if (state != ~0u)
+		switch_out(t, tgid, state, ctx[2], ctx[3]);
+	else if (!bw_have_arrival(t))
+		switch_in(t, t, ctx[2]);
 	return 0;
 }
 

@@ -32,6 +32,8 @@
 
 #define NSEC_PER_SEC 1000000000ULL
 #define MAX_DURATION_NS (365ULL * 24 * 3600 * NSEC_PER_SEC)
+/* Rest after a scan, in scan durations: scanning is at most 1 / (1 + SCAN_REST) of the time. */
+#define SCAN_REST 9
 /* Reading every goroutine of every Go process of a host each second costs more than the rest. */
 #define DEFAULT_GO_INTERVAL_ALL_NS (10 * NSEC_PER_SEC)
 
@@ -872,10 +874,10 @@ static int run_watch(int argc, char **argv, bool snapshot)
 		if (exiting || (deadline && now_ns() >= deadline))
 			break;
 		next_scan += cfg.interval_ns;
-		/* A scan slower than the interval (a million goroutines): rest as long as it
-		 * took, so that watching costs at most about half a CPU. */
-		if (next_scan < now_ns() + w.health.scan_duration_ns)
-			next_scan = now_ns() + w.health.scan_duration_ns;
+		/* A long scan (a million goroutines): rest nine times as long as it took,
+		 * so that watching takes at most a tenth of a CPU. */
+		if (next_scan < now_ns() + SCAN_REST * w.health.scan_duration_ns)
+			next_scan = now_ns() + SCAN_REST * w.health.scan_duration_ns;
 		if (deadline && next_scan > deadline)
 			next_scan = deadline;
 		sleep_until(next_scan);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The block accounting of offcpu.bpf.c, run in the kernel through its raw_tp
- * test entry with synthetic switches of the calling thread:
- * ctx = {tgid, state or ~0, now}. Histories are task storage, read back
- * through a pidfd of the thread.
+ * test entry with synthetic switch-outs of the calling thread:
+ * ctx = {tgid, state, now, arrival}. A block is closed at the thread's next
+ * switch-out, from its last arrival on a CPU (this kernel keeps it).
+ * Histories are task storage, read back through a pidfd of the thread.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -19,7 +20,6 @@
 #include "offcpu.skel.h"
 
 #define MS 1000000ULL
-#define SWITCH_IN ~0ULL
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
 #endif
@@ -36,9 +36,9 @@ static struct offcpu_bpf *load(__u32 targ_tgid, __u64 max_threads)
 	return skel;
 }
 
-static void run(struct offcpu_bpf *skel, __u64 tgid, __u64 state, __u64 now)
+static void run(struct offcpu_bpf *skel, __u64 tgid, __u64 state, __u64 now, __u64 arrival)
 {
-	__u64 args[3] = { tgid, state, now };
+	__u64 args[4] = { tgid, state, now, arrival };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
 
 	cr_assert_eq(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.test_switch), &opts), 0,
@@ -78,12 +78,13 @@ Test(bpf_offcpu, block_is_accounted)
 	struct offcpu_bpf *skel = load(0, 64);
 	struct bw_history h;
 
-	run(skel, 10, BW_TASK_INTERRUPTIBLE, 1000 * MS);
+	run(skel, 10, BW_TASK_INTERRUPTIBLE, 1000 * MS, 1);
 	cr_assert_eq(history(skel, self(), &h), 0);
 	cr_assert_eq(h.block_start_ns, 1000 * MS);
 	cr_assert_eq(h.block_state, BW_TASK_INTERRUPTIBLE);
 	cr_assert_eq(h.tgid, 10);
-	run(skel, 10, SWITCH_IN, 1005 * MS);
+	/* Back on a CPU at 1005 ms, preempted at 1010 ms. */
+	run(skel, 10, BW_TASK_RUNNING, 1010 * MS, 1005 * MS);
 	cr_assert_eq(history(skel, self(), &h), 0);
 	cr_assert_eq(h.blocks, 1);
 	cr_assert_eq(h.total_ns, 5 * MS);
@@ -92,35 +93,48 @@ Test(bpf_offcpu, block_is_accounted)
 	cr_assert_eq(h.slots[bw_hist_slot(5 * MS)], 1);
 	cr_assert_eq(bw_hist_slot(5 * MS), 12); /* 5000us in [4096, 8192) */
 
-	run(skel, 10, BW_TASK_UNINTERRUPTIBLE, 2000 * MS);
-	run(skel, 10, SWITCH_IN, 2001 * MS);
+	/* A block straight after another closes it and opens a new one. */
+	run(skel, 10, BW_TASK_UNINTERRUPTIBLE, 2000 * MS, 1005 * MS);
+	run(skel, 10, BW_TASK_INTERRUPTIBLE, 2003 * MS, 2001 * MS);
 	cr_assert_eq(history(skel, self(), &h), 0);
 	cr_assert_eq(h.blocks, 2);
 	cr_assert_eq(h.total_ns, 6 * MS);
 	cr_assert_eq(h.max_ns, 5 * MS);
+	cr_assert_eq(h.block_start_ns, 2003 * MS);
 	cr_assert_eq(counter(skel, BW_CNT_TRACKED), 1);
 	offcpu_bpf__destroy(skel);
 }
 
-Test(bpf_offcpu, hot_path_reads_the_clock)
+Test(bpf_offcpu, arrival_before_the_start_drops_the_block)
 {
 	struct offcpu_bpf *skel = load(0, 64);
-	struct timespec ts;
 	struct bw_history h;
-	__u64 before, after;
 
-	/* now = 0 is what sched_switch passes: the program reads the clock. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	before = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	run(skel, 10, BW_TASK_INTERRUPTIBLE, 0);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	after = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	run(skel, 10, BW_TASK_INTERRUPTIBLE, 1000 * MS, 1);
+	run(skel, 10, BW_TASK_RUNNING, 1010 * MS, 900 * MS);
 	cr_assert_eq(history(skel, self(), &h), 0);
-	cr_assert_geq(h.block_start_ns, before);
-	cr_assert_leq(h.block_start_ns, after);
-	run(skel, 10, SWITCH_IN, 0);
+	cr_assert_eq(h.blocks, 0, "a block with no end seen is not counted");
+	cr_assert_eq(h.block_start_ns, 0);
+	offcpu_bpf__destroy(skel);
+}
+
+Test(bpf_offcpu, kernel_clock_and_arrival)
+{
+	struct offcpu_bpf *skel = load(0, 64);
+	struct timespec ts = { 0, 2 * MS };
+	struct bw_history h;
+
+	/* now = 0, arrival = 0 is what sched_switch passes: the program reads both. */
+	run(skel, 10, BW_TASK_INTERRUPTIBLE, 0, 0);
+	cr_assert_eq(history(skel, self(), &h), 0);
+	cr_assert_neq(h.block_start_ns, 0);
+	/* A real 2 ms sleep: the kernel records this thread's arrival after it. */
+	cr_assert_eq(nanosleep(&ts, NULL), 0);
+	run(skel, 10, BW_TASK_RUNNING, 0, 0);
 	cr_assert_eq(history(skel, self(), &h), 0);
 	cr_assert_eq(h.blocks, 1);
+	cr_assert_geq(h.total_ns, 2 * MS, "%llu ns", (unsigned long long)h.total_ns);
+	cr_assert_lt(h.total_ns, 10000 * MS);
 	cr_assert_eq(h.block_start_ns, 0);
 	offcpu_bpf__destroy(skel);
 }
@@ -130,12 +144,9 @@ Test(bpf_offcpu, runnable_switch_is_no_block)
 	struct offcpu_bpf *skel = load(0, 64);
 	struct bw_history h;
 
-	run(skel, 7, BW_TASK_RUNNING, 1000 * MS);
+	run(skel, 7, BW_TASK_RUNNING, 1000 * MS, 1);
 	cr_assert_neq(history(skel, self(), &h), 0, "a preempted thread is not blocked");
 	cr_assert_eq(errno, ENOENT);
-	/* A switch-in without an open block changes nothing. */
-	run(skel, 7, SWITCH_IN, 1001 * MS);
-	cr_assert_neq(history(skel, self(), &h), 0);
 	offcpu_bpf__destroy(skel);
 }
 
@@ -144,9 +155,9 @@ Test(bpf_offcpu, other_processes_are_filtered)
 	struct offcpu_bpf *skel = load(42, 64);
 	struct bw_history h;
 
-	run(skel, 43, BW_TASK_INTERRUPTIBLE, 1000 * MS);
+	run(skel, 43, BW_TASK_INTERRUPTIBLE, 1000 * MS, 1);
 	cr_assert_neq(history(skel, self(), &h), 0);
-	run(skel, 42, BW_TASK_INTERRUPTIBLE, 1000 * MS);
+	run(skel, 42, BW_TASK_INTERRUPTIBLE, 1000 * MS, 1);
 	cr_assert_eq(history(skel, self(), &h), 0);
 	offcpu_bpf__destroy(skel);
 }
@@ -165,7 +176,7 @@ static void *other_thread(void *arg)
 	char c = 0;
 
 	o->tid = self();
-	run(o->skel, 1, BW_TASK_INTERRUPTIBLE, 10);
+	run(o->skel, 1, BW_TASK_INTERRUPTIBLE, 10, 1);
 	if (write(o->done[1], &c, 1) != 1 || o->exit_at_once)
 		return NULL;
 	if (read(o->go[0], &c, 1) != 1)
@@ -202,14 +213,14 @@ Test(bpf_offcpu, full_is_counted)
 	struct bw_history h;
 	pthread_t th;
 
-	run(skel, 1, BW_TASK_INTERRUPTIBLE, 10);
+	run(skel, 1, BW_TASK_INTERRUPTIBLE, 10, 1);
 	cr_assert_eq(counter(skel, BW_CNT_TRACKED), 1);
 	other_start(&o, &th);
 	cr_assert_eq(counter(skel, BW_CNT_HIST_FULL), 1);
 	cr_assert_neq(history(skel, o.tid, &h), 0, "no room for a second thread");
 	other_stop(&o, th);
 	/* Existing entries keep working. */
-	run(skel, 1, SWITCH_IN, 20);
+	run(skel, 1, BW_TASK_RUNNING, 30, 20);
 	cr_assert_eq(history(skel, self(), &h), 0);
 	cr_assert_eq(h.blocks, 1);
 	offcpu_bpf__destroy(skel);
@@ -222,7 +233,7 @@ Test(bpf_offcpu, histories_are_per_thread)
 	struct bw_history h;
 	pthread_t th;
 
-	run(skel, 1, BW_TASK_UNINTERRUPTIBLE, 5);
+	run(skel, 1, BW_TASK_UNINTERRUPTIBLE, 5, 1);
 	other_start(&o, &th);
 	cr_assert_eq(history(skel, o.tid, &h), 0);
 	cr_assert_eq(h.block_start_ns, 10);
@@ -303,10 +314,13 @@ static void real_blocks(bool futex, struct bw_history *h)
 	cr_assert_eq(pipe(b.done), 0);
 	cr_assert_eq(pthread_create(&th, NULL, blocker_thread, &b), 0);
 	cr_assert_eq(read(b.done[0], &c, 1), 1);
-	/* Until it is off the CPU in its pipe read (bounded). */
+	/*
+	 * Until it is off the CPU in its pipe read (bounded): that switch-out
+	 * closes the last of its three blocks.
+	 */
 	for (i = 0; i < 200; i++) {
 		cr_assert_eq(history(skel, b.tid, h), 0, "no history: %s", strerror(errno));
-		if (h->block_start_ns)
+		if (h->blocks >= 3 && h->block_start_ns)
 			break;
 		usleep(10 * 1000);
 	}
