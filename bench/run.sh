@@ -429,8 +429,10 @@ scale_target() {
 		"$(grep -c '"type":"go' "$WORK/first.json") Go lines"
 	wall1=$(printf '%s\n' "${walls[@]}" | median)
 	cpu1=$(printf '%s\n' "${cpus[@]}" | median)
-	dur=$(awk -v w="$wall1" -v n="$SCANS" 'BEGIN { d = int(2 * w) + 2; if (d < n) d = n;
-		if (d > 60) d = 60; print d }')
+	# A scan longer than the interval is followed by nine times its length of
+	# rest: the window holds two such cycles (and the final scan at the deadline).
+	dur=$(awk -v w="$wall1" -v n="$SCANS" 'BEGIN { d = int(20 * w) + 2; if (d < n) d = n;
+		if (d > 120) d = 120; print d }')
 	t0=$(now)
 	perf stat -x, -e syscalls:sys_enter_bpf --filter 'cmd == 33' -o "$WORK/scans" -- \
 		/usr/bin/time -f 'TIME %U %S %M' -o "$WORK/time" \
@@ -637,12 +639,17 @@ machine() {
 	echo "- rounds: $ROUNDS interleaved (pipe $PIPE_LOOPS loops, mutex $MUTEX_OPS ops, Go $GO_MAX_TIME each), scale: $SCALE_ROUNDS first reports, watched ≥ $SCANS s"
 	echo "- load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg);" \
 		"host CPU busy (others) before each section:${BUSY%,}"
-	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), suite took $(($(date +%s) - T_START)) s"
+	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), suite took $(($(date +%s) - T_START)) s," \
+		"CPU stolen by the hypervisor meanwhile: $(awk -v a="$STEAL_BEFORE" -v b="$(steal_ticks)" \
+			-v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f s", (b - a) / hz }')"
 }
 
 # ---- run ------------------------------------------------------------------------------------
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+# CPU time the hypervisor gave to others (steal, /proc/stat): a noisy host shows here.
+steal_ticks() { awk '$1 == "cpu" { print $9; exit }' /proc/stat; }
+STEAL_BEFORE=$(steal_ticks)
 BUSY=""
 for s in $SECTIONS; do
 	b=$(wait_quiet)
