@@ -34,25 +34,25 @@
 /*
  * Per-thread block history kept by the sched_switch program. A "block" is
  * the time between a voluntary switch-out (state S or D) and the next
- * switch-in of the same thread. In task storage, block_start_ns is in the
- * runqueue clock where the kernel keeps each thread's last arrival on a CPU
- * (sched_info): a block is then closed at the thread's next switch-out and
- * switch-ins cost nothing. The task iterator hands out copies with the
- * ended block closed and the start in CLOCK_MONOTONIC.
+ * switch-in of the same thread. Where the kernel keeps each thread's last
+ * arrival on a CPU (sched_info, in the runqueue clock), a block is closed at
+ * the thread's next switch-out, from that arrival, and switch-ins cost
+ * nothing; the task iterator hands out copies with an ended block closed.
  */
 struct bw_history {
 	__u64 blocks;	      /* completed blocks */
 	__u64 total_ns;	      /* sum of completed block durations */
 	__u64 max_ns;	      /* longest completed block */
-	__u64 block_start_ns; /* start of the open block, 0 if none (see above) */
+	__u64 block_start_ns; /* CLOCK_MONOTONIC of the open block, 0 if none */
 	__u32 block_state;    /* task state at the start of the open block */
 	__u32 tgid;
 	__u32 slots[BW_HIST_SLOTS];
-	__u32 futex_blocks; /* completed blocks that were futex waits */
-	__u32 block_futex;  /* the open block is a futex wait */
-	__u64 regs;	    /* the thread's kernel-entry registers (kernel address) */
+	__u32 futex_blocks;   /* completed blocks that were futex waits */
+	__u32 block_futex;    /* the open block is a futex wait */
+	__u64 regs;	      /* the thread's kernel-entry registers (kernel address) */
+	__u64 block_start_rq; /* the open block's start in the runqueue clock, or 0 */
 };
-_Static_assert(sizeof(struct bw_history) == 184, "bw_history layout");
+_Static_assert(sizeof(struct bw_history) == 192, "bw_history layout");
 
 /* The last futex wait of a thread, kept by the futex programs. */
 struct bw_futex_wait {
@@ -106,7 +106,7 @@ struct bw_scan_rec {
 	__u32 has; /* BW_SCAN_HAS_* */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct bw_scan_rec) == 752, "bw_scan_rec layout");
+_Static_assert(sizeof(struct bw_scan_rec) == 760, "bw_scan_rec layout");
 
 /* Last park of a goroutine, from the opt-in Go probes; keyed by g address. */
 struct bw_gopark {
@@ -171,12 +171,11 @@ static __always_inline __u32 bw_hist_slot(__u64 ns)
 	return slot;
 }
 
-/* Closes h's open block at end (>= its start, in the same clock). */
-static __always_inline void bw_close_block(struct bw_history *h, __u64 end)
+/* Closes h's open block, which lasted delta ns. */
+static __always_inline void bw_close_block(struct bw_history *h, __u64 delta)
 {
-	__u64 delta = end - h->block_start_ns;
-
 	h->block_start_ns = 0;
+	h->block_start_rq = 0;
 	h->blocks++;
 	h->futex_blocks += h->block_futex;
 	h->total_ns += delta;

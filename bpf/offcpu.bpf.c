@@ -4,7 +4,8 @@
  * switch of the host, so: the process filter comes first; only the thread
  * leaving the CPU is looked at, with one task storage lookup (a pointer off
  * the task, no hash of the tid) and no other helper call; the clock is the
- * runqueue's, which __schedule has just read. The task iterator reads them.
+ * runqueue's, which __schedule has just read, with a per-CPU offset to
+ * CLOCK_MONOTONIC taken every 10 ms. The task iterator reads them.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -36,8 +37,8 @@ struct {
 } counters SEC(".maps");
 
 /*
- * Without arrivals, blocks are timed in CLOCK_MONOTONIC. bpf_ktime_get_ns
- * costs more than everything else this program does (about
+ * CLOCK_MONOTONIC for block starts (and, without arrivals, ends).
+ * bpf_ktime_get_ns costs more than everything else this program does (about
  * 60 ns a call here, against 50 ns for an empty program). The runqueue clock
  * was read by __schedule just before the tracepoint; it is sched_clock, so
  * each CPU keeps an offset to CLOCK_MONOTONIC, taken again every
@@ -162,22 +163,31 @@ static __always_inline void switch_out(struct task_struct *t, __u32 tgid, __u32 
 		return;
 	if (!h)
 		return;
-	if (bw_have_arrival(t) && h->block_start_ns) {
+	if (bw_have_arrival(t) && h->block_start_rq) {
 		if (!arrival)
 			arrival = t->sched_info.last_arrival;
 		/* An arrival before the start: the block's end is unknown. */
-		if (arrival >= h->block_start_ns)
-			bw_close_block(h, arrival);
-		else
+		if (arrival >= h->block_start_rq) {
+			bw_close_block(h, arrival - h->block_start_rq);
+		} else {
 			h->block_start_ns = 0;
+			h->block_start_rq = 0;
+		}
 	}
 	if (!is_block(state))
 		return;
-	if (!now)
-		now = bw_have_arrival(t) ? t->se.cfs_rq->rq->clock : switch_clock(t);
+	if (now) {
+		h->block_start_ns = now;
+		h->block_start_rq = now;
+	} else if (bw_have_arrival(t)) {
+		h->block_start_rq = t->se.cfs_rq->rq->clock;
+		/* A global offset lost some starts here; the per-CPU one did not. */
+		h->block_start_ns = switch_clock(t);
+	} else {
+		h->block_start_ns = switch_clock(t);
+	}
 	h->tgid = tgid;
 	h->block_state = state;
-	h->block_start_ns = now;
 	h->block_futex = in_futex(t, h);
 }
 
@@ -191,7 +201,7 @@ static __always_inline void switch_in(struct task_struct *t, struct task_struct 
 	if (!now)
 		now = switch_clock(prev);
 	if (now >= h->block_start_ns)
-		bw_close_block(h, now);
+		bw_close_block(h, now - h->block_start_ns);
 }
 
 static __always_inline bool wanted(struct task_struct *t)

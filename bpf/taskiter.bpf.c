@@ -80,24 +80,22 @@ static __always_inline bool in_recorded_futex(const struct bw_task_rec *rec,
 
 /*
  * The copy of a history as userspace wants it: a block the thread has come
- * back from closed (sched_switch closes it only at the next switch-out),
- * and an open one's start in CLOCK_MONOTONIC. Our runqueue's clock stands
- * for now, a tick old at most.
+ * back from is closed (sched_switch closes it only at the next switch-out).
  */
 static __always_inline void settle(struct bw_history *h, struct task_struct *task, __u32 state)
 {
-	struct task_struct *self = bpf_get_current_task_btf();
 	__u64 arrival;
 
-	if (!bw_have_arrival(task) || !h->block_start_ns)
+	if (!bw_have_arrival(task) || !h->block_start_rq)
 		return;
 	arrival = task->sched_info.last_arrival;
-	if (arrival >= h->block_start_ns)
-		bw_close_block(h, arrival);
-	else if (!(state & (BW_TASK_INTERRUPTIBLE | BW_TASK_UNINTERRUPTIBLE)))
-		h->block_start_ns = 0; /* back on a CPU, but no arrival seen: the end is unknown */
-	else
-		h->block_start_ns += bpf_ktime_get_ns() - self->se.cfs_rq->rq->clock;
+	if (arrival >= h->block_start_rq) {
+		bw_close_block(h, arrival - h->block_start_rq);
+	} else if (!(state & (BW_TASK_INTERRUPTIBLE | BW_TASK_UNINTERRUPTIBLE))) {
+		/* Back on a CPU, but no arrival seen: the end is unknown. */
+		h->block_start_ns = 0;
+		h->block_start_rq = 0;
+	}
 }
 
 static __always_inline void read_storage(struct bw_scan_rec *out, struct task_struct *task)

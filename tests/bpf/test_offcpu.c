@@ -68,6 +68,20 @@ static __u64 counter(struct offcpu_bpf *skel, __u32 key)
 	return val;
 }
 
+/*
+ * The runqueue clock is read where __schedule last updated it: on this
+ * path (a test run, not a switch) it can be up to a tick old.
+ */
+#define TICK_NS (10 * MS)
+
+static __u64 mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 static pid_t self(void)
 {
 	return syscall(SYS_gettid);
@@ -123,11 +137,18 @@ Test(bpf_offcpu, kernel_clock_and_arrival)
 	struct offcpu_bpf *skel = load(0, 64);
 	struct timespec ts = { 0, 2 * MS };
 	struct bw_history h;
+	__u64 before, after;
 
 	/* now = 0, arrival = 0 is what sched_switch passes: the program reads both. */
+	before = mono_now();
 	run(skel, 10, BW_TASK_INTERRUPTIBLE, 0, 0);
+	after = mono_now();
 	cr_assert_eq(history(skel, self(), &h), 0);
-	cr_assert_neq(h.block_start_ns, 0);
+	cr_assert_neq(h.block_start_rq, 0);
+	/* The start in CLOCK_MONOTONIC: the runqueue clock plus a calibrated offset. */
+	cr_assert_geq(h.block_start_ns + TICK_NS, before, "start %llu before %llu",
+		      (unsigned long long)h.block_start_ns, (unsigned long long)before);
+	cr_assert_leq(h.block_start_ns, after + TICK_NS);
 	/* A real 2 ms sleep: the kernel records this thread's arrival after it. */
 	cr_assert_eq(nanosleep(&ts, NULL), 0);
 	run(skel, 10, BW_TASK_RUNNING, 0, 0);
