@@ -171,17 +171,40 @@ static __always_inline __u32 bw_hist_slot(__u64 ns)
 	return slot;
 }
 
-/* Closes h's open block, which lasted delta ns. */
-static __always_inline void bw_close_block(struct bw_history *h, __u64 delta)
+static __always_inline bool bw_is_block(__u32 state)
+{
+	return state & (BW_TASK_INTERRUPTIBLE | BW_TASK_UNINTERRUPTIBLE);
+}
+
+/* Forgets h's open block: its end is unknown. */
+static __always_inline void bw_drop_block(struct bw_history *h)
 {
 	h->block_start_ns = 0;
 	h->block_start_rq = 0;
+}
+
+/* Closes h's open block, which lasted delta ns. */
+static __always_inline void bw_close_block(struct bw_history *h, __u64 delta)
+{
+	bw_drop_block(h);
 	h->blocks++;
 	h->futex_blocks += h->block_futex;
 	h->total_ns += delta;
 	if (delta > h->max_ns)
 		h->max_ns = delta;
 	h->slots[bw_hist_slot(delta) & (BW_HIST_SLOTS - 1)]++;
+}
+
+/*
+ * Closes h's open block if the thread's last arrival on a CPU (runqueue
+ * clock) came after its start; false if it did not.
+ */
+static __always_inline bool bw_close_at_arrival(struct bw_history *h, __u64 arrival)
+{
+	if (arrival < h->block_start_rq)
+		return false;
+	bw_close_block(h, arrival - h->block_start_rq);
+	return true;
 }
 
 #endif /* BLOCKWATCH_H */

@@ -58,20 +58,25 @@ struct {
 	__type(value, struct calib);
 } calibs SEC(".maps");
 
-/* CLOCK_MONOTONIC now, for t running on or switching to this CPU. */
-static __always_inline __u64 switch_clock(struct task_struct *t)
+/*
+ * CLOCK_MONOTONIC now, for t running on or switching to this CPU; the
+ * runqueue clock it came from in *rq (0 without one).
+ */
+static __always_inline __u64 switch_clock(struct task_struct *t, __u64 *rq)
 {
 	struct calib *c;
 	__u32 zero = 0;
 	__u64 rq_clock;
 
+	*rq = 0;
 	/* A task's runqueue is reachable from its cfs_rq with group scheduling. */
 	if (!bpf_core_field_exists(t->se.cfs_rq))
 		return bpf_ktime_get_ns();
+	rq_clock = t->se.cfs_rq->rq->clock;
+	*rq = rq_clock;
 	c = bpf_map_lookup_elem(&calibs, &zero);
 	if (!c)
 		return bpf_ktime_get_ns();
-	rq_clock = t->se.cfs_rq->rq->clock;
 	if (!c->rq_clock || rq_clock - c->rq_clock > CALIB_NS) {
 		c->offset = bpf_ktime_get_ns() - rq_clock;
 		c->rq_clock = rq_clock;
@@ -112,11 +117,6 @@ static __always_inline struct bw_history *history_of(struct task_struct *t)
 	return h;
 }
 
-static __always_inline bool is_block(__u32 state)
-{
-	return state & (BW_TASK_INTERRUPTIBLE | BW_TASK_UNINTERRUPTIBLE);
-}
-
 /* A no-op cast the verifier inlines (6.2+): a load through it calls no helper. */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
@@ -155,7 +155,7 @@ static __always_inline void switch_out(struct task_struct *t, __u32 tgid, __u32 
 {
 	struct bw_history *h;
 
-	if (is_block(state))
+	if (bw_is_block(state))
 		h = history_of(t);
 	else if (bw_have_arrival(t))
 		h = bpf_task_storage_get(&histories, t, NULL, 0);
@@ -167,24 +167,16 @@ static __always_inline void switch_out(struct task_struct *t, __u32 tgid, __u32 
 		if (!arrival)
 			arrival = t->sched_info.last_arrival;
 		/* An arrival before the start: the block's end is unknown. */
-		if (arrival >= h->block_start_rq) {
-			bw_close_block(h, arrival - h->block_start_rq);
-		} else {
-			h->block_start_ns = 0;
-			h->block_start_rq = 0;
-		}
+		if (!bw_close_at_arrival(h, arrival))
+			bw_drop_block(h);
 	}
-	if (!is_block(state))
+	if (!bw_is_block(state))
 		return;
 	if (now) {
 		h->block_start_ns = now;
 		h->block_start_rq = now;
-	} else if (bw_have_arrival(t)) {
-		h->block_start_rq = t->se.cfs_rq->rq->clock;
-		/* A global offset lost some starts here; the per-CPU one did not. */
-		h->block_start_ns = switch_clock(t);
 	} else {
-		h->block_start_ns = switch_clock(t);
+		h->block_start_ns = switch_clock(t, &h->block_start_rq);
 	}
 	h->tgid = tgid;
 	h->block_state = state;
@@ -196,10 +188,12 @@ static __always_inline void switch_in(struct task_struct *t, struct task_struct 
 {
 	struct bw_history *h = bpf_task_storage_get(&histories, t, NULL, 0);
 
+	__u64 rq;
+
 	if (!h || !h->block_start_ns)
 		return;
 	if (!now)
-		now = switch_clock(prev);
+		now = switch_clock(prev, &rq);
 	if (now >= h->block_start_ns)
 		bw_close_block(h, now - h->block_start_ns);
 }

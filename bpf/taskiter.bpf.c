@@ -89,13 +89,9 @@ static __always_inline void settle(struct bw_history *h, struct task_struct *tas
 	if (!bw_have_arrival(task) || !h->block_start_rq)
 		return;
 	arrival = task->sched_info.last_arrival;
-	if (arrival >= h->block_start_rq) {
-		bw_close_block(h, arrival - h->block_start_rq);
-	} else if (!(state & (BW_TASK_INTERRUPTIBLE | BW_TASK_UNINTERRUPTIBLE))) {
-		/* Back on a CPU, but no arrival seen: the end is unknown. */
-		h->block_start_ns = 0;
-		h->block_start_rq = 0;
-	}
+	/* Back on a CPU, but no arrival seen: the end is unknown. */
+	if (!bw_close_at_arrival(h, arrival) && !bw_is_block(state))
+		bw_drop_block(h);
 }
 
 static __always_inline void read_storage(struct bw_scan_rec *out, struct task_struct *task)
@@ -155,7 +151,7 @@ int dump_task(struct bpf_iter__task *ctx)
 	 * tick while we run, stands for "now" (the runqueues symbol would be
 	 * fresher but needs CONFIG_KALLSYMS_ALL). Off by a tick at most.
 	 */
-	if (rec->state & (BW_TASK_INTERRUPTIBLE | BW_TASK_UNINTERRUPTIBLE)) {
+	if (bw_is_block(rec->state)) {
 		clock = self->se.exec_start;
 		start = task->se.exec_start;
 		if (clock > start)

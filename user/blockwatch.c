@@ -875,7 +875,7 @@ static int run_watch(int argc, char **argv, bool snapshot)
 			break;
 		next_scan += cfg.interval_ns;
 		/* A long scan (a million goroutines): rest nine times as long as it took,
-		 * so that watching takes at most a tenth of a CPU. */
+		 * so that scanning takes about a tenth of the time. */
 		if (next_scan < now_ns() + SCAN_REST * w.health.scan_duration_ns)
 			next_scan = now_ns() + SCAN_REST * w.health.scan_duration_ns;
 		if (deadline && next_scan > deadline)
