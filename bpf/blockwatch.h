@@ -8,6 +8,7 @@
 
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
+#include <stdbool.h>
 #endif
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
