@@ -25,6 +25,9 @@
 struct proc_cache {
 	__u32 pid;
 	__u32 reader; /* a live thread: a zombie leader has no memory or maps of its own */
+	int reader_rank;
+	__u32 cand; /* the best reader of this scan */
+	int cand_rank;
 	bool seen;
 	bool reader_seen;
 	bool syms_failed;
@@ -154,6 +157,57 @@ static struct proc_cache *proc_get(struct bw_inspector *in, __u32 pid)
 	return p;
 }
 
+int bw_inspect_reader_rank(__u32 pid, __u32 tid, char state, bool seen_before)
+{
+	bool blocked = state == 'S' || state == 'D' || state == 'T' || state == 't';
+
+	if (state == 'Z' || state == 'X')
+		return 0;
+	if (tid == pid)
+		return 4;
+	if (blocked)
+		return seen_before ? 3 : 2;
+	return 1;
+}
+
+static void note_reader(struct proc_cache *p, const struct bw_thread *t, bool seen_before)
+{
+	int rank = bw_inspect_reader_rank(t->pid, t->tid, t->state, seen_before);
+
+	p->seen = true;
+	if (t->tid == p->reader && rank) {
+		p->reader_seen = true;
+		p->reader_rank = rank;
+	}
+	if (rank > p->cand_rank) {
+		p->cand = t->tid;
+		p->cand_rank = rank;
+	}
+}
+
+/*
+ * Keeps the reader while it lives unless a better one turned up (the leader
+ * back in view): a short-lived thread picked as reader has gone by the time
+ * its maps are read, and every stack of the process would go unread.
+ */
+static void choose_reader(struct proc_cache *p)
+{
+	if (p->reader_seen && p->reader_rank >= p->cand_rank)
+		return;
+	bw_syms__free(p->syms);
+	bw_mem__free(p->mem);
+	p->syms = NULL;
+	p->mem = NULL;
+	p->syms_failed = false;
+	p->reader = p->cand;
+	p->reader_rank = p->cand_rank;
+	if (!p->reader)
+		return;
+	p->compat = bw_proc_is_compat(p->reader);
+	if (bw_mem__open(p->reader, &p->mem))
+		p->mem = NULL;
+}
+
 /* Drops the caches of processes that were not in this scan (exited). */
 static void proc_sweep(struct bw_inspector *in)
 {
@@ -162,18 +216,11 @@ static void proc_sweep(struct bw_inspector *in)
 	while (i < in->nprocs) {
 		struct proc_cache *p = &in->procs[i];
 
-		if (p->seen && !p->reader_seen && p->reader) {
-			/* The reader exited: the next scan picks another thread. */
-			bw_syms__free(p->syms);
-			bw_mem__free(p->mem);
-			p->syms = NULL;
-			p->mem = NULL;
-			p->reader = 0;
-			p->syms_failed = false;
-		}
 		if (p->seen) {
 			p->seen = false;
 			p->reader_seen = false;
+			p->cand = 0;
+			p->cand_rank = 0;
 			i++;
 			continue;
 		}
@@ -396,18 +443,10 @@ int bw_inspector__update(struct bw_inspector *in, struct bw_tracer *tr,
 		struct bw_thread *t = &next[i];
 		struct proc_cache *p = proc_get(in, t->pid);
 
-		if (p)
-			p->seen = true;
-		if (p && !p->reader && t->state != 'Z') {
-			p->reader = t->tid;
-			p->compat = bw_proc_is_compat(t->tid);
-			if (bw_mem__open(t->tid, &p->mem))
-				p->mem = NULL;
-		}
-		if (p && p->reader == t->tid && t->state != 'Z')
-			p->reader_seen = true;
 		j = in->threads ? bw_waitgraph_find(in->threads, in->n, t->tid) : -1;
 		prev = j >= 0 && in->threads[j].pid == t->pid ? &in->threads[j] : NULL;
+		if (p)
+			note_reader(p, t, prev != NULL);
 		t->progressing =
 			prev ? (prev->switches != t->switches || prev->runtime_ns != t->runtime_ns)
 			     : t->state == 'R';
@@ -422,6 +461,9 @@ int bw_inspector__update(struct bw_inspector *in, struct bw_tracer *tr,
 		if (t->blocked_ns >= threshold_ns)
 			pend[np++] = (struct pending){ t->pid, t->tid, i, prev };
 	}
+	for (i = 0; i < in->nprocs; i++)
+		if (in->procs[i].seen)
+			choose_reader(&in->procs[i]);
 	/*
 	 * One process at a time, its libdw session closed once its threads are
 	 * done: a session holds the DWARF of every library it touched, and the

@@ -8,6 +8,7 @@
 #ifndef BW_INSPECT_H
 #define BW_INSPECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "model.h"
 
@@ -21,5 +22,13 @@ int bw_inspector__update(struct bw_inspector *in, struct bw_tracer *tr,
 /* The current threads, sorted by tid (classify may reorder them in place). */
 struct bw_thread *bw_inspector__threads(struct bw_inspector *in, size_t *n);
 void bw_inspector__free(struct bw_inspector *in);
+
+/*
+ * How well a thread serves to read its process's memory and maps, higher
+ * better: the leader while it lives, then a blocked thread seen in the
+ * previous scan too (likely still there when read), a blocked one, any live
+ * one; 0 for a zombie. Tids wrap: the lowest is not always the leader.
+ */
+int bw_inspect_reader_rank(__u32 pid, __u32 tid, char state, bool seen_before);
 
 #endif

@@ -5,6 +5,11 @@
  * threads in a loop; every short thread takes a mutex, touches a counter and
  * exits, so tids come and go between and during blockwatch's scans.
  *
+ * Tids wrap (pid_max is 32768 on many hosts), so a process's lowest tid is
+ * not always its leader. When it may, the target moves the next pid to the
+ * bottom of the range once its long-lived threads exist: its short threads
+ * then get tids below its own pid, as on a host that has wrapped.
+ *
  * With an argument N, it stops creating after N threads per spawner (the e2e
  * test), else it churns until killed (bench/soak.sh). Every 10000 threads it
  * writes "churned N" on stderr when CHURN_VERBOSE is set.
@@ -22,6 +27,20 @@ static pthread_barrier_t both_hold;
 static atomic_long churned;
 static long per_spawner; /* 0: forever */
 static int verbose;
+
+/* Best effort: needs CAP_SYS_ADMIN; without it the tids stay above the pid. */
+static void wrap_tids(void)
+{
+	FILE *f;
+
+	if (getpid() < 1000)
+		return;
+	f = fopen("/proc/sys/kernel/ns_last_pid", "w");
+	if (!f)
+		return;
+	fprintf(f, "%d\n", 300);
+	fclose(f);
+}
 
 static void *ab_first_thread(void *arg)
 {
@@ -96,5 +115,7 @@ int main(int argc, char **argv)
 			announce_die("thread_churn: failed to create a spawner\n");
 		pthread_setname_np(spawner, "churn");
 	}
+	/* After the long-lived threads: only short ones sit below the pid. */
+	wrap_tids();
 	announce_main_and_pause(2);
 }
