@@ -24,12 +24,11 @@
 
 struct proc_cache {
 	__u32 pid;
-	__u32 reader; /* a live thread: a zombie leader has no memory or maps of its own */
-	int reader_rank;
-	__u32 cand; /* the best reader of this scan */
+	__u32 reader;	 /* a live thread: a zombie leader has no memory or maps of its own */
+	int reader_rank; /* in this scan; 0 while the reader is not (yet) seen in it */
+	__u32 cand;	 /* the best reader of this scan */
 	int cand_rank;
 	bool seen;
-	bool reader_seen;
 	bool syms_failed;
 	bool compat; /* 32-bit: its syscall numbers and arguments are not the native ones */
 	struct bw_mem *mem;
@@ -157,15 +156,18 @@ static struct proc_cache *proc_get(struct bw_inspector *in, __u32 pid)
 	return p;
 }
 
+static bool blocked_state(char state)
+{
+	return state == 'S' || state == 'D' || state == 'T' || state == 't';
+}
+
 int bw_inspect_reader_rank(__u32 pid, __u32 tid, char state, bool seen_before)
 {
-	bool blocked = state == 'S' || state == 'D' || state == 'T' || state == 't';
-
 	if (state == 'Z' || state == 'X')
 		return 0;
 	if (tid == pid)
 		return 4;
-	if (blocked)
+	if (blocked_state(state))
 		return seen_before ? 3 : 2;
 	return 1;
 }
@@ -175,10 +177,8 @@ static void note_reader(struct proc_cache *p, const struct bw_thread *t, bool se
 	int rank = bw_inspect_reader_rank(t->pid, t->tid, t->state, seen_before);
 
 	p->seen = true;
-	if (t->tid == p->reader && rank) {
-		p->reader_seen = true;
+	if (t->tid == p->reader)
 		p->reader_rank = rank;
-	}
 	if (rank > p->cand_rank) {
 		p->cand = t->tid;
 		p->cand_rank = rank;
@@ -192,7 +192,7 @@ static void note_reader(struct proc_cache *p, const struct bw_thread *t, bool se
  */
 static void choose_reader(struct proc_cache *p)
 {
-	if (p->reader_seen && p->reader_rank >= p->cand_rank)
+	if (p->reader_rank && p->reader_rank >= p->cand_rank)
 		return;
 	bw_syms__free(p->syms);
 	bw_mem__free(p->mem);
@@ -218,7 +218,7 @@ static void proc_sweep(struct bw_inspector *in)
 
 		if (p->seen) {
 			p->seen = false;
-			p->reader_seen = false;
+			p->reader_rank = 0;
 			p->cand = 0;
 			p->cand_rank = 0;
 			i++;
@@ -395,11 +395,6 @@ static void inspect_wait(struct bw_inspector *in, struct bw_tracer *tr, struct b
 	t->fd_kind = wi.fd_kind;
 	resolve_owner(t, all, n, p->mem);
 	t->has_futex = !bw_tracer__futex(tr, t->tid, &t->futex);
-}
-
-static bool blocked_state(char state)
-{
-	return state == 'S' || state == 'D' || state == 'T' || state == 't';
 }
 
 /* A thread to inspect, in the order that unwinds one process at a time. */
