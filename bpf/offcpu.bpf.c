@@ -187,8 +187,7 @@ static __always_inline void switch_out(struct task_struct *t, __u32 tgid, __u32 
 static __always_inline void switch_in(struct task_struct *t, struct task_struct *prev, __u64 now)
 {
 	struct bw_history *h = bpf_task_storage_get(&histories, t, NULL, 0);
-
-	__u64 rq;
+	__u64 rq; /* not needed: this close works in CLOCK_MONOTONIC */
 
 	if (!h || !h->block_start_ns)
 		return;
