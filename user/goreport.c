@@ -7,11 +7,11 @@
 
 #define TEXT_STACK_FRAMES 8
 
-void bw_goreport_count(const struct bw_goreport *r, size_t out[5])
+void bw_goreport_count(const struct bw_goreport *r, size_t out[BW_VERDICT_COUNT])
 {
 	size_t i;
 
-	memset(out, 0, 5 * sizeof(out[0]));
+	memset(out, 0, BW_VERDICT_COUNT * sizeof(out[0]));
 	for (i = 0; i < r->nrecs; i++)
 		out[r->recs[i].verdict]++;
 }
@@ -249,7 +249,7 @@ static int group_cmp(const void *a, const void *b)
 void bw_goreport_text(FILE *f, const struct bw_goreport *r)
 {
 	const struct bw_gogroup **list = calloc(r->ngroups ? r->ngroups : 1, sizeof(*list));
-	size_t i, m = 0, v[5], parked = 0;
+	size_t i, m = 0, v[BW_VERDICT_COUNT], parked = 0;
 	char dur[32], thr[32];
 
 	if (!list)

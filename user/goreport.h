@@ -19,6 +19,6 @@ struct bw_goreport {
 void bw_goreport_json(FILE *f, const struct bw_goreport *r);
 void bw_goreport_text(FILE *f, const struct bw_goreport *r);
 /* Goroutines (not groups) with each verdict: out[verdict]. */
-void bw_goreport_count(const struct bw_goreport *r, size_t out[5]);
+void bw_goreport_count(const struct bw_goreport *r, size_t out[BW_VERDICT_COUNT]);
 
 #endif

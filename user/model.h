@@ -46,8 +46,10 @@ enum bw_verdict {
 	BW_VERDICT_NONE = 0, /* running, or blocked less than the threshold */
 	BW_VERDICT_IDLE,
 	BW_VERDICT_BLOCKED,
+	BW_VERDICT_STUCK, /* an untimed wait with no known waker, and no proof either way */
 	BW_VERDICT_LEAK,
 	BW_VERDICT_DEADLOCK,
+	BW_VERDICT_COUNT, /* not a verdict: the size of per-verdict counts */
 };
 
 /* What a file descriptor refers to, from /proc/PID/fd. */

@@ -7,7 +7,7 @@
 #include "escape.h"
 #include "prom.h"
 
-#define NVERDICTS (BW_VERDICT_DEADLOCK + 1)
+#define NVERDICTS BW_VERDICT_COUNT
 
 /* One series of the site families; at == NULL is the folded "other". */
 struct site {

@@ -55,7 +55,7 @@ void bw_render_json(FILE *f, const struct bw_capture *c)
 size_t bw_render_found(const struct bw_capture *c)
 {
 	struct bw_goreport r;
-	size_t i, v[5], found;
+	size_t i, v[BW_VERDICT_COUNT], found;
 
 	bw_report_count(c->threads, c->nthreads, v);
 	found = v[BW_VERDICT_LEAK] + v[BW_VERDICT_DEADLOCK];

@@ -9,11 +9,11 @@
 #define KSTACK_TEXT_FRAMES 8
 #define USTACK_TEXT_FRAMES 12
 
-void bw_report_count(const struct bw_thread *threads, size_t n, size_t out[5])
+void bw_report_count(const struct bw_thread *threads, size_t n, size_t out[BW_VERDICT_COUNT])
 {
 	size_t i;
 
-	memset(out, 0, 5 * sizeof(out[0]));
+	memset(out, 0, BW_VERDICT_COUNT * sizeof(out[0]));
 	for (i = 0; i < n; i++)
 		if (threads[i].verdict <= BW_VERDICT_DEADLOCK)
 			out[threads[i].verdict]++;
@@ -130,7 +130,7 @@ struct proc_stat {
 	__u32 pid;
 	const char *comm;
 	size_t threads;
-	size_t verdicts[5];
+	size_t verdicts[BW_VERDICT_COUNT];
 };
 
 /* Per-process counts; threads are sorted by tid, so a pid's main thread is found. */
@@ -357,7 +357,7 @@ void bw_report_text(FILE *f, const struct bw_thread *threads, size_t n,
 {
 	const struct bw_thread **list;
 	struct proc_stat *ps;
-	size_t i, m = 0, np = 0, v[5];
+	size_t i, m = 0, np = 0, v[BW_VERDICT_COUNT];
 	char dur[32], thr[32];
 
 	bw_report_count(threads, n, v);
@@ -432,7 +432,7 @@ out:
 void bw_report_progress(FILE *f, const struct bw_thread *threads, size_t n,
 			const struct bw_report_opts *o)
 {
-	size_t v[5];
+	size_t v[BW_VERDICT_COUNT];
 	char dur[32];
 
 	bw_report_count(threads, n, v);

@@ -28,6 +28,6 @@ void bw_report_json_summary(FILE *f, size_t nprocs, size_t nthreads,
 void bw_report_progress(FILE *f, const struct bw_thread *threads, size_t n,
 			const struct bw_report_opts *opts);
 /* Counts of verdicts: out[verdict]. */
-void bw_report_count(const struct bw_thread *threads, size_t n, size_t out[5]);
+void bw_report_count(const struct bw_thread *threads, size_t n, size_t out[BW_VERDICT_COUNT]);
 
 #endif

@@ -57,6 +57,8 @@ const char *bw_verdict_name(enum bw_verdict verdict)
 		return "idle";
 	case BW_VERDICT_BLOCKED:
 		return "blocked";
+	case BW_VERDICT_STUCK:
+		return "stuck";
 	case BW_VERDICT_LEAK:
 		return "leak";
 	case BW_VERDICT_DEADLOCK:
