@@ -49,7 +49,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all clean deps ensure-deps go-toolchains go-fixtures go-targets test-prom-tool test test-all test-unit test-bpf test-e2e demo run-demo check-format format targets
+.PHONY: all clean vmlinux deps ensure-deps go-toolchains go-fixtures go-targets test-prom-tool test test-all test-unit test-bpf test-e2e demo run-demo check-format format targets
 
 all: blockwatch
 
@@ -57,12 +57,20 @@ blockwatch: $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-# Prefer the running kernel's BTF; fall back to the checked-in header.
-$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+# The BPF programs build from the committed vmlinux/vmlinux_$(ARCH).h, so the
+# build does not depend on the build host's kernel (CO-RE relocates against
+# the running kernel's BTF at load). `make vmlinux` regenerates it from this
+# machine's /sys/kernel/btf/vmlinux.
+VMLINUX_H := vmlinux/vmlinux_$(ARCH).h
+
+$(OUTPUT)/vmlinux.h: $(VMLINUX_H) | $(OUTPUT)
 	$(call msg,GEN,$@)
-	$(Q)if [ -r /sys/kernel/btf/vmlinux ]; then \
-		$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@; \
-	else cp vmlinux/vmlinux_$(ARCH).h $@; fi
+	$(Q)cp $< $@
+
+vmlinux:
+	$(call msg,GEN,$(VMLINUX_H))
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX_H).tmp
+	$(Q)mv $(VMLINUX_H).tmp $(VMLINUX_H)
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
