@@ -64,6 +64,7 @@ struct config {
 	bool no_go;
 	bool go_probes;		/* exact park times through uprobes: costs the target */
 	bool futex_calls;	/* futex syscall tracepoints: cost every syscall of the host */
+	const char *btf;	/* kernel BTF for CO-RE, instead of /sys/kernel/btf/vmlinux */
 	const char *go_ignore;	/* file of function patterns of benign parks */
 	const char *output;	/* snapshot file to write at the end */
 	const char *pprof;	/* gzipped pprof profile of the stuck threads and goroutines */
@@ -153,6 +154,7 @@ enum {
 	OPT_NO_HISTOGRAMS,
 	OPT_GO_INTERVAL,
 	OPT_FUTEX_CALLS,
+	OPT_BTF,
 };
 
 static const struct argp_option options[] = {
@@ -196,6 +198,8 @@ static const struct argp_option options[] = {
 	  "Uses the futex syscall tracepoints, which put every syscall of the host "
 	  "on the traced path (about 35 ns each here). Default: futex blocks from sched_switch",
 	  0 },
+	{ "btf", OPT_BTF, "FILE", 0,
+	  "Kernel BTF to relocate against, for kernels without /sys/kernel/btf/vmlinux", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf debug output", 0 },
 	{},
 };
@@ -284,6 +288,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_FUTEX_CALLS:
 		cfg->futex_calls = true;
 		break;
+	case OPT_BTF:
+		cfg->btf = arg;
+		break;
 	case 'v':
 		cfg->verbose = true;
 		break;
@@ -357,9 +364,18 @@ static int check_environment(const struct config *cfg)
 				"CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE\n");
 		return -EPERM;
 	}
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+	if (cfg->btf) {
+		err = bw_tracer__check_btf(cfg->btf);
+		if (err) {
+			fprintf(stderr, "blockwatch: failed to read BTF %s: %s\n", cfg->btf,
+				err == -EPROTO ? "not BTF, nor an ELF file with a .BTF section"
+					       : strerror(-err));
+			return err;
+		}
+	} else if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		fprintf(stderr, "blockwatch: failed to find kernel BTF /sys/kernel/btf/vmlinux: "
-				"the kernel needs CONFIG_DEBUG_INFO_BTF=y\n");
+				"the kernel needs CONFIG_DEBUG_INFO_BTF=y, or give one with --btf "
+				"FILE\n");
 		return -ENOENT;
 	}
 	for (i = 0; i < cfg->npids; i++) {
@@ -773,6 +789,7 @@ static int run_watch(int argc, char **argv, bool snapshot)
 	topts.max_threads = cfg.max_threads;
 	topts.verbose = cfg.verbose;
 	topts.futex_calls = cfg.futex_calls;
+	topts.btf_path = cfg.btf;
 	if (cfg.go_ignore) {
 		ignore = fopen(cfg.go_ignore, "re");
 		if (!ignore) {

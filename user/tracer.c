@@ -48,14 +48,14 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
  * sched_switch passes prev_state since 5.18 (commit fa2c3254d7cf): its
  * BTF prototype then has five parameters (the first is the context).
  */
-static bool sched_switch_has_prev_state(void)
+static bool sched_switch_has_prev_state(const char *btf_path)
 {
 	const struct btf_type *t;
 	struct btf *btf;
 	bool has = false;
 	int id;
 
-	btf = btf__load_vmlinux_btf();
+	btf = btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
 	if (!btf)
 		return false;
 	id = btf__find_by_name_kind(btf, "btf_trace_sched_switch", BTF_KIND_TYPEDEF);
@@ -125,13 +125,14 @@ static void ensure_tracefs(void)
  */
 static int start_futex(struct bw_tracer *tr, const struct bw_tracer_opts *opts)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, oopts, .btf_custom_path = opts->btf_path);
 	enum futex_way way;
 	int err = 0;
 
 	for (way = 0; way < FUTEX_WAYS; way++) {
 		if (way == FUTEX_SYSCALL_TP)
 			ensure_tracefs();
-		tr->futex = futex_bpf__open();
+		tr->futex = futex_bpf__open_opts(&oopts);
 		if (!tr->futex)
 			return -errno;
 		tr->futex->rodata->targ_tgid = opts->ntgids == 1 ? opts->tgids[0] : 0;
@@ -161,8 +162,26 @@ static int start_futex(struct bw_tracer *tr, const struct bw_tracer_opts *opts)
 	return err;
 }
 
+int bw_tracer__check_btf(const char *path)
+{
+	struct btf *btf;
+	int err;
+
+	if (access(path, R_OK))
+		return -errno;
+	libbpf_set_print(libbpf_quiet);
+	/* Readable, so any failure (libbpf's codes, -ENOENT for no .BTF) says: not BTF. */
+	btf = btf__parse(path, NULL);
+	if (!btf)
+		return -EPROTO;
+	err = btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT) > 0 ? 0 : -EPROTO;
+	btf__free(btf);
+	return err;
+}
+
 int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, oopts, .btf_custom_path = opts->btf_path);
 	struct bw_tracer *tr;
 	int err;
 
@@ -171,8 +190,8 @@ int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out)
 	if (!tr)
 		return -ENOMEM;
 
-	tr->offcpu = offcpu_bpf__open();
-	tr->iter = taskiter_bpf__open();
+	tr->offcpu = offcpu_bpf__open_opts(&oopts);
+	tr->iter = taskiter_bpf__open_opts(&oopts);
 	if (!tr->offcpu || !tr->iter) {
 		err = -errno;
 		goto cleanup;
@@ -184,7 +203,7 @@ int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out)
 		tr->offcpu->rodata->filter_tgids = true;
 		tr->iter->rodata->filter_tgids = true;
 	}
-	tr->offcpu->rodata->has_prev_state_arg = sched_switch_has_prev_state();
+	tr->offcpu->rodata->has_prev_state_arg = sched_switch_has_prev_state(opts->btf_path);
 	if (opts->max_threads)
 		tr->offcpu->rodata->max_threads = opts->max_threads;
 	/* The test entry point is loaded only by the BPF tests. */

@@ -13,10 +13,14 @@ struct bw_tracer;
 struct bw_tracer_opts {
 	const __u32 *tgids; /* processes to watch; none: every process */
 	size_t ntgids;
-	__u32 max_threads; /* threads with a block history at once (0: 16384) */
-	bool verbose;	   /* libbpf debug output */
-	bool futex_calls;  /* futex.bpf.c too: every futex wait call, blocking or not */
+	__u32 max_threads;    /* threads with a block history at once (0: 16384) */
+	bool verbose;	      /* libbpf debug output */
+	bool futex_calls;     /* futex.bpf.c too: every futex wait call, blocking or not */
+	const char *btf_path; /* kernel BTF for CO-RE (NULL: /sys/kernel/btf/vmlinux) */
 };
+
+/* Whether path holds BTF libbpf can relocate against: 0 or a negative errno. */
+int bw_tracer__check_btf(const char *path);
 
 /* Opens, loads and attaches everything: 0 or a negative errno. */
 int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out);

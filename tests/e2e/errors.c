@@ -148,3 +148,50 @@ Test(errors, not_privileged)
 	cr_expect_eq(strncmp(run.err, "blockwatch: ", 12), 0, "stderr: %s", run.err);
 	cr_expect_eq(run.out[0], '\0', "stdout: %s", run.out);
 }
+
+/* --btf names the file it could not use, in one line, and exits 2. */
+Test(errors, btf_not_btf)
+{
+	char path[] = "/tmp/bw-e2e-btf-XXXXXX";
+	const char *argv[] = { "--btf", path, "-p", "1", "--duration", "1s", NULL };
+	const char *missing[] = { "--btf", "/nonexistent/vmlinux", "-p", "1", "--duration", "1s",
+				  NULL };
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "not BTF\n", 8), 8);
+	close(fd);
+	expect_exit(argv, 2, "--btf <text file>");
+	unlink(path);
+	cr_expect_eq(e2e_count_lines(run.err), 1, "want one stderr line, got: %s", run.err);
+	cr_expect_eq(strncmp(run.err, "blockwatch: failed to read BTF ", 31), 0, "stderr: %s",
+		     run.err);
+	cr_expect_not_null(strstr(run.err, path), "stderr does not name %s: %s", path, run.err);
+	expect_exit(missing, 2, "--btf <missing file>");
+	cr_expect_eq(e2e_count_lines(run.err), 1, "want one stderr line, got: %s", run.err);
+	cr_expect_not_null(strstr(run.err, "/nonexistent/vmlinux"), "stderr: %s", run.err);
+}
+
+/* The running kernel's own BTF given with --btf: blockwatch loads and sees the target. */
+Test(errors, btf_file_is_used)
+{
+	struct e2e_target tgt = { .out_fd = -1 };
+	char pid[16];
+	const char *argv[] = { "--btf",	      "/sys/kernel/btf/vmlinux",
+			       "-p",	      pid,
+			       "--threshold", "1s",
+			       "--duration",  "2s",
+			       "--json",      NULL };
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to load BPF programs");
+	cr_assert_eq(e2e_target_start(&tgt, "stuck_condvar"), 0, "%s", tgt.err);
+	snprintf(pid, sizeof(pid), "%d", (int)tgt.pid);
+	e2e_run_free(&run);
+	cr_assert_eq(e2e_run_bw(&run, argv, ERR_TIMEOUT_S), 0, "%s", run.errmsg);
+	e2e_target_stop(&tgt);
+	cr_expect(run.exit_code == 0 || run.exit_code == 3, "exit %d, stderr: %s", run.exit_code,
+		  run.err);
+	cr_expect_not_null(strstr(run.out, "\"type\":\"process\""), "stdout: %s", run.out);
+	cr_expect_not_null(strstr(run.out, "\"comm\":\"stuck_condvar\""), "stdout: %s", run.out);
+}
