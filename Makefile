@@ -39,6 +39,11 @@ GO_TARGETS := $(OUTPUT)/go-targets
 DEPS_PKGS := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcriterion-dev \
 	libjson-c-dev libc6-dbg pkg-config make gcc golang-go clang-format
 
+# The kernel matrix (make test-kernels): Debian kernels booted under qemu.
+KERNELS_CACHE ?= /var/cache/blockwatch/kernels
+KERNEL_PKGS := qemu-system-x86 busybox-static kmod xz-utils zstd cpio
+DEPS_PKGS += $(KERNEL_PKGS)
+
 ifeq ($(V),1)
 Q =
 msg =
@@ -49,7 +54,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all clean vmlinux deps ensure-deps go-toolchains go-fixtures go-targets test-prom-tool test test-all test-unit test-bpf test-e2e demo run-demo check-format format targets
+.PHONY: all clean vmlinux test-kernels run-test-kernels deps ensure-deps go-toolchains go-fixtures go-targets test-prom-tool test test-all test-unit test-bpf test-e2e demo run-demo check-format format targets
 
 all: blockwatch
 
@@ -163,6 +168,16 @@ test-e2e: blockwatch $(OUTPUT)/e2e-tests targets go-targets
 	@if [ "$$(id -u)" != 0 ]; then echo "test-e2e: must run as root (loads BPF)" >&2; exit 1; fi
 	BW_BIN=$(CURDIR)/blockwatch BW_TARGETS=$(CURDIR)/$(OUTPUT)/targets \
 		BW_GO_TARGETS=$(CURDIR)/$(GO_TARGETS) $(OUTPUT)/e2e-tests --jobs 1
+
+# Each Debian kernel from 5.10 (bullseye, bookworm, trixie, sid) booted under
+# qemu with this machine's root over 9p, running an end-to-end subset
+# (tests/kernels/run.sh). Not part of test-all: .ci/run runs it after make test.
+test-kernels: ensure-deps
+	@$(MAKE) --no-print-directory run-test-kernels
+
+run-test-kernels: blockwatch $(OUTPUT)/e2e-tests targets go-targets
+	@if [ "$$(id -u)" != 0 ]; then echo "test-kernels: must run as root" >&2; exit 1; fi
+	@sh tests/kernels/run.sh $(KERNELS_CACHE)
 
 demo: ensure-deps
 	@$(MAKE) --no-print-directory run-demo

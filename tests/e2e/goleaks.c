@@ -38,6 +38,18 @@ static const char *go_targets_dir(void)
 	return d && *d ? d : ".output/go-targets";
 }
 
+/*
+ * How long a run watches: an age from watching must pass the 1 s threshold
+ * between the first Go scan and the last. BW_GO_DURATION lengthens it where
+ * scans are slow (the kernel matrix runs under software emulation).
+ */
+static const char *go_duration(void)
+{
+	const char *d = getenv("BW_GO_DURATION");
+
+	return d && *d ? d : "2s";
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -188,7 +200,8 @@ static void run_target(const char *name)
 {
 	char *vers[MAX_VERSIONS], path[512], what[128], pid[16];
 	const char *variants[] = { "", "-stripped", "-pie" };
-	const char *argv[] = { "-p", pid, "--threshold", "1s", "--duration", "2s", "--json", NULL };
+	const char *argv[] = { "-p",	     pid,	    "--threshold", "1s",
+			       "--duration", go_duration(), "--json",	   NULL };
 	size_t nv = versions(vers), i, j, runs = 0;
 	bool want_leak;
 
