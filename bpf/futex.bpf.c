@@ -11,7 +11,9 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "blockwatch.h"
+#include "compat.bpf.h"
 #include "filter.bpf.h"
 
 #define FUTEX_WAIT 0
@@ -21,6 +23,7 @@
 #define FUTEX_LOCK_PI2 13
 #define FUTEX_CMD_MASK 0x7f
 
+/* Task storage, or a tid-keyed hash (compat.bpf.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -41,12 +44,15 @@ static __always_inline bool is_wait_op(__u32 op)
 	return false;
 }
 
-static __always_inline int record(struct task_struct *task, __u32 tgid, __u64 uaddr, __u32 op,
-				  __u64 ip)
+const struct bw_futex_wait zero_wait = {};
+
+/* The calling thread's record. */
+static __always_inline int record(__u32 tgid, __u64 uaddr, __u32 op, __u64 ip)
 {
 	struct bw_futex_wait *w;
 
-	w = bpf_task_storage_get(&futex_waits, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	w = bw_storage_get(&futex_waits, bpf_get_current_task_btf(),
+			   (__u32)bpf_get_current_pid_tgid(), true, &zero_wait);
 	if (!w)
 		return 0;
 	w->uaddr = uaddr;
@@ -66,17 +72,21 @@ static __always_inline int record(struct task_struct *task, __u32 tgid, __u64 ua
 
 static __always_inline int record_enter(__u32 tgid, __u64 uaddr, __u32 op, __u64 ip)
 {
-	return record(bpf_get_current_task_btf(), tgid, uaddr, op, ip);
+	return record(tgid, uaddr, op, ip);
 }
 
 /* A syscall tracepoint has the arguments but not the user ip. */
 static __always_inline int record_enter_tp(__u32 tgid, __u64 uaddr, __u32 op)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct pt_regs *regs;
 
+	if (!has_task_pt_regs || !has_task_storage) {
+		regs = (struct pt_regs *)bw_task_regs_addr(bw_current_task_untrusted());
+		return record(tgid, uaddr, op, BPF_CORE_READ(regs, ip));
+	}
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	/* A direct load: BPF_CORE_READ (a probe read) costs 100 ns here. */
-	return record(task, tgid, uaddr, op, regs->ip);
+	return record(tgid, uaddr, op, regs->ip);
 }
 
 SEC("fentry/__x64_sys_futex")

@@ -22,6 +22,7 @@ const volatile bool has_prev_state_arg = true;
 /* Threads with a history at once (--max-threads); more are counted, not tracked. */
 const volatile __u64 max_threads = 16384;
 
+/* Task storage, or a tid-keyed hash of max_threads entries (compat.bpf.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -92,10 +93,17 @@ static __always_inline void count(__u32 idx)
 		__sync_fetch_and_add(c, 1);
 }
 
+const struct bw_history zero_history = {};
+
+static __always_inline struct bw_history *history_get(struct task_struct *t, bool create)
+{
+	return bw_storage_get(&histories, t, t->pid, create, &zero_history);
+}
+
 /* A thread's history, made on its first block while there is room. */
 static __always_inline struct bw_history *history_of(struct task_struct *t)
 {
-	struct bw_history *h = bpf_task_storage_get(&histories, t, NULL, 0);
+	struct bw_history *h = history_get(t, false);
 	__u32 key = BW_CNT_TRACKED;
 	__u64 *n;
 
@@ -105,7 +113,7 @@ static __always_inline struct bw_history *history_of(struct task_struct *t)
 	if (!n)
 		return NULL;
 	if (*n < max_threads)
-		h = bpf_task_storage_get(&histories, t, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		h = history_get(t, true);
 	if (!h) {
 		/* Full, no memory, or storage busy on this CPU (a nested program). */
 		count(BW_CNT_HIST_FULL);
@@ -113,7 +121,7 @@ static __always_inline struct bw_history *history_of(struct task_struct *t)
 	}
 	__sync_fetch_and_add(n, 1);
 	/* Where its kernel stack ends: fixed for the thread's life. */
-	h->regs = (__u64)bpf_task_pt_regs(t);
+	h->regs = bw_task_regs_addr(t);
 	return h;
 }
 
@@ -133,6 +141,11 @@ static __always_inline bool in_futex(struct task_struct *t, struct bw_history *h
 	struct pt_regs *regs;
 	long nr;
 
+	if (!has_task_pt_regs) {
+		regs = (struct pt_regs *)h->regs;
+		nr = BPF_CORE_READ(regs, orig_ax);
+		return nr == BW_NR_FUTEX || nr == BW_NR_FUTEX_WAITV;
+	}
 	if (bpf_rdonly_cast && h->regs)
 		regs = bpf_rdonly_cast((void *)h->regs, bpf_core_type_id_kernel(struct pt_regs));
 	else
@@ -158,7 +171,7 @@ static __always_inline void switch_out(struct task_struct *t, __u32 tgid, __u32 
 	if (bw_is_block(state))
 		h = history_of(t);
 	else if (bw_have_arrival(t))
-		h = bpf_task_storage_get(&histories, t, NULL, 0);
+		h = history_get(t, false);
 	else
 		return;
 	if (!h)
@@ -186,7 +199,7 @@ static __always_inline void switch_out(struct task_struct *t, __u32 tgid, __u32 
 /* Without arrivals: t comes on a CPU at now (0: read the clock of prev's CPU). */
 static __always_inline void switch_in(struct task_struct *t, struct task_struct *prev, __u64 now)
 {
-	struct bw_history *h = bpf_task_storage_get(&histories, t, NULL, 0);
+	struct bw_history *h = history_get(t, false);
 	__u64 rq; /* not needed: this close works in CLOCK_MONOTONIC */
 
 	if (!h || !h->block_start_ns)
@@ -218,14 +231,17 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	return 0;
 }
 
-/* Task storage goes with the task; this keeps the count of live histories. */
+/* Task storage goes with the task (a hash entry goes here); this keeps the count of live histories. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *p)
 {
-	__u32 key = BW_CNT_TRACKED;
+	__u32 key = BW_CNT_TRACKED, tid = p->pid;
 	__u64 *n;
 
-	if (!bw_wanted(p->tgid) || bpf_task_storage_delete(&histories, p))
+	if (!bw_wanted(p->tgid))
+		return 0;
+	if (has_task_storage ? bpf_task_storage_delete(&histories, p)
+			     : bpf_map_delete_elem(&histories, &tid))
 		return 0;
 	n = bpf_map_lookup_elem(&counters, &key);
 	if (n)

@@ -21,7 +21,10 @@ struct {
 	__type(value, struct bw_scan_rec);
 } scratch SEC(".maps");
 
-/* The maps of offcpu.bpf.c and futex.bpf.c: the loader shares their fds. */
+/*
+ * The maps of offcpu.bpf.c and futex.bpf.c: the loader shares their fds
+ * (task storage, or tid-keyed hashes: compat.bpf.h).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -96,8 +99,8 @@ static __always_inline void settle(struct bw_history *h, struct task_struct *tas
 
 static __always_inline void read_storage(struct bw_scan_rec *out, struct task_struct *task)
 {
-	struct bw_history *h = bpf_task_storage_get(&histories, task, NULL, 0);
-	struct bw_futex_wait *w = bpf_task_storage_get(&futex_waits, task, NULL, 0);
+	struct bw_history *h = bw_storage_get(&histories, task, task->pid, false, NULL);
+	struct bw_futex_wait *w = bw_storage_get(&futex_waits, task, task->pid, false, NULL);
 
 	if (h) {
 		out->history = *h;
@@ -113,12 +116,35 @@ static __always_inline void read_storage(struct bw_scan_rec *out, struct task_st
 	}
 }
 
+/*
+ * Without bpf_task_pt_regs: the registers at the top of the kernel stack
+ * (compat.bpf.h), kept only when they are a user frame (CPL 3 in cs).
+ */
+static __always_inline void read_regs_by_hand(struct bw_task_rec *rec, struct task_struct *task)
+{
+	struct pt_regs r;
+
+	if (bpf_probe_read_kernel(&r, sizeof(r), (void *)bw_task_regs_addr(task)) ||
+	    (r.cs & 3) != 3) {
+		rec->syscall_nr = -1;
+		return;
+	}
+	read_regs(rec, &r);
+}
+
+/* Our own se.exec_start: the clock a sleeping task's exec_start is in. */
+static __always_inline __u64 own_exec_start(void)
+{
+	if (has_task_storage) /* with bpf_get_current_task_btf */
+		return bpf_get_current_task_btf()->se.exec_start;
+	return BPF_CORE_READ(bw_current_task_untrusted(), se.exec_start);
+}
+
 SEC("iter/task")
 int dump_task(struct bpf_iter__task *ctx)
 {
 	struct seq_file *seq = ctx->meta->seq;
 	struct task_struct *task = ctx->task;
-	struct task_struct *self = bpf_get_current_task_btf();
 	struct bw_scan_rec *out;
 	struct bw_task_rec *rec;
 	struct pt_regs *regs;
@@ -152,16 +178,20 @@ int dump_task(struct bpf_iter__task *ctx)
 	 * fresher but needs CONFIG_KALLSYMS_ALL). Off by a tick at most.
 	 */
 	if (bw_is_block(rec->state)) {
-		clock = self->se.exec_start;
+		clock = own_exec_start();
 		start = task->se.exec_start;
 		if (clock > start)
 			rec->blocked_ns = clock - start;
 	}
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	if (regs)
-		read_regs(rec, regs);
-	else
-		rec->syscall_nr = -1;
+	if (!has_task_pt_regs) {
+		read_regs_by_hand(rec, task);
+	} else {
+		regs = (struct pt_regs *)bpf_task_pt_regs(task);
+		if (regs)
+			read_regs(rec, regs);
+		else
+			rec->syscall_nr = -1;
+	}
 	rec->kstack_len = bpf_get_task_stack(task, rec->kstack, sizeof(rec->kstack), 0);
 	read_storage(out, task);
 	bpf_seq_write(seq, out, sizeof(*out));

@@ -14,6 +14,7 @@
 #include "capture.h"
 #include "classify.h"
 #include "diff.h"
+#include "kfeatures.h"
 #include "filter.h"
 #include "folded.h"
 #include "httpd.h"
@@ -605,6 +606,7 @@ static struct bw_capture_go *live_capture(struct watch *w, struct bw_capture *c,
 	c->threshold_ns = w->cfg->threshold_ns;
 	c->watched_ns = watched_ns;
 	c->dropped = bw_tracer__dropped(w->tr);
+	c->fallbacks = bw_tracer__fallbacks(w->tr);
 	c->all = w->cfg->all;
 	c->threads = bw_inspector__threads(w->in, &c->nthreads);
 	c->ksyms = ksyms;
@@ -790,6 +792,14 @@ static int run_watch(int argc, char **argv, bool snapshot)
 	topts.verbose = cfg.verbose;
 	topts.futex_calls = cfg.futex_calls;
 	topts.btf_path = cfg.btf;
+	/* A test knob: the fallbacks of old kernels, forced on this one. */
+	if (getenv("BLOCKWATCH_FALLBACKS") &&
+	    bw_features_parse(getenv("BLOCKWATCH_FALLBACKS"), &topts.force_fallbacks)) {
+		fprintf(stderr, "blockwatch: failed to parse BLOCKWATCH_FALLBACKS: want all or "
+				"task_storage,task_pt_regs,task_iter_pid\n");
+		code = EXIT_USAGE;
+		goto cleanup;
+	}
 	if (cfg.go_ignore) {
 		ignore = fopen(cfg.go_ignore, "re");
 		if (!ignore) {
@@ -814,6 +824,11 @@ static int run_watch(int argc, char **argv, bool snapshot)
 		fprintf(stderr, "blockwatch: failed to load BPF programs: %s%s\n", strerror(-err),
 			cfg.verbose ? "" : " (-v shows why)");
 		goto cleanup;
+	}
+	if (cfg.verbose) {
+		fputs("blockwatch: kernel fallbacks: ", stderr);
+		bw_features_text(stderr, bw_tracer__fallbacks(w.tr));
+		fputc('\n', stderr);
 	}
 	if (cfg.prometheus) {
 		err = bw_httpd__start(cfg.prometheus, &w.httpd);

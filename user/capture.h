@@ -31,6 +31,7 @@ struct bw_capture {
 	__u64 threshold_ns;
 	__u64 watched_ns;
 	__u64 dropped;
+	__u32 fallbacks; /* BW_FALLBACK_* (kfeatures.h): what the kernel lacked */
 	bool all;
 	const struct bw_thread *threads; /* every thread of the scan, sorted by tid */
 	size_t nthreads;

@@ -9,6 +9,7 @@ static void report_opts(const struct bw_capture *c, struct bw_report_opts *o)
 	o->watched_ns = c->watched_ns;
 	o->ksyms = c->ksyms;
 	o->dropped = c->dropped;
+	o->fallbacks = c->fallbacks;
 	o->all = c->all;
 }
 

@@ -4,6 +4,7 @@
 #include "escape.h"
 #include "ksyms.h"
 #include "parse.h"
+#include "kfeatures.h"
 #include "report.h"
 
 #define KSTACK_TEXT_FRAMES 8
@@ -186,9 +187,11 @@ void bw_report_json_summary(FILE *f, size_t nprocs, size_t nthreads, const struc
 {
 	fprintf(f,
 		"{\"type\":\"summary\",\"processes\":%zu,\"threads\":%zu,\"threshold_s\":%.3f,"
-		"\"watched_s\":%.3f,\"dropped\":%llu}\n",
+		"\"watched_s\":%.3f,\"dropped\":%llu,\"features\":",
 		nprocs, nthreads, secs(o->threshold_ns), secs(o->watched_ns),
 		(unsigned long long)o->dropped);
+	bw_features_json(f, o->fallbacks);
+	fputs("}\n", f);
 }
 
 static int severity_cmp(const void *a, const void *b)

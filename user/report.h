@@ -13,6 +13,7 @@ struct bw_report_opts {
 	__u64 watched_ns;
 	const struct bw_ksyms *ksyms; /* NULL: kernel addresses stay raw */
 	__u64 dropped;		      /* threads the BPF maps had no room for */
+	__u32 fallbacks;	      /* BW_FALLBACK_* (kfeatures.h), in the summary */
 	bool all;		      /* -a: every process */
 };
 

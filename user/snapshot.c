@@ -229,10 +229,10 @@ int bw_snapshot_write(FILE *out, const struct bw_capture *c)
 	bw_json_str(f, c->host);
 	fprintf(f,
 		",\"created\":%llu,\"threshold_ns\":%llu,\"watched_ns\":%llu,\"dropped\":%llu,"
-		"\"all\":%d,\"threads\":%zu,\"go_processes\":%zu}",
+		"\"all\":%d,\"threads\":%zu,\"go_processes\":%zu,\"fallbacks\":%u}",
 		(unsigned long long)c->created_unix_s, (unsigned long long)c->threshold_ns,
 		(unsigned long long)c->watched_ns, (unsigned long long)c->dropped, c->all,
-		c->nthreads, c->ngos);
+		c->nthreads, c->ngos, c->fallbacks);
 	rec_end(&w);
 	write_ksyms(&w, c);
 	for (i = 0; i < c->nthreads; i++)
@@ -707,6 +707,9 @@ int bw_snapshot_read(FILE *in, struct bw_capture *c, char *err, size_t errlen)
 			c->watched_ns = u64_of(obj, "watched_ns", &ok);
 			c->dropped = u64_of(obj, "dropped", &ok);
 			c->all = u64_of(obj, "all", &ok);
+			/* Older snapshots have none: every feature was there. */
+			if (get_u64(obj, "fallbacks", &v))
+				c->fallbacks = (__u32)v;
 		} else if (!strcmp(type, "end")) {
 			char want[17];
 

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "kfeatures.h"
 #include "tracer.h"
 #include "offcpu.skel.h"
 #include "futex.skel.h"
@@ -31,6 +32,7 @@ struct bw_tracer {
 	struct bpf_link *iter_link;
 	struct goprobe_bpf *go;
 	struct bpf_link *go_links[2];
+	__u32 fallbacks; /* BW_FALLBACK_* */
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -68,6 +70,41 @@ static bool sched_switch_has_prev_state(const char *btf_path)
 	return has;
 }
 
+/*
+ * What the kernel lacks, from libbpf's probes (a probe that cannot answer
+ * counts as missing: the fallback is always safe). bpf_task_pt_regs
+ * (5.15) is used only with task storage (5.11), whose paths hold the
+ * trusted task pointers it takes.
+ */
+static __u32 probe_fallbacks(__u32 force)
+{
+	__u32 fb = force;
+
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) != 1 ||
+	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_get_current_task_btf, NULL) != 1)
+		fb |= BW_FALLBACK_TASK_STORAGE;
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_task_pt_regs, NULL) != 1)
+		fb |= BW_FALLBACK_TASK_PT_REGS;
+	if (fb & BW_FALLBACK_TASK_STORAGE)
+		fb |= BW_FALLBACK_TASK_PT_REGS;
+	return fb;
+}
+
+/*
+ * A task storage map made a tid-keyed hash: preallocated (the programs run
+ * in the scheduler, where allocating is unsafe), one entry per thread.
+ */
+static int hash_by_tid(struct bpf_map *map, __u32 entries)
+{
+	int err = bpf_map__set_type(map, BPF_MAP_TYPE_HASH);
+
+	if (!err)
+		err = bpf_map__set_map_flags(map, 0);
+	if (!err)
+		err = bpf_map__set_max_entries(map, entries);
+	return err;
+}
+
 static int attach_iter(struct bw_tracer *tr, __u32 tgid)
 {
 	union bpf_iter_link_info linfo = {};
@@ -75,13 +112,14 @@ static int attach_iter(struct bw_tracer *tr, __u32 tgid)
 	int err;
 
 	/* Per-process task iteration (6.1+) skips other processes in the kernel. */
-	if (tgid) {
+	if (tgid && !(tr->fallbacks & BW_FALLBACK_TASK_ITER_PID)) {
 		linfo.task.pid = tgid;
 		opts.link_info = &linfo;
 		opts.link_info_len = sizeof(linfo);
 	}
 	tr->iter_link = bpf_program__attach_iter(tr->iter->progs.dump_task, &opts);
-	if (!tr->iter_link && tgid) {
+	if (!tr->iter_link && opts.link_info) {
+		tr->fallbacks |= BW_FALLBACK_TASK_ITER_PID;
 		tr->iter_link = bpf_program__attach_iter(tr->iter->progs.dump_task, NULL);
 	}
 	err = tr->iter_link ? 0 : -errno;
@@ -137,6 +175,15 @@ static int start_futex(struct bw_tracer *tr, const struct bw_tracer_opts *opts)
 			return -errno;
 		tr->futex->rodata->targ_tgid = opts->ntgids == 1 ? opts->tgids[0] : 0;
 		tr->futex->rodata->filter_tgids = opts->ntgids > 1;
+		tr->futex->rodata->has_task_storage = !(tr->fallbacks & BW_FALLBACK_TASK_STORAGE);
+		tr->futex->rodata->has_task_pt_regs = !(tr->fallbacks & BW_FALLBACK_TASK_PT_REGS);
+		if ((tr->fallbacks & BW_FALLBACK_TASK_STORAGE) &&
+		    hash_by_tid(tr->futex->maps.futex_waits,
+				opts->max_threads ? opts->max_threads : 16384)) {
+			futex_bpf__destroy(tr->futex);
+			tr->futex = NULL;
+			return -EINVAL;
+		}
 		bpf_program__set_autoload(tr->futex->progs.futex_enter, way == FUTEX_FENTRY);
 		bpf_program__set_autoload(tr->futex->progs.futex_waitv_enter, way == FUTEX_FENTRY);
 		bpf_program__set_autoload(tr->futex->progs.futex_tp_enter, way == FUTEX_SYSCALL_TP);
@@ -206,6 +253,19 @@ int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out)
 	tr->offcpu->rodata->has_prev_state_arg = sched_switch_has_prev_state(opts->btf_path);
 	if (opts->max_threads)
 		tr->offcpu->rodata->max_threads = opts->max_threads;
+	tr->fallbacks = probe_fallbacks(opts->force_fallbacks);
+	tr->offcpu->rodata->has_task_storage = !(tr->fallbacks & BW_FALLBACK_TASK_STORAGE);
+	tr->offcpu->rodata->has_task_pt_regs = !(tr->fallbacks & BW_FALLBACK_TASK_PT_REGS);
+	tr->iter->rodata->has_task_storage = !(tr->fallbacks & BW_FALLBACK_TASK_STORAGE);
+	tr->iter->rodata->has_task_pt_regs = !(tr->fallbacks & BW_FALLBACK_TASK_PT_REGS);
+	if (tr->fallbacks & BW_FALLBACK_TASK_STORAGE) {
+		err = hash_by_tid(tr->offcpu->maps.histories, tr->offcpu->rodata->max_threads);
+		/* The iterator's own futex map stays empty without --futex-calls. */
+		if (!err)
+			err = hash_by_tid(tr->iter->maps.futex_waits, 1);
+		if (err)
+			goto cleanup;
+	}
 	/* The test entry point is loaded only by the BPF tests. */
 	bpf_program__set_autoload(tr->offcpu->progs.test_switch, false);
 
@@ -371,6 +431,11 @@ int bw_tracer__futex(struct bw_tracer *tr, __u32 tid, struct bw_futex_wait *out)
 		return -ENOENT;
 	*out = e->futex;
 	return 0;
+}
+
+__u32 bw_tracer__fallbacks(const struct bw_tracer *tr)
+{
+	return tr->fallbacks;
 }
 
 __u64 bw_tracer__dropped(struct bw_tracer *tr)

@@ -13,10 +13,11 @@ struct bw_tracer;
 struct bw_tracer_opts {
 	const __u32 *tgids; /* processes to watch; none: every process */
 	size_t ntgids;
-	__u32 max_threads;    /* threads with a block history at once (0: 16384) */
-	bool verbose;	      /* libbpf debug output */
-	bool futex_calls;     /* futex.bpf.c too: every futex wait call, blocking or not */
-	const char *btf_path; /* kernel BTF for CO-RE (NULL: /sys/kernel/btf/vmlinux) */
+	__u32 max_threads;     /* threads with a block history at once (0: 16384) */
+	bool verbose;	       /* libbpf debug output */
+	bool futex_calls;      /* futex.bpf.c too: every futex wait call, blocking or not */
+	const char *btf_path;  /* kernel BTF for CO-RE (NULL: /sys/kernel/btf/vmlinux) */
+	__u32 force_fallbacks; /* BW_FALLBACK_* (kfeatures.h) taken even where the kernel has it */
 };
 
 /* Whether path holds BTF libbpf can relocate against: 0 or a negative errno. */
@@ -43,6 +44,8 @@ int bw_tracer__attach_go(struct bw_tracer *tr, pid_t pid, const char *path, __u6
 			 __u64 exit_off, __u32 goid_off, __u32 waitreason_off);
 /* Last park of the g at gaddr: 0 or -ENOENT. */
 int bw_tracer__go_park(struct bw_tracer *tr, __u64 gaddr, struct bw_gopark *out);
+/* The fallbacks taken for what the kernel lacks: BW_FALLBACK_* (kfeatures.h). */
+__u32 bw_tracer__fallbacks(const struct bw_tracer *tr);
 /* Threads the history map had no room for. */
 __u64 bw_tracer__dropped(struct bw_tracer *tr);
 void bw_tracer__free(struct bw_tracer *tr);
