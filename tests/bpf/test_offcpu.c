@@ -4,7 +4,9 @@
  * test entry with synthetic switch-outs of the calling thread:
  * ctx = {tgid, state, now, arrival}. A block is closed at the thread's next
  * switch-out, from its last arrival on a CPU (this kernel keeps it).
- * Histories are task storage, read back through a pidfd of the thread.
+ * Histories are task storage, read back through a pidfd of the thread; the
+ * bpf_offcpu_hash suite runs the same tests on the fallback of kernels
+ * before 5.11/5.15 (tid-keyed hash, registers read from the kernel stack).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -24,6 +26,14 @@
 #define PIDFD_THREAD O_EXCL
 #endif
 
+/* The fallbacks of old kernels (compat.bpf.h), set by the bpf_offcpu_hash suite. */
+static bool hashed;
+
+static void use_hash(void)
+{
+	hashed = true;
+}
+
 static struct offcpu_bpf *load(__u32 targ_tgid, __u64 max_threads)
 {
 	struct offcpu_bpf *skel = offcpu_bpf__open();
@@ -31,6 +41,13 @@ static struct offcpu_bpf *load(__u32 targ_tgid, __u64 max_threads)
 	cr_assert_not_null(skel, "open");
 	skel->rodata->targ_tgid = targ_tgid;
 	skel->rodata->max_threads = max_threads;
+	if (hashed) {
+		skel->rodata->has_task_storage = false;
+		skel->rodata->has_task_pt_regs = false;
+		cr_assert_eq(bpf_map__set_type(skel->maps.histories, BPF_MAP_TYPE_HASH), 0);
+		cr_assert_eq(bpf_map__set_map_flags(skel->maps.histories, 0), 0);
+		cr_assert_eq(bpf_map__set_max_entries(skel->maps.histories, max_threads), 0);
+	}
 	bpf_program__set_autoload(skel->progs.test_switch, true);
 	cr_assert_eq(offcpu_bpf__load(skel), 0, "load (needs root)");
 	return skel;
@@ -48,8 +65,12 @@ static void run(struct offcpu_bpf *skel, __u64 tgid, __u64 state, __u64 now, __u
 /* The history of thread tid: 0, or -1 with errno (ENOENT: none). */
 static int history(struct offcpu_bpf *skel, pid_t tid, struct bw_history *h)
 {
-	int fd = syscall(SYS_pidfd_open, tid, PIDFD_THREAD), err, saved;
+	int fd, err, saved;
 
+	if (hashed)
+		return bpf_map__lookup_elem(skel->maps.histories, &tid, sizeof(tid), h, sizeof(*h),
+					    0);
+	fd = syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
 	cr_assert_geq(fd, 0, "pidfd_open: %s", strerror(errno));
 	err = bpf_map__lookup_elem(skel->maps.histories, &fd, sizeof(fd), h, sizeof(*h), 0);
 	saved = errno;
@@ -87,7 +108,7 @@ static pid_t self(void)
 	return syscall(SYS_gettid);
 }
 
-Test(bpf_offcpu, block_is_accounted)
+static void block_is_accounted(void)
 {
 	struct offcpu_bpf *skel = load(0, 64);
 	struct bw_history h;
@@ -227,7 +248,7 @@ static void other_stop(struct other *o, pthread_t th)
 	close(o->done[1]);
 }
 
-Test(bpf_offcpu, full_is_counted)
+static void full_is_counted(void)
 {
 	struct offcpu_bpf *skel = load(0, 1);
 	struct other o = { .skel = skel };
@@ -247,7 +268,7 @@ Test(bpf_offcpu, full_is_counted)
 	offcpu_bpf__destroy(skel);
 }
 
-Test(bpf_offcpu, histories_are_per_thread)
+static void histories_are_per_thread(void)
 {
 	struct offcpu_bpf *skel = load(0, 64);
 	struct other o = { .skel = skel };
@@ -267,7 +288,7 @@ Test(bpf_offcpu, histories_are_per_thread)
 	offcpu_bpf__destroy(skel);
 }
 
-Test(bpf_offcpu, exit_frees_the_slot)
+static void exit_frees_the_slot(void)
 {
 	struct offcpu_bpf *skel = load(0, 64);
 	struct other o = { .skel = skel, .exit_at_once = true };
@@ -355,7 +376,7 @@ static void real_blocks(bool futex, struct bw_history *h)
 	close(b.done[1]);
 }
 
-Test(bpf_offcpu, futex_blocks_are_counted)
+static void futex_blocks_are_counted(void)
 {
 	struct bw_history h;
 
@@ -364,11 +385,71 @@ Test(bpf_offcpu, futex_blocks_are_counted)
 	cr_assert_geq(h.futex_blocks, 3, "%u futex blocks", h.futex_blocks);
 }
 
-Test(bpf_offcpu, other_blocks_are_not_futex_blocks)
+static void other_blocks_are_not_futex_blocks(void)
 {
 	struct bw_history h;
 
 	real_blocks(false, &h);
 	cr_assert_geq(h.blocks, 3);
 	cr_assert_eq(h.futex_blocks, 0, "%u futex blocks", h.futex_blocks);
+}
+
+Test(bpf_offcpu, block_is_accounted)
+{
+	block_is_accounted();
+}
+
+Test(bpf_offcpu_hash, block_is_accounted, .init = use_hash)
+{
+	block_is_accounted();
+}
+
+Test(bpf_offcpu, full_is_counted)
+{
+	full_is_counted();
+}
+
+Test(bpf_offcpu_hash, full_is_counted, .init = use_hash)
+{
+	full_is_counted();
+}
+
+Test(bpf_offcpu, histories_are_per_thread)
+{
+	histories_are_per_thread();
+}
+
+Test(bpf_offcpu_hash, histories_are_per_thread, .init = use_hash)
+{
+	histories_are_per_thread();
+}
+
+Test(bpf_offcpu, exit_frees_the_slot)
+{
+	exit_frees_the_slot();
+}
+
+Test(bpf_offcpu_hash, exit_frees_the_slot, .init = use_hash)
+{
+	exit_frees_the_slot();
+}
+
+Test(bpf_offcpu, futex_blocks_are_counted)
+{
+	futex_blocks_are_counted();
+}
+
+Test(bpf_offcpu_hash, futex_blocks_are_counted, .init = use_hash)
+{
+	futex_blocks_are_counted();
+}
+
+Test(bpf_offcpu, other_blocks_are_not_futex_blocks)
+{
+	other_blocks_are_not_futex_blocks();
+}
+
+Test(bpf_offcpu_hash, other_blocks_are_not_futex_blocks, .init = use_hash)
+{
+	other_blocks_are_not_futex_blocks();
 }
