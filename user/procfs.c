@@ -196,3 +196,44 @@ int bw_proc_cgroup(pid_t pid, char *buf, size_t len)
 	text[n] = '\0';
 	return bw_parse_cgroup(text, buf, len);
 }
+
+int bw_parse_syscall(const char *line, __s64 *nr, __u64 args[6], __u64 *sp, __u64 *pc)
+{
+	unsigned long long a[8];
+	long long n = 0;
+	char tail;
+	int got;
+
+	if (!strncmp(line, "running", 7))
+		return -EAGAIN;
+	got = sscanf(line, "%lld 0x%llx 0x%llx 0x%llx 0x%llx 0x%llx 0x%llx 0x%llx 0x%llx %c", &n,
+		     &a[0], &a[1], &a[2], &a[3], &a[4], &a[5], &a[6], &a[7], &tail);
+	if (got == 9 && n >= 0) {
+		memcpy(args, a, 6 * sizeof(*args));
+		*sp = a[6];
+		*pc = a[7];
+	} else if (n == -1 && sscanf(line, "%lld 0x%llx 0x%llx %c", &n, &a[0], &a[1], &tail) == 3) {
+		memset(args, 0, 6 * sizeof(*args));
+		*sp = a[0];
+		*pc = a[1];
+	} else {
+		return -EINVAL;
+	}
+	*nr = n;
+	return 0;
+}
+
+int bw_proc_syscall(pid_t pid, pid_t tid, __s64 *nr, __u64 args[6], __u64 *sp, __u64 *pc)
+{
+	char path[64], line[256];
+	FILE *f;
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid, (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	err = fgets(line, sizeof(line), f) ? bw_parse_syscall(line, nr, args, sp, pc) : -EIO;
+	fclose(f);
+	return err;
+}

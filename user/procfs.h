@@ -26,6 +26,14 @@ bool bw_proc_is_zombie(pid_t pid);
  */
 bool bw_proc_is_compat(pid_t pid);
 
+/*
+ * A /proc/PID/task/TID/syscall line ("202 0x1 ... sp pc"): the syscall
+ * number (-1: blocked outside one), its six arguments (zero without one),
+ * the user sp and pc. 0, -EAGAIN for "running", else -EINVAL. Pure.
+ */
+int bw_parse_syscall(const char *line, __s64 *nr, __u64 args[6], __u64 *sp, __u64 *pc);
+/* The same, read from a live thread (needs ptrace access): 0 or a negative errno. */
+int bw_proc_syscall(pid_t pid, pid_t tid, __s64 *nr, __u64 args[6], __u64 *sp, __u64 *pc);
 /* The cgroup v2 path of pid into buf; 0 or a negative errno. */
 int bw_proc_cgroup(pid_t pid, char *buf, size_t len);
 /* Effective capabilities from a /proc/PID/status text; 0 or -EINVAL. Pure. */

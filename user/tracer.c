@@ -9,6 +9,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "kfeatures.h"
+#include "procfs.h"
 #include "tracer.h"
 #include "offcpu.skel.h"
 #include "futex.skel.h"
@@ -353,6 +354,32 @@ static int split_scan(struct bw_tracer *tr, const struct bw_scan_rec *raw, size_
 	return 0;
 }
 
+/*
+ * Where the iterator read no user frame at the top of a blocked thread's
+ * kernel stack (a kernel without bpf_task_pt_regs, built with another
+ * stack size), the kernel's own /proc/PID/task/TID/syscall: the syscall,
+ * its arguments, sp and pc (no other register).
+ */
+static void regs_from_proc(struct bw_task_rec *recs, size_t n)
+{
+	__u64 args[6], sp, pc;
+	struct bw_task_rec *r;
+	__s64 nr;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		r = &recs[i];
+		if (r->syscall_nr != -1 || !bw_is_block(r->state) || r->regs[BW_REG_IP])
+			continue;
+		if (bw_proc_syscall(r->tgid, r->tid, &nr, args, &sp, &pc))
+			continue;
+		r->syscall_nr = nr;
+		memcpy(r->args, args, sizeof(r->args));
+		r->regs[BW_REG_SP] = sp;
+		r->regs[BW_REG_IP] = pc;
+	}
+}
+
 int bw_tracer__scan(struct bw_tracer *tr, struct bw_task_rec **recs, size_t *n)
 {
 	size_t cap = 64, len = 0;
@@ -394,6 +421,8 @@ int bw_tracer__scan(struct bw_tracer *tr, struct bw_task_rec **recs, size_t *n)
 		len += got / sizeof(*buf);
 	}
 	err = split_scan(tr, buf, len, recs);
+	if (!err && (tr->fallbacks & BW_FALLBACK_TASK_PT_REGS))
+		regs_from_proc(*recs, len);
 	if (!err)
 		*n = len;
 cleanup:
