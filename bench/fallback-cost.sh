@@ -8,9 +8,10 @@
 # run_cnt in the programs' fdinfo), interleaved rounds, medians printed.
 #
 # usage: bench/fallback-cost.sh [rounds (default 5)] [pipe loops (default 200000)]
+# env:   MODES  "native" and BLOCKWATCH_FALLBACKS values (default "native all")
 set -u
 cd "$(dirname "$0")/.." || exit 1
-ROUNDS=${1:-5} LOOPS=${2:-200000}
+ROUNDS=${1:-5} LOOPS=${2:-200000} MODES=${MODES:-"native all"}
 BW=$PWD/blockwatch
 WORK=$(mktemp -d)
 STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
@@ -29,11 +30,11 @@ stats() { # PID: "name run_time_ns run_cnt" of each program
 }
 
 for ((r = 0; r < ROUNDS; r++)); do
-	for mode in native fallback; do
-		if [ $mode = fallback ]; then
-			BLOCKWATCH_FALLBACKS=all "$BW" -a --json --interval 1s >/dev/null 2>&1 &
-		else
+	for mode in $MODES; do
+		if [ "$mode" = native ]; then
 			"$BW" -a --json --interval 1s >/dev/null 2>&1 &
+		else
+			BLOCKWATCH_FALLBACKS=$mode "$BW" -a --json --interval 1s >/dev/null 2>&1 &
 		fi
 		pid=$!
 		for ((i = 0; i < 100; i++)); do # loaded: its programs show in fdinfo
@@ -49,8 +50,11 @@ for ((r = 0; r < ROUNDS; r++)); do
 			printf "%s %s %.1f\n", m, $1, ($4 - $2) / ($5 - $3) }' >>"$WORK/samples"
 	done
 done
-echo "mode      program          ns/run (median of $ROUNDS rounds)"
-sort -k1,1 -k2,2 "$WORK/samples" | awk '{ k = $1 " " $2; v[k] = v[k] " " $3 } END {
-	for (k in v) { n = split(v[k], a, " "); asort(a); printf "%-9s %-16s %s  (%s )\n",
-		substr(k, 1, index(k, " ") - 1), substr(k, index(k, " ") + 1), a[int((n + 1) / 2)], v[k] } }' |
-	sort
+echo "mode          program            ns/run: median (every round)"
+cut -d' ' -f1,2 "$WORK/samples" | sort -u | while read -r mode prog; do
+	vals=$(awk -v m="$mode" -v p="$prog" '$1 == m && $2 == p { print $3 }' "$WORK/samples" |
+		sort -n)
+	n=$(echo "$vals" | wc -l)
+	printf '%-13s %-18s %s  (%s)\n' "$mode" "$prog" "$(echo "$vals" | sed -n "$(((n + 1) / 2))p")" \
+		"$(echo $vals)"
+done
