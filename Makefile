@@ -9,7 +9,7 @@ CFLAGS ?= -g -O2
 WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2
 INCLUDES := -I$(OUTPUT) -Ibpf -Iuser
 USER_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE $(INCLUDES) -MMD -MP
-LDLIBS := -lbpf -ldw -lelf -lz -ljson-c -lpthread
+LDLIBS := -lbpf -ldw -lelf -lz -llzma -ljson-c -lpthread
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
@@ -37,7 +37,7 @@ GO_FIXTURES := $(OUTPUT)/go-fixtures
 GO_TARGETS := $(OUTPUT)/go-targets
 
 DEPS_PKGS := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcriterion-dev \
-	libjson-c-dev libc6-dbg pkg-config make gcc golang-go clang-format
+	libjson-c-dev liblzma-dev libc6-dbg pkg-config make gcc golang-go clang-format
 
 ifeq ($(V),1)
 Q =
