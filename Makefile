@@ -111,7 +111,15 @@ $(OUTPUT)/fixtures/%: tests/fixtures/%.c | $(OUTPUT)/fixtures
 	$(call msg,CC,$@)
 	$(Q)$(CC) -g -O0 -fno-omit-frame-pointer $< -o $@
 
-targets: $(TARGETS) $(FIXTURES)
+# Stripped copies of symfix, as distributions ship binaries (tests/fixtures/stripped.sh);
+# the bomb's payload decompresses to just past BW_SYMS_DEBUGDATA_MAX (64 MiB).
+SYMFIX_STRIPPED := $(addprefix $(OUTPUT)/fixtures/symfix.,stripped debuglink minidebug minibomb)
+$(OUTPUT)/fixtures/symfix.%: $(OUTPUT)/fixtures/symfix tests/fixtures/stripped.sh
+	$(call msg,STRIP,$@)
+	$(Q)sh tests/fixtures/stripped.sh $(patsubst stripped,debug,$*) $< $@ $(if \
+		$(filter minibomb,$*),67112960)
+
+targets: $(TARGETS) $(FIXTURES) $(SYMFIX_STRIPPED)
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests/unit $(OUTPUT)/tests/bpf $(OUTPUT)/tests/e2e $(OUTPUT)/targets $(OUTPUT)/fixtures:
 	$(Q)mkdir -p $@

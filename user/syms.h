@@ -8,7 +8,7 @@
  * address wins):
  *  - the binary's own .symtab, else the debug file installed for it under
  *    the debug root (libdwfl's search: ROOT/.build-id/xx/yyyy.debug by the
- *    NT_GNU_BUILD_ID note, then the .gnu_debuglink name, its CRC checked,
+ *    NT_GNU_BUILD_ID note, then the .gnu_debuglink name (checked by build-id, else by CRC),
  *    next to the binary, in its .debug/ and under ROOT/<its directory>);
  *    DWARF file:line come from the same file;
  *  - else the MiniDebugInfo of .gnu_debugdata (an xz-compressed ELF holding
