@@ -467,6 +467,48 @@ Test(syms, unwind_through_pthread_mutex_lock, .timeout = 30)
 	stop(&c);
 }
 
+/*
+ * The same wait with libc6-dbg's debug file (a dependency of the build):
+ * frame 0 is __lll_lock_wait by name, with its file and line, both in the
+ * process's symbolizer and through the shared one.
+ */
+Test(syms, libc_internal_frame_named_from_debug_file, .timeout = 30)
+{
+	struct bw_symcache *cache = NULL;
+	struct bw_syms *syms = NULL;
+	struct bw_mem *mem = NULL;
+	__u64 regs[BW_NREGS];
+	struct bw_frame shared;
+	struct child c;
+	struct stack st;
+
+	c = spawn("mutex");
+	wait_blocked(c.pid, c.tid, SYS_futex);
+	grab_regs(c.tid, regs);
+	cr_assert_eq(bw_mem__open(c.pid, &mem), 0);
+	cr_assert_eq(bw_syms__new(c.pid, &syms), 0);
+	cr_assert_eq(bw_symcache__new(&cache), 0);
+
+	unwind(syms, mem, c.tid, regs, &st);
+	cr_assert_str_eq(st.frames[0].module, "libc.so.6");
+	cr_assert(strstr(st.frames[0].func, "lll_lock_wait"),
+		  "frame 0 is '%s': is libc6-dbg installed (make deps)?", st.frames[0].func);
+	cr_assert_eq(st.frames[0].source, BW_SYM_DEBUGFILE);
+	/* The futex call is inlined from futex-internal.h: that is its line. */
+	cr_assert_neq(st.frames[0].file[0], '\0');
+	cr_assert_gt(st.frames[0].line, 0);
+	cr_assert_eq(bw_syms__find_shared(syms, cache, st.pcs[0], &shared), 0);
+	cr_assert_str_eq(shared.func, st.frames[0].func);
+	cr_assert_str_eq(shared.file, st.frames[0].file);
+	cr_assert_eq(shared.line, st.frames[0].line);
+	cr_assert_eq(shared.source, BW_SYM_DEBUGFILE);
+
+	bw_symcache__free(cache);
+	bw_syms__free(syms);
+	bw_mem__free(mem);
+	stop(&c);
+}
+
 /* Every frame as bw_syms__find says it, from two processes of one binary. */
 static void assert_shared_same(struct bw_syms *syms, struct bw_symcache *cache,
 			       const struct stack *st)
