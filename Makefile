@@ -114,12 +114,19 @@ $(OUTPUT)/fixtures/%: tests/fixtures/%.c | $(OUTPUT)/fixtures
 # Stripped copies of symfix, as distributions ship binaries (tests/fixtures/stripped.sh);
 # the bomb's payload decompresses to just past BW_SYMS_DEBUGDATA_MAX (64 MiB).
 SYMFIX_STRIPPED := $(addprefix $(OUTPUT)/fixtures/symfix.,stripped debuglink minidebug minibomb)
-$(OUTPUT)/fixtures/symfix.%: $(OUTPUT)/fixtures/symfix tests/fixtures/stripped.sh
+$(SYMFIX_STRIPPED): $(OUTPUT)/fixtures/symfix.%: $(OUTPUT)/fixtures/symfix tests/fixtures/stripped.sh
 	$(call msg,STRIP,$@)
 	$(Q)sh tests/fixtures/stripped.sh $(patsubst stripped,debug,$*) $< $@ $(if \
 		$(filter minibomb,$*),67112960)
 
-targets: $(TARGETS) $(FIXTURES) $(SYMFIX_STRIPPED)
+# A target as distributions ship it: stripped, with and without MiniDebugInfo.
+STRIPPED_TARGETS := $(addprefix $(OUTPUT)/targets/deadlock_pair.,stripped minidebug)
+$(STRIPPED_TARGETS): $(OUTPUT)/targets/deadlock_pair.%: $(OUTPUT)/targets/deadlock_pair \
+		tests/fixtures/stripped.sh
+	$(call msg,STRIP,$@)
+	$(Q)sh tests/fixtures/stripped.sh $(patsubst stripped,debug,$*) $< $@
+
+targets: $(TARGETS) $(FIXTURES) $(SYMFIX_STRIPPED) $(STRIPPED_TARGETS)
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests/unit $(OUTPUT)/tests/bpf $(OUTPUT)/tests/e2e $(OUTPUT)/targets $(OUTPUT)/fixtures:
 	$(Q)mkdir -p $@

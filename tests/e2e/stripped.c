@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Stripped targets end to end: deadlock_pair as distributions ship it
+ * (Makefile: tests/fixtures/stripped.sh), watched with "-p PID --threshold
+ * 1s --duration 2s --json". With MiniDebugInfo its threads' own functions
+ * are named from .gnu_debugdata and libc's internal ones from libc6-dbg's
+ * debug file; stripped without it, the same frames have no name.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <criterion/criterion.h>
+#include "harness.h"
+
+static struct e2e_target tgt = { .out_fd = -1 };
+static struct e2e_run run;
+
+static void teardown(void)
+{
+	e2e_target_stop(&tgt);
+	e2e_run_free(&run);
+}
+
+TestSuite(stripped, .fini = teardown, .timeout = 120);
+
+static void watch(const char *name)
+{
+	char pid_arg[16];
+	const char *argv[] = { "-p",	     pid_arg, "--threshold", "1s",
+			       "--duration", "2s",    "--json",	     NULL };
+	int ret;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to load BPF programs");
+	ret = e2e_target_start(&tgt, name);
+	cr_assert_eq(ret, 0, "%s", tgt.err);
+	snprintf(pid_arg, sizeof(pid_arg), "%d", (int)tgt.pid);
+	ret = e2e_run_bw(&run, argv, E2E_RUN_TIMEOUT_S);
+	cr_assert_eq(ret, 0, "%s", run.errmsg);
+	cr_assert(!run.timed_out, "%s: blockwatch killed after %.0f s", name, E2E_RUN_TIMEOUT_S);
+	cr_expect_eq(run.exit_code, 3, "%s: exit %d, stderr: %s", name, run.exit_code, run.err);
+}
+
+/* The user_stack of the announced thread of role role_name. */
+static json_object *user_stack(const char *role_name)
+{
+	const struct e2e_thread *th = e2e_target_role(&tgt, role_name);
+	json_object *rec = NULL, *stack;
+
+	cr_assert_not_null(th, "%s: no thread %s announced", tgt.name, role_name);
+	cr_assert_eq(e2e_run_thread_recs(&run, th->tid, &rec), 1, "%s: records of %s", tgt.name,
+		     role_name);
+	cr_assert(json_object_object_get_ex(rec, "user_stack", &stack) &&
+			  json_object_is_type(stack, json_type_array),
+		  "%s: %s has no user_stack", tgt.name, role_name);
+	return stack;
+}
+
+/* The first frame whose func contains fn, or NULL. */
+static json_object *frame_of(json_object *stack, const char *fn)
+{
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(stack); i++) {
+		json_object *fr = json_object_array_get_idx(stack, i);
+		const char *func = e2e_get_string(fr, "func");
+
+		if (func && strstr(func, fn))
+			return fr;
+	}
+	return NULL;
+}
+
+static void expect_named(json_object *stack, const char *fn, const char *source)
+{
+	json_object *fr = frame_of(stack, fn);
+	const char *got;
+
+	cr_assert_not_null(fr, "%s: no %s frame: %s", tgt.name, fn,
+			   json_object_to_json_string(stack));
+	got = e2e_get_string(fr, "sym_source");
+	cr_expect(got && !strcmp(got, source), "%s: %s named from %s, want %s", tgt.name, fn,
+		  got ? got : "(none)", source);
+}
+
+Test(stripped, minidebuginfo_and_libc6_dbg_name_the_frames)
+{
+	static const char *const roles[][2] = { { "ab-first", "ab_first_thread" },
+						{ "ab-second", "ab_second_thread" } };
+	size_t i;
+
+	watch("deadlock_pair.minidebug");
+	for (i = 0; i < 2; i++) {
+		json_object *stack = user_stack(roles[i][0]);
+
+		expect_named(stack, roles[i][1], "minidebuginfo");
+		expect_named(stack, "lll_lock_wait", "debugfile");
+		expect_named(stack, "start_thread", "debugfile");
+	}
+}
+
+Test(stripped, without_minidebuginfo_the_own_frames_are_unnamed)
+{
+	json_object *stack;
+
+	watch("deadlock_pair.stripped");
+	stack = user_stack("ab-first");
+	cr_expect_null(frame_of(stack, "ab_first_thread"), "%s: named without symbols: %s",
+		       tgt.name, json_object_to_json_string(stack));
+	expect_named(stack, "lll_lock_wait", "debugfile");
+}
