@@ -2,7 +2,8 @@
 /*
  * Stripped targets end to end: deadlock_pair as distributions ship it
  * (Makefile: tests/fixtures/stripped.sh), watched with "-p PID --threshold
- * 1s --duration 2s --json". With MiniDebugInfo its threads' own functions
+ * 100ms --duration 2s --json": the threads' names are checked, not their
+ * verdicts (tests/e2e/verdicts.c does that). With MiniDebugInfo its threads' own functions
  * are named from .gnu_debugdata and libc's internal ones from libc6-dbg's
  * debug file; stripped without it, the same frames have no name.
  */
@@ -26,7 +27,7 @@ TestSuite(stripped, .fini = teardown, .timeout = 120);
 static void watch(const char *name)
 {
 	char pid_arg[16];
-	const char *argv[] = { "-p",	     pid_arg, "--threshold", "1s",
+	const char *argv[] = { "-p",	     pid_arg, "--threshold", "100ms",
 			       "--duration", "2s",    "--json",	     NULL };
 	int ret;
 
@@ -38,7 +39,6 @@ static void watch(const char *name)
 	ret = e2e_run_bw(&run, argv, E2E_RUN_TIMEOUT_S);
 	cr_assert_eq(ret, 0, "%s", run.errmsg);
 	cr_assert(!run.timed_out, "%s: blockwatch killed after %.0f s", name, E2E_RUN_TIMEOUT_S);
-	cr_expect_eq(run.exit_code, 3, "%s: exit %d, stderr: %s", name, run.exit_code, run.err);
 }
 
 /* The user_stack of the announced thread of role role_name. */
