@@ -326,13 +326,17 @@ static int own_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf
 
 int bw_syms__new(pid_t pid, struct bw_syms **out)
 {
+	char debug_root[64 + sizeof(BW_SYMS_DEBUG_ROOT)];
+	struct bw_syms_opts opts = { .debug_root = debug_root };
 	struct bw_syms *syms = NULL;
 	int err;
 
 	*out = NULL;
 	if (pid <= 0)
 		return -EINVAL;
-	err = syms_alloc(pid, &proc_callbacks, NULL, &syms);
+	/* The target's own debug files: those of its root (ours, unless it is in a container). */
+	snprintf(debug_root, sizeof(debug_root), "/proc/%d/root%s", pid, BW_SYMS_DEBUG_ROOT);
+	err = syms_alloc(pid, &proc_callbacks, &opts, &syms);
 	if (err)
 		return err;
 	dwfl_report_begin(syms->dwfl);

@@ -65,7 +65,10 @@ struct bw_frame {
 	int source;		  /* enum bw_sym_source of func */
 };
 
-/* Symbolizer for the modules mapped in pid (reads /proc/PID/maps). */
+/*
+ * Symbolizer for the modules mapped in pid (reads /proc/PID/maps). Its debug
+ * root is /proc/PID/root/usr/lib/debug: the target's own debug files.
+ */
 int bw_syms__new(pid_t pid, struct bw_syms **out);
 /* Symbolizer for one ELF file at its link-time addresses (tests, offline). */
 int bw_syms__new_elf(const char *path, struct bw_syms **out);
