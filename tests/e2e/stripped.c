@@ -7,7 +7,10 @@
  * are named from .gnu_debugdata and libc's internal ones from libc6-dbg's
  * debug file; stripped without it, the same frames have no name.
  */
+#include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <criterion/criterion.h>
@@ -24,7 +27,7 @@ static void teardown(void)
 
 TestSuite(stripped, .fini = teardown, .timeout = 120);
 
-static void watch(const char *name)
+static void watch_path(const char *path, const char *name)
 {
 	char pid_arg[16];
 	const char *argv[] = { "-p",	     pid_arg, "--threshold", "100ms",
@@ -33,12 +36,17 @@ static void watch(const char *name)
 
 	if (geteuid() != 0)
 		cr_skip_test("needs root to load BPF programs");
-	ret = e2e_target_start(&tgt, name);
+	ret = path ? e2e_target_start_path(&tgt, path, name) : e2e_target_start(&tgt, name);
 	cr_assert_eq(ret, 0, "%s", tgt.err);
 	snprintf(pid_arg, sizeof(pid_arg), "%d", (int)tgt.pid);
 	ret = e2e_run_bw(&run, argv, E2E_RUN_TIMEOUT_S);
 	cr_assert_eq(ret, 0, "%s", run.errmsg);
 	cr_assert(!run.timed_out, "%s: blockwatch killed after %.0f s", name, E2E_RUN_TIMEOUT_S);
+}
+
+static void watch(const char *name)
+{
+	watch_path(NULL, name);
 }
 
 /* The user_stack of the announced thread of role role_name. */
@@ -108,4 +116,59 @@ Test(stripped, without_minidebuginfo_the_own_frames_are_unnamed)
 	cr_expect_null(frame_of(stack, "ab_first_thread"), "%s: named without symbols: %s",
 		       tgt.name, json_object_to_json_string(stack));
 	expect_named(stack, "lll_lock_wait", "debugfile");
+}
+
+/* The newest go1.X folder of the Go targets. */
+static void newest_go(char *out, size_t size)
+{
+	const char *dir = getenv("BW_GO_TARGETS");
+	struct dirent *e;
+	DIR *d;
+
+	dir = dir && *dir ? dir : ".output/go-targets";
+	d = opendir(dir);
+	cr_assert_not_null(d, "no Go targets in %s: run make go-targets", dir);
+	out[0] = '\0';
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "go1.", 4) &&
+		    (!out[0] || strverscmp(e->d_name, strrchr(out, '/') + 1) > 0))
+			snprintf(out, size, "%s/%.32s", dir, e->d_name);
+	closedir(d);
+	cr_assert(out[0], "no go1.X folder in %s", dir);
+}
+
+Test(stripped, go_threads_named_from_pclntab)
+{
+	char dir[PATH_MAX - 64], path[PATH_MAX];
+	size_t i, j, threads = 0, named = 0, runtime = 0;
+
+	newest_go(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/healthy-stripped", dir);
+	watch_path(path, "healthy-stripped");
+	for (i = 0; i < run.nlines; i++) {
+		json_object *o = run.objs[i], *stack;
+		const char *type = o ? e2e_get_string(o, "type") : NULL;
+
+		if (!type || strcmp(type, "thread") ||
+		    !json_object_object_get_ex(o, "user_stack", &stack) ||
+		    !json_object_is_type(stack, json_type_array))
+			continue;
+		threads++;
+		for (j = 0; j < json_object_array_length(stack); j++) {
+			json_object *fr = json_object_array_get_idx(stack, j);
+			const char *func = e2e_get_string(fr, "func");
+			const char *source = e2e_get_string(fr, "sym_source");
+			const char *module = e2e_get_string(fr, "module");
+
+			if (!module || strcmp(module, "healthy-stripped"))
+				continue;
+			cr_expect(func && func[0] && source && !strcmp(source, "gopclntab"),
+				  "%s: frame %zu: %s", path, j, json_object_to_json_string(fr));
+			runtime += func && !strncmp(func, "runtime.", 8);
+			named++;
+		}
+	}
+	cr_assert_gt(threads, 0, "%s: no thread record: %s", path, run.out);
+	cr_assert_gt(named, 0, "%s: no frame in the binary: %s", path, run.out);
+	cr_assert_gt(runtime, 0, "%s: no runtime frame: %s", path, run.out);
 }
