@@ -37,7 +37,7 @@ GO_FIXTURES := $(OUTPUT)/go-fixtures
 GO_TARGETS := $(OUTPUT)/go-targets
 
 DEPS_PKGS := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcriterion-dev \
-	libjson-c-dev liblzma-dev libc6-dbg pkg-config make gcc golang-go clang-format
+	libjson-c-dev liblzma-dev xz-utils binutils libc6-dbg pkg-config make gcc golang-go clang-format
 
 ifeq ($(V),1)
 Q =
