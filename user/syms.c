@@ -247,10 +247,13 @@ static int empty_symtab_fd(void)
 }
 
 /*
- * libdwfl's search of installed debug files under the debug root. When none
- * is found libdwfl decompresses
- * .gnu_debugdata itself, whatever its size: a payload past the bound is
- * refused first, with a debug file that has no symbols.
+ * libdwfl's search of installed debug files under the debug root. When
+ * none is found, or one without .symtab, libdwfl decompresses .gnu_debugdata
+ * itself, whatever its size. So a binary whose payload goes past the bound
+ * gets, before any search, a debug file that has no symbols: it is refused
+ * whole (a debug file found by build-id is opened by the search itself, too
+ * late to be replaced). Binaries without .gnu_debugdata cost a section name
+ * lookup.
  */
 static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
 			  const char *file_name, const char *debuglink_file,
@@ -259,18 +262,13 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 	Elf_Data *data = NULL;
 	Dwarf_Addr bias;
 	Elf *elf;
-	int fd;
 
-	fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
-					  debuglink_crc, debuginfo_file_name);
-	if (fd >= 0)
-		return fd;
 	elf = dwfl_module_getelf(mod, &bias);
-	if (!elf || !has_section(elf, ".gnu_debugdata", &data))
-		return -1;
-	if (xz_within(data->d_buf, data->d_size, BW_SYMS_DEBUGDATA_MAX))
-		return -1;
-	return empty_symtab_fd();
+	if (elf && has_section(elf, ".gnu_debugdata", &data) &&
+	    !xz_within(data->d_buf, data->d_size, BW_SYMS_DEBUGDATA_MAX))
+		return empty_symtab_fd();
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+					    debuglink_crc, debuginfo_file_name);
 }
 
 /* Is name what /proc/PID/exe points to ("... (deleted)" included)? */

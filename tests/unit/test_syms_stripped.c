@@ -266,6 +266,25 @@ Test(syms_stripped, minidebuginfo_past_the_bound_is_not_read, .timeout = 60)
 	free(root);
 }
 
+/*
+ * Nor when a debug file is found that has no .symtab: libdwfl would read
+ * .gnu_debugdata for the symbols then.
+ */
+Test(syms_stripped, minidebuginfo_past_the_bound_with_a_debug_file_without_symtab, .timeout = 60)
+{
+	char *root = make_tmpdir(), rel[256], path[PATH_MAX];
+
+	build_id_path(fixture("symfix.minibomb"), rel, sizeof(rel));
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	*strrchr(path, '/') = '\0';
+	make_dirs(path);
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	copy_file(fixture("symfix.stripped.nosym.dbg"), path);
+	assert_unnamed(fixture("symfix.minibomb"), root);
+	rm_rf(root);
+	free(root);
+}
+
 /* The path of the libc this test runs with, from /proc/self/maps. */
 static void own_libc(char *out, size_t size)
 {
