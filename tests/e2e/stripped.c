@@ -7,8 +7,12 @@
  * are named from .gnu_debugdata and libc's internal ones from libc6-dbg's
  * debug file; stripped without it, the same frames have no name.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,4 +175,27 @@ Test(stripped, go_threads_named_from_pclntab)
 	cr_assert_gt(threads, 0, "%s: no thread record: %s", path, run.out);
 	cr_assert_gt(named, 0, "%s: no frame in the binary: %s", path, run.out);
 	cr_assert_gt(runtime, 0, "%s: no runtime frame: %s", path, run.out);
+}
+
+/* A debuginfod server that never answers, on 127.0.0.1:19301: listening is enough to see a query. */
+Test(stripped, no_debuginfod_query)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(19301) };
+	struct pollfd pfd = { .events = POLLIN };
+	int one = 1;
+
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	pfd.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(pfd.fd, 0);
+	setsockopt(pfd.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	cr_assert_eq(bind(pfd.fd, (struct sockaddr *)&addr, sizeof(addr)), 0, "port 19301 taken");
+	cr_assert_eq(listen(pfd.fd, 16), 0);
+	setenv("DEBUGINFOD_URLS", "http://127.0.0.1:19301", 1);
+	setenv("DEBUGINFOD_TIMEOUT", "2", 1);
+	/* Its own frames have no debug file anywhere: libdwfl would ask the server. */
+	watch("deadlock_pair.stripped");
+	unsetenv("DEBUGINFOD_URLS");
+	unsetenv("DEBUGINFOD_TIMEOUT");
+	cr_expect_eq(poll(&pfd, 1, 0), 0, "blockwatch connected to the debuginfod server");
+	close(pfd.fd);
 }
