@@ -9,7 +9,7 @@ CFLAGS ?= -g -O2
 WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2
 INCLUDES := -I$(OUTPUT) -Ibpf -Iuser
 USER_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE $(INCLUDES) -MMD -MP
-LDLIBS := -lbpf -ldw -lelf -lz -ljson-c -lpthread
+LDLIBS := -lbpf -ldw -lelf -lz -llzma -ljson-c -lpthread
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
@@ -37,7 +37,7 @@ GO_FIXTURES := $(OUTPUT)/go-fixtures
 GO_TARGETS := $(OUTPUT)/go-targets
 
 DEPS_PKGS := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcriterion-dev \
-	libjson-c-dev libc6-dbg pkg-config make gcc golang-go clang-format
+	libjson-c-dev liblzma-dev xz-utils binutils libc6-dbg pkg-config make gcc golang-go clang-format
 
 # The kernel matrix (make test-kernels): Debian kernels booted under qemu.
 KERNELS_CACHE ?= /var/cache/blockwatch/kernels
@@ -124,7 +124,22 @@ $(OUTPUT)/fixtures/%: tests/fixtures/%.c | $(OUTPUT)/fixtures
 	$(call msg,CC,$@)
 	$(Q)$(CC) -g -O0 -fno-omit-frame-pointer $< -o $@
 
-targets: $(TARGETS) $(FIXTURES)
+# Stripped copies of symfix, as distributions ship binaries (tests/fixtures/stripped.sh);
+# the bomb's payload decompresses to just past BW_SYMS_DEBUGDATA_MAX (64 MiB).
+SYMFIX_STRIPPED := $(addprefix $(OUTPUT)/fixtures/symfix.,stripped debuglink minidebug minibomb)
+$(SYMFIX_STRIPPED): $(OUTPUT)/fixtures/symfix.%: $(OUTPUT)/fixtures/symfix tests/fixtures/stripped.sh
+	$(call msg,STRIP,$@)
+	$(Q)sh tests/fixtures/stripped.sh $(patsubst stripped,debug,$*) $< $@ $(if \
+		$(filter minibomb,$*),67112960)
+
+# A target as distributions ship it: stripped, with and without MiniDebugInfo.
+STRIPPED_TARGETS := $(addprefix $(OUTPUT)/targets/deadlock_pair.,stripped minidebug)
+$(STRIPPED_TARGETS): $(OUTPUT)/targets/deadlock_pair.%: $(OUTPUT)/targets/deadlock_pair \
+		tests/fixtures/stripped.sh
+	$(call msg,STRIP,$@)
+	$(Q)sh tests/fixtures/stripped.sh $(patsubst stripped,debug,$*) $< $@
+
+targets: $(TARGETS) $(FIXTURES) $(SYMFIX_STRIPPED) $(STRIPPED_TARGETS)
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests/unit $(OUTPUT)/tests/bpf $(OUTPUT)/tests/e2e $(OUTPUT)/targets $(OUTPUT)/fixtures:
 	$(Q)mkdir -p $@

@@ -50,12 +50,33 @@ static void kframe(FILE *f, const struct bw_report_opts *o, __u64 addr, bool jso
 		bw_text_str(f, buf, 0);
 }
 
+/* Where a frame's name came from, as --json says it (enum bw_sym_source). */
+static const char *sym_source_name(int source)
+{
+	switch (source) {
+	case BW_SYM_ELF:
+		return "elf";
+	case BW_SYM_DEBUGFILE:
+		return "debugfile";
+	case BW_SYM_MINIDEBUG:
+		return "minidebuginfo";
+	case BW_SYM_GOPCLNTAB:
+		return "gopclntab";
+	default:
+		return NULL;
+	}
+}
+
 static void json_frame(FILE *f, const struct bw_frame *fr)
 {
+	const char *source = sym_source_name(fr->source);
+
 	fprintf(f, "{\"pc\":\"0x%llx\",\"func\":", (unsigned long long)fr->pc);
 	bw_json_str(f, fr->func);
 	if (fr->func[0])
 		fprintf(f, ",\"offset\":%llu", (unsigned long long)fr->offset);
+	if (fr->func[0] && source)
+		fprintf(f, ",\"sym_source\":\"%s\"", source);
 	if (fr->module[0]) {
 		fputs(",\"module\":", f);
 		bw_json_str(f, fr->module);

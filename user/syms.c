@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <elfutils/libdwfl.h>
+#include <lzma.h>
+#include "gobin.h"
 #include "memread.h"
 #include "syms.h"
 
@@ -26,12 +29,23 @@ struct mod_bin {
 
 #define NOSHARE UINT64_MAX
 
+/* A module's Go reader, opened at its first miss when it looks like Go (NULL: not Go). */
+struct mod_go {
+	Dwfl_Module *mod;
+	struct bw_gobin *gb;
+};
+
 struct bw_syms {
+	/* libdwfl keeps pointers to both for the Dwfl's life. */
+	Dwfl_Callbacks callbacks;
+	char *debug_path;
 	Dwfl *dwfl;
 	pid_t pid;     /* 0 for an offline ELF */
 	int root_same; /* -1 unknown, else whether /proc/PID/root is our / */
 	struct mod_bin *mods;
 	size_t nmods;
+	struct mod_go *gomods;
+	size_t ngomods;
 	/* dwfl_attach_state works once per Dwfl: attach once, then swap the thread below. */
 	bool attached;
 	bool attach_failed;
@@ -52,15 +66,18 @@ struct unwind_ctx {
 
 static int proc_find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
 			 char **file_name, Elf **elfp);
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+			  const char *file_name, const char *debuglink_file,
+			  GElf_Word debuglink_crc, char **debuginfo_file_name);
 
 static const Dwfl_Callbacks proc_callbacks = {
 	.find_elf = proc_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = find_debuginfo,
 };
 
 static const Dwfl_Callbacks elf_callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = find_debuginfo,
 	.section_address = dwfl_offline_section_address,
 };
 
@@ -89,8 +106,10 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-static int syms_alloc(pid_t pid, const Dwfl_Callbacks *callbacks, struct bw_syms **out)
+static int syms_alloc(pid_t pid, const Dwfl_Callbacks *callbacks, const struct bw_syms_opts *opts,
+		      struct bw_syms **out)
 {
+	const char *root = opts && opts->debug_root ? opts->debug_root : BW_SYMS_DEBUG_ROOT;
 	struct bw_syms *syms;
 
 	*out = NULL;
@@ -99,13 +118,157 @@ static int syms_alloc(pid_t pid, const Dwfl_Callbacks *callbacks, struct bw_syms
 		return -ENOMEM;
 	syms->pid = pid;
 	syms->root_same = -1;
-	syms->dwfl = dwfl_begin(callbacks);
+	syms->callbacks = *callbacks;
+	/* libdwfl's search path: the binary's directory, its .debug/, then the root. */
+	if (asprintf(&syms->debug_path, ":.debug:%s", root) < 0) {
+		free(syms);
+		return -ENOMEM;
+	}
+	syms->callbacks.debuginfo_path = &syms->debug_path;
+	syms->dwfl = dwfl_begin(&syms->callbacks);
 	if (!syms->dwfl) {
+		free(syms->debug_path);
 		free(syms);
 		return -ENOMEM;
 	}
 	*out = syms;
 	return 0;
+}
+
+/* The decoder's own memory (its dictionary): xz -9 needs 65 MiB. */
+#define XZ_MEMLIMIT (128u << 20)
+
+/*
+ * Whether an xz (or .lzma) stream decompresses to at most limit bytes before
+ * it ends or fails, counted without keeping them (what libdwfl's decoder would
+ * produce from it), with a dictionary within XZ_MEMLIMIT.
+ */
+static bool xz_within(const void *data, size_t size, size_t limit)
+{
+	lzma_stream z = LZMA_STREAM_INIT;
+	unsigned char buf[16384];
+	size_t total = 0;
+	lzma_ret ret;
+
+	/* libdwfl's decoder: the auto one (xz or raw .lzma), one stream. */
+	if (lzma_auto_decoder(&z, XZ_MEMLIMIT, 0) != LZMA_OK)
+		return false;
+	z.next_in = data;
+	z.avail_in = size;
+	do {
+		z.next_out = buf;
+		z.avail_out = sizeof(buf);
+		ret = lzma_code(&z, LZMA_FINISH);
+		total += sizeof(buf) - z.avail_out;
+	} while (ret == LZMA_OK && total <= limit);
+	lzma_end(&z);
+	return total <= limit && ret != LZMA_MEMLIMIT_ERROR && ret != LZMA_MEM_ERROR;
+}
+
+/* Whether elf has a section of that name; *data gets its raw bytes when asked. */
+static bool has_section(Elf *elf, const char *name, Elf_Data **data)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+	size_t shstrndx;
+	const char *sname;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &shdr) ||
+		    !(sname = elf_strptr(elf, shstrndx, shdr.sh_name)) || strcmp(sname, name))
+			continue;
+		if (!data)
+			return true;
+		*data = shdr.sh_type == SHT_NOBITS ? NULL : elf_rawdata(scn, NULL);
+		return *data != NULL;
+	}
+	return false;
+}
+
+/*
+ * An ELF file with an empty .symtab, which libdwfl takes as the debug file
+ * of a binary whose .gnu_debugdata it must not read: a file with a .symtab
+ * stops its search for symbols there.
+ */
+static int empty_symtab_fd(void)
+{
+	static const char shstrtab[] = "\0.symtab\0.strtab\0.shstrtab";
+	struct {
+		Elf64_Ehdr eh;
+		Elf64_Sym null_sym;
+		char strtab[1];
+		char shstrtab[sizeof(shstrtab)];
+		char pad[6];
+		Elf64_Shdr sh[4];
+	} img = { 0 };
+	int fd;
+
+	memcpy(img.eh.e_ident, ELFMAG, SELFMAG);
+	img.eh.e_ident[EI_CLASS] = ELFCLASS64;
+	img.eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	img.eh.e_ident[EI_VERSION] = EV_CURRENT;
+	img.eh.e_type = ET_DYN;
+	img.eh.e_machine = EM_X86_64;
+	img.eh.e_version = EV_CURRENT;
+	img.eh.e_ehsize = sizeof(img.eh);
+	img.eh.e_shoff = offsetof(typeof(img), sh);
+	img.eh.e_shentsize = sizeof(img.sh[0]);
+	img.eh.e_shnum = 4;
+	img.eh.e_shstrndx = 3;
+	memcpy(img.shstrtab, shstrtab, sizeof(shstrtab));
+	img.sh[1] = (Elf64_Shdr){ .sh_name = 1,
+				  .sh_type = SHT_SYMTAB,
+				  .sh_offset = offsetof(typeof(img), null_sym),
+				  .sh_size = sizeof(Elf64_Sym),
+				  .sh_link = 2,
+				  .sh_info = 1,
+				  .sh_addralign = 8,
+				  .sh_entsize = sizeof(Elf64_Sym) };
+	img.sh[2] = (Elf64_Shdr){ .sh_name = 9,
+				  .sh_type = SHT_STRTAB,
+				  .sh_offset = offsetof(typeof(img), strtab),
+				  .sh_size = 1,
+				  .sh_addralign = 1 };
+	img.sh[3] = (Elf64_Shdr){ .sh_name = 17,
+				  .sh_type = SHT_STRTAB,
+				  .sh_offset = offsetof(typeof(img), shstrtab),
+				  .sh_size = sizeof(shstrtab),
+				  .sh_addralign = 1 };
+	fd = memfd_create("bw-no-symbols", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (write(fd, &img, sizeof(img)) != (ssize_t)sizeof(img) || lseek(fd, 0, SEEK_SET)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * libdwfl's search of installed debug files under the debug root. When
+ * none is found, or one without .symtab, libdwfl decompresses .gnu_debugdata
+ * itself, whatever its size. So a binary whose payload goes past the bound
+ * gets, before any search, a debug file that has no symbols: it is refused
+ * whole (a debug file found by build-id is opened by the search itself, too
+ * late to be replaced). Binaries without .gnu_debugdata cost a section name
+ * lookup.
+ */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+			  const char *file_name, const char *debuglink_file,
+			  GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+	Elf_Data *data = NULL;
+	Dwarf_Addr bias;
+	Elf *elf;
+
+	elf = dwfl_module_getelf(mod, &bias);
+	if (elf && has_section(elf, ".gnu_debugdata", &data) &&
+	    !xz_within(data->d_buf, data->d_size, BW_SYMS_DEBUGDATA_MAX))
+		return empty_symtab_fd();
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+					    debuglink_crc, debuginfo_file_name);
 }
 
 /* Is name what /proc/PID/exe points to ("... (deleted)" included)? */
@@ -161,13 +324,17 @@ static int own_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf
 
 int bw_syms__new(pid_t pid, struct bw_syms **out)
 {
+	char debug_root[64 + sizeof(BW_SYMS_DEBUG_ROOT)];
+	struct bw_syms_opts opts = { .debug_root = debug_root };
 	struct bw_syms *syms = NULL;
 	int err;
 
 	*out = NULL;
 	if (pid <= 0)
 		return -EINVAL;
-	err = syms_alloc(pid, &proc_callbacks, &syms);
+	/* The target's own debug files: those of its root (ours, unless it is in a container). */
+	snprintf(debug_root, sizeof(debug_root), "/proc/%d/root%s", pid, BW_SYMS_DEBUG_ROOT);
+	err = syms_alloc(pid, &proc_callbacks, &opts, &syms);
 	if (err)
 		return err;
 	dwfl_report_begin(syms->dwfl);
@@ -191,6 +358,11 @@ cleanup:
 
 int bw_syms__new_elf(const char *path, struct bw_syms **out)
 {
+	return bw_syms__new_elf_opts(path, NULL, out);
+}
+
+int bw_syms__new_elf_opts(const char *path, const struct bw_syms_opts *opts, struct bw_syms **out)
+{
 	struct bw_syms *syms = NULL;
 	int err, fd;
 
@@ -198,7 +370,7 @@ int bw_syms__new_elf(const char *path, struct bw_syms **out)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	err = syms_alloc(0, &elf_callbacks, &syms);
+	err = syms_alloc(0, &elf_callbacks, opts, &syms);
 	if (err) {
 		close(fd);
 		return err;
@@ -230,10 +402,74 @@ static void set_module(Dwfl_Module *mod, struct bw_frame *out)
 			 strncmp(modname, "[vdso", 5) ? base_name(modname) : "[vdso]");
 }
 
+/* Go binaries carry one of these, stripped or not, internally or externally linked. */
+static bool is_go(Elf *elf)
+{
+	return has_section(elf, ".go.buildinfo", NULL) || has_section(elf, ".gopclntab", NULL) ||
+	       has_section(elf, ".note.go.buildid", NULL);
+}
+
+/* mod's Go reader, opened on first use; NULL when mod is no Go binary. */
+static struct bw_gobin *module_gobin(struct bw_syms *syms, Dwfl_Module *mod)
+{
+	struct bw_gobin *gb = NULL;
+	const char *path = NULL;
+	struct mod_go *gomods;
+	Dwarf_Addr bias;
+	Elf *elf;
+	size_t i;
+
+	for (i = 0; i < syms->ngomods; i++)
+		if (syms->gomods[i].mod == mod)
+			return syms->gomods[i].gb;
+	gomods = realloc(syms->gomods, (syms->ngomods + 1) * sizeof(*gomods));
+	if (!gomods)
+		return NULL;
+	syms->gomods = gomods;
+	elf = dwfl_module_getelf(mod, &bias);
+	dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &path, NULL);
+	if (elf && path && is_go(elf) && bw_gobin__open(path, &gb))
+		gb = NULL;
+	gomods[syms->ngomods++] = (struct mod_go){ .mod = mod, .gb = gb };
+	return gb;
+}
+
+/* A Go function from the pclntab of mod's binary, for a pc no ELF symbol names. */
+static void find_in_gobin(struct bw_syms *syms, Dwfl_Module *mod, __u64 pc, struct bw_frame *out)
+{
+	struct bw_gobin *gb = module_gobin(syms, mod);
+	struct bw_gofunc fn;
+	Dwarf_Addr bias;
+
+	if (!gb || !dwfl_module_getelf(mod, &bias) || bw_gobin__func(gb, pc - bias, &fn) ||
+	    !fn.name[0])
+		return;
+	copy_str(out->func, sizeof(out->func), fn.name);
+	out->offset = pc - bias - fn.entry;
+	out->source = BW_SYM_GOPCLNTAB;
+	if (!out->file[0] && fn.file[0] && fn.line > 0) {
+		copy_path_tail(out->file, sizeof(out->file), fn.file);
+		out->line = fn.line;
+	}
+}
+
+/* Which file of mod the symbol came from. */
+static int sym_source(Dwfl_Module *mod, Elf *sym_elf)
+{
+	const char *debugfile = NULL;
+	Dwarf_Addr bias;
+
+	if (!sym_elf || sym_elf == dwfl_module_getelf(mod, &bias))
+		return BW_SYM_ELF;
+	dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, &debugfile);
+	return debugfile ? BW_SYM_DEBUGFILE : BW_SYM_MINIDEBUG;
+}
+
 /* Function, offset and source line of pc in mod; out->module is left alone. */
-static void find_in_module(Dwfl_Module *mod, __u64 pc, struct bw_frame *out)
+static void find_in_module(struct bw_syms *syms, Dwfl_Module *mod, __u64 pc, struct bw_frame *out)
 {
 	const char *name, *file;
+	Elf *sym_elf = NULL;
 	Dwfl_Line *line;
 	GElf_Off offset;
 	GElf_Sym sym;
@@ -244,12 +480,13 @@ static void find_in_module(Dwfl_Module *mod, __u64 pc, struct bw_frame *out)
 	 * as __lll_lock_wait. libdwfl (0.188) already refuses those; this keeps
 	 * the promise whatever the version.
 	 */
-	name = dwfl_module_addrinfo(mod, pc, &offset, &sym, NULL, NULL, NULL);
+	name = dwfl_module_addrinfo(mod, pc, &offset, &sym, NULL, &sym_elf, NULL);
 	if (name && (sym.st_size == 0 || offset < sym.st_size)) {
 		/* glibc's .symtab spells compat symbols __libc_start_main@@GLIBC_2.34. */
 		copy_str(out->func, sizeof(out->func), name);
 		out->func[strcspn(out->func, "@")] = '\0';
 		out->offset = offset;
+		out->source = sym_source(mod, sym_elf);
 	}
 	line = dwfl_module_getsrc(mod, pc);
 	if (line) {
@@ -259,6 +496,8 @@ static void find_in_module(Dwfl_Module *mod, __u64 pc, struct bw_frame *out)
 			out->line = lineno;
 		}
 	}
+	if (!out->func[0])
+		find_in_gobin(syms, mod, pc, out);
 }
 
 int bw_syms__find(struct bw_syms *syms, __u64 pc, struct bw_frame *out)
@@ -271,7 +510,7 @@ int bw_syms__find(struct bw_syms *syms, __u64 pc, struct bw_frame *out)
 	if (!mod)
 		return -ENOENT;
 	set_module(mod, out);
-	find_in_module(mod, pc, out);
+	find_in_module(syms, mod, pc, out);
 	return out->func[0] ? 0 : -ENOENT;
 }
 
@@ -281,6 +520,7 @@ struct symbin {
 	unsigned char key[64];
 	size_t keylen;
 	char *path;
+	const char *debug_root; /* the cache's */
 	/* Link-time addresses; closed after SYMBIN_SYMS_IDLE scans without a miss (DWARF is large). */
 	struct bw_syms *syms;
 	unsigned int syms_idle;
@@ -299,16 +539,27 @@ struct bw_symcache {
 	__u64 next_id;
 	struct stat root;
 	bool has_root;
+	char *debug_root; /* NULL: the default */
 };
 
 int bw_symcache__new(struct bw_symcache **out)
 {
+	return bw_symcache__new_opts(NULL, out);
+}
+
+int bw_symcache__new_opts(const struct bw_syms_opts *opts, struct bw_symcache **out)
+{
 	struct bw_symcache *c = calloc(1, sizeof(*c));
 
-	*out = c;
+	*out = NULL;
 	if (!c)
 		return -ENOMEM;
+	if (opts && opts->debug_root && !(c->debug_root = strdup(opts->debug_root))) {
+		free(c);
+		return -ENOMEM;
+	}
 	c->has_root = !stat("/", &c->root);
+	*out = c;
 	return 0;
 }
 
@@ -354,6 +605,7 @@ void bw_symcache__free(struct bw_symcache *c)
 	for (i = 0; i < c->nbins; i++)
 		symbin_free(c->bins[i]);
 	free(c->bins);
+	free(c->debug_root);
 	free(c);
 }
 
@@ -431,6 +683,7 @@ static int first_module(Dwfl_Module *mod, void **userdata, const char *name, Dwa
 /* Opens b's symbolizer from its path, if the file still is the binary b->key names. */
 static int symbin_load(struct symbin *b)
 {
+	struct bw_syms_opts opts = { .debug_root = b->debug_root };
 	const unsigned char *bits;
 	struct bw_syms *syms = NULL;
 	Dwfl_Module *mod = NULL;
@@ -441,7 +694,7 @@ static int symbin_load(struct symbin *b)
 	Elf *elf;
 	int len;
 
-	if (bw_syms__new_elf(b->path, &syms) || !syms)
+	if (bw_syms__new_elf_opts(b->path, &opts, &syms) || !syms)
 		return -ENOENT;
 	dwfl_getmodules(syms->dwfl, first_module, &mod, 0);
 	if (!mod)
@@ -474,6 +727,7 @@ static struct symbin *symbin_open(struct bw_symcache *c, const char *path, const
 		goto fail;
 	memcpy(b->key, key, keylen);
 	b->keylen = keylen;
+	b->debug_root = c->debug_root;
 	if (symbin_load(b))
 		goto fail;
 	bins = realloc(c->bins, (c->nbins + 1) * sizeof(*bins));
@@ -624,6 +878,7 @@ int bw_syms__find_shared(struct bw_syms *syms, struct bw_symcache *c, __u64 pc,
 	memcpy(out->file, hit->file, sizeof(out->file));
 	out->offset = hit->offset;
 	out->line = hit->line;
+	out->source = hit->source;
 	return out->func[0] ? 0 : -ENOENT;
 }
 
@@ -801,9 +1056,15 @@ int bw_syms__addr_of(struct bw_syms *syms, const char *name, __u64 *addr)
 
 void bw_syms__free(struct bw_syms *syms)
 {
+	size_t i;
+
 	if (!syms)
 		return;
+	for (i = 0; i < syms->ngomods; i++)
+		bw_gobin__free(syms->gomods[i].gb);
 	dwfl_end(syms->dwfl);
+	free(syms->gomods);
 	free(syms->mods);
+	free(syms->debug_path);
 	free(syms);
 }

@@ -3,6 +3,25 @@
  * User-space symbolization and unwinding of a live process: ELF symbols,
  * DWARF file:line where present, shared libraries through /proc/PID/maps,
  * CFI (.eh_frame/.debug_frame) unwinding with a frame-pointer fallback.
+ *
+ * Stripped binaries are named from, in this order (the first that has the
+ * address wins):
+ *  - the binary's own .symtab, else the debug file installed for it under
+ *    the debug root (libdwfl's search: ROOT/.build-id/xx/yyyy.debug by the
+ *    NT_GNU_BUILD_ID note, then the .gnu_debuglink name (checked by build-id, else by CRC),
+ *    next to the binary, in its .debug/ and under ROOT/<its directory>);
+ *    DWARF file:line come from the same file;
+ *  - else the MiniDebugInfo of .gnu_debugdata (an xz-compressed ELF holding
+ *    a .symtab of the functions .dynsym lacks, as Fedora ships), merged with
+ *    .dynsym. The payload is untrusted: one that decompresses past
+ *    BW_SYMS_DEBUGDATA_MAX bytes (or whose decoder needs more than 128 MiB)
+ *    is not read, and the binary then gets no symbols at all, not even from
+ *    a debug file (checked before the search: ~160 ms per binary, once);
+ *  - else .dynsym;
+ *  - else, for a Go binary, its pclntab (user/gobin.h): stripped Go binaries
+ *    (-ldflags='-s -w', strip(1)) keep it.
+ * libdwfl also asks debuginfod servers when DEBUGINFOD_URLS is set (read at
+ * each query): blockwatch's main unsets it.
  */
 #ifndef BW_SYMS_H
 #define BW_SYMS_H
@@ -19,6 +38,24 @@ struct bw_symcache;
 #define BW_FUNC_LEN 256
 #define BW_PATH_LEN 256
 
+/* Where a frame's function name came from. */
+enum bw_sym_source {
+	BW_SYM_NONE = 0,  /* no name */
+	BW_SYM_ELF,	  /* the binary's own .symtab or .dynsym */
+	BW_SYM_DEBUGFILE, /* an installed debug file (build-id or .gnu_debuglink) */
+	BW_SYM_MINIDEBUG, /* .gnu_debugdata (MiniDebugInfo) */
+	BW_SYM_GOPCLNTAB, /* a Go binary's pclntab */
+};
+
+/* The installed debug files' root of the host. */
+#define BW_SYMS_DEBUG_ROOT "/usr/lib/debug"
+/* Largest MiniDebugInfo read: decompressed .gnu_debugdata, in bytes. */
+#define BW_SYMS_DEBUGDATA_MAX (64u << 20)
+
+struct bw_syms_opts {
+	const char *debug_root; /* NULL: BW_SYMS_DEBUG_ROOT */
+};
+
 struct bw_frame {
 	__u64 pc;
 	__u64 offset;		  /* pc - function start */
@@ -26,12 +63,18 @@ struct bw_frame {
 	char module[BW_PATH_LEN]; /* basename of the ELF file, "" when unknown */
 	char file[BW_PATH_LEN];	  /* source file, "" when no DWARF */
 	int line;		  /* 0 when unknown */
+	int source;		  /* enum bw_sym_source of func */
 };
 
-/* Symbolizer for the modules mapped in pid (reads /proc/PID/maps). */
+/*
+ * Symbolizer for the modules mapped in pid (reads /proc/PID/maps). Its debug
+ * root is /proc/PID/root/usr/lib/debug: the target's own debug files.
+ */
 int bw_syms__new(pid_t pid, struct bw_syms **out);
 /* Symbolizer for one ELF file at its link-time addresses (tests, offline). */
 int bw_syms__new_elf(const char *path, struct bw_syms **out);
+/* The same with options; opts may be NULL (the defaults). */
+int bw_syms__new_elf_opts(const char *path, const struct bw_syms_opts *opts, struct bw_syms **out);
 /* 0, or -ENOENT when pc is in no known module/function (out->func is "" then). */
 int bw_syms__find(struct bw_syms *syms, __u64 pc, struct bw_frame *out);
 /*
@@ -59,6 +102,8 @@ int bw_syms__unwind_fp(struct bw_syms *syms, struct bw_mem *mem, const __u64 reg
  * for the host and not once per process, and one answer per address.
  */
 int bw_symcache__new(struct bw_symcache **out);
+/* The same with options for the binaries' symbolizers; opts may be NULL. */
+int bw_symcache__new_opts(const struct bw_syms_opts *opts, struct bw_symcache **out);
 /* Ends a scan: forgets binaries that no lookup used in max_idle scans. */
 void bw_symcache__sweep(struct bw_symcache *cache, unsigned int max_idle);
 void bw_symcache__free(struct bw_symcache *cache);

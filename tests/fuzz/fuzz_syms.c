@@ -2,16 +2,29 @@
 /*
  * ELF symbolization: bw_syms__new_elf on the input (a memfd, by path), then
  * lookups at the entry point, around it and at the addresses of symbols.
+ * A lookup in a binary without .symtab reads its .gnu_debugdata (an xz
+ * payload, bounded) or its Go pclntab; debug files are looked up under an
+ * empty root of our own, never the host's.
  */
 #include <errno.h>
 #include <elf.h>
 #include "fuzz_util.h"
 #include "syms.h"
 
+static char debug_root[] = "/tmp/bw-fuzz-syms-XXXXXX";
+
+static void remove_debug_root(void)
+{
+	rmdir(debug_root);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	/* Never reach for a debuginfod server or the host's debug files. */
 	unsetenv("DEBUGINFOD_URLS");
+	if (!mkdtemp(debug_root))
+		abort();
+	atexit(remove_debug_root);
 	return 0;
 }
 
@@ -40,7 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fd = fuzz_memfd(data, size, path, sizeof(path));
 	if (fd < 0)
 		abort();
-	err = bw_syms__new_elf(path, &syms);
+	err = bw_syms__new_elf_opts(path, &(struct bw_syms_opts){ .debug_root = debug_root },
+				    &syms);
 	close(fd);
 	if (err) {
 		if (syms)

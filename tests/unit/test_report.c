@@ -72,7 +72,13 @@ Test(report, json_lines_parse_and_carry_fields)
 {
 	struct bw_thread t[4];
 	struct bw_report_opts o = { .threshold_ns = 10 * SEC, .watched_ns = 2 * SEC };
-	struct bw_frame fr = { .pc = 0x401000, .func = "evil\"\x1b", .file = "a.c", .line = 3 };
+	struct bw_frame fr = {
+		.pc = 0x401000,
+		.func = "evil\"\x1b",
+		.file = "a.c",
+		.line = 3,
+		.source = BW_SYM_DEBUGFILE,
+	};
 	char *buf = NULL, *line, *save = NULL;
 	size_t len = 0, records = 0;
 	FILE *f;
@@ -117,6 +123,10 @@ Test(report, json_lines_parse_and_carry_fields)
 				cr_assert_str_eq(json_object_get_string(json_object_object_get(
 							 json_object_array_get_idx(v, 0), "func")),
 						 "evil\"\x1b");
+				cr_assert_str_eq(
+					json_object_get_string(json_object_object_get(
+						json_object_array_get_idx(v, 0), "sym_source")),
+					"debugfile");
 				json_object_object_get_ex(obj, "kernel_stack", &v);
 				cr_assert_eq(json_object_array_length(v), 1);
 				saw_deadlock = true;

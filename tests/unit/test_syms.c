@@ -4,8 +4,10 @@
  * unwinding a thread of it blocked in a known chain of calls. The tests take
  * the registers with ptrace (blockwatch itself gets them from BPF).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -465,6 +467,169 @@ Test(syms, unwind_through_pthread_mutex_lock, .timeout = 30)
 	bw_syms__free(syms);
 	bw_mem__free(mem);
 	stop(&c);
+}
+
+/*
+ * The same wait with libc6-dbg's debug file (a dependency of the build):
+ * frame 0 is __lll_lock_wait by name, with its file and line, both in the
+ * process's symbolizer and through the shared one.
+ */
+Test(syms, libc_internal_frame_named_from_debug_file, .timeout = 30)
+{
+	struct bw_symcache *cache = NULL;
+	struct bw_syms *syms = NULL;
+	struct bw_mem *mem = NULL;
+	__u64 regs[BW_NREGS];
+	struct bw_frame shared;
+	struct child c;
+	struct stack st;
+
+	c = spawn("mutex");
+	wait_blocked(c.pid, c.tid, SYS_futex);
+	grab_regs(c.tid, regs);
+	cr_assert_eq(bw_mem__open(c.pid, &mem), 0);
+	cr_assert_eq(bw_syms__new(c.pid, &syms), 0);
+	cr_assert_eq(bw_symcache__new(&cache), 0);
+
+	unwind(syms, mem, c.tid, regs, &st);
+	cr_assert_str_eq(st.frames[0].module, "libc.so.6");
+	cr_assert(strstr(st.frames[0].func, "lll_lock_wait"),
+		  "frame 0 is '%s': is libc6-dbg installed (make deps)?", st.frames[0].func);
+	cr_assert_eq(st.frames[0].source, BW_SYM_DEBUGFILE);
+	/* The futex call is inlined from futex-internal.h: that is its line. */
+	cr_assert_neq(st.frames[0].file[0], '\0');
+	cr_assert_gt(st.frames[0].line, 0);
+	cr_assert_eq(bw_syms__find_shared(syms, cache, st.pcs[0], &shared), 0);
+	cr_assert_str_eq(shared.func, st.frames[0].func);
+	cr_assert_str_eq(shared.file, st.frames[0].file);
+	cr_assert_eq(shared.line, st.frames[0].line);
+	cr_assert_eq(shared.source, BW_SYM_DEBUGFILE);
+
+	bw_symcache__free(cache);
+	bw_syms__free(syms);
+	bw_mem__free(mem);
+	stop(&c);
+}
+
+/* The first Go fixture of build (tests/go/build-fixtures.sh) found, or NULL. */
+static const char *go_fixture(const char *build)
+{
+	static char path[PATH_MAX];
+	const char *root = getenv("BW_GO_FIXTURES");
+	struct dirent *de;
+	DIR *d;
+
+	root = root && *root ? root : ".output/go-fixtures";
+	d = opendir(root);
+	if (!d)
+		return NULL;
+	path[0] = '\0';
+	while (!path[0] && (de = readdir(d))) {
+		if (strncmp(de->d_name, "go1.", 4))
+			continue;
+		snprintf(path, sizeof(path), "%s/%.32s/%s", root, de->d_name, build);
+		if (access(path, X_OK))
+			path[0] = '\0';
+	}
+	closedir(d);
+	return path[0] ? path : NULL;
+}
+
+/* The threads of pid asleep in a futex wait, at most max. */
+static int futex_threads(pid_t pid, pid_t *tids, int max)
+{
+	struct dirent *de;
+	char dir[64];
+	int n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", pid);
+	d = opendir(dir);
+	cr_assert_not_null(d);
+	while (n < max && (de = readdir(d)))
+		if (de->d_name[0] != '.' && blocked_in(pid, atoi(de->d_name), SYS_futex))
+			tids[n++] = atoi(de->d_name);
+	closedir(d);
+	return n;
+}
+
+/*
+ * A thread of a stripped Go binary (-ldflags='-s -w', PIE too), parked in
+ * the runtime's futex wait: its frames are named from the pclntab, file:line
+ * included, through the process's symbolizer and the shared one.
+ */
+Test(syms, stripped_go_thread_named_from_pclntab, .timeout = 60)
+{
+	static const char *const builds[] = { "stripped", "pie-stripped" };
+	size_t b;
+
+	for (b = 0; b < sizeof(builds) / sizeof(builds[0]); b++) {
+		const char *path = go_fixture(builds[b]);
+		struct bw_symcache *cache = NULL;
+		struct bw_syms *syms = NULL;
+		struct bw_mem *mem = NULL;
+		__u64 regs[BW_NREGS];
+		struct bw_frame shared;
+		struct child c = { 0 };
+		struct stack st;
+		char line[64];
+		int fds[2], i, named = 0;
+		long deadline;
+
+		cr_assert_not_null(path, "no Go fixture %s: make go-fixtures", builds[b]);
+		cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
+		c.pid = fork();
+		cr_assert_geq(c.pid, 0);
+		if (c.pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			dup2(fds[1], STDOUT_FILENO);
+			execl(path, path, "park", (char *)NULL);
+			_exit(127);
+		}
+		close(fds[1]);
+		c.out_fd = fds[0];
+		read_line(c.out_fd, line, sizeof(line));
+		cr_assert_str_eq(line, "ready");
+		cr_assert_eq(bw_mem__open(c.pid, &mem), 0);
+		cr_assert_eq(bw_syms__new(c.pid, &syms), 0);
+		cr_assert_eq(bw_symcache__new(&cache), 0);
+		/*
+		 * Each futex waiter until one unwinds past runtime.futex: a thread
+		 * caught while it starts (no frame chain yet) shows only that frame.
+		 */
+		for (deadline = now_ms() + WAIT_MS; named < 2 && now_ms() < deadline;) {
+			pid_t tids[16];
+			int k, n = futex_threads(c.pid, tids, 16);
+
+			for (k = 0; k < n && named < 2; k++) {
+				grab_regs(tids[k], regs);
+				unwind(syms, mem, tids[k], regs, &st);
+				cr_assert_str_eq(st.frames[0].func, "runtime.futex", "%s", path);
+				for (named = 0, i = 0; i < st.nr && st.frames[i].func[0]; i++)
+					named++;
+			}
+			if (named < 2)
+				pause_ms(20);
+		}
+		for (i = 0; i < named; i++) {
+			cr_assert_eq(st.frames[i].source, BW_SYM_GOPCLNTAB);
+			cr_assert(strstr(st.frames[i].file, ".go") ||
+					  strstr(st.frames[i].file, ".s"),
+				  "%s: %s", st.frames[i].func, st.frames[i].file);
+			cr_assert_gt(st.frames[i].line, 0);
+			cr_assert_eq(
+				bw_syms__find_shared(syms, cache, st.pcs[i] - (i ? 1 : 0), &shared),
+				0);
+			cr_assert_str_eq(shared.func, st.frames[i].func);
+			cr_assert_eq(shared.line, st.frames[i].line);
+		}
+		cr_assert_geq(named, 2, "%s: no futex waiter unwound past runtime.futex", path);
+
+		bw_symcache__free(cache);
+		bw_syms__free(syms);
+		bw_mem__free(mem);
+		stop(&c);
+	}
 }
 
 /* Every frame as bw_syms__find says it, from two processes of one binary. */
