@@ -196,3 +196,11 @@ int bw_proc_cgroup(pid_t pid, char *buf, size_t len)
 	text[n] = '\0';
 	return bw_parse_cgroup(text, buf, len);
 }
+
+bool bw_proc_tid_exists(__u32 tid)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%u", tid);
+	return !access(path, F_OK);
+}
