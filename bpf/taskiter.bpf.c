@@ -36,6 +36,31 @@ struct {
 	__type(value, struct bw_futex_wait);
 } futex_waits SEC(".maps");
 
+/*
+ * rq->clock - rq->clock_task of the CPU whose runqueue a task is on: what
+ * turns its se.exec_start into the rq->clock timeline, shared by all CPUs.
+ * The rq is reached through the task's cfs_rq (CONFIG_FAIR_GROUP_SCHED);
+ * without it, 0: clock_task as before, exact on one CPU.
+ */
+static __always_inline __u64 clock_offset(struct task_struct *t)
+{
+	struct cfs_rq *cfs = NULL; /* typed for the CO-RE check before it is read */
+	struct rq *rq;
+	__u64 clk, clk_task;
+
+	if (!bpf_core_field_exists(t->se.cfs_rq) || !bpf_core_field_exists(cfs->rq))
+		return 0;
+	cfs = BPF_CORE_READ(t, se.cfs_rq);
+	if (!cfs)
+		return 0;
+	rq = BPF_CORE_READ(cfs, rq);
+	if (!rq)
+		return 0;
+	clk = BPF_CORE_READ(rq, clock);
+	clk_task = BPF_CORE_READ(rq, clock_task);
+	return clk > clk_task ? clk - clk_task : 0;
+}
+
 static __always_inline void read_regs(struct bw_task_rec *rec, struct pt_regs *r)
 {
 	rec->regs[BW_REG_AX] = r->ax;
@@ -150,10 +175,12 @@ int dump_task(struct bpf_iter__task *ctx)
 	 * the CPU. Our own exec_start, in the same clock and refreshed at every
 	 * tick while we run, stands for "now" (the runqueues symbol would be
 	 * fresher but needs CONFIG_KALLSYMS_ALL). Off by a tick at most.
+	 * clock_task is per CPU (rq->clock less IRQ and steal time): two CPUs'
+	 * differ by seconds on a VM, so each side goes back to its rq->clock.
 	 */
 	if (bw_is_block(rec->state)) {
-		clock = self->se.exec_start;
-		start = task->se.exec_start;
+		clock = self->se.exec_start + clock_offset(self);
+		start = task->se.exec_start + clock_offset(task);
 		if (clock > start)
 			rec->blocked_ns = clock - start;
 	}
