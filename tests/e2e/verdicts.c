@@ -407,7 +407,7 @@ Test(verdicts, pile)
 	cr_assert_eq(e2e_target_start(&tgt, "pile"), 0, "%s", tgt.err);
 	snprintf(pid_arg, sizeof(pid_arg), "%d", (int)tgt.pid);
 	cr_assert_eq(e2e_run_bw(&run, argv, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
-	members = count_comm(tgt.pid, "pile");
+	members = count_comm(tgt.pid, "piled");
 	cr_assert_eq(members, 40, "the target made %d of its 40 threads in time", members);
 	for (i = 0; i < run.nlines; i++) {
 		json_object *o = run.objs[i];
@@ -418,7 +418,7 @@ Test(verdicts, pile)
 		if (!type || strcmp(type, "thread"))
 			continue;
 		comm = e2e_get_string(o, "comm");
-		if (!comm || strcmp(comm, "pile")) {
+		if (!comm || strcmp(comm, "piled")) {
 			others++;
 			continue;
 		}

@@ -14,7 +14,7 @@
 #define TASKS 60
 
 static sem_t tasks, done;
-static atomic_int finished;
+static atomic_int finished, told_count;
 
 static void *worker_thread(void *arg)
 {
@@ -24,6 +24,7 @@ static void *worker_thread(void *arg)
 		if (atomic_load(&finished) == TASKS && !told) {
 			announce("worker", "idle", "semaphore", SYS_futex);
 			told = true;
+			atomic_fetch_add(&told_count, 1);
 		}
 		while (sem_wait(&tasks) && errno == EINTR)
 			;
@@ -53,8 +54,10 @@ int main(void)
 			;
 		announce_pause_ms(1);
 	}
-	/* Wake every worker once more, so that each announces before it waits again. */
-	for (i = 0; i < WORKERS; i++)
+	/* Wake workers, one at a time, until each has announced before waiting again. */
+	while (atomic_load(&told_count) < WORKERS) {
 		sem_post(&tasks);
+		announce_pause_ms(5);
+	}
 	announce_main_and_pause(WORKERS);
 }

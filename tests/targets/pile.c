@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Leaks a thread every 150 ms at one site, 40 in all: each "pile" thread
+ * Leaks a thread every 150 ms at one site, 40 in all: each "piled" thread
  * waits on a condition variable nobody signals, at the same place. The
  * first three announce themselves (leak, wait condvar); the rest come after
  * "ready", unannounced: the test counts them from /proc. Every member is a
@@ -39,7 +39,7 @@ static void spawn(void)
 
 	if (pthread_create(&t, NULL, pile_thread, NULL))
 		announce_die("pile: failed to create threads\n");
-	pthread_setname_np(t, "pile");
+	pthread_setname_np(t, "piled");
 	pthread_detach(t);
 }
 
