@@ -437,3 +437,36 @@ Test(verdicts, pile)
 	cr_expect_eq(others, 0, "records for other threads: %s", run.out);
 	cr_expect_eq(run.exit_code, 3, "exit %d; stderr: %s", run.exit_code, run.err);
 }
+
+/* --ignore: the user's own idle function makes the lone condvar waiter idle. */
+Test(verdicts, ignore_file)
+{
+	char pid_arg[16], path[] = "/tmp/bw-ignore-XXXXXX";
+	const char *argv[] = {
+		"-p",	  pid_arg,    "--threshold", "1s",	  "--duration", "2s",
+		"--json", "--ignore", path,	     "--fail-on", "stuck",	NULL
+	};
+	const struct e2e_thread *th;
+	json_object *rec;
+	const char *v, *reason;
+	int fd;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to load BPF programs");
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "# ours\ncv_waiter_*\n", 19), 19);
+	close(fd);
+	cr_assert_eq(e2e_target_start(&tgt, "stuck_condvar"), 0, "%s", tgt.err);
+	snprintf(pid_arg, sizeof(pid_arg), "%d", (int)tgt.pid);
+	cr_assert_eq(e2e_run_bw(&run, argv, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
+	unlink(path);
+	th = role("cv-waiter");
+	cr_assert_eq(e2e_run_thread_recs(&run, th->tid, &rec), 1, "%s", run.out);
+	v = e2e_get_string(rec, "verdict");
+	reason = e2e_get_string(rec, "reason");
+	cr_expect(v && !strcmp(v, "idle") && reason && !strcmp(reason, "ignored"), "%s",
+		  json_object_to_json_string(rec));
+	/* nothing stuck is left: --fail-on stuck has nothing to fail on */
+	cr_expect_eq(run.exit_code, 0, "exit %d; stderr: %s", run.exit_code, run.err);
+}
