@@ -39,6 +39,31 @@ struct {
 	__type(value, struct bw_futex_wait);
 } futex_waits SEC(".maps");
 
+/*
+ * rq->clock - rq->clock_task of the CPU whose runqueue a task is on: what
+ * turns its se.exec_start into the rq->clock timeline, shared by all CPUs.
+ * The rq is reached through the task's cfs_rq (CONFIG_FAIR_GROUP_SCHED);
+ * without it, 0: clock_task as before, exact on one CPU.
+ */
+static __always_inline __u64 clock_offset(struct task_struct *t)
+{
+	struct cfs_rq *cfs = NULL; /* typed for the CO-RE check before it is read */
+	struct rq *rq;
+	__u64 clk, clk_task;
+
+	if (!bpf_core_field_exists(t->se.cfs_rq) || !bpf_core_field_exists(cfs->rq))
+		return 0;
+	cfs = BPF_CORE_READ(t, se.cfs_rq);
+	if (!cfs)
+		return 0;
+	rq = BPF_CORE_READ(cfs, rq);
+	if (!rq)
+		return 0;
+	clk = BPF_CORE_READ(rq, clock);
+	clk_task = BPF_CORE_READ(rq, clock_task);
+	return clk > clk_task ? clk - clk_task : 0;
+}
+
 static __always_inline void read_regs(struct bw_task_rec *rec, struct pt_regs *r)
 {
 	rec->regs[BW_REG_AX] = r->ax;
@@ -132,12 +157,17 @@ static __always_inline void read_regs_by_hand(struct bw_task_rec *rec, struct ta
 	read_regs(rec, &r);
 }
 
-/* Our own se.exec_start: the clock a sleeping task's exec_start is in. */
-static __always_inline __u64 own_exec_start(void)
+/* Our own se.exec_start on the rq->clock timeline, where a sleeping task's start is put too. */
+static __always_inline __u64 own_clock(void)
 {
-	if (has_task_storage) /* with bpf_get_current_task_btf */
-		return bpf_get_current_task_btf()->se.exec_start;
-	return BPF_CORE_READ(bw_current_task_untrusted(), se.exec_start);
+	struct task_struct *self;
+
+	if (has_task_storage) { /* with bpf_get_current_task_btf */
+		self = bpf_get_current_task_btf();
+		return self->se.exec_start + clock_offset(self);
+	}
+	self = bw_current_task_untrusted();
+	return BPF_CORE_READ(self, se.exec_start) + clock_offset(self);
 }
 
 SEC("iter/task")
@@ -176,10 +206,12 @@ int dump_task(struct bpf_iter__task *ctx)
 	 * the CPU. Our own exec_start, in the same clock and refreshed at every
 	 * tick while we run, stands for "now" (the runqueues symbol would be
 	 * fresher but needs CONFIG_KALLSYMS_ALL). Off by a tick at most.
+	 * clock_task is per CPU (rq->clock less IRQ and steal time): two CPUs'
+	 * differ by seconds on a VM, so each side goes back to its rq->clock.
 	 */
 	if (bw_is_block(rec->state)) {
-		clock = own_exec_start();
-		start = task->se.exec_start;
+		clock = own_clock();
+		start = task->se.exec_start + clock_offset(task);
 		if (clock > start)
 			rec->blocked_ns = clock - start;
 	}

@@ -27,6 +27,7 @@
 #include "inspect.h"
 #include "ksyms.h"
 #include "parse.h"
+#include "pile.h"
 #include "procfs.h"
 #include "report.h"
 #include "tracer.h"
@@ -67,6 +68,8 @@ struct config {
 	bool futex_calls;	/* futex syscall tracepoints: cost every syscall of the host */
 	const char *btf;	/* kernel BTF for CO-RE, instead of /sys/kernel/btf/vmlinux */
 	const char *go_ignore;	/* file of function patterns of benign parks */
+	const char *ignore;	/* file of function patterns of idle thread waits */
+	bool fail_on_stuck;	/* exit 3 on stuck threads too */
 	const char *output;	/* snapshot file to write at the end */
 	const char *pprof;	/* gzipped pprof profile of the stuck threads and goroutines */
 	const char *folded;	/* folded stacks for flame graphs */
@@ -83,6 +86,8 @@ struct watch {
 	struct bw_inspector *in;
 	struct bw_goset *goset; /* NULL with --no-go */
 	struct bw_gopatterns *benign;
+	struct bw_gopatterns *ignore; /* --ignore: idle thread waits; NULL without */
+	struct bw_piles *piles;
 	struct bw_filter *filter;     /* -a: --comm, --exclude-comm, --cgroup */
 	struct bw_httpd *httpd;	      /* --prometheus */
 	struct bw_prom_health health; /* totals since start, for /metrics */
@@ -125,11 +130,13 @@ const char argp_program_doc[] =
 	"Find the threads of a running process that are stuck: for how long, on what,\n"
 	"and whether it is a deadlock, a leak, or just slow or idle.\n"
 	"\n"
-	"Verdicts: deadlock (a cycle of lock owners or joins), leak (waits forever on\n"
-	"something nobody will release or signal), blocked (waits on something that\n"
-	"moves), idle (a normal long wait: sockets, sleep, poll, signals).\n"
-	"Exit status: 0 nothing stuck, 3 a leak or deadlock found, 1 usage error,\n"
-	"2 could not trace.\n"
+	"Verdicts: deadlock (a cycle of lock owners or joins), leak (proven never to\n"
+	"end: waits for a thread that exited, deadlocked or leaked; or threads piling\n"
+	"up at one site), stuck (an untimed wait with no known waker, no proof either\n"
+	"way), blocked (waits on something that moves), idle (a normal long wait:\n"
+	"sockets, sleep, poll, signals, runtimes' idle threads, pools).\n"
+	"Exit status: 0 no leak or deadlock, 3 a leak or deadlock found (or stuck,\n"
+	"with --fail-on stuck), 1 usage error, 2 could not trace.\n"
 	"\n"
 	"EXAMPLES:\n"
 	"    blockwatch -p 1234                 # watch until Ctrl-C, then report\n"
@@ -156,6 +163,8 @@ enum {
 	OPT_GO_INTERVAL,
 	OPT_FUTEX_CALLS,
 	OPT_BTF,
+	OPT_IGNORE,
+	OPT_FAIL_ON,
 };
 
 static const struct argp_option options[] = {
@@ -188,6 +197,12 @@ static const struct argp_option options[] = {
 	{ "max-threads", OPT_MAX_THREADS, "N", 0, "Threads the BPF maps hold (default 16384)", 0 },
 	{ "go-ignore", OPT_GO_IGNORE, "FILE", 0,
 	  "Go functions whose parked goroutines are normal, one fnmatch pattern a line", 0 },
+	{ "ignore", OPT_IGNORE, "FILE", 0,
+	  "Functions whose untimed thread waits are idle, one fnmatch pattern a line "
+	  "(the format of --go-ignore); adds to the built-in runtime table",
+	  0 },
+	{ "fail-on", OPT_FAIL_ON, "stuck", 0,
+	  "Exit 3 on stuck threads too, not only on deadlocks and leaks", 0 },
 	{ "no-go", OPT_NO_GO, NULL, 0, "Threads only: do not read Go goroutines", 0 },
 	{ "go-probes", OPT_GO_PROBES, NULL, 0,
 	  "Exact goroutine park times from uprobes on runtime.park_m/goexit0 (with -p). "
@@ -279,6 +294,14 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_GO_IGNORE:
 		cfg->go_ignore = arg;
+		break;
+	case OPT_IGNORE:
+		cfg->ignore = arg;
+		break;
+	case OPT_FAIL_ON:
+		if (strcmp(arg, "stuck"))
+			argp_error(state, "invalid --fail-on: %s (stuck)", arg);
+		cfg->fail_on_stuck = true;
 		break;
 	case OPT_NO_GO:
 		cfg->no_go = true;
@@ -550,10 +573,13 @@ static size_t live_recs(const struct bw_task_rec *recs, size_t n)
 static int scan(struct watch *w, bool go_due, size_t *nthreads)
 {
 	const struct config *cfg = w->cfg;
+	struct bw_classify_opts copts = { .threshold_ns = cfg->threshold_ns, .ignore = w->ignore };
 	struct bw_task_rec *recs = NULL;
+	struct bw_thread_obs *obs;
 	struct bw_thread *threads;
 	__u32 *pids;
-	size_t n = 0, npids = 0;
+	size_t i, n = 0, npids = 0;
+	__u64 now;
 	int err;
 
 	err = bw_tracer__scan(w->tr, &recs, &n);
@@ -572,7 +598,18 @@ static int scan(struct watch *w, bool go_due, size_t *nthreads)
 		free(recs);
 		return 0;
 	}
-	err = bw_inspector__update(w->in, w->tr, recs, n, cfg->threshold_ns);
+	obs = calloc(n ? n : 1, sizeof(*obs));
+	if (!obs) {
+		free(recs);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		obs[i].has_history = !bw_tracer__history(w->tr, recs[i].tid, &obs[i].history);
+		obs[i].has_futex = !bw_tracer__futex(w->tr, recs[i].tid, &obs[i].futex);
+	}
+	now = now_ns();
+	err = bw_inspector__update(w->in, recs, obs, n, now, cfg->threshold_ns);
+	free(obs);
 	free(recs);
 	if (err)
 		return err;
@@ -591,7 +628,10 @@ static int scan(struct watch *w, bool go_due, size_t *nthreads)
 	}
 	if (w->goset)
 		link_goroutines(w, threads, n);
-	return bw_classify(threads, n, cfg->threshold_ns);
+	err = bw_classify_opts(threads, n, &copts);
+	if (!err)
+		err = bw_piles__update(w->piles, threads, n, now, cfg->threshold_ns);
+	return err;
 }
 
 /* The capture of a live run: points into the watch's state. */
@@ -815,6 +855,26 @@ static int run_watch(int argc, char **argv, bool snapshot)
 			err == -EINVAL ? "line too long" : strerror(-err));
 		goto cleanup;
 	}
+	if (cfg.ignore) {
+		FILE *f = fopen(cfg.ignore, "re");
+
+		if (!f) {
+			fprintf(stderr, "blockwatch: failed to open %s: %s\n", cfg.ignore,
+				strerror(errno));
+			goto cleanup;
+		}
+		err = bw_gopatterns__new(f, &w.ignore);
+		fclose(f);
+		if (err) {
+			fprintf(stderr, "blockwatch: failed to read %s: %s\n", cfg.ignore,
+				err == -EINVAL ? "line too long" : strerror(-err));
+			goto cleanup;
+		}
+	}
+	if (bw_piles__new(&w.piles)) {
+		fprintf(stderr, "blockwatch: failed to allocate: %s\n", strerror(ENOMEM));
+		goto cleanup;
+	}
 	if (!cfg.no_go && bw_goset__new(&w.goset)) {
 		fprintf(stderr, "blockwatch: failed to allocate: %s\n", strerror(ENOMEM));
 		goto cleanup;
@@ -937,9 +997,13 @@ static int run_watch(int argc, char **argv, bool snapshot)
 		bw_render_text(stdout, &cap);
 	fflush(stdout);
 	code = bw_render_found(&cap) ? EXIT_FOUND : EXIT_CLEAN;
+	if (cfg.fail_on_stuck && bw_render_stuck(&cap))
+		code = EXIT_FOUND;
 
 cleanup:
 	bw_httpd__stop(w.httpd);
+	bw_piles__free(w.piles);
+	bw_gopatterns__free(w.ignore);
 	free(gos);
 	bw_inspector__free(w.in);
 	bw_goset__free(w.goset);

@@ -7,9 +7,9 @@
 #include <sys/syscall.h>
 #include "inspect.h"
 #include "memread.h"
+#include "pile.h"
 #include "procfs.h"
 #include "syms.h"
-#include "tracer.h"
 #include "waitclass.h"
 #include "waitgraph.h"
 
@@ -230,14 +230,6 @@ static void proc_sweep(struct bw_inspector *in)
 	}
 }
 
-static __u64 now_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void fill_basics(struct bw_thread *t, const struct bw_task_rec *r)
 {
 	memset(t, 0, sizeof(*t));
@@ -248,6 +240,7 @@ static void fill_basics(struct bw_thread *t, const struct bw_task_rec *r)
 	t->state = bw_state_char(r->state);
 	t->blocked_ns = r->blocked_ns;
 	t->switches = r->nvcsw + r->nivcsw;
+	t->voluntary_switches = r->nvcsw;
 	t->runtime_ns = r->runtime_ns;
 	t->syscall_nr = r->syscall_nr;
 	memcpy(t->args, r->args, sizeof(t->args));
@@ -352,10 +345,20 @@ static void resolve_owner(struct bw_thread *t, const struct bw_thread *all, size
 	}
 	if (t->wait != BW_WAIT_FUTEX && live_tid(all, n, t->pid, owner))
 		t->owner_tid = owner;
+	/*
+	 * A locked mutex naming a thread that no longer exists anywhere: its
+	 * owner exited holding it (glibc clears __owner before it unlocks).
+	 * A process-shared mutex's owner may live in another process: /proc says.
+	 */
+	else if (t->wait == BW_WAIT_MUTEX && !bw_wait_is_pi_lock(t->args) && word && owner &&
+		 owner <= FUTEX_TID_MASK && !live_tid(all, n, t->pid, owner) &&
+		 !bw_proc_tid_exists(owner))
+		t->gone_owner_tid = owner;
 }
 
-static void inspect_wait(struct bw_inspector *in, struct bw_tracer *tr, struct bw_thread *t,
-			 struct bw_thread *prev, const struct bw_thread *all, size_t n)
+static void inspect_wait(struct bw_inspector *in, const struct bw_thread_obs *obs,
+			 struct bw_thread *t, struct bw_thread *prev, const struct bw_thread *all,
+			 size_t n)
 {
 	const char *funcs[USTACK_MAX];
 	struct bw_wait_input wi = {};
@@ -394,7 +397,10 @@ static void inspect_wait(struct bw_inspector *in, struct bw_tracer *tr, struct b
 	t->wait_addr = wr.addr;
 	t->fd_kind = wi.fd_kind;
 	resolve_owner(t, all, n, p->mem);
-	t->has_futex = !bw_tracer__futex(tr, t->tid, &t->futex);
+	if (obs && obs->has_futex) {
+		t->has_futex = true;
+		t->futex = obs->futex;
+	}
 }
 
 /* A thread to inspect, in the order that unwinds one process at a time. */
@@ -402,6 +408,7 @@ struct pending {
 	__u32 pid, tid;
 	size_t i;
 	struct bw_thread *prev;
+	const struct bw_thread_obs *obs;
 };
 
 static int cmp_pending(const void *a, const void *b)
@@ -413,26 +420,34 @@ static int cmp_pending(const void *a, const void *b)
 	return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
-int bw_inspector__update(struct bw_inspector *in, struct bw_tracer *tr,
-			 const struct bw_task_rec *recs, size_t n, __u64 threshold_ns)
+int bw_inspector__update(struct bw_inspector *in, const struct bw_task_rec *recs,
+			 const struct bw_thread_obs *obs, size_t n, __u64 now, __u64 threshold_ns)
 {
+	__u64 inspect_ns = threshold_ns < BW_PILE_MIN_AGE_NS ? threshold_ns : BW_PILE_MIN_AGE_NS;
+	const struct bw_thread_obs **obs_of;
 	struct bw_thread *next, *prev;
 	struct pending *pend;
-	__u64 now = now_mono_ns();
 	size_t i, np = 0;
 	long j;
 
 	next = calloc(n ? n : 1, sizeof(*next));
 	pend = malloc((n ? n : 1) * sizeof(*pend));
-	if (!next || !pend) {
+	obs_of = calloc(n ? n : 1, sizeof(*obs_of));
+	if (!next || !pend || !obs_of) {
 		free(next);
 		free(pend);
+		free(obs_of);
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++)
 		fill_basics(&next[i], &recs[i]);
 	/* Sorted by tid, as waitgraph lookups need (it sorts the same way). */
 	bw_waitgraph_resolve(next, n);
+	for (i = 0; obs && i < n; i++) {
+		j = bw_waitgraph_find(next, n, recs[i].tid);
+		if (j >= 0)
+			obs_of[j] = &obs[i];
+	}
 
 	for (i = 0; i < n; i++) {
 		struct bw_thread *t = &next[i];
@@ -450,11 +465,14 @@ int bw_inspector__update(struct bw_inspector *in, struct bw_tracer *tr,
 			continue;
 		}
 		/* A block that began while we watch has an exact start. */
-		t->has_history = !bw_tracer__history(tr, t->tid, &t->history);
+		if (obs_of[i] && obs_of[i]->has_history) {
+			t->has_history = true;
+			t->history = obs_of[i]->history;
+		}
 		if (t->has_history && t->history.block_start_ns && t->history.block_start_ns < now)
 			t->blocked_ns = now - t->history.block_start_ns;
-		if (t->blocked_ns >= threshold_ns)
-			pend[np++] = (struct pending){ t->pid, t->tid, i, prev };
+		if (t->blocked_ns >= inspect_ns)
+			pend[np++] = (struct pending){ t->pid, t->tid, i, prev, obs_of[i] };
 	}
 	for (i = 0; i < in->nprocs; i++)
 		if (in->procs[i].seen)
@@ -468,7 +486,7 @@ int bw_inspector__update(struct bw_inspector *in, struct bw_tracer *tr,
 	for (i = 0; i < np; i++) {
 		struct proc_cache *p;
 
-		inspect_wait(in, tr, &next[pend[i].i], pend[i].prev, next, n);
+		inspect_wait(in, pend[i].obs, &next[pend[i].i], pend[i].prev, next, n);
 		if (i + 1 < np && pend[i + 1].pid == pend[i].pid)
 			continue;
 		p = proc_get(in, pend[i].pid);
@@ -478,6 +496,7 @@ int bw_inspector__update(struct bw_inspector *in, struct bw_tracer *tr,
 		}
 	}
 	free(pend);
+	free(obs_of);
 	free_threads(in, in->threads, in->n);
 	in->threads = next;
 	in->n = n;

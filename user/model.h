@@ -52,6 +52,28 @@ enum bw_verdict {
 	BW_VERDICT_COUNT, /* not a verdict: the size of per-verdict counts */
 };
 
+/*
+ * Why a thread got its verdict: the evidence of a deadlock or a leak, what
+ * makes a wait idle, or what is missing to call it either (stuck).
+ */
+enum bw_reason {
+	BW_REASON_NONE = 0,
+	BW_REASON_CYCLE,	  /* deadlock: on a cycle of the wait-for graph */
+	BW_REASON_OWNER_GONE,	  /* leak: the lock's owner exited holding it */
+	BW_REASON_OWNER_DEADLOCK, /* leak: waits for a deadlocked thread */
+	BW_REASON_OWNER_LEAK,	  /* leak: waits for a leaked thread */
+	BW_REASON_PILE,		  /* leak: threads pile up at one wait site while watched */
+	BW_REASON_OWNER_STUCK,	  /* stuck: waits for a stuck thread */
+	BW_REASON_NO_WAKER,	  /* stuck: an untimed wait with no known waker */
+	BW_REASON_RUNTIME,	  /* idle: a runtime's idle wait (the built-in table) */
+	BW_REASON_IGNORED,	  /* idle: a frame matches the --ignore patterns */
+	BW_REASON_POOL,		  /* idle: a pool's workers on one object, woken before */
+	BW_REASON_JOIN_LIVE,	  /* idle: joins a thread that is running or idle */
+	BW_REASON_COUNT,
+};
+
+#define BW_WHY_LEN 160
+
 /* What a file descriptor refers to, from /proc/PID/fd. */
 enum bw_fd_kind {
 	BW_FD_UNKNOWN = 0,
@@ -81,12 +103,18 @@ struct bw_thread {
 	__u64 wait_addr; /* futex word, 0 if none */
 	int wait_fd;	 /* fd waited on, -1 if none */
 	enum bw_fd_kind fd_kind;
-	__u32 owner_tid; /* who holds what we wait for; 0 when unknown */
+	__u32 owner_tid;	  /* who holds what we wait for; 0 when unknown */
+	__u32 gone_owner_tid;	  /* the owner recorded in a locked mutex, no longer alive */
+	__u64 voluntary_switches; /* since the thread began: it has woken from waits */
 
 	enum bw_verdict verdict;
 	__u32 chain[BW_CHAIN_MAX]; /* waits_for: owner, owner's owner, ... */
 	int chain_len;
 	bool in_cycle;
+	enum bw_reason reason;
+	char why[BW_WHY_LEN]; /* the evidence, in words; "" with no verdict */
+	__u32 pile_threads;   /* with BW_REASON_PILE: threads at the site */
+	double pile_growth_per_min;
 
 	int kstack_len; /* entries in kstack */
 	__u64 kstack[BW_KSTACK_DEPTH];
@@ -102,5 +130,6 @@ struct bw_thread {
 
 const char *bw_wait_name(enum bw_wait wait);
 const char *bw_verdict_name(enum bw_verdict verdict);
+const char *bw_reason_name(enum bw_reason reason);
 
 #endif

@@ -237,3 +237,11 @@ int bw_proc_syscall(pid_t pid, pid_t tid, __s64 *nr, __u64 args[6], __u64 *sp, _
 	fclose(f);
 	return err;
 }
+
+bool bw_proc_tid_exists(__u32 tid)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%u", tid);
+	return !access(path, F_OK);
+}

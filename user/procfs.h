@@ -20,6 +20,8 @@ int bw_proc_check(pid_t pid);
 bool bw_proc_is_kthread(pid_t pid);
 /* True when every thread of pid has exited (a zombie its parent has not reaped). */
 bool bw_proc_is_zombie(pid_t pid);
+/* True while a thread of this id exists in any process (/proc/TID). */
+bool bw_proc_tid_exists(__u32 tid);
 /*
  * True when the program of pid (or of a thread id) is a 32-bit ELF: its
  * syscalls have the ia32 numbers and registers, not the native ones.

@@ -300,6 +300,33 @@ static void write_threads(FILE *f, const struct proc *p, const struct bw_thread 
 	}
 }
 
+/* Deadlocked, leaked and stuck threads by the reason of their verdict. */
+static void write_reasons(FILE *f, const struct proc *p, const struct bw_thread *const *threads)
+{
+	size_t count[NVERDICTS][BW_REASON_COUNT] = { { 0 } };
+	size_t i;
+	int v, r;
+
+	for (i = p->first; i < p->first + p->n; i++) {
+		const struct bw_thread *t = threads[i];
+
+		v = verdict_of(t->verdict);
+		r = t->reason >= 0 && t->reason < BW_REASON_COUNT ? (int)t->reason : 0;
+		if (v >= BW_VERDICT_STUCK)
+			count[v][r]++;
+	}
+	for (v = BW_VERDICT_DEADLOCK; v >= BW_VERDICT_STUCK; v--) {
+		for (r = 0; r < BW_REASON_COUNT; r++) {
+			if (!count[v][r])
+				continue;
+			series(f, "blockwatch_thread_reasons", p);
+			label(f, "verdict", bw_verdict_name(v), 0);
+			label(f, "reason", bw_reason_name(r), 0);
+			fprintf(f, "} %zu\n", count[v][r]);
+		}
+	}
+}
+
 static int write_goroutines(FILE *f, const struct proc *p)
 {
 	const struct bw_prom_goproc *go = p->go;
@@ -400,6 +427,12 @@ static int write_all(FILE *f, const struct bw_prom_input *in, struct proc *procs
 	       "Threads blocked at least the threshold, by wait and verdict.");
 	for (i = 0; i < nprocs; i++)
 		write_threads(f, &procs[i], threads);
+	family(f, "blockwatch_thread_reasons", "gauge",
+	       "Deadlocked, leaked and stuck threads by the evidence of their verdict "
+	       "(cycle, owner_gone, owner_deadlocked, owner_leaked, pile; stuck: owner_stuck, "
+	       "no_waker).");
+	for (i = 0; i < nprocs; i++)
+		write_reasons(f, &procs[i], threads);
 
 	family(f, "blockwatch_goroutines", "gauge",
 	       "Parked goroutines by wait reason and verdict (none: parked less than the "

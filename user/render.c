@@ -67,3 +67,11 @@ size_t bw_render_found(const struct bw_capture *c)
 	}
 	return found;
 }
+
+size_t bw_render_stuck(const struct bw_capture *c)
+{
+	size_t v[BW_VERDICT_COUNT];
+
+	bw_report_count(c->threads, c->nthreads, v);
+	return v[BW_VERDICT_STUCK];
+}

@@ -10,5 +10,7 @@ void bw_render_text(FILE *f, const struct bw_capture *c);
 void bw_render_json(FILE *f, const struct bw_capture *c);
 /* Threads and goroutines judged leak or deadlock. */
 size_t bw_render_found(const struct bw_capture *c);
+/* Threads judged stuck (for --fail-on stuck). */
+size_t bw_render_stuck(const struct bw_capture *c);
 
 #endif

@@ -108,6 +108,17 @@ static void json_thread(FILE *f, const struct bw_thread *t, const struct bw_repo
 		fprintf(f, ",\"owner_tid\":%u", t->owner_tid);
 	if (t->goid)
 		fprintf(f, ",\"goid\":%llu", (unsigned long long)t->goid);
+	if (t->gone_owner_tid)
+		fprintf(f, ",\"gone_owner_tid\":%u", t->gone_owner_tid);
+	if (t->reason != BW_REASON_NONE)
+		fprintf(f, ",\"reason\":\"%s\"", bw_reason_name(t->reason));
+	if (t->why[0]) {
+		fputs(",\"why\":", f);
+		bw_json_str(f, t->why);
+	}
+	if (t->reason == BW_REASON_PILE)
+		fprintf(f, ",\"pile_threads\":%u,\"pile_growth_per_min\":%.1f", t->pile_threads,
+			t->pile_growth_per_min);
 	if (t->chain_len) {
 		fputs(",\"waits_for\":[", f);
 		for (i = 0; i < t->chain_len; i++)
@@ -196,10 +207,10 @@ void bw_report_json(FILE *f, const struct bw_thread *threads, size_t n,
 		bw_json_str(f, ps[i].comm);
 		fprintf(f,
 			",\"threads\":%zu,\"deadlock\":%zu,\"leak\":%zu,\"blocked\":%zu,"
-			"\"idle\":%zu}\n",
+			"\"idle\":%zu,\"stuck\":%zu}\n",
 			ps[i].threads, ps[i].verdicts[BW_VERDICT_DEADLOCK],
 			ps[i].verdicts[BW_VERDICT_LEAK], ps[i].verdicts[BW_VERDICT_BLOCKED],
-			ps[i].verdicts[BW_VERDICT_IDLE]);
+			ps[i].verdicts[BW_VERDICT_IDLE], ps[i].verdicts[BW_VERDICT_STUCK]);
 	}
 	free(ps);
 }
@@ -296,6 +307,11 @@ static void text_detail(FILE *f, const struct bw_thread *threads, size_t n,
 	if (t->goid)
 		fprintf(f, " running goroutine %llu", (unsigned long long)t->goid);
 	fputc('\n', f);
+	if (t->why[0]) {
+		fputs("    why: ", f);
+		bw_text_str(f, t->why, 0);
+		fputc('\n', f);
+	}
 	if (t->chain_len) {
 		fprintf(f, "    waits for: %u", t->tid);
 		for (i = 0; i < t->chain_len; i++) {
@@ -376,6 +392,55 @@ static void text_groups(FILE *f, const struct bw_thread **list, size_t m)
 	}
 }
 
+static bool same_site(const struct bw_thread *a, const struct bw_thread *b)
+{
+	int i;
+
+	if (a->pid != b->pid || a->wait != b->wait || a->verdict != b->verdict ||
+	    a->ustack_len != b->ustack_len || !a->ustack_len)
+		return false;
+	for (i = 0; i < a->ustack_len; i++)
+		if (a->ustack[i].pc != b->ustack[i].pc)
+			return false;
+	return true;
+}
+
+/* Stuck and leaked threads of one process at one site (wait kind and user stack). */
+static void text_sites(FILE *f, const struct bw_thread **list, size_t m)
+{
+	size_t i, j, members;
+	bool first = true;
+
+	for (i = 0; i < m; i++) {
+		const struct bw_thread *t = list[i];
+
+		if (t->verdict != BW_VERDICT_STUCK && t->verdict != BW_VERDICT_LEAK)
+			continue;
+		for (j = 0; j < i && !same_site(list[j], t); j++)
+			;
+		if (j < i)
+			continue;
+		for (members = 0, j = i; j < m; j++)
+			members += same_site(list[j], t);
+		if (members < 2)
+			continue;
+		if (first)
+			fputs("\nsites:\n", f);
+		first = false;
+		fprintf(f, "  pid %u %s %zu threads on %s at ", t->pid, bw_verdict_name(t->verdict),
+			members, bw_wait_name(t->wait));
+		for (j = 0; j < (size_t)t->ustack_len && !t->ustack[j].func[0]; j++)
+			;
+		for (; j < (size_t)t->ustack_len && j < 3; j++) {
+			bw_text_str(f, t->ustack[j].func[0] ? t->ustack[j].func : "?", 60);
+			fputs(j + 1 < (size_t)t->ustack_len && j < 2 ? " <- " : "", f);
+		}
+		if (t->reason == BW_REASON_PILE)
+			fprintf(f, " (pile, %.1f/min)", t->pile_growth_per_min);
+		fputc('\n', f);
+	}
+}
+
 void bw_report_text(FILE *f, const struct bw_thread *threads, size_t n,
 		    const struct bw_report_opts *o)
 {
@@ -395,9 +460,11 @@ void bw_report_text(FILE *f, const struct bw_thread *threads, size_t n,
 	} else {
 		fprintf(f, "%zu processes, %zu threads, ", np, n);
 	}
-	fprintf(f, "watched %s, threshold %s: %zu deadlocked, %zu leaked, %zu blocked, %zu idle\n",
-		dur, thr, v[BW_VERDICT_DEADLOCK], v[BW_VERDICT_LEAK], v[BW_VERDICT_BLOCKED],
-		v[BW_VERDICT_IDLE]);
+	fprintf(f,
+		"watched %s, threshold %s: %zu deadlocked, %zu leaked, %zu stuck, %zu blocked, "
+		"%zu idle\n",
+		dur, thr, v[BW_VERDICT_DEADLOCK], v[BW_VERDICT_LEAK], v[BW_VERDICT_STUCK],
+		v[BW_VERDICT_BLOCKED], v[BW_VERDICT_IDLE]);
 	if (o->dropped)
 		fprintf(f, "warning: %llu threads untracked: BPF map full (raise --max-threads)\n",
 			(unsigned long long)o->dropped);
@@ -414,8 +481,8 @@ void bw_report_text(FILE *f, const struct bw_thread *threads, size_t n,
 		goto out;
 	}
 	if (np > 1) {
-		fprintf(f, "\n%7s %-16s %7s %8s %6s %7s %6s\n", "PID", "COMM", "THREADS",
-			"DEADLOCK", "LEAK", "BLOCKED", "IDLE");
+		fprintf(f, "\n%7s %-16s %7s %8s %6s %6s %7s %6s\n", "PID", "COMM", "THREADS",
+			"DEADLOCK", "LEAK", "STUCK", "BLOCKED", "IDLE");
 		for (i = 0; i < np; i++) {
 			const struct proc_stat *p = &ps[i];
 			int len = strlen(p->comm);
@@ -424,10 +491,10 @@ void bw_report_text(FILE *f, const struct bw_thread *threads, size_t n,
 				continue; /* nothing blocked long: not worth a line */
 			fprintf(f, "%7u ", p->pid);
 			bw_text_str(f, p->comm, 16);
-			fprintf(f, "%*s %7zu %8zu %6zu %7zu %6zu\n", len < 16 ? 16 - len : 0, "",
-				p->threads, p->verdicts[BW_VERDICT_DEADLOCK],
-				p->verdicts[BW_VERDICT_LEAK], p->verdicts[BW_VERDICT_BLOCKED],
-				p->verdicts[BW_VERDICT_IDLE]);
+			fprintf(f, "%*s %7zu %8zu %6zu %6zu %7zu %6zu\n", len < 16 ? 16 - len : 0,
+				"", p->threads, p->verdicts[BW_VERDICT_DEADLOCK],
+				p->verdicts[BW_VERDICT_LEAK], p->verdicts[BW_VERDICT_STUCK],
+				p->verdicts[BW_VERDICT_BLOCKED], p->verdicts[BW_VERDICT_IDLE]);
 		}
 	}
 	fprintf(f, "\n%-8s %7s %7s %-16s %-2s %8s %-11s %s\n", "VERDICT", "PID", "TID", "COMM",
@@ -445,6 +512,7 @@ void bw_report_text(FILE *f, const struct bw_thread *threads, size_t n,
 		fputc('\n', f);
 	}
 	text_groups(f, list, m);
+	text_sites(f, list, m);
 	for (i = 0; i < m; i++)
 		if (list[i]->verdict >= BW_VERDICT_BLOCKED)
 			text_detail(f, threads, n, list[i], o);
@@ -461,8 +529,10 @@ void bw_report_progress(FILE *f, const struct bw_thread *threads, size_t n,
 
 	bw_report_count(threads, n, v);
 	bw_format_duration(o->watched_ns, dur, sizeof(dur));
-	fprintf(f, "\r[%s] %zu threads: %zu deadlocked, %zu leaked, %zu blocked, %zu idle\033[K",
-		dur, n, v[BW_VERDICT_DEADLOCK], v[BW_VERDICT_LEAK], v[BW_VERDICT_BLOCKED],
-		v[BW_VERDICT_IDLE]);
+	fprintf(f,
+		"\r[%s] %zu threads: %zu deadlocked, %zu leaked, %zu stuck, %zu blocked, %zu idle"
+		"\033[K",
+		dur, n, v[BW_VERDICT_DEADLOCK], v[BW_VERDICT_LEAK], v[BW_VERDICT_STUCK],
+		v[BW_VERDICT_BLOCKED], v[BW_VERDICT_IDLE]);
 	fflush(f);
 }

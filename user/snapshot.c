@@ -105,11 +105,19 @@ static void write_thread(struct writer *w, const struct bw_thread *t)
 		",\"state\":%d,\"blocked_ns\":%llu,\"switches\":%llu,\"runtime_ns\":%llu,"
 		"\"progressing\":%d,\"syscall\":%lld,\"wait\":%d,\"timed\":%d,\"wait_addr\":%llu,"
 		"\"wait_fd\":%d,\"fd_kind\":%d,\"owner_tid\":%u,\"verdict\":%d,\"in_cycle\":%d,"
-		"\"goid\":%llu,\"args\":[",
+		"\"goid\":%llu,",
 		t->state, (unsigned long long)t->blocked_ns, (unsigned long long)t->switches,
 		(unsigned long long)t->runtime_ns, t->progressing, (long long)t->syscall_nr,
 		t->wait, t->timed, (unsigned long long)t->wait_addr, t->wait_fd, t->fd_kind,
 		t->owner_tid, t->verdict, t->in_cycle, (unsigned long long)t->goid);
+	/* Added later: a reader takes them as optional. */
+	fprintf(f,
+		"\"reason\":%d,\"gone_owner_tid\":%u,\"pile_threads\":%u,"
+		"\"pile_growth_per_min\":%.17g,\"voluntary_switches\":%llu,\"why\":",
+		t->reason, t->gone_owner_tid, t->pile_threads, t->pile_growth_per_min,
+		(unsigned long long)t->voluntary_switches);
+	bw_json_str(f, t->why);
+	fputs(",\"args\":[", f);
 	for (i = 0; i < 6; i++)
 		fprintf(f, "%s%llu", i ? "," : "", (unsigned long long)t->args[i]);
 	fputs("],\"chain\":[", f);
@@ -379,6 +387,27 @@ static void copy_str(char *dst, size_t len, const char *src, bool *ok)
 	snprintf(dst, len, "%s", src);
 }
 
+/* The verdict's evidence: absent from snapshots written before it was kept. */
+static void read_thread_evidence(struct bw_thread *t, json_object *obj, bool *ok)
+{
+	json_object *x;
+
+	if (!json_object_object_get_ex(obj, "reason", &x))
+		return;
+	t->reason = u64_of(obj, "reason", ok);
+	t->gone_owner_tid = u64_of(obj, "gone_owner_tid", ok);
+	t->pile_threads = u64_of(obj, "pile_threads", ok);
+	t->voluntary_switches = u64_of(obj, "voluntary_switches", ok);
+	if (json_object_object_get_ex(obj, "pile_growth_per_min", &x) &&
+	    (json_object_is_type(x, json_type_double) || json_object_is_type(x, json_type_int)))
+		t->pile_growth_per_min = json_object_get_double(x);
+	else
+		*ok = false;
+	copy_str(t->why, sizeof(t->why), str_of(obj, "why", ok), ok);
+	if (t->reason >= BW_REASON_COUNT)
+		*ok = false;
+}
+
 static bool read_thread(struct owned *o, json_object *obj)
 {
 	struct bw_thread *t;
@@ -415,6 +444,7 @@ static bool read_thread(struct owned *o, json_object *obj)
 	t->verdict = u64_of(obj, "verdict", &ok);
 	t->in_cycle = u64_of(obj, "in_cycle", &ok);
 	t->goid = u64_of(obj, "goid", &ok);
+	read_thread_evidence(t, obj, &ok);
 	if (t->wait >= BW_WAIT_MAX || t->verdict > BW_VERDICT_DEADLOCK)
 		ok = false;
 	a = arr_of(obj, "args", &ok);

@@ -68,6 +68,28 @@ const char *bw_verdict_name(enum bw_verdict verdict)
 	}
 }
 
+const char *bw_reason_name(enum bw_reason reason)
+{
+	static const char *const names[BW_REASON_COUNT] = {
+		[BW_REASON_NONE] = "none",
+		[BW_REASON_CYCLE] = "cycle",
+		[BW_REASON_OWNER_GONE] = "owner_gone",
+		[BW_REASON_OWNER_DEADLOCK] = "owner_deadlocked",
+		[BW_REASON_OWNER_LEAK] = "owner_leaked",
+		[BW_REASON_PILE] = "pile",
+		[BW_REASON_OWNER_STUCK] = "owner_stuck",
+		[BW_REASON_NO_WAKER] = "no_waker",
+		[BW_REASON_RUNTIME] = "runtime",
+		[BW_REASON_IGNORED] = "ignored",
+		[BW_REASON_POOL] = "pool",
+		[BW_REASON_JOIN_LIVE] = "join_live",
+	};
+
+	if (reason < 0 || reason >= BW_REASON_COUNT)
+		return "none";
+	return names[reason];
+}
+
 /*
  * Library entry points that wait on a futex, by the kind of object. glibc's
  * internal names (___pthread_mutex_lock, __lll_lock_wait...) show up when

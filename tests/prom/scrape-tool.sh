@@ -38,7 +38,7 @@ gpid=$last
 # not exec: the trap must still stop the targets
 bash "$(dirname "$0")/scrape-test.sh" \
 	--expect "blockwatch_deadlocks{pid=\"$cpid\"} == 2" \
-	--expect "blockwatch_threads{pid=\"$cpid\",wait=\"condvar\",verdict=\"leak\"} == 1" \
+	--expect "blockwatch_threads{pid=\"$cpid\",wait=\"condvar\",verdict=\"stuck\"} == 1" \
 	--expect "blockwatch_leaks{pid=\"$gpid\"} > 0" \
 	--expect "blockwatch_goroutine_site_growth_per_minute{pid=\"$gpid\",verdict=\"leak\"} > 0" \
 	--expect "blockwatch_go_info{pid=\"$gpid\"} == 1" \

@@ -4,7 +4,7 @@
  * healthy threads, each named so the report reads well.
  *
  *	transfer-a, transfer-b	lock two accounts in opposite orders: deadlock
- *	queue-consumer		waits on a condvar nobody signals: leak
+ *	queue-consumer		waits on a condvar nobody signals: stuck
  *	http-accept		accept on a loopback listener: idle
  *	event-loop		epoll_wait with nothing ready: idle
  *	ticker			sleeps a minute between ticks: idle
@@ -66,7 +66,7 @@ static void *queue_consumer_thread(void *arg)
 {
 	pthread_setname_np(pthread_self(), "queue-consumer");
 	pthread_mutex_lock(&queue_lock);
-	announce("queue-consumer", "leak", "condvar", SYS_futex);
+	announce("queue-consumer", "stuck", "condvar", SYS_futex);
 	while (queue_len == 0)
 		pthread_cond_wait(&queue_nonempty, &queue_lock);
 	queue_len--;

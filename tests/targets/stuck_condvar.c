@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * "cv-waiter" waits on a condition variable nobody ever signals: leak, wait
+ * "cv-waiter" waits on a condition variable nobody ever signals: stuck, wait
  * condvar.
  */
 #define _GNU_SOURCE
@@ -14,7 +14,7 @@ static int queue_len;
 static void *cv_waiter_thread(void *arg)
 {
 	pthread_mutex_lock(&queue_lock);
-	announce("cv-waiter", "leak", "condvar", SYS_futex);
+	announce("cv-waiter", "stuck", "condvar", SYS_futex);
 	while (queue_len == 0)
 		pthread_cond_wait(&queue_nonempty, &queue_lock);
 	pthread_mutex_unlock(&queue_lock);

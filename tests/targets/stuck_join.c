@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * "joiner" joins "cv-waiter", which waits forever on a condition variable
- * nobody signals. joiner: leak, wait join, waits_for cv-waiter. cv-waiter:
- * leak, wait condvar.
+ * nobody signals. joiner: stuck, wait join, waits_for cv-waiter. cv-waiter:
+ * stuck, wait condvar (no waker known, no proof of a leak either).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -15,7 +15,7 @@ static int done;
 static void *cv_waiter_thread(void *arg)
 {
 	pthread_mutex_lock(&done_lock);
-	announce("cv-waiter", "leak", "condvar", SYS_futex);
+	announce("cv-waiter", "stuck", "condvar", SYS_futex);
 	while (!done)
 		pthread_cond_wait(&done_cond, &done_lock);
 	pthread_mutex_unlock(&done_lock);
@@ -26,7 +26,7 @@ static void *joiner_thread(void *arg)
 {
 	pthread_t waiter = *(pthread_t *)arg;
 
-	announce("joiner", "leak", "join", SYS_futex);
+	announce("joiner", "stuck", "join", SYS_futex);
 	pthread_join(waiter, NULL);
 	return NULL;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * "sem-waiter" waits on a semaphore that starts at 0 and that nobody posts:
- * leak, wait semaphore.
+ * stuck, wait semaphore.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -12,7 +12,7 @@ static sem_t items;
 
 static void *sem_waiter_thread(void *arg)
 {
-	announce("sem-waiter", "leak", "semaphore", SYS_futex);
+	announce("sem-waiter", "stuck", "semaphore", SYS_futex);
 	while (sem_wait(&items) < 0 && errno == EINTR)
 		;
 	return NULL;

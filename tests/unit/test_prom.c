@@ -64,6 +64,8 @@ static void scan_init(struct scan *s)
 	thread(&s->threads[5], 200, 201, "dl-b", BW_WAIT_MUTEX, BW_VERDICT_DEADLOCK);
 	thread(&s->threads[6], 300, 300, "gosvc", BW_WAIT_RUNTIME, BW_VERDICT_NONE);
 	thread(&s->threads[7], 400, 400, "quiet", BW_WAIT_NONE, BW_VERDICT_NONE);
+	s->threads[0].reason = s->threads[2].reason = BW_REASON_PILE;
+	s->threads[4].reason = s->threads[5].reason = BW_REASON_CYCLE;
 
 	gorec(&s->recs[0], 7, "chan receive", BW_VERDICT_LEAK);
 	gorec(&s->recs[1], 8, "select", BW_VERDICT_NONE);
@@ -136,6 +138,14 @@ static const char expected[] =
 	"blockwatch_threads{pid=\"100\",comm=\"leakd\",wait=\"condvar\",verdict=\"leak\"} 2\n"
 	"blockwatch_threads{pid=\"100\",comm=\"leakd\",wait=\"epoll\",verdict=\"idle\"} 1\n"
 	"blockwatch_threads{pid=\"200\",comm=\"dl-b\",wait=\"mutex\",verdict=\"deadlock\"} 2\n"
+	"# HELP blockwatch_thread_reasons Deadlocked, leaked and stuck threads by the evidence of "
+	"their verdict (cycle, owner_gone, owner_deadlocked, owner_leaked, pile; stuck: "
+	"owner_stuck, no_waker).\n"
+	"# TYPE blockwatch_thread_reasons gauge\n"
+	"blockwatch_thread_reasons{pid=\"100\",comm=\"leakd\",verdict=\"leak\",reason=\"pile\"} "
+	"2\n"
+	"blockwatch_thread_reasons{pid=\"200\",comm=\"dl-b\",verdict=\"deadlock\",reason="
+	"\"cycle\"} 2\n"
 	"# HELP blockwatch_goroutines Parked goroutines by wait reason and verdict (none: parked "
 	"less than the threshold).\n"
 	"# TYPE blockwatch_goroutines gauge\n"
@@ -214,7 +224,7 @@ Test(prom, empty_scan_has_every_family)
 	struct bw_prom_input in = { 0 };
 	char *text = expose(&in);
 
-	cr_assert_eq(count_lines(text, "# TYPE "), 14);
+	cr_assert_eq(count_lines(text, "# TYPE "), 15);
 	cr_assert_eq(count_lines(text, "blockwatch_threads"), 0);
 	cr_assert_not_null(strstr(text, "\nblockwatch_scans_total 0\n"));
 	cr_assert_not_null(strstr(text, "\nblockwatch_scan_duration_seconds 0\n"));

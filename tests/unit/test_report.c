@@ -161,3 +161,38 @@ Test(report, text_has_no_raw_control_bytes)
 	cr_assert_not_null(strstr(buf, "held by 101"));
 	free(buf);
 }
+
+/* Stuck threads are counted, shown with their why, and grouped by site. */
+Test(report, stuck_is_counted_explained_and_grouped)
+{
+	struct bw_thread t[4];
+	struct bw_report_opts o = { .threshold_ns = 10 * SEC, .watched_ns = 2 * SEC };
+	struct bw_frame fr[2] = { { .pc = 0x1000, .func = "pthread_cond_wait" },
+				  { .pc = 0x2000, .func = "consumer_loop" } };
+	char *buf = NULL;
+	size_t len = 0, v[BW_VERDICT_COUNT];
+	FILE *f;
+	int i;
+
+	add(&t[0], 100, "main", BW_WAIT_SIGNAL, 0);
+	for (i = 1; i < 3; i++) {
+		add(&t[i], 100 + i, "consumer", BW_WAIT_CONDVAR, 0);
+		t[i].wait_addr = 0x9000 + 0x100 * i; /* one condvar each: no pool */
+		t[i].ustack = fr;
+		t[i].ustack_len = 2;
+	}
+	add(&t[3], 103, "joiner", BW_WAIT_JOIN, 101);
+	cr_assert_eq(bw_classify(t, 4, o.threshold_ns), 0);
+	bw_report_count(t, 4, v);
+	cr_expect_eq(v[BW_VERDICT_STUCK], 3);
+	cr_expect_eq(v[BW_VERDICT_LEAK], 0);
+	f = open_memstream(&buf, &len);
+	bw_report_text(f, t, 4, &o);
+	fclose(f);
+	cr_expect(strstr(buf, ": 0 deadlocked, 0 leaked, 3 stuck, 0 blocked, 1 idle\n"), "%s", buf);
+	cr_expect(strstr(buf, "\n  pid 100 stuck 2 threads on condvar at pthread_cond_wait <- "
+			      "consumer_loop\n"),
+		  "%s", buf);
+	cr_expect(strstr(buf, "    why: joins 101, which is stuck\n"), "%s", buf);
+	free(buf);
+}

@@ -71,6 +71,14 @@ static void fixture(struct bw_capture *c)
 	threads[2] = (struct bw_thread){
 		.pid = 10, .tid = 12, .comm = "busy", .state = 'R', .wait_fd = -1, .syscall_nr = -1
 	};
+	threads[1].reason = BW_REASON_CYCLE;
+	snprintf(threads[1].why, sizeof(threads[1].why), "cycle: 11 -> 11");
+	/* evidence fields of another kind of claim, as they would travel */
+	threads[0].reason = BW_REASON_PILE;
+	threads[0].pile_threads = 7;
+	threads[0].pile_growth_per_min = 12.5;
+	threads[0].gone_owner_tid = 4242;
+	snprintf(threads[0].why, sizeof(threads[0].why), "pile: \"7\" threads");
 	frames[0] = (struct bw_frame){ .pc = 0x7f00, .func = "__lll_lock_wait", .module = "libc" };
 	frames[1] = (struct bw_frame){
 		.pc = 0x4010, .offset = 5, .func = "transfer", .file = "/src/demo.c", .line = 44
@@ -174,6 +182,11 @@ Test(snapshot, round_trip_is_byte_stable)
 	cr_assert_str_eq(j1, j2);
 	cr_assert_not_null(strstr(j2, "\"futex_waits\":9"), "%s", j2);
 	cr_assert_not_null(strstr(j2, "\"futex_blocks\":3"), "%s", j2);
+	cr_assert_not_null(strstr(t2, "why: cycle: 11 -> 11"), "the evidence travels: %s", t2);
+	cr_assert_not_null(strstr(j2, "\"reason\":\"pile\",\"why\":\"pile: \\\"7\\\" threads\""),
+			   "%s", j2);
+	cr_assert_not_null(strstr(j2, "\"pile_threads\":7,\"pile_growth_per_min\":12.5"), "%s", j2);
+	cr_assert_not_null(strstr(j2, "\"gone_owner_tid\":4242"), "%s", j2);
 	free(snap);
 	free(again);
 	free(t1);
