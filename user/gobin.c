@@ -94,6 +94,7 @@ struct bw_gobin {
 	struct bw_goinfo info;
 	struct bw_golayout layout;
 	int have_layout;
+	__u64 special[BW_GOSPECIAL_COUNT]; /* entries of the functions of BW_GOSPECIAL_* */
 	char **wait;
 	__u32 nwait;
 	__u32 wait_source;
@@ -582,7 +583,7 @@ struct gb_func {
 };
 
 /* Fixed fields of _func, by version: offsets from the record start. */
-enum { F_NAMEOFF, F_PCFILE, F_PCLN, F_NPCDATA, F_CUOFF };
+enum { F_NAMEOFF, F_PCFILE, F_PCLN, F_NPCDATA, F_CUOFF, F_ARGS, F_DEFERRETURN, F_PCSP };
 
 static __u32 func_field(const struct bw_gobin *gb, const struct gb_func *f, int field)
 {
@@ -590,8 +591,8 @@ static __u32 func_field(const struct bw_gobin *gb, const struct gb_func *f, int 
 	 * pcfile @24, pcln @28, npcdata @32, cuOffset @36.
 	 * 1.18+: entryOff @0, nameOff @4, args, deferreturn, pcsp @16, pcfile @20,
 	 * pcln @24, npcdata @28, cuOffset @32. */
-	static const __u8 off116[] = { 8, 24, 28, 32, 36 };
-	static const __u8 off118[] = { 4, 20, 24, 28, 32 };
+	static const __u8 off116[] = { 8, 24, 28, 32, 36, 12, 16, 20 };
+	static const __u8 off118[] = { 4, 20, 24, 28, 32, 8, 12, 16 };
 	const __u8 *o = gb->pcln.magic == GO116_MAGIC ? off116 : off118;
 
 	return le32(gb->pcln.base + f->off + o[field]);
@@ -773,6 +774,122 @@ int bw_gobin__func(const struct bw_gobin *gb, __u64 pc, struct bw_gofunc *out)
 	out->entry = f.entry;
 	out->end = f.end;
 	func_line(gb, &f, pc, out);
+	return 0;
+}
+
+static const char *const special_names[BW_GOSPECIAL_COUNT] = {
+	[BW_GOSPECIAL_GOEXIT] = "runtime.goexit",
+	[BW_GOSPECIAL_ASYNC_PREEMPT] = "runtime.asyncPreempt",
+	[BW_GOSPECIAL_SIGPANIC] = "runtime.sigpanic",
+	[BW_GOSPECIAL_DEBUG_CALL] = "runtime.debugCallV2",
+	[BW_GOSPECIAL_REFLECT_CALL] = "reflect.makeFuncStub",
+};
+
+static int func_by_name(const struct bw_gobin *gb, const char *name, struct gb_func *f);
+
+static void find_specials(struct bw_gobin *gb)
+{
+	struct gb_func f;
+	int i;
+
+	for (i = 1; i < BW_GOSPECIAL_COUNT; i++)
+		if (!func_by_name(gb, special_names[i], &f))
+			gb->special[i] = f.entry;
+	if (!func_by_name(gb, "reflect.methodValueCall", &f))
+		gb->special[0] = f.entry; /* the other reflect stub: slot 0 is unused */
+}
+
+int bw_gobin__funcinfo(const struct bw_gobin *gb, __u64 pc, struct bw_gofuncinfo *out)
+{
+	struct gb_func f;
+	int i;
+
+	if (find_func(gb, pc, &f))
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	out->entry = f.entry;
+	out->end = f.end;
+	out->args = (__s32)func_field(gb, &f, F_ARGS);
+	out->deferreturn = func_field(gb, &f, F_DEFERRETURN);
+	/* funcID, flag, pad, nfuncdata end the fixed part; 1.16 had no flag. */
+	if (!(gb->info.major == 1 && gb->info.minor == 16))
+		out->flag = gb->pcln.base[f.off + gb->pcln.nfuncdata_off - 2];
+	for (i = 1; i < BW_GOSPECIAL_COUNT; i++)
+		if (gb->special[i] && gb->special[i] == f.entry)
+			out->special = i;
+	if (gb->special[0] && gb->special[0] == f.entry)
+		out->special = BW_GOSPECIAL_REFLECT_CALL;
+	out->rec_off = f.off;
+	out->rec_npcdata = f.npcdata;
+	out->rec_nfuncdata = f.nfuncdata;
+	return 0;
+}
+
+static void rec_of(const struct bw_gofuncinfo *fi, struct gb_func *f)
+{
+	f->off = fi->rec_off;
+	f->entry = fi->entry;
+	f->end = fi->end;
+	f->npcdata = fi->rec_npcdata;
+	f->nfuncdata = fi->rec_nfuncdata;
+}
+
+__s32 bw_gobin__pcvalue(const struct bw_gobin *gb, const struct bw_gofuncinfo *fi, int table,
+			__u64 pc)
+{
+	struct gb_func f;
+
+	rec_of(fi, &f);
+	if (table == BW_GOPC_SP)
+		return pcvalue(gb, &f, func_field(gb, &f, F_PCSP), pc);
+	if (table < 0)
+		return -1;
+	return pcvalue(gb, &f, pcdata_off(gb, &f, table), pc);
+}
+
+__u64 bw_gobin__funcdata(const struct bw_gobin *gb, const struct bw_gofuncinfo *fi, __u32 i)
+{
+	struct gb_func f;
+
+	rec_of(fi, &f);
+	return funcdata(gb, &f, i);
+}
+
+const __u8 *bw_gobin__bytes(const struct bw_gobin *gb, __u64 va, __u64 *avail)
+{
+	const struct gb_seg *s = seg_of(gb, va, 0);
+
+	if (!s || va - s->va >= s->filesz)
+		return NULL;
+	*avail = s->filesz - (va - s->va);
+	return s->data + (va - s->va);
+}
+
+int bw_gobin__module(const struct bw_gobin *gb, struct bw_gomodule *out)
+{
+	struct bw_golayout t;
+	const struct bw_golayout *l = &gb->layout;
+	__u64 md = gb->info.moduledata;
+
+	if (!md)
+		return -ENOENT;
+	if (!gb->have_layout || l->md_data < 0 || l->md_gcbss < 0 || l->md_rodata < 0) {
+		if (bw_goversion_moduledata(gb->info.major, gb->info.minor, &t))
+			return -ENOENT;
+		l = &t;
+	}
+	memset(out, 0, sizeof(*out));
+	if (read_ptr(gb, md + l->md_data, &out->data) ||
+	    read_ptr(gb, md + l->md_edata, &out->edata) ||
+	    read_ptr(gb, md + l->md_bss, &out->bss) || read_ptr(gb, md + l->md_ebss, &out->ebss) ||
+	    read_ptr(gb, md + l->md_gcdata, &out->gcdata) ||
+	    read_ptr(gb, md + l->md_gcbss, &out->gcbss) ||
+	    read_ptr(gb, md + l->md_types, &out->types) ||
+	    read_ptr(gb, md + l->md_rodata, &out->rodata))
+		return -ENOENT;
+	out->gofunc = gb->info.gofunc;
+	if (out->edata < out->data || out->ebss < out->bss)
+		return -ENOENT;
 	return 0;
 }
 
@@ -1019,13 +1136,14 @@ static void find_moduledata(struct bw_gobin *gb)
  * Text start (base of 1.18+ entry offsets): runtime.text, else
  * moduledata.text, else the header's textStart (gone in 1.26), else .text.
  * gofunc (base of 1.18+ funcdata offsets): go:func.* / go.func.*, else
- * moduledata.gofunc (@304 in 1.18-1.19, @320 from 1.20: covctrs came in).
+ * moduledata.gofunc (@304 in 1.18-1.19, @320 in 1.20-1.26, @344 in 1.27).
  */
 static void find_bases(struct bw_gobin *gb)
 {
 	const struct gb_pcln *t = &gb->pcln;
 	const struct gb_scn *s;
 	__u64 md = gb->info.moduledata, v;
+	struct bw_golayout ml;
 
 	gb->info.text_start = sym_addr(gb, "runtime.text");
 	if (!gb->info.text_start && md && !read_ptr(gb, md + 176, &v))
@@ -1044,8 +1162,8 @@ static void find_bases(struct bw_gobin *gb)
 	if (!gb->info.gofunc)
 		gb->info.gofunc = sym_addr(gb, "go.func.*");
 	if (!gb->info.gofunc && md &&
-	    !read_ptr(gb, md + (t->magic == GO118_MAGIC ? 304 : 320), &v) && va_ptr(gb, v, 1) &&
-	    !va_writable(gb, v, 1))
+	    !bw_goversion_moduledata(gb->info.major, gb->info.minor, &ml) && ml.md_gofunc >= 0 &&
+	    !read_ptr(gb, md + ml.md_gofunc, &v) && va_ptr(gb, v, 1) && !va_writable(gb, v, 1))
 		gb->info.gofunc = v;
 	if (gb->info.gofunc)
 		gb->info.flags |= BW_GOBIN_INLINE;
@@ -1358,10 +1476,21 @@ static int layout_dwarf(struct bw_gobin *gb, struct bw_golayout *l)
 		{ "runtime.heapArena", "spans", &l->heaparena_spans },
 		{ "runtime.mspan", "startAddr", &l->mspan_startaddr },
 		{ "runtime.mspan", "elemsize", &l->mspan_elemsize },
+		{ "runtime.moduledata", "data", &l->md_data },
+		{ "runtime.moduledata", "edata", &l->md_edata },
+		{ "runtime.moduledata", "bss", &l->md_bss },
+		{ "runtime.moduledata", "ebss", &l->md_ebss },
+		{ "runtime.moduledata", "gcdata", &l->md_gcdata },
+		{ "runtime.moduledata", "gcbss", &l->md_gcbss },
+		{ "runtime.moduledata", "types", &l->md_types },
+		{ "runtime.moduledata", "rodata", &l->md_rodata },
+		{ "runtime.moduledata", "gofunc", &l->md_gofunc },
 	};
-	static const char *const types[] = { "runtime.g",	  "runtime.stack", "runtime.gobuf",
-					     "runtime.m",	  "runtime.sudog", "runtime.mheap",
-					     "runtime.heapArena", "runtime.mspan" };
+	static const char *const types[] = { "runtime.g",	  "runtime.stack",
+					     "runtime.gobuf",	  "runtime.m",
+					     "runtime.sudog",	  "runtime.mheap",
+					     "runtime.heapArena", "runtime.mspan",
+					     "runtime.moduledata" };
 	const unsigned int all = (1u << (sizeof(types) / sizeof(types[0]))) - 1;
 	Dwarf *dw = dwarf_begin_elf(gb->elf, DWARF_C_READ, NULL);
 	Dwarf_Off off = 0, next;
@@ -1371,7 +1500,7 @@ static int layout_dwarf(struct bw_gobin *gb, struct bw_golayout *l)
 
 	if (!dw)
 		return -ENOENT;
-	for (p = &l->g_stack_lo; p <= &l->mspan_elemsize; p++)
+	for (p = &l->g_stack_lo; p <= &l->md_gofunc; p++)
 		*p = -1;
 	l->g_size = 0;
 	while (found != all && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
@@ -1524,6 +1653,7 @@ int bw_gobin__open(const char *path, struct bw_gobin **out)
 	if (err)
 		goto cleanup;
 
+	find_specials(gb);
 	if (!sym_by_name(gb, "runtime.allgs"))
 		recover_allgs(gb);
 	if (!sym_by_name(gb, "runtime.waitReasonStrings"))

@@ -6,7 +6,7 @@
 
 /* ---- wait reasons ----------------------------------------------------------- */
 
-/* Per-version tables, from each version's runtime/runtime2.go (Debian's sources). */
+/* Per-version tables, from each version's runtime/runtime2.go (Debian's sources; 1.27 has 1.26's). */
 /* clang-format off */
 static const char *const wr_119[] = {
 	"", "GC assist marking", "IO wait", "chan receive (nil chan)", "chan send (nil chan)",
@@ -88,7 +88,7 @@ static const struct {
 } wr_tables[] = {
 	{ 17, 19, 27, wr_119 }, { 21, 21, 32, wr_121 }, { 22, 22, 37, wr_122 },
 	{ 23, 23, 38, wr_122 }, { 24, 24, 44, wr_124 }, { 25, 25, 47, wr_125 },
-	{ 26, 26, 47, wr_126 },
+	{ 26, 27, 47, wr_126 },
 };
 /* clang-format on */
 
@@ -112,7 +112,7 @@ int bw_goversion_wait_reasons(__u32 major, __u32 minor, const char *const **name
 
 /*
  * Per-version offsets, measured from the DWARF of Debian's toolchains (1.19,
- * 1.21-1.26; the tests compare them again) and taken from GO-RUNTIME.md for
+ * 1.21-1.27; the tests compare them again) and taken from GO-RUNTIME.md for
  * 1.17, 1.18 and 1.20, where m.alllink was not measured (-1) and g.trackingSeq
  * is assumed to sit where 1.19 has it (the fields before it did not move). In all of them
  * g.stack is at 0, g.m at 48, g.sched at 56, gobuf.sp/pc at 0/8.
@@ -144,7 +144,7 @@ static const struct {
 	LAYOUT(22, 22, 424, 144, 152, 168, 176, 272, 280, 296, 312, 48, 72, 192, 328, 80, 52, 191),
 	LAYOUT(23, 24, 0, 152, 160, 176, 184, 280, 288, 304, 320, 48, 72, 192, 328, 80, 52, 199),
 	LAYOUT(25, 25, 440, 144, 152, 168, 176, 272, 280, 296, 312, 40, 64, 184, 344, 80, 52, 191),
-	LAYOUT(26, 26, 456, 144, 152, 168, 176, 280, 288, 304, 320, 40, 64, 184, 352, 88, 60, 191),
+	LAYOUT(26, 27, 456, 144, 152, 168, 176, 280, 288, 304, 320, 40, 64, 184, 352, 88, 60, 191),
 };
 
 int bw_goversion_layout(__u32 major, __u32 minor, struct bw_golayout *out)
@@ -164,7 +164,34 @@ int bw_goversion_layout(__u32 major, __u32 minor, struct bw_golayout *out)
 		out->sudog_waitlink = out->sudog_c - 16;
 		if (!out->g_size) /* 1.23 and 1.24 differ only in size */
 			out->g_size = minor == 23 ? 432 : 440;
-		return 0;
+		return bw_goversion_moduledata(major, minor, out);
 	}
 	return -ENOENT;
+}
+
+/*
+ * runtime.moduledata, from each version's runtime/symtab.go (checked against
+ * the DWARF of the fixtures): data..ebss sit at 208..232 since 1.16; 1.20
+ * added covctrs/ecovctrs before end, 1.27 typedesclen after types and
+ * itaboffset/itabsize before rodata.
+ */
+int bw_goversion_moduledata(__u32 major, __u32 minor, struct bw_golayout *out)
+{
+	__s32 end;
+
+	if (major != 1 || minor < 16)
+		return -ENOENT;
+	out->md_data = 208;
+	out->md_edata = 216;
+	out->md_bss = 224;
+	out->md_ebss = 232;
+	end = minor < 20 ? 256 : 272;
+	out->md_gcdata = end + 8;
+	out->md_gcbss = end + 16;
+	out->md_types = end + 24;
+	out->md_rodata = minor < 27 ? end + 40 : end + 64;
+	out->md_gofunc = out->md_rodata + 8;
+	if (minor < 18) /* 1.16-1.17: no gofunc (funcdata are pointers) */
+		out->md_gofunc = -1;
+	return 0;
 }

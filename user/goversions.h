@@ -15,6 +15,9 @@
 /* The layout of Go major.minor (source BW_GOLAYOUT_TABLE, heap fields -1), or -ENOENT. */
 int bw_goversion_layout(__u32 major, __u32 minor, struct bw_golayout *out);
 
+/* Only the runtime.moduledata offsets (md_*) of Go major.minor, or -ENOENT. */
+int bw_goversion_moduledata(__u32 major, __u32 minor, struct bw_golayout *out);
+
 /*
  * The wait reason names of Go major.minor, index = g.waitreason: *names has
  * *count entries, names[0] is "" and the array is NULL-terminated. -ENOENT

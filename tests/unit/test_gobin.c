@@ -567,7 +567,7 @@ Test(gobin, layout_dwarf_equals_table, .timeout = FIXTURE_TIMEOUT)
 
 static int expected_reason(const char *name, unsigned int minor)
 {
-	/* From GO-RUNTIME.md: index by version 1.19, 1.20-1.23, 1.24, 1.25, 1.26. */
+	/* From GO-RUNTIME.md: index by version 1.19, 1.20-1.23, 1.24, 1.25, 1.26 (and 1.27). */
 	static const struct {
 		const char *name;
 		int v119, v120, v124, v125, v126;
