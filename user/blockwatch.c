@@ -658,6 +658,7 @@ static struct bw_capture_go *live_capture(struct watch *w, struct bw_capture *c,
 			continue;
 		g->pid = bw_gowatch__pid(gw);
 		g->go_version = bw_gowatch__version(gw);
+		bw_gowatch__scan_kinds(gw, &g->scan_stacks, &g->scan_heap, &g->scan_globals);
 		g->recs = bw_gowatch__records(gw, &g->nrecs);
 		g->groups = bw_gowatch__groups(gw, &g->ngroups);
 		c->ngos++;

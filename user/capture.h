@@ -17,6 +17,8 @@ struct bw_ksyms;
 struct bw_capture_go {
 	__u32 pid;
 	const char *go_version;
+	/* How the liveness search read stacks, heap and globals ("precise", "conservative"...). */
+	const char *scan_stacks, *scan_heap, *scan_globals;
 	const struct bw_gorec *recs; /* reported ones are enough to render */
 	size_t nrecs;
 	const struct bw_gogroup *groups;

@@ -5,6 +5,8 @@
 #include "goreach.h"
 
 #define CHUNK 65536
+/* Objects waited on that one word may fall in when extents overlap (no sizes). */
+#define OVERLAP_MAX 256
 
 struct item {
 	__u64 addr;
@@ -12,25 +14,33 @@ struct item {
 	__u32 depth;
 };
 
+struct bw_reach_sink {
+	struct search *s;
+};
+
 struct search {
+	const struct bw_reach_in *in;
+	const struct bw_reach_io *io;
+	const struct bw_reach_limits *lim;
+	struct bw_reach_out *out;
 	const struct bw_range *heap;
 	size_t nheap;
-	const __u64 *targets;
-	size_t ntargets;
-	const __u64 *stops;
-	size_t nstops;
-	const struct bw_reach_io *io;
+	struct bw_range *objs; /* sorted by start */
+	__u32 *obj_orig;       /* sorted index -> caller's index */
+	size_t nobjs;
+	__u64 max_width;
+	bool disjoint;
+	__u32 *wait_at, *waits; /* sorted object -> its waiters (CSR) */
+	size_t nlivable, nlive;
 	__u64 *pend; /* pointers of one chunk to push, in order */
 	__u64 *pbase, *psize;
 	int *perr;
-	bool *found;
-	size_t nfound;
-	const struct bw_reach_limits *lim;
 	struct item *queue;
 	size_t qhead, qlen, qcap;
 	__u64 *seen; /* open addressing, 0 = empty */
 	size_t seen_cap, nseen;
 	size_t bytes;
+	bool sized;
 };
 
 static bool in_ranges(const struct bw_range *r, size_t n, __u64 addr)
@@ -50,23 +60,6 @@ static bool in_ranges(const struct bw_range *r, size_t n, __u64 addr)
 	return false;
 }
 
-static long target_index(const struct search *s, __u64 v)
-{
-	size_t lo = 0, hi = s->ntargets;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->targets[mid] == v)
-			return mid;
-		if (s->targets[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
 /* Index of the first value >= v in a sorted array. */
 static size_t lower_bound(const __u64 *a, size_t n, __u64 v)
 {
@@ -83,56 +76,43 @@ static size_t lower_bound(const __u64 *a, size_t n, __u64 v)
 	return lo;
 }
 
-static bool is_target_or_stop(const struct search *s, __u64 v)
+/* Index of the first object starting above v. */
+static size_t obj_upper(const struct search *s, __u64 v)
 {
-	size_t i = lower_bound(s->stops, s->nstops, v);
+	size_t lo = 0, hi = s->nobjs;
 
-	return (i < s->nstops && s->stops[i] == v) || target_index(s, v) >= 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->objs[mid].start <= v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool is_stop(const struct search *s, __u64 v)
+{
+	size_t i = lower_bound(s->in->stops, s->in->nstops, v);
+
+	return i < s->in->nstops && s->in->stops[i] == v;
 }
 
 /*
  * How much of an object at addr to read: up to len, but not into the next
- * stop or target, which would lend it their pointers.
+ * stop or object waited on, which would lend it their pointers.
  */
 static size_t clip(const struct search *s, __u64 addr, size_t len)
 {
-	size_t i = lower_bound(s->stops, s->nstops, addr + 1);
-	size_t j = lower_bound(s->targets, s->ntargets, addr + 1);
+	size_t i = lower_bound(s->in->stops, s->in->nstops, addr + 1);
+	size_t j = obj_upper(s, addr);
 
-	if (i < s->nstops && s->stops[i] < addr + len)
-		len = s->stops[i] - addr;
-	if (j < s->ntargets && s->targets[j] < addr + len)
-		len = s->targets[j] - addr;
+	if (i < s->in->nstops && s->in->stops[i] < addr + len)
+		len = s->in->stops[i] - addr;
+	if (j < s->nobjs && s->objs[j].start < addr + len)
+		len = s->objs[j].start - addr;
 	return len;
-}
-
-/* Bytes to read of the object at addr (base, size when known, err < 0 when not). */
-static size_t object_len(const struct search *s, __u64 addr, __u64 base, __u64 size, int err)
-{
-	__u64 len = s->lim->object_bytes;
-
-	if (s->io->size_of || s->io->sizev) {
-		if (err || addr < base || addr >= base + size)
-			return 0;
-		if (base + size - addr < len)
-			len = base + size - addr;
-	}
-	return clip(s, addr, len);
-}
-
-/* True the first time addr is seen. */
-static bool first_visit(struct search *s, __u64 addr)
-{
-	size_t i = (addr * 0x9e3779b97f4a7c15ULL) & (s->seen_cap - 1);
-
-	while (s->seen[i]) {
-		if (s->seen[i] == addr)
-			return false;
-		i = (i + 1) & (s->seen_cap - 1);
-	}
-	s->seen[i] = addr;
-	s->nseen++;
-	return true;
 }
 
 static int push(struct search *s, __u64 addr, size_t len, int depth)
@@ -150,22 +130,118 @@ static int push(struct search *s, __u64 addr, size_t len, int depth)
 	return 0;
 }
 
+/* Pushes a root range in chunks. */
+static int push_range(struct search *s, __u64 start, __u64 end)
+{
+	__u64 a;
+	int err = 0;
+
+	for (a = start & ~7ULL; a < end && !err; a += CHUNK)
+		err = push(s, a, end - a < CHUNK ? end - a : CHUNK, 0);
+	return err;
+}
+
+int bw_reach_sink_add(struct bw_reach_sink *k, __u64 start, __u64 end)
+{
+	return start < end ? push_range(k->s, start, end) : 0;
+}
+
+/* Waiter w is live: its stack is a root now. */
+static int make_live(struct search *s, size_t w)
+{
+	struct bw_reach_sink sink = { s };
+
+	if (s->out->live[w])
+		return 0;
+	s->out->live[w] = true;
+	s->nlive++;
+	s->out->rounds++;
+	return s->in->stack_roots ? s->in->stack_roots(s->in->stack_ctx, w, &sink) : 0;
+}
+
+/* Sorted object k is reached: its waiters live, the object scanned. */
+static int reach_obj(struct search *s, size_t k, int depth)
+{
+	const struct bw_range *o = &s->objs[k];
+	size_t j, len;
+	int err = 0;
+
+	if (s->out->reached[s->obj_orig[k]])
+		return 0;
+	s->out->reached[s->obj_orig[k]] = true;
+	for (j = s->wait_at[k]; j < s->wait_at[k + 1] && !err; j++)
+		if (!s->in->waiters[s->waits[j]].never)
+			err = make_live(s, s->waits[j]);
+	if (err || depth >= s->lim->max_depth || !in_ranges(s->heap, s->nheap, o->start))
+		return err;
+	len = s->sized ? o->end - o->start : s->lim->object_bytes;
+	if (len > s->lim->object_bytes)
+		len = s->lim->object_bytes;
+	return push(s, o->start, len, depth + 1);
+}
+
+/* Reaches every object w falls in; true when it falls in one. */
+static bool hit_objs(struct search *s, __u64 w, int depth, int *err)
+{
+	size_t k = obj_upper(s, w), steps = 0;
+	bool hit = false;
+
+	while (k > 0 && steps++ < OVERLAP_MAX && !*err) {
+		const struct bw_range *o = &s->objs[--k];
+
+		if (w - o->start >= s->max_width)
+			break;
+		if (w < o->end) {
+			hit = true;
+			*err = reach_obj(s, k, depth);
+		}
+		if (s->disjoint)
+			break;
+	}
+	return hit;
+}
+
+/* True the first time addr is seen. */
+static bool first_visit(struct search *s, __u64 addr)
+{
+	size_t i = (addr * 0x9e3779b97f4a7c15ULL) & (s->seen_cap - 1);
+
+	while (s->seen[i]) {
+		if (s->seen[i] == addr)
+			return false;
+		i = (i + 1) & (s->seen_cap - 1);
+	}
+	s->seen[i] = addr;
+	s->nseen++;
+	return true;
+}
+
+/* Bytes to read of the object at addr (base, size when known, err < 0 when not). */
+static size_t object_len(const struct search *s, __u64 addr, __u64 base, __u64 size, int err)
+{
+	__u64 len = s->lim->object_bytes;
+
+	if (s->sized) {
+		if (err || addr < base || addr >= base + size)
+			return 0;
+		if (base + size - addr < len)
+			len = base + size - addr;
+	}
+	return clip(s, addr, len);
+}
+
 static int scan_words(struct search *s, const __u64 *w, size_t n, int depth)
 {
 	size_t i, np = 0;
-	long t;
 	int err = 0;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !err; i++) {
 		if (!w[i] || (w[i] & 7))
 			continue;
-		t = target_index(s, w[i]);
-		if (t >= 0 && !s->found[t]) {
-			s->found[t] = true;
-			s->nfound++;
-		}
+		if (hit_objs(s, w[i], depth, &err) || err)
+			continue;
 		if (depth >= s->lim->max_depth || !in_ranges(s->heap, s->nheap, w[i]) ||
-		    is_target_or_stop(s, w[i]))
+		    is_stop(s, w[i]) || in_ranges(s->in->opaque, s->in->nopaque, w[i]))
 			continue;
 		if (s->nseen >= s->lim->max_objects)
 			return -E2BIG; /* the search ends: what was to be pushed does not matter */
@@ -173,6 +249,8 @@ static int scan_words(struct search *s, const __u64 *w, size_t n, int depth)
 			continue;
 		s->pend[np++] = w[i];
 	}
+	if (err)
+		return err;
 	/* Sizes of the chunk's new objects at once, then pushed in the order seen. */
 	if (s->io->sizev && np) {
 		s->io->sizev(s->io->ctx, s->pend, np, s->pbase, s->psize, s->perr);
@@ -192,24 +270,9 @@ static int cmp_range(const void *a, const void *b)
 {
 	const struct bw_range *x = a, *y = b;
 
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-int bw_reach(const struct bw_range *roots, size_t nroots, const struct bw_range *heap, size_t nheap,
-	     const __u64 *targets, size_t ntargets, bool *found, const struct bw_reach_limits *lim,
-	     bw_reach_read_fn read, void *ctx)
-{
-	return bw_reach_stops(roots, nroots, heap, nheap, targets, ntargets, found, NULL, 0, lim,
-			      read, ctx);
-}
-
-int bw_reach_stops(const struct bw_range *roots, size_t nroots, const struct bw_range *heap,
-		   size_t nheap, const __u64 *targets, size_t ntargets, bool *found,
-		   const __u64 *stops, size_t nstops, const struct bw_reach_limits *lim,
-		   bw_reach_read_fn read, void *ctx)
-{
-	return bw_reach_sized(roots, nroots, heap, nheap, targets, ntargets, found, stops, nstops,
-			      lim, read, NULL, ctx);
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->end < y->end ? -1 : x->end > y->end;
 }
 
 static void read_each(void *ctx, struct bw_reach_piece *p, size_t n)
@@ -221,46 +284,104 @@ static void read_each(void *ctx, struct bw_reach_piece *p, size_t n)
 		p[i].err = io->read(io->ctx, p[i].addr, p[i].buf, p[i].len);
 }
 
-int bw_reach_sized(const struct bw_range *roots, size_t nroots, const struct bw_range *heap,
-		   size_t nheap, const __u64 *targets, size_t ntargets, bool *found,
-		   const __u64 *stops, size_t nstops, const struct bw_reach_limits *lim,
-		   bw_reach_read_fn read, bw_reach_size_fn size_of, void *ctx)
-{
-	struct bw_reach_io io = { .read = read, .size_of = size_of, .ctx = ctx };
+struct obj_key {
+	struct bw_range r;
+	__u32 orig;
+};
 
-	return bw_reach_io(roots, nroots, heap, nheap, targets, ntargets, found, stops, nstops, lim,
-			   &io);
+static int cmp_obj_key(const void *a, const void *b)
+{
+	const struct obj_key *x = a, *y = b;
+
+	return cmp_range(&x->r, &y->r);
+}
+
+/* Sorts the objects and indexes their waiters. */
+static int index_objects(struct search *s)
+{
+	const struct bw_reach_in *in = s->in;
+	struct obj_key *k = malloc((in->nobjs ? in->nobjs : 1) * sizeof(*k));
+	__u32 *rank = malloc((in->nobjs ? in->nobjs : 1) * sizeof(*rank));
+	size_t i, j, total = 0;
+
+	s->objs = malloc((in->nobjs ? in->nobjs : 1) * sizeof(*s->objs));
+	s->obj_orig = malloc((in->nobjs ? in->nobjs : 1) * sizeof(*s->obj_orig));
+	s->wait_at = calloc(in->nobjs + 1, sizeof(*s->wait_at));
+	if (!k || !rank || !s->objs || !s->obj_orig || !s->wait_at) {
+		free(k);
+		free(rank);
+		return -ENOMEM;
+	}
+	for (i = 0; i < in->nobjs; i++)
+		k[i] = (struct obj_key){ in->objs[i], i };
+	qsort(k, in->nobjs, sizeof(*k), cmp_obj_key);
+	s->disjoint = true;
+	for (i = 0; i < in->nobjs; i++) {
+		__u64 w = k[i].r.end > k[i].r.start ? k[i].r.end - k[i].r.start : 1;
+
+		s->objs[i] = k[i].r;
+		if (s->objs[i].end <= s->objs[i].start)
+			s->objs[i].end = s->objs[i].start + 1;
+		s->obj_orig[i] = k[i].orig;
+		rank[k[i].orig] = i;
+		if (w > s->max_width)
+			s->max_width = w;
+		if (i && s->objs[i - 1].end > s->objs[i].start)
+			s->disjoint = false;
+	}
+	free(k);
+	for (i = 0; i < in->nwaiters; i++)
+		for (j = 0; j < in->waiters[i].n; j++)
+			s->wait_at[rank[in->obj_idx[in->waiters[i].at + j]] + 1]++;
+	for (i = 0; i < in->nobjs; i++)
+		s->wait_at[i + 1] += s->wait_at[i];
+	total = s->wait_at[in->nobjs];
+	s->waits = malloc((total ? total : 1) * sizeof(*s->waits));
+	if (!s->waits) {
+		free(rank);
+		return -ENOMEM;
+	}
+	{
+		__u32 *fill = calloc(in->nobjs + 1, sizeof(*fill));
+
+		if (!fill) {
+			free(rank);
+			return -ENOMEM;
+		}
+		for (i = 0; i < in->nwaiters; i++)
+			for (j = 0; j < in->waiters[i].n; j++) {
+				size_t r = rank[in->obj_idx[in->waiters[i].at + j]];
+
+				s->waits[s->wait_at[r] + fill[r]++] = i;
+			}
+		free(fill);
+	}
+	free(rank);
+	s->nobjs = in->nobjs;
+	return 0;
 }
 
 /* Items read per round trip, and their bytes at most. */
 #define BATCH_ITEMS 256
 #define BATCH_BYTES (1 << 20)
 
-int bw_reach_io(const struct bw_range *roots, size_t nroots, const struct bw_range *heap_in,
-		size_t nheap, const __u64 *targets, size_t ntargets, bool *found,
-		const __u64 *stops, size_t nstops, const struct bw_reach_limits *lim,
-		const struct bw_reach_io *io_in)
+int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *lim,
+		  const struct bw_reach_io *io, struct bw_reach_out *out)
 {
-	const struct bw_reach_io *io = io_in;
 	bw_reach_readv_fn readv = io->readv ? io->readv : read_each;
 	void *rctx = io->readv ? io->ctx : (void *)io;
-	struct search s = { .targets = targets,
-			    .ntargets = ntargets,
-			    .found = found,
-			    .lim = lim,
-			    .stops = stops,
-			    .nstops = nstops,
-			    .io = io };
+	struct search s = { .in = in, .io = io, .lim = lim, .out = out };
 	struct bw_reach_piece piece[BATCH_ITEMS];
 	struct bw_range *heap = NULL;
 	__u8 *buf = NULL;
 	size_t i, k, np;
 	int err = 0;
 
-	memset(found, 0, ntargets * sizeof(*found));
-	if (!ntargets)
-		return 0;
-	heap = malloc((nheap ? nheap : 1) * sizeof(*heap));
+	s.sized = io->size_of || io->sizev;
+	memset(out->live, 0, in->nwaiters * sizeof(*out->live));
+	memset(out->reached, 0, in->nobjs * sizeof(*out->reached));
+	out->rounds = out->objects = out->bytes = 0;
+	heap = malloc((in->nheap ? in->nheap : 1) * sizeof(*heap));
 	buf = malloc(BATCH_BYTES);
 	s.pend = malloc(CHUNK / 8 * sizeof(*s.pend));
 	s.pbase = calloc(CHUNK / 8, sizeof(*s.pbase));
@@ -273,22 +394,32 @@ int bw_reach_io(const struct bw_range *roots, size_t nroots, const struct bw_ran
 		err = -ENOMEM;
 		goto out;
 	}
-	memcpy(heap, heap_in, nheap * sizeof(*heap));
-	qsort(heap, nheap, sizeof(*heap), cmp_range);
+	err = index_objects(&s);
+	if (err)
+		goto out;
+	memcpy(heap, in->heap, in->nheap * sizeof(*heap));
+	qsort(heap, in->nheap, sizeof(*heap), cmp_range);
 	s.heap = heap;
-	s.nheap = nheap;
-	for (i = 0; i < nroots && !err; i++) {
-		__u64 a;
-
-		for (a = roots[i].start & ~7ULL; a < roots[i].end && !err; a += CHUNK)
-			err = push(&s, a, roots[i].end - a < CHUNK ? roots[i].end - a : CHUNK, 0);
-	}
+	s.nheap = in->nheap;
+	for (i = 0; i < in->nwaiters; i++)
+		s.nlivable += !in->waiters[i].never;
+	for (i = 0; i < in->nroots && !err; i++)
+		err = push_range(&s, in->roots[i].start, in->roots[i].end);
+	/* Objects outside the heap (globals) are live, as the GC's isMarkedOrNotInHeap says. */
+	for (i = 0; i < s.nobjs && !err; i++)
+		if (!in_ranges(s.heap, s.nheap, s.objs[i].end - 1))
+			err = reach_obj(&s, i, lim->max_depth);
+	/* Waiting on something unknown: never proven leaked, so live. */
+	for (i = 0; i < in->nwaiters && !err; i++)
+		if (!in->waiters[i].n && !in->waiters[i].never)
+			err = make_live(&s, i);
 	/*
-	 * Breadth first: the nearest references are the likeliest real ones. The
-	 * next items are read together, then scanned one by one in queue order
-	 * exactly as if each had been read alone.
+	 * Breadth first. The next items are read together, then scanned one by
+	 * one in queue order exactly as if each had been read alone; a waiter
+	 * made live appends its stack to the queue. Done when the queue is
+	 * empty, or when every waiter that can be is live.
 	 */
-	while (!err && s.qhead < s.qlen && s.nfound < ntargets) {
+	while (!err && s.qhead < s.qlen && s.nlive < s.nlivable) {
 		size_t used = 0;
 
 		for (np = 0; np < BATCH_ITEMS && s.qhead + np < s.qlen; np++) {
@@ -304,7 +435,7 @@ int bw_reach_io(const struct bw_range *roots, size_t nroots, const struct bw_ran
 			used += len;
 		}
 		readv(rctx, piece, np);
-		for (k = 0; k < np && !err && s.nfound < ntargets; k++) {
+		for (k = 0; k < np && !err && s.nlive < s.nlivable; k++) {
 			struct item it = s.queue[s.qhead++];
 			size_t len = it.len & ~7u;
 
@@ -318,6 +449,8 @@ int bw_reach_io(const struct bw_range *roots, size_t nroots, const struct bw_ran
 			err = scan_words(&s, piece[k].buf, piece[k].len / 8, it.depth);
 		}
 	}
+	out->objects = s.nseen;
+	out->bytes = s.bytes;
 out:
 	free(s.queue);
 	free(s.seen);
@@ -325,6 +458,10 @@ out:
 	free(s.pbase);
 	free(s.psize);
 	free(s.perr);
+	free(s.objs);
+	free(s.obj_orig);
+	free(s.wait_at);
+	free(s.waits);
 	free(heap);
 	free(buf);
 	return err;
@@ -370,7 +507,7 @@ size_t bw_go_arenas(struct bw_range *r, size_t n)
 	size_t i, k = 0;
 
 	for (i = 0; i < n; i++)
-		if (((r[i].start >> 32) & 0xff) == 0xc0)
+		if (r[i].end <= BW_GO_HEAP_END)
 			r[k++] = r[i];
 	return k;
 }

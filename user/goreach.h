@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Can anyone still reach the channel a goroutine waits on? A bounded,
- * conservative pointer search from roots (the program's globals, the stacks
- * of goroutines that are not themselves stuck) through heap objects. A
- * channel nothing reaches can never be sent to or closed: its waiters are
- * leaked (the question Go 1.26's goroutine leak detector asks the GC). One
- * that is reached may still wake. Pure: memory comes through a callback.
+ * Which goroutines blocked on a concurrency primitive can still be woken?
+ * The question the Go GC's goroutine leak detector asks (runtime mgc.go:
+ * findGoroutineLeaks), asked of a process's memory from outside: a pointer
+ * search from the roots (globals, the stacks of goroutines not blocked on a
+ * primitive, the runtime's keep-alive references) through heap objects. A
+ * waiter whose channel, mutex, wait group or cond is reached is live, and
+ * its stack becomes a root in turn; the search goes on until nothing
+ * changes. A waiter left over can never be woken: it is leaked. Pure:
+ * memory comes through callbacks.
  */
 #ifndef BW_GOREACH_H
 #define BW_GOREACH_H
@@ -32,36 +35,6 @@ struct bw_reach_limits {
 	size_t max_bytes; /* read in all */
 };
 
-/*
- * Sets found[i] for every targets[i] (sorted ascending) seen as a word in the
- * roots or in an object reached from them; objects are followed only inside
- * the heap ranges. 0 when the search ran to its end, -E2BIG when a limit
- * stopped it (then found is a lower bound), -ENOMEM.
- */
-int bw_reach(const struct bw_range *roots, size_t nroots, const struct bw_range *heap, size_t nheap,
-	     const __u64 *targets, size_t ntargets, bool *found, const struct bw_reach_limits *lim,
-	     bw_reach_read_fn read, void *ctx);
-
-/*
- * Objects the search must not enter nor read into (sorted): the runtime's own
- * records of who waits where (g structs, sudogs) and the channels themselves
- * point at the channels without keeping them alive for anyone. Set before
- * bw_reach through this variant.
- */
-int bw_reach_stops(const struct bw_range *roots, size_t nroots, const struct bw_range *heap,
-		   size_t nheap, const __u64 *targets, size_t ntargets, bool *found,
-		   const __u64 *stops, size_t nstops, const struct bw_reach_limits *lim,
-		   bw_reach_read_fn read, void *ctx);
-/*
- * With object sizes: an object is read from the pointer to its end (at most
- * lim->object_bytes), never into its neighbours; pointers whose object is
- * unknown are not followed.
- */
-int bw_reach_sized(const struct bw_range *roots, size_t nroots, const struct bw_range *heap,
-		   size_t nheap, const __u64 *targets, size_t ntargets, bool *found,
-		   const __u64 *stops, size_t nstops, const struct bw_reach_limits *lim,
-		   bw_reach_read_fn read, bw_reach_size_fn size_of, void *ctx);
-
 /* One piece of a batched read: err is set to 0 or a negative errno for each. */
 struct bw_reach_piece {
 	__u64 addr;
@@ -77,27 +50,87 @@ typedef void (*bw_reach_sizev_fn)(void *ctx, const __u64 *addr, size_t n, __u64 
 /* How the search reads memory: the batched callbacks, when set, save syscalls. */
 struct bw_reach_io {
 	bw_reach_read_fn read;
-	bw_reach_readv_fn readv;  /* or NULL */
-	bw_reach_size_fn size_of; /* or NULL: objects are read lim->object_bytes long */
-	bw_reach_sizev_fn sizev;  /* or NULL */
+	bw_reach_readv_fn readv; /* or NULL */
+	/*
+	 * Or NULL for both: objects are then read lim->object_bytes from the
+	 * pointer, and only the words of a scanned range are roots.
+	 */
+	bw_reach_size_fn size_of;
+	bw_reach_sizev_fn sizev;
 	void *ctx;
 };
 
-/* bw_reach_sized with batched reads: the same result, fewer round trips. */
-int bw_reach_io(const struct bw_range *roots, size_t nroots, const struct bw_range *heap,
-		size_t nheap, const __u64 *targets, size_t ntargets, bool *found,
-		const __u64 *stops, size_t nstops, const struct bw_reach_limits *lim,
-		const struct bw_reach_io *io);
+/* A goroutine blocked on primitives: objs[obj_idx[at .. at + n)] are what it waits on. */
+struct bw_reach_waiter {
+	__u32 at;
+	__u32 n;    /* 0 (and not never): unknown, so taken as live from the start */
+	bool never; /* can never be woken (nil channel, select {}): never live */
+};
+
+/* Where a live waiter's stack roots go. */
+struct bw_reach_sink;
+/* Adds [start, end) as a root. 0 or -ENOMEM. */
+int bw_reach_sink_add(struct bw_reach_sink *s, __u64 start, __u64 end);
+/* The roots of waiter i, now live: its stack's live words. 0 or a negative errno. */
+typedef int (*bw_reach_stack_fn)(void *ctx, size_t i, struct bw_reach_sink *sink);
+
+struct bw_reach_in {
+	const struct bw_range *roots;
+	size_t nroots;
+	const struct bw_range *heap; /* pointers are followed only into these */
+	size_t nheap;
+	/*
+	 * Objects the search must not enter (sorted): the runtime's own
+	 * records of who waits where (g structs, sudogs) point at what is
+	 * waited on without keeping it alive for anyone.
+	 */
+	const __u64 *stops;
+	size_t nstops;
+	/* Memory never followed into (sorted, disjoint): goroutine stacks, roots only when live. */
+	const struct bw_range *opaque;
+	size_t nopaque;
+	/*
+	 * What waiters wait on: a word in [start, end) reaches the object
+	 * (the object's extent when sizes are known, else its address). A
+	 * reached object is scanned like any other: a channel's buffer keeps
+	 * what it holds alive.
+	 */
+	const struct bw_range *objs;
+	size_t nobjs;
+	const __u32 *obj_idx;
+	const struct bw_reach_waiter *waiters;
+	size_t nwaiters;
+	bw_reach_stack_fn stack_roots;
+	void *stack_ctx;
+};
+
+struct bw_reach_out {
+	bool *live;    /* per waiter, caller-allocated */
+	bool *reached; /* per object, caller-allocated */
+	size_t rounds; /* waiters made live by the search (each lent its stack) */
+	size_t objects, bytes;
+};
+
+/*
+ * The fixpoint. 0 when the search ran to its end: every waiter not live is
+ * proven unreachable. -E2BIG when a limit cut it (live is then a lower
+ * bound: nothing is proven), -ENOMEM, or an error of stack_roots.
+ */
+int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *lim,
+		  const struct bw_reach_io *io, struct bw_reach_out *out);
 
 /* The anonymous read-write mappings of a /proc/PID/maps text; *out malloc'd. */
 int bw_parse_anon_rw(FILE *maps, struct bw_range **out, size_t *n);
 
 /*
- * Keeps the ranges inside Go heap arenas (amd64: the runtime reserves them at
- * hints i<<40 | 0xc0<<32), dropping the runtime's own metadata (spans,
- * arena indexes) whose words point at heap objects without owning them.
+ * Keeps the ranges inside Go heap arenas, dropping the runtime's own
+ * metadata (spans, arena indexes) whose words point at heap objects without
+ * owning them. amd64: the runtime reserves arenas at hints i<<40 | 0xc0<<32,
+ * from Go 1.26 at a random arena-aligned base under 1<<46; its metadata is
+ * mapped where the kernel puts mmap(NULL), near the top (0x7f...).
  * Returns how many are kept, compacted at the front.
  */
+#define BW_GO_HEAP_END (1ULL << 46)
 size_t bw_go_arenas(struct bw_range *r, size_t n);
 
 #endif

@@ -178,6 +178,11 @@ static void json_goroutine(FILE *f, const struct bw_goreport *r, const struct bw
 		n += snprintf(buf + n, sizeof(buf) - n, ",\"chan\":\"0x%llx\"",
 			      (unsigned long long)g->g.chan);
 	fwrite(buf, 1, n, f);
+	if (g->g.why && g->verdict >= BW_VERDICT_LEAK) {
+		bw_gowhy_text(&g->g, buf, sizeof(buf));
+		fputs(",\"why\":", f);
+		bw_json_str(f, buf);
+	}
 	if (tail)
 		fwrite(tail->text, 1, tail->len, f);
 	else
@@ -190,6 +195,17 @@ void bw_goreport_json(FILE *f, const struct bw_goreport *r)
 	struct memo *tails = reasons ? reasons + MEMO_SLOTS : NULL;
 	size_t i;
 
+	if (r->scan_stacks && r->scan_heap && r->scan_globals) {
+		fprintf(f, "{\"type\":\"go_process\",\"pid\":%u,\"version\":", r->pid);
+		bw_json_str(f, r->go_version ? r->go_version : "");
+		fputs(",\"scan\":{\"stacks\":", f);
+		bw_json_str(f, r->scan_stacks);
+		fputs(",\"heap\":", f);
+		bw_json_str(f, r->scan_heap);
+		fputs(",\"globals\":", f);
+		bw_json_str(f, r->scan_globals);
+		fputs("}}\n", f);
+	}
 	for (i = 0; i < r->nrecs; i++) {
 		const struct bw_gorec *g = &r->recs[i];
 
@@ -232,6 +248,38 @@ static void text_func(FILE *f, const struct bw_gofunc *fn)
 		bw_text_str(f, base ? base + 1 : fn->file, 80);
 		fprintf(f, ":%d)", fn->line);
 	}
+}
+
+/* The evidence of a leak or deadlock group: its first member's, and goroutine ids. */
+static void text_why(FILE *f, const struct bw_goreport *r, const struct bw_gogroup *gr)
+{
+	size_t gi = gr - r->groups, i, shown = 0;
+	char buf[256];
+
+	if (gr->verdict < BW_VERDICT_LEAK)
+		return;
+	for (i = 0; i < r->nrecs; i++) {
+		const struct bw_gorec *g = &r->recs[i];
+
+		if (g->group != gi || g->verdict < BW_VERDICT_LEAK)
+			continue;
+		if (!shown) {
+			bw_gowhy_text(&g->g, buf, sizeof(buf));
+			if (buf[0]) {
+				fputs("         why         ", f);
+				bw_text_str(f, buf, 200);
+				fputc('\n', f);
+			}
+			fputs("         goroutines ", f);
+		}
+		if (shown < 8)
+			fprintf(f, " %llu", (unsigned long long)g->g.goid);
+		shown++;
+	}
+	if (shown > 8)
+		fprintf(f, " (+%zu more)", shown - 8);
+	if (shown)
+		fputc('\n', f);
 }
 
 static int group_cmp(const void *a, const void *b)
@@ -296,6 +344,7 @@ void bw_goreport_text(FILE *f, const struct bw_goreport *r)
 		fputs("\n         created by  ", f);
 		text_func(f, &gr->created_by);
 		fputc('\n', f);
+		text_why(f, r, gr);
 	}
 	free(list);
 }

@@ -9,6 +9,7 @@
 struct bw_goreport {
 	__u32 pid;
 	const char *go_version;
+	const char *scan_stacks, *scan_heap, *scan_globals; /* NULL: not said */
 	const struct bw_gorec *recs;
 	size_t nrecs;
 	const struct bw_gogroup *groups;

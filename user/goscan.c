@@ -56,6 +56,8 @@ struct pending {
 	__u32 stack_len; /* bytes of stack to read */
 	int hops;
 	bool live; /* still a candidate */
+	bool sync; /* sleeps on a sync object (semaphore or notifyList) */
+	__u64 sync_sudog;
 	bool walk; /* has a stack to walk */
 };
 
@@ -91,6 +93,13 @@ struct bw_goscan {
 	size_t nroots, cap_roots;
 	struct bw_range *heap;
 	size_t nheap;
+	struct bw_range *opaque; /* goroutine and g0 stacks */
+	size_t nopaque, cap_opaque;
+	__u64 allp; /* runtime.allp, 0 when unknown */
+	struct sudog_memo {
+		__u64 pc;  /* sched.pc + 1, 0 = empty */
+		__u32 off; /* stack offset of the sudog pointer last found there */
+	} sudog_at[256];
 	__u64 *ptrs; /* allgs as bw_goscan__begin read it */
 	size_t nptrs, cap_ptrs;
 	__u64 allgs_array;
@@ -327,6 +336,8 @@ int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
 	gs->allgs += gs->bias;
 	if (!bw_gobin__lookup(gs->gb, "runtime.allm", &gs->allm, &size))
 		gs->allm += gs->bias;
+	if (gs->has_symbols && !bw_gobin__lookup(gs->gb, "runtime.allp", &gs->allp, &size))
+		gs->allp += gs->bias;
 	gs->stack_buf = malloc(STACK_READ_MAX);
 	gs->batch = malloc(sizeof(*gs->batch));
 	if (!gs->stack_buf || !gs->batch) {
@@ -357,6 +368,7 @@ void bw_goscan__free(struct bw_goscan *gs)
 	free(gs->segs);
 	free(gs->roots);
 	free(gs->heap);
+	free(gs->opaque);
 	free(gs->stops);
 	free(gs);
 }
@@ -376,6 +388,22 @@ static void add_stop(struct bw_goscan *gs, __u64 addr)
 }
 
 static int cmp_u64(const void *a, const void *b);
+
+static void add_opaque(struct bw_goscan *gs, __u64 lo, __u64 hi)
+{
+	if (lo >= hi || hi - lo > (1ULL << 30))
+		return;
+	if (gs->nopaque == gs->cap_opaque) {
+		size_t cap = gs->cap_opaque ? 2 * gs->cap_opaque : 256;
+		struct bw_range *r = realloc(gs->opaque, cap * sizeof(*r));
+
+		if (!r)
+			return; /* a stack followed as an object: more live, never fewer */
+		gs->opaque = r;
+		gs->cap_opaque = cap;
+	}
+	gs->opaque[gs->nopaque++] = (struct bw_range){ lo, hi };
+}
 
 /* A million and more addresses each scan: radix sort, qsort when short of memory. */
 static void sort_u64(__u64 *a, size_t n)
@@ -769,6 +797,7 @@ static bool parse_g(struct bw_goscan *gs, const __u8 *buf, struct pending *p)
 	g->status = get32(buf, l->g_atomicstatus) & ~GSCAN_BIT;
 	p->lo = get64(buf, l->g_stack_lo);
 	p->hi = get64(buf, l->g_stack_hi);
+	add_opaque(gs, p->lo, p->hi);
 	if (g->status != BW_GSTATUS_WAITING && g->status != BW_GSTATUS_SYSCALL &&
 	    g->status != BW_GSTATUS_LEAKED) {
 		/* Running or runnable: all of its stack may hold live references. */
@@ -777,6 +806,8 @@ static bool parse_g(struct bw_goscan *gs, const __u8 *buf, struct pending *p)
 		return false;
 	}
 	g->goid = get64(buf, l->g_goid);
+	g->stack_lo = p->lo;
+	g->stack_hi = p->hi;
 	g->wait_idx = l->g_waitreason >= 0 ? buf[l->g_waitreason] : 0;
 	g->wait_reason = bw_gobin__wait_reason(gs->gb, g->wait_idx);
 	if (!g->wait_reason)
@@ -796,10 +827,11 @@ static bool parse_g(struct bw_goscan *gs, const __u8 *buf, struct pending *p)
 		l->g_tracking_seq >= 0 && l->g_tracking_seq < G_BUF ? buf[l->g_tracking_seq] : 0;
 	p->m = l->m_procid >= 0 ? get64(buf, l->g_m) : 0;
 	p->sudog = l->sudog_c >= 0 ? g->waiting : 0;
+	/* Parked ones lend their stacks to the liveness search once it finds them live. */
 	if (g->status == BW_GSTATUS_SYSCALL)
 		add_root(gs, p->lo, p->hi);
-	else if (!stuck_class(gs, g->wait_idx, g->wait_reason))
-		add_root(gs, g->sched_sp, p->hi);
+	p->sync = g->status != BW_GSTATUS_SYSCALL && stuck_class(gs, g->wait_idx, g->wait_reason) &&
+		  bw_gowait_class(g->wait_reason) == BW_GOWAIT_SYNC;
 	p->walk = g->status != BW_GSTATUS_SYSCALL && g->sched_pc;
 	return true;
 }
@@ -920,6 +952,142 @@ static void read_stacks(struct bw_goscan *gs, struct batch *b, size_t nb)
 	}
 }
 
+/* sudog fields, stable from Go 1.9 to 1.27: g +0, next +8, elem +24 (1.26: its vp). */
+#define SUDOG_G 0
+#define SUDOG_NEXT 8
+#define SUDOG_ELEM 24
+/* sync.Cond: L (16 bytes), then the notifyList {wait, notify, lock, head, tail}. */
+#define COND_NOTIFY 16
+#define COND_HEAD 32
+#define COND_TAIL 40
+/* Stack bytes searched for the waiter's own sudog, or its Cond. */
+#define SYNC_SEARCH 1024
+#define SYNC_CANDS (SYNC_SEARCH / 8)
+
+static bool in_heap(const struct bw_goscan *gs, __u64 v)
+{
+	size_t lo = 0, hi = gs->nheap;
+
+	if (!v || (v & 7))
+		return false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v < gs->heap[mid].start)
+			hi = mid;
+		else if (v >= gs->heap[mid].end)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+static struct sudog_memo *sudog_memo(struct bw_goscan *gs, __u64 pc)
+{
+	return &gs->sudog_at[(pc * 0x9e3779b97f4a7c15ULL) >> 56];
+}
+
+/*
+ * The stack words of a waiter that may point to what it sleeps on (its
+ * sudog or its Cond): heap pointers among its first stack bytes.
+ */
+static size_t candidates(const struct bw_goscan *gs, const struct pending *p, const __u8 *sbuf,
+			 __u64 *cand, __u32 *off)
+{
+	size_t n = 0, len = p->stack_len < STACK_FIRST ? p->stack_len : STACK_FIRST, i;
+	__u64 w;
+
+	if (len > SYNC_SEARCH)
+		len = SYNC_SEARCH;
+	for (i = 0; i + 8 <= len && n < SYNC_CANDS; i += 8) {
+		memcpy(&w, sbuf + i, 8);
+		if (in_heap(gs, w)) {
+			off[n] = i;
+			cand[n++] = w;
+		}
+	}
+	return n;
+}
+
+/*
+ * The sync object a waiter sleeps on: its sudog's elem (the semaphore's
+ * address; from Go 1.26 also the notifyList of a Cond), the sudog found
+ * through g.waiting (1.26+) or on the waiter's own stack (semacquire1 and
+ * notifyListWait keep it there across the park), checked by sudog.g. A
+ * Cond waiter before 1.26 has no elem: its Cond is the stack word whose
+ * notifyList holds the sudog at its head or tail. Unknown stays 0: the
+ * waiter is then never called leaked.
+ */
+static void read_sync_one(struct bw_goscan *gs, struct batch *b, size_t k)
+{
+	struct pending *p = &b->p[k];
+	struct bw_goroutine *g = p->g;
+	__u64 cand[SYNC_CANDS], words[SYNC_CANDS][6], s = 0, elem = 0;
+	__u32 off[SYNC_CANDS];
+	struct bw_memvec v[SYNC_CANDS];
+	struct sudog_memo *m;
+	size_t n, i;
+
+	if (g->waiting && !bw_mem__read(gs->mem, g->waiting, words[0], 32) &&
+	    words[0][SUDOG_G / 8] == p->gaddr) {
+		s = g->waiting;
+		elem = words[0][SUDOG_ELEM / 8];
+	}
+	n = s || !g->stack_hash ? 0 : candidates(gs, p, b->sbuf[k], cand, off);
+	m = sudog_memo(gs, g->sched_pc);
+	/* Goroutines parked alike keep the sudog at the same stack offset: try it first. */
+	for (i = 0; i < n && m->pc == g->sched_pc + 1; i++) {
+		if (off[i] != m->off)
+			continue;
+		if (!bw_mem__read(gs->mem, cand[i], words[0], 32) &&
+		    words[0][SUDOG_G / 8] == p->gaddr) {
+			s = cand[i];
+			elem = words[0][SUDOG_ELEM / 8];
+		}
+		break;
+	}
+	if (!s && n) {
+		for (i = 0; i < n; i++)
+			v[i] = vec(cand[i], words[i], 32);
+		bw_mem__readv(gs->mem, v, n);
+		for (i = 0; i < n && !s; i++) {
+			if (v[i].err || words[i][SUDOG_G / 8] != p->gaddr)
+				continue;
+			s = cand[i];
+			elem = words[i][SUDOG_ELEM / 8];
+			*m = (struct sudog_memo){ .pc = g->sched_pc + 1, .off = off[i] };
+		}
+	}
+	if (!s)
+		return;
+	p->sync_sudog = s;
+	if (!elem && !strcmp(g->wait_reason, "sync.Cond.Wait") && g->stack_hash) {
+		n = candidates(gs, p, b->sbuf[k], cand, off);
+		for (i = 0; i < n; i++)
+			v[i] = vec(cand[i], words[i], 48);
+		bw_mem__readv(gs->mem, v, n);
+		for (i = 0; i < n && !elem; i++)
+			if (!v[i].err &&
+			    (words[i][COND_HEAD / 8] == s || words[i][COND_TAIL / 8] == s))
+				elem = cand[i] + COND_NOTIFY;
+	}
+	g->sync_obj = elem;
+}
+
+static void read_sync(struct bw_goscan *gs, struct batch *b, size_t nb)
+{
+	size_t k;
+
+	for (k = 0; k < nb; k++) {
+		if (!b->p[k].live || !b->p[k].sync)
+			continue;
+		read_sync_one(gs, b, k);
+		if (b->p[k].sync_sudog)
+			add_stop(gs, b->p[k].sync_sudog);
+	}
+}
+
 /* Reads one batch of g pointers; the goroutines read whole go to out + *cnt * stride. */
 static int read_batch(struct bw_goscan *gs, const __u64 *gaddrs, size_t nb, void *out_v,
 		      size_t stride, size_t *cnt, size_t *skip)
@@ -956,6 +1124,7 @@ static int read_batch(struct bw_goscan *gs, const __u64 *gaddrs, size_t nb, void
 			b->p[k].g->tid = b->p[k].procid;
 	read_sudogs(gs, b, nb);
 	read_stacks(gs, b, nb);
+	read_sync(gs, b, nb);
 	/* A g may have been reused while we read its stack: check it again. */
 	lo = l->g_goid < l->g_sched + l->gobuf_sp ? l->g_goid : l->g_sched + l->gobuf_sp;
 	hi = (l->g_goid > l->g_sched + l->gobuf_sp ? l->g_goid : l->g_sched + l->gobuf_sp) + 8;
@@ -1009,7 +1178,7 @@ static void read_heap_ranges(struct bw_goscan *gs)
 static void walk_allm(struct bw_goscan *gs)
 {
 	const struct bw_golayout *l = &gs->lay;
-	__u64 m = 0, procid, curg, goid;
+	__u64 m = 0, procid, curg, goid, g0;
 	size_t n = 0;
 
 	gs->nms = 0;
@@ -1028,6 +1197,14 @@ static void walk_allm(struct bw_goscan *gs)
 			gs->m_goids = g;
 		}
 		procid = curg = goid = 0;
+		/* m.g0 (its first field): the scheduler's g, with a stack of stale words. */
+		if (!bw_mem__read_u64(gs->mem, m, &g0) && g0) {
+			__u64 st[2];
+
+			add_stop(gs, g0);
+			if (!bw_mem__read(gs->mem, g0 + l->g_stack_lo, st, sizeof(st)))
+				add_opaque(gs, st[0], st[1]);
+		}
 		if (bw_mem__read_u64(gs->mem, m + l->m_procid, &procid) ||
 		    bw_mem__read_u64(gs->mem, m + l->m_curg, &curg))
 			break;
@@ -1039,6 +1216,68 @@ static void walk_allm(struct bw_goscan *gs)
 			break;
 	}
 	gs->nms = n;
+}
+
+/*
+ * The runtime's references that keep waiters alive, when its globals are
+ * left out of the roots (symbols known): each P (its timers hold the
+ * channels of time.After, NewTimer and tickers). Read as objects, their
+ * size from the heap when known.
+ */
+#define P_BYTES_FALLBACK 16384
+#define MAX_PS 1024
+
+/* Runtime globals that hold channels its own goroutines wait on (ensureSigM's). */
+static const char *const runtime_chans[] = {
+	"runtime.enableSigChan",
+	"runtime.disableSigChan",
+	"runtime.maskUpdatedChan",
+};
+
+static void add_keepalive_roots(struct bw_goscan *gs)
+{
+	__u64 slice[3], ps[MAX_PS], base, size;
+	size_t i, n;
+
+	for (i = 0; gs->has_symbols && i < sizeof(runtime_chans) / sizeof(runtime_chans[0]); i++)
+		if (!bw_gobin__lookup(gs->gb, runtime_chans[i], &base, &size))
+			add_root(gs, base + gs->bias, base + gs->bias + 8);
+
+	if (!gs->allp || bw_mem__read(gs->mem, gs->allp, slice, sizeof(slice)))
+		return;
+	n = slice[1] < MAX_PS ? slice[1] : MAX_PS;
+	if (!n || bw_mem__read(gs->mem, slice[0], ps, n * 8))
+		return;
+	for (i = 0; i < n; i++) {
+		if (!ps[i])
+			continue;
+		if (bw_goscan__object(gs, ps[i], &base, &size) || base != ps[i])
+			size = P_BYTES_FALLBACK;
+		add_root(gs, ps[i], ps[i] + size);
+	}
+}
+
+/* Sorted and merged: the search looks words up in it. */
+static void sort_opaque(struct bw_goscan *gs)
+{
+	size_t i, k = 0;
+
+	qsort(gs->opaque, gs->nopaque, sizeof(*gs->opaque), cmp_range_start);
+	for (i = 0; i < gs->nopaque; i++) {
+		if (k && gs->opaque[i].start <= gs->opaque[k - 1].end) {
+			if (gs->opaque[i].end > gs->opaque[k - 1].end)
+				gs->opaque[k - 1].end = gs->opaque[i].end;
+			continue;
+		}
+		gs->opaque[k++] = gs->opaque[i];
+	}
+	gs->nopaque = k;
+}
+
+const struct bw_range *bw_goscan__stacks(const struct bw_goscan *gs, size_t *n)
+{
+	*n = gs->nopaque;
+	return gs->opaque;
 }
 
 __u64 bw_goscan__goid_of_tid(struct bw_goscan *gs, __u32 tid)
@@ -1116,12 +1355,14 @@ int bw_goscan__read(struct bw_goscan *gs, void *out, size_t stride, size_t *n, s
 	gs->gen++;
 	gs->nroots = 0;
 	gs->nstops = 0;
+	gs->nopaque = 0;
 	gs->nchanv = 0;
 	memset(gs->spans, 0, sizeof(gs->spans)); /* spans are reused between scans */
 	memset(gs->arena_idx, 0, sizeof(gs->arena_idx));
 	gs->l2 = 0;
 	for (i = 0; i < gs->nsegs; i++)
 		add_root(gs, gs->segs[i].start, gs->segs[i].end);
+	read_heap_ranges(gs);
 	for (i = nb = 0; i < gs->nptrs && !err; i++) {
 		if (gs->ptrs[i])
 			batch[nb++] = gs->ptrs[i];
@@ -1136,9 +1377,10 @@ int bw_goscan__read(struct bw_goscan *gs, void *out, size_t stride, size_t *n, s
 	if (err)
 		return err;
 	walk_allm(gs);
-	read_heap_ranges(gs);
+	add_keepalive_roots(gs);
 	add_stop(gs, gs->allgs_array);
 	sort_u64(gs->stops, gs->nstops);
+	sort_opaque(gs);
 	/* Stacks neither this scan nor the previous one uses: no record points there. */
 	if (!gs->cap_stacks || !rehash_stacks(gs, gs->cap_stacks, gs->last_ok_gen))
 		gs->last_ok_gen = gs->gen;

@@ -41,18 +41,44 @@ struct bw_goroutine {
 	__u64 parent_goid;	 /* 0 before Go 1.21 */
 	__u64 gopc;		 /* creation pc, link-time address */
 	__u64 sched_pc, sched_sp, sched_bp;
-	__u64 waiting;	     /* g.waiting (*sudog), 0 when none */
-	__u64 chan;	     /* channel waited on (sudog.c), 0 when none */
-	__u32 chans_at;	     /* every channel of a select (sudog.waitlink chain): */
-	__u32 nchans;	     /* bw_goscan__chans()[chans_at ..] of the same scan */
-	__u32 tid;	     /* thread running it (m.procid), 0 when none */
-	__u32 tracking_seq;  /* g.trackingSeq: moves each time it stops running */
-	bool chan_reachable; /* one of chans is reachable from outside the stuck goroutines */
+	__u64 waiting;	    /* g.waiting (*sudog), 0 when none */
+	__u64 chan;	    /* channel waited on (sudog.c), 0 when none */
+	__u32 chans_at;	    /* every channel of a select (sudog.waitlink chain): */
+	__u32 nchans;	    /* bw_goscan__chans()[chans_at ..] of the same scan */
+	__u32 tid;	    /* thread running it (m.procid), 0 when none */
+	__u32 tracking_seq; /* g.trackingSeq: moves each time it stops running */
+	__u8 reach;	    /* enum bw_goreach_state: what the liveness search found */
+	__u8 why;	    /* enum bw_gowhy: the evidence of a leak or deadlock verdict */
+	__u64 stack_lo, stack_hi;
+	__u64 sync_obj; /* sema address, notifyList or Cond a sync wait sleeps on, 0 if unknown */
+	__u64 wait_obj; /* the object the evidence names (channel or sync object) */
+	__u64 why_goid; /* another goroutine the evidence names, 0 when none */
 	__u32 npcs;
 	__u64 park_ns; /* exact park time from the opt-in probes, 0 when unknown */
 	/* Link-time return pcs, innermost first: owned by the scanner, kept two scans. */
 	const __u64 *pcs;
 	__u64 stack_hash; /* of the parked frames' bytes: changes when it ran */
+};
+
+/* What the liveness search (goreach) found for a goroutine. */
+enum bw_goreach_state {
+	BW_REACH_UNKNOWN = 0, /* not a waiter, or no search ran */
+	BW_REACH_LIVE,	      /* what it waits on is reachable: it may be woken */
+	BW_REACH_DEAD,	      /* proven unreachable: nothing live can wake it */
+	BW_REACH_CUT,	      /* the search hit a limit: nothing proven */
+	BW_REACH_NOOBJ,	      /* what it waits on was not found in memory */
+};
+
+/* Why a goroutine is leak or deadlock (text by bw_gowhy_text in goverdict.h). */
+enum bw_gowhy {
+	BW_WHY_NONE = 0,
+	BW_WHY_NILCHAN, /* chan send/receive on a nil channel */
+	BW_WHY_NOCASES, /* select {} */
+	BW_WHY_CHAN,	/* the channel(s) it waits on are unreachable */
+	BW_WHY_SYNC,	/* the sync object it sleeps on is unreachable */
+	BW_WHY_RUNTIME, /* the runtime's own leak detector said so (status leaked) */
+	BW_WHY_CYCLE,	/* its object is reachable only from why_goid, itself waiting on ours */
+	BW_WHY_COUNT,
 };
 
 /*
@@ -95,6 +121,8 @@ int bw_goscan__object(void *ctx, __u64 addr, __u64 *base, __u64 *size);
 void bw_goscan__objects(void *ctx, const __u64 *addr, size_t n, __u64 *base, __u64 *size, int *err);
 /* The runtime's records of goroutines (g structs, sudogs), sorted. */
 const __u64 *bw_goscan__stops(const struct bw_goscan *gs, size_t *n);
+/* Every goroutine stack (and the threads' g0 stacks): never heap objects, sorted. */
+const struct bw_range *bw_goscan__stacks(const struct bw_goscan *gs, size_t *n);
 /* Thread id -> goroutine id of the goroutine it runs (m.curg), 0 when idle. */
 __u64 bw_goscan__goid_of_tid(struct bw_goscan *gs, __u32 tid);
 const struct bw_gobin *bw_goscan__gobin(const struct bw_goscan *gs);

@@ -10,25 +10,15 @@
 #define NSEC_PER_MIN 60e9
 #define GROWTH_MIN_NS 1000000000ULL
 
-/* Parks that are normal for as long as they last. */
+/*
+ * Parks that are normal for as long as they last, where memory cannot
+ * decide: reachability decides every channel and sync wait, so only the
+ * waits woken from outside the heap are here. os/signal's loop sleeps in
+ * the runtime until the kernel delivers a signal.
+ */
 static const char *const builtin_benign[] = {
-	"net/http.(*persistConn).readLoop",
-	"net/http.(*persistConn).writeLoop",
-	"net/http.(*conn).serve",
-	"net/http.(*connReader).backgroundRead",
-	"net/http.(*Server).Serve",
-	"net/http.(*http2*",
-	"net/http.http2*",
-	"net/http.(*Transport).dialConnFor",
-	"os/signal.*",
-	"database/sql.(*DB).connectionOpener",
-	"database/sql.(*DB).connectionCleaner",
-	"database/sql.(*DB).connectionResetter",
-	"google.golang.org/grpc.*",
-	"go.opencensus.io/stats/view.(*worker).start",
-	"testing.tRunner",
-	"testing.(*T).Run",
-	"testing.(*M).*",
+	"os/signal.signal_recv",
+	"os/signal.loop",
 };
 
 struct bw_gopatterns {
@@ -555,39 +545,105 @@ static enum bw_gowait_class class_of(struct match_memo *m, const char *reason)
 	return e->cls - 1;
 }
 
-static enum bw_verdict verdict_of(const struct bw_gorec *r, __u64 threshold_ns,
-				  const struct bw_gopatterns *benign, struct match_memo *memo)
+/*
+ * The verdict of one goroutine parked at least the threshold (the tracker
+ * lifts younger members of a growing leak after). leak needs a proof: the
+ * liveness search found nothing live that reaches what it waits on, or it
+ * can never be woken (nil channel, select {}), or the runtime itself
+ * marked it leaked. A channel or sync wait nothing proved either way is
+ * stuck; one whose object is reachable is idle (it may yet be woken).
+ */
+static enum bw_verdict verdict_of(struct bw_gorec *r, __u64 threshold_ns,
+				  const struct bw_gopatterns *benign, struct match_memo *memo,
+				  bool others_live)
 {
 	enum bw_gowait_class cls = class_of(memo, r->g.wait_reason);
 	int i;
 
 	if (r->blocked_ns < threshold_ns)
 		return BW_VERDICT_NONE;
-	if (r->g.status == BW_GSTATUS_LEAKED)
+	if (r->g.status == BW_GSTATUS_LEAKED) {
+		if (!r->g.why)
+			r->g.why = BW_WHY_RUNTIME;
 		return BW_VERDICT_LEAK;
-	/*
-	 * main parked in main.main on a channel (select {}, <-signals, <-done)
-	 * is how a program waits for its end, not a leak.
-	 */
-	if ((cls == BW_GOWAIT_NILCHAN || cls == BW_GOWAIT_CHAN) && r->g.goid == GOID_MAIN &&
-	    !strcmp(r->blocked_at.name, "main.main"))
-		return BW_VERDICT_IDLE;
-	if (cls == BW_GOWAIT_NILCHAN)
-		return BW_VERDICT_LEAK; /* can never wake: no pattern excuses it */
-	if (cls == BW_GOWAIT_IO || cls == BW_GOWAIT_SLEEP || cls == BW_GOWAIT_RUNTIME ||
-	    r->runtime_only)
-		return BW_VERDICT_IDLE;
+	}
 	if (matches(memo, benign, r->blocked_at.name) || matches(memo, benign, r->created_by.name))
 		return BW_VERDICT_IDLE;
 	for (i = 0; i < r->nstack; i++)
 		if (matches(memo, benign, r->stack[i].name))
 			return BW_VERDICT_IDLE;
-	/* A channel others can still reach may yet be sent to or closed. */
-	if (cls == BW_GOWAIT_CHAN && r->g.chan_reachable)
+	/*
+	 * main parked for good in main.main (select {}) while other goroutines
+	 * live is how a program leaves the work to them: idle. With nothing
+	 * else alive it is a leak like any other.
+	 */
+	if (cls == BW_GOWAIT_NILCHAN && r->g.goid == GOID_MAIN && others_live &&
+	    !strcmp(r->blocked_at.name, "main.main")) {
+		r->g.why = BW_WHY_NONE;
 		return BW_VERDICT_IDLE;
-	if (cls == BW_GOWAIT_CHAN || cls == BW_GOWAIT_SYNC)
-		return BW_VERDICT_LEAK;
+	}
+	if (cls == BW_GOWAIT_CHAN || cls == BW_GOWAIT_NILCHAN || cls == BW_GOWAIT_SYNC) {
+		switch (r->g.reach) {
+		case BW_REACH_LIVE:
+			return BW_VERDICT_IDLE;
+		case BW_REACH_DEAD:
+			return r->g.why == BW_WHY_CYCLE ? BW_VERDICT_DEADLOCK : BW_VERDICT_LEAK;
+		default:
+			r->g.why = BW_WHY_NONE;
+			return BW_VERDICT_STUCK;
+		}
+	}
+	if (cls == BW_GOWAIT_IO || cls == BW_GOWAIT_SLEEP || cls == BW_GOWAIT_RUNTIME ||
+	    r->runtime_only)
+		return BW_VERDICT_IDLE;
 	return BW_VERDICT_BLOCKED;
+}
+
+static const char *sync_kind(const char *reason)
+{
+	if (!strcmp(reason, "sync.Cond.Wait"))
+		return "cond";
+	if (!strcmp(reason, "sync.WaitGroup.Wait"))
+		return "waitgroup";
+	if (!strncmp(reason, "sync.RWMutex", 12))
+		return "rwmutex";
+	if (!strcmp(reason, "sync.Mutex.Lock"))
+		return "mutex";
+	return "semaphore";
+}
+
+int bw_gowhy_text(const struct bw_goroutine *g, char *buf, size_t len)
+{
+	char also[64] = "";
+
+	if (g->why_goid)
+		snprintf(also, sizeof(also), "; also waited on by leaked goroutine %llu",
+			 (unsigned long long)g->why_goid);
+	switch (g->why) {
+	case BW_WHY_NILCHAN:
+		return snprintf(buf, len, "nil channel");
+	case BW_WHY_NOCASES:
+		return snprintf(buf, len, "select with no cases");
+	case BW_WHY_CHAN:
+		return snprintf(buf, len,
+				"chan 0x%llx reachable from no live goroutine or global%s",
+				(unsigned long long)g->wait_obj, also);
+	case BW_WHY_SYNC:
+		return snprintf(buf, len, "%s 0x%llx reachable from no live goroutine or global%s",
+				sync_kind(g->wait_reason), (unsigned long long)g->wait_obj, also);
+	case BW_WHY_CYCLE:
+		return snprintf(buf, len,
+				"%s 0x%llx reachable only from goroutine %llu, itself leaked "
+				"waiting on one reachable only from this one",
+				sync_kind(g->wait_reason), (unsigned long long)g->wait_obj,
+				(unsigned long long)g->why_goid);
+	case BW_WHY_RUNTIME:
+		return snprintf(buf, len, "marked leaked by the Go runtime's leak detector");
+	default:
+		if (len)
+			buf[0] = '\0';
+		return 0;
+	}
 }
 
 static struct site *find_site(struct bw_gotracker *t, __u64 key)
@@ -735,12 +791,16 @@ int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n
 	size_t cursor = 0;
 	struct group_map map = {};
 	size_t i, ng = 0, cap = 0;
+	bool others_live = false;
 	int err = 0, j;
 
 	if (!tracks)
 		return -ENOMEM;
 	if (!sorted_by_goid(recs, n))
 		qsort(recs, n, sizeof(*recs), cmp_goid);
+	for (i = 0; i < n && !others_live; i++)
+		others_live = recs[i].g.goid != GOID_MAIN && !recs[i].runtime_only &&
+			      recs[i].g.reach != BW_REACH_DEAD;
 	for (i = 0; i < n; i++) {
 		struct bw_gorec *r = &recs[i];
 		struct track *old = next_track(t, &cursor, r->g.goid);
@@ -766,7 +826,7 @@ int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n
 			r->age_source = BW_AGE_PROBE;
 		}
 		r->blocked_ns = age;
-		r->verdict = verdict_of(r, threshold_ns, benign, memo);
+		r->verdict = verdict_of(r, threshold_ns, benign, memo, others_live);
 
 		j = group_of(&map, &groups, &ng, &cap, site_key_memo(sites, r));
 		if (j < 0 || !groups) { /* groups is set once j >= 0: for the analyzer */
@@ -795,6 +855,21 @@ int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n
 	err = update_sites(t, groups, ng, now_ns);
 	if (err)
 		goto cleanup;
+	/*
+	 * A leak growing at one site is reported whole as it grows: its young
+	 * members are proven unreachable like the old ones, only younger
+	 * than the threshold.
+	 */
+	for (i = 0; i < n; i++) {
+		struct bw_gorec *r = &recs[i];
+		struct bw_gogroup *gr = &groups[r->group];
+
+		if (r->verdict != BW_VERDICT_NONE || r->g.reach != BW_REACH_DEAD ||
+		    gr->verdict != BW_VERDICT_LEAK || gr->growth_per_min <= 0)
+			continue;
+		r->verdict = BW_VERDICT_LEAK;
+		gr->reported++;
+	}
 	if (!groups)
 		groups = calloc(1, sizeof(*groups)); /* never NULL on success, as before */
 	if (!groups) {

@@ -71,6 +71,13 @@ void bw_gopatterns__free(struct bw_gopatterns *p);
 
 enum bw_gowait_class bw_gowait_class(const char *reason);
 
+/*
+ * The evidence of a leak or deadlock verdict in words ("nil channel", "chan
+ * 0x... reachable from no live goroutine or global"...), "" when none; as
+ * snprintf.
+ */
+int bw_gowhy_text(const struct bw_goroutine *g, char *buf, size_t len);
+
 /* Where g blocks and who created it, from the binary (pure: file data only). */
 void bw_gorec_fill(struct bw_gorec *r, const struct bw_gobin *gb, const struct bw_goroutine *g);
 /* The whole symbolized stack, for records that are reported. 0 or -ENOMEM. */

@@ -12,26 +12,30 @@
 #include "goreach.h"
 #include "gowatch.h"
 #include "memread.h"
-
-/* Bounds of the reachability search of one scan. */
-static const struct bw_reach_limits precise_limits = {
-	.max_depth = 3,
-	.object_bytes = 1024, /* objects are read to their end, this much at most */
-	.max_objects = 200000,
-	.max_bytes = 64 << 20,
-};
+#include "gcmap.h"
 
 /*
- * Without symbols the runtime's globals cannot be told from the program's,
- * and following their pointers reaches everything: look at direct
- * references only (a global or a live stack word holding the channel).
+ * Bounds of the liveness search of one scan. No depth bound: a cut search
+ * proves nothing, so the bounds are on work only.
  */
-static const struct bw_reach_limits direct_limits = {
-	.max_depth = 0,
-	.object_bytes = 64,
-	.max_objects = 1,
-	.max_bytes = 64 << 20,
+static const struct bw_reach_limits live_limits = {
+	.max_depth = 1 << 20,
+	.object_bytes = 1 << 16, /* objects are read to their end, this much at most */
+	.max_objects = 2000000,
+	.max_bytes = 1ULL << 30,
 };
+
+/* Without object sizes (no DWARF): each object is read this long from the pointer. */
+#define UNSIZED_READ 256
+static const struct bw_reach_limits unsized_limits = {
+	.max_depth = 1 << 20,
+	.object_bytes = UNSIZED_READ,
+	.max_objects = 2000000,
+	.max_bytes = 1ULL << 30,
+};
+
+/* Stack bytes read to map a live waiter's stack precisely. */
+#define STACK_MAP_MAX 65536
 
 struct bw_gowatch {
 	pid_t pid;
@@ -44,6 +48,11 @@ struct bw_gowatch {
 	struct bw_gogroup *groups;
 	size_t ngroups;
 	size_t skipped;
+	const char *scan_stacks, *scan_heap, *scan_globals; /* how the last search read them */
+	struct bw_gcmask gdata, gbss;			    /* the module's pointer masks */
+	bool has_masks;
+	__u8 *stack_buf, *stack_bits;
+	size_t map_calls, map_precise; /* bw_gcmap_stack calls, and the precise ones */
 };
 
 int bw_gowatch__new(pid_t pid, struct bw_gowatch **out)
@@ -62,6 +71,16 @@ int bw_gowatch__new(pid_t pid, struct bw_gowatch **out)
 		err = bw_gotracker__new(&gw->tracker);
 	if (!err)
 		err = bw_gosyms__new(bw_goscan__gobin(gw->scan), &gw->syms);
+	if (!err) {
+		gw->stack_buf = malloc(STACK_MAP_MAX);
+		gw->stack_bits = malloc(STACK_MAP_MAX / 64 + 1);
+		if (!gw->stack_buf || !gw->stack_bits)
+			err = -ENOMEM;
+	}
+	if (!err)
+		gw->has_masks =
+			!bw_gcmap_globals(bw_goscan__gobin(gw->scan), &gw->gdata, &gw->gbss);
+	gw->scan_stacks = gw->scan_heap = gw->scan_globals = "conservative";
 	if (err) {
 		bw_gowatch__free(gw);
 		return err;
@@ -76,6 +95,12 @@ void bw_gowatch__free(struct bw_gowatch *gw)
 		return;
 	free(gw->recs);
 	free(gw->groups);
+	free(gw->stack_buf);
+	free(gw->stack_bits);
+	if (gw->has_masks) {
+		free(gw->gdata.bits);
+		free(gw->gbss.bits);
+	}
 	bw_gosyms__free(gw->syms);
 	bw_gotracker__free(gw->tracker);
 	bw_goscan__free(gw->scan);
@@ -89,11 +114,6 @@ static __u64 now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int read_mem(void *ctx, __u64 addr, void *buf, size_t len)
-{
-	return bw_mem__read(ctx, addr, buf, len);
 }
 
 static int read_scan_mem(void *ctx, __u64 addr, void *buf, size_t len)
@@ -118,96 +138,339 @@ static void readv_scan_mem(void *ctx, struct bw_reach_piece *p, size_t n)
 	}
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+/* Distinct objects waited on: address -> index, open addressing. */
+struct objset {
+	__u64 *keys; /* address + 1, 0 = empty */
+	__u32 *idx;
+	size_t cap, n;
+	__u64 *addr; /* by index */
+};
 
-	return x < y ? -1 : x > y;
+static long obj_index(struct objset *o, __u64 a)
+{
+	size_t i;
+
+	for (i = (a * 0x9e3779b97f4a7c15ULL) >> 20 & (o->cap - 1); o->keys[i];
+	     i = (i + 1) & (o->cap - 1))
+		if (o->keys[i] == a + 1)
+			return o->idx[i];
+	o->keys[i] = a + 1;
+	o->idx[i] = o->n;
+	o->addr[o->n] = a;
+	return o->n++;
+}
+
+struct live_ctx {
+	struct bw_gowatch *gw;
+	const struct bw_gorec *recs;
+};
+
+/* Runs of set bits of a mask over [start, start + 8 * nbits) as roots. */
+static int add_runs(struct bw_reach_sink *sink, __u64 start, const __u8 *bits, size_t nbits)
+{
+	size_t i = 0, j;
+	int err = 0;
+
+	while (i < nbits && !err) {
+		if (!(bits[i / 8] & (1u << (i % 8)))) {
+			i++;
+			continue;
+		}
+		for (j = i; j < nbits && (bits[j / 8] & (1u << (j % 8))); j++)
+			;
+		err = bw_reach_sink_add(sink, start + 8 * i, start + 8 * j);
+		i = j;
+	}
+	return err;
 }
 
 /*
- * The distinct channels of chans into out (room for n): a million waiters
- * often share a handful of channels, sorted after as a few.
+ * A live waiter's stack: its live words by the binary's stack maps, or all
+ * of it from sp. Until a map says otherwise (the first calls all came back
+ * conservative), the stack is taken whole without reading it twice.
  */
-static size_t unique_chans(const __u64 *chans, size_t n, __u64 *out)
+static int live_stack(void *vctx, size_t i, struct bw_reach_sink *sink)
 {
-	size_t cap = 64, i, j, k = 0;
-	__u64 *set;
+	struct live_ctx *c = vctx;
+	struct bw_gowatch *gw = c->gw;
+	const struct bw_goroutine *g = &c->recs[i].g;
+	__u64 sp = g->sched_sp, len;
+	int rc;
 
-	while (cap < 2 * n)
-		cap *= 2;
-	set = calloc(cap, sizeof(*set));
-	if (!set) { /* no room for the set: copy all, the caller dedups sorted */
-		memcpy(out, chans, n * sizeof(*out));
-		qsort(out, n, sizeof(*out), cmp_u64);
-		for (i = j = 0; i < n; i++)
-			if (!j || out[j - 1] != out[i])
-				out[j++] = out[i];
-		return j;
-	}
-	for (i = 0; i < n; i++) {
-		if (!chans[i])
-			continue; /* never a channel: sudogs with c == 0 are not kept */
-		for (j = (chans[i] * 0x9e3779b97f4a7c15ULL) >> 20 & (cap - 1);
-		     set[j] && set[j] != chans[i]; j = (j + 1) & (cap - 1))
-			;
-		if (!set[j]) {
-			set[j] = chans[i];
-			out[k++] = chans[i];
-		}
-	}
-	free(set);
-	return k;
+	if (g->status == BW_GSTATUS_SYSCALL)
+		return 0; /* a root already, whole */
+	if (sp < g->stack_lo || sp >= g->stack_hi)
+		return bw_reach_sink_add(sink, g->stack_lo, g->stack_hi);
+	len = g->stack_hi - sp;
+	if (len > STACK_MAP_MAX || (gw->map_calls >= 16 && !gw->map_precise) ||
+	    bw_mem__read(gw->mem, sp, gw->stack_buf, len))
+		return bw_reach_sink_add(sink, sp, g->stack_hi);
+	memset(gw->stack_bits, 0, len / 64 + 1);
+	rc = bw_gcmap_stack(bw_goscan__gobin(gw->scan), bw_goscan__bias(gw->scan), g->sched_pc, sp,
+			    gw->stack_buf, len, gw->stack_bits);
+	gw->map_calls++;
+	if (rc < 0)
+		return bw_reach_sink_add(sink, sp, g->stack_hi);
+	gw->map_precise += rc == 0;
+	return add_runs(sink, sp, gw->stack_bits, len / 8);
 }
 
-/* Marks the goroutines whose channels someone not stuck can still reach. */
+/* The globals' roots through the module's pointer masks, where they cover them. */
+static int mask_roots(struct bw_gowatch *gw, const struct bw_range *in, size_t n,
+		      struct bw_range **out, size_t *nout)
+{
+	const struct bw_gcmask *mk[2] = { &gw->gdata, &gw->gbss };
+	__u64 bias = bw_goscan__bias(gw->scan);
+	size_t cap = 64, k = 0, i, m;
+	struct bw_range *r = malloc(cap * sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		__u64 a = in[i].start & ~7ULL, covered = 0;
+
+		for (; a < in[i].end; a += 8) {
+			bool set = true, in_mask = false;
+
+			for (m = 0; m < 2; m++) {
+				__u64 s = mk[m]->start + bias, e = mk[m]->end + bias;
+
+				if (a >= s && a < e) {
+					size_t b = (a - s) / 8;
+
+					in_mask = true;
+					set = mk[m]->bits[b / 8] & (1u << (b % 8));
+				}
+			}
+			covered += in_mask;
+			if (!set)
+				continue;
+			if (k && r[k - 1].end == a) {
+				r[k - 1].end = a + 8;
+				continue;
+			}
+			if (k == cap) {
+				struct bw_range *nr = realloc(r, 2 * cap * sizeof(*r));
+
+				if (!nr) {
+					free(r);
+					return -ENOMEM;
+				}
+				r = nr;
+				cap *= 2;
+			}
+			r[k++] = (struct bw_range){ a, a + 8 };
+		}
+		(void)covered;
+	}
+	*out = r;
+	*nout = k;
+	return 0;
+}
+
+static enum bw_gowait_class class_memo(const char **last, enum bw_gowait_class *cls,
+				       const char *reason)
+{
+	if (*last != reason) {
+		*last = reason;
+		*cls = bw_gowait_class(reason);
+	}
+	return *cls;
+}
+
+/*
+ * Decides which goroutines blocked on a channel, select or sync object can
+ * still be woken (bw_reach_live), and sets reach, why and wait_obj of each.
+ */
 static int mark_reachable(struct bw_gowatch *gw, struct bw_gorec *recs, size_t n)
 {
-	const struct bw_range *roots, *heap;
-	size_t i, j, nt, nroots, nheap, nstops;
-	const __u64 *stops, *chans = bw_goscan__chans(gw->scan, &nt);
+	size_t i, j, nt, nroots, nheap, nstops, nstacks, nsegroots = 0;
+	const __u64 *chans = bw_goscan__chans(gw->scan, &nt);
+	const struct bw_range *roots = bw_goscan__roots(gw->scan, &nroots);
 	const struct bw_reach_io io = { .read = read_scan_mem,
 					.readv = readv_scan_mem,
 					.size_of = bw_goscan__object,
 					.sizev = bw_goscan__objects,
 					.ctx = gw->scan };
-	__u64 *targets;
-	bool *found;
-	int err;
+	struct bw_reach_waiter *w = calloc(n ? n : 1, sizeof(*w));
+	__u32 *obj_idx = malloc((nt + n + 1) * sizeof(*obj_idx));
+	struct objset os = { 0 };
+	struct bw_range *objs = NULL, *mroots = NULL;
+	__u64 *base = NULL, *size = NULL, *first = NULL, *second = NULL;
+	int *serr = NULL;
+	bool *live = calloc(n ? n : 1, sizeof(*live)), *reached = NULL, *is_chan = NULL;
+	const char *last = NULL;
+	enum bw_gowait_class cls = BW_GOWAIT_OTHER;
+	struct live_ctx lctx = { gw, recs };
+	const struct bw_reach_io unsized_io = { .read = read_scan_mem,
+						.readv = readv_scan_mem,
+						.ctx = gw->scan };
+	struct bw_reach_in in = { 0 };
+	struct bw_reach_out out = { 0 };
+	size_t nidx = 0;
+	bool sized;
+	int err = -ENOMEM;
 
-	if (!nt)
-		return 0;
-	targets = malloc(nt * sizeof(*targets));
-	found = calloc(nt, sizeof(*found));
-	if (!targets || !found) {
-		free(targets);
-		free(found);
-		return -ENOMEM;
+	for (os.cap = 64; os.cap < 2 * (nt + n + 1); os.cap *= 2)
+		;
+	os.keys = calloc(os.cap, sizeof(*os.keys));
+	os.idx = malloc(os.cap * sizeof(*os.idx));
+	os.addr = malloc((nt + n + 1) * sizeof(*os.addr));
+	if (!w || !obj_idx || !live || !os.keys || !os.idx || !os.addr)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct bw_goroutine *g = &recs[i].g;
+		enum bw_gowait_class c = class_memo(&last, &cls, g->wait_reason);
+
+		g->reach = BW_REACH_UNKNOWN;
+		g->why = BW_WHY_NONE;
+		g->wait_obj = g->why_goid = 0;
+		w[i].at = nidx;
+		if (g->status == BW_GSTATUS_SYSCALL)
+			continue;
+		if (c == BW_GOWAIT_NILCHAN) {
+			w[i].never = true;
+		} else if (c == BW_GOWAIT_CHAN) {
+			for (j = 0; j < g->nchans; j++)
+				if (chans[g->chans_at + j])
+					obj_idx[nidx++] = obj_index(&os, chans[g->chans_at + j]);
+			w[i].n = nidx - w[i].at;
+			g->wait_obj = g->chan;
+			g->reach = w[i].n ? BW_REACH_UNKNOWN : BW_REACH_NOOBJ;
+		} else if (c == BW_GOWAIT_SYNC) {
+			if (g->sync_obj) {
+				obj_idx[nidx++] = obj_index(&os, g->sync_obj);
+				w[i].n = 1;
+			}
+			g->wait_obj = g->sync_obj;
+			g->reach = w[i].n ? BW_REACH_UNKNOWN : BW_REACH_NOOBJ;
+		}
 	}
-	nt = unique_chans(chans, nt, targets);
-	qsort(targets, nt, sizeof(*targets), cmp_u64);
-	roots = bw_goscan__roots(gw->scan, &nroots);
-	heap = bw_goscan__heap(gw->scan, &nheap);
-	stops = bw_goscan__stops(gw->scan, &nstops);
-	if (bw_goscan__precise_roots(gw->scan))
-		err = bw_reach_io(roots, nroots, heap, nheap, targets, nt, found, stops, nstops,
-				  &precise_limits, &io);
-	else
-		err = bw_reach_stops(roots, nroots, heap, nheap, targets, nt, found, stops, nstops,
-				     &direct_limits, read_mem, bw_goscan__mem(gw->scan));
+	/* Each object's extent: the heap object it is in, else its address (or what precedes it). */
+	objs = malloc((os.n ? os.n : 1) * sizeof(*objs));
+	base = calloc(os.n + 1, sizeof(*base));
+	size = calloc(os.n + 1, sizeof(*size));
+	serr = calloc(os.n + 1, sizeof(*serr));
+	reached = calloc(os.n + 1, sizeof(*reached));
+	is_chan = calloc(os.n + 1, sizeof(*is_chan));
+	if (!objs || !base || !size || !serr || !reached || !is_chan)
+		goto out;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < recs[i].g.nchans; j++)
+			if (chans[recs[i].g.chans_at + j] && os.n)
+				is_chan[obj_index(&os, chans[recs[i].g.chans_at + j])] = true;
+	bw_goscan__objects(gw->scan, os.addr, os.n, base, size, serr);
+	sized = false;
+	for (i = 0; i < os.n; i++)
+		sized = sized ||
+			(!serr[i] && os.addr[i] >= base[i] && os.addr[i] < base[i] + size[i]);
+	for (i = 0; i < os.n; i++) {
+		__u64 a = os.addr[i];
+
+		if (sized && !serr[i] && a >= base[i] && a < base[i] + size[i])
+			objs[i] = (struct bw_range){ base[i], base[i] + size[i] };
+		else if (is_chan[i])
+			objs[i] = (struct bw_range){ a, a + 1 }; /* pointed to at its start */
+		else
+			/* A sync field: reached by a pointer to its struct up to a read length before. */
+			objs[i] = (struct bw_range){
+				a > UNSIZED_READ ? (a & ~7ULL) - UNSIZED_READ + 8 : 0, a + 1
+			};
+	}
+	if (gw->has_masks) {
+		err = mask_roots(gw, roots, nroots, &mroots, &nsegroots);
+		if (err)
+			goto out;
+		roots = mroots;
+		nroots = nsegroots;
+		gw->scan_globals = "precise";
+	}
+	in.roots = roots;
+	in.nroots = nroots;
+	in.heap = bw_goscan__heap(gw->scan, &nheap);
+	in.nheap = nheap;
+	in.stops = bw_goscan__stops(gw->scan, &nstops);
+	in.nstops = nstops;
+	in.opaque = bw_goscan__stacks(gw->scan, &nstacks);
+	in.nopaque = nstacks;
+	in.objs = objs;
+	in.nobjs = os.n;
+	in.obj_idx = obj_idx;
+	in.waiters = w;
+	in.nwaiters = n;
+	in.stack_roots = live_stack;
+	in.stack_ctx = &lctx;
+	out.live = live;
+	out.reached = reached;
+	gw->map_calls = gw->map_precise = 0;
+	err = bw_reach_live(&in, sized ? &live_limits : &unsized_limits, sized ? &io : &unsized_io,
+			    &out);
+	if (err && err != -E2BIG)
+		goto out;
+	/* Objects read to their span's element size, else a fixed length from the pointer. */
+	gw->scan_heap = sized ? "conservative" : "conservative-unsized";
+	gw->scan_stacks = gw->map_calls && gw->map_precise == gw->map_calls ? "precise"
+			  : gw->map_precise				    ? "mixed"
+									    : "conservative";
+	/* Two leaked waiters per object, for the evidence. */
+	first = calloc(os.n + 1, sizeof(*first));
+	second = calloc(os.n + 1, sizeof(*second));
 	for (i = 0; i < n; i++) {
 		struct bw_goroutine *g = &recs[i].g;
 
-		for (j = 0; j < g->nchans && !g->chan_reachable; j++) {
-			__u64 *t = bsearch(&chans[g->chans_at + j], targets, nt, sizeof(*targets),
-					   cmp_u64);
+		if (g->status == BW_GSTATUS_SYSCALL || g->reach == BW_REACH_NOOBJ ||
+		    (!w[i].n && !w[i].never))
+			continue;
+		if (live[i]) {
+			g->reach = BW_REACH_LIVE;
+			continue;
+		}
+		g->reach = err ? BW_REACH_CUT : BW_REACH_DEAD;
+		if (w[i].never)
+			g->reach = BW_REACH_DEAD;
+		if (g->reach != BW_REACH_DEAD)
+			continue;
+		if (w[i].never)
+			g->why = !strcmp(g->wait_reason, "select (no cases)") ? BW_WHY_NOCASES
+									      : BW_WHY_NILCHAN;
+		else
+			g->why = g->sync_obj ? BW_WHY_SYNC : BW_WHY_CHAN;
+		if (w[i].n && first && second) {
+			__u32 k = obj_idx[w[i].at];
 
-			g->chan_reachable = t && found[t - targets];
+			if (!first[k])
+				first[k] = g->goid;
+			else if (!second[k])
+				second[k] = g->goid;
 		}
 	}
-	free(targets);
-	free(found);
-	return err == -E2BIG ? 0 : err; /* a cut search leaves verdicts conservative */
+	for (i = 0; i < n && first && second; i++) {
+		struct bw_goroutine *g = &recs[i].g;
+		__u32 k;
+
+		if (g->reach != BW_REACH_DEAD || !w[i].n)
+			continue;
+		k = obj_idx[w[i].at];
+		g->why_goid = first[k] != g->goid ? first[k] : second[k];
+	}
+	err = 0;
+out:
+	free(w);
+	free(obj_idx);
+	free(os.keys);
+	free(os.idx);
+	free(os.addr);
+	free(objs);
+	free(mroots);
+	free(base);
+	free(size);
+	free(serr);
+	free(live);
+	free(reached);
+	free(is_chan);
+	free(first);
+	free(second);
+	return err;
 }
 
 struct goid_at {
@@ -392,6 +655,14 @@ __u64 bw_gowatch__goid_of_tid(struct bw_gowatch *gw, __u32 tid)
 const char *bw_gowatch__version(const struct bw_gowatch *gw)
 {
 	return bw_gobin__info(bw_goscan__gobin(gw->scan))->version;
+}
+
+void bw_gowatch__scan_kinds(const struct bw_gowatch *gw, const char **stacks, const char **heap,
+			    const char **globals)
+{
+	*stacks = gw->scan_stacks;
+	*heap = gw->scan_heap;
+	*globals = gw->scan_globals;
 }
 
 pid_t bw_gowatch__pid(const struct bw_gowatch *gw)

@@ -36,6 +36,9 @@ const struct bw_gogroup *bw_gowatch__groups(const struct bw_gowatch *gw, size_t 
 /* Goroutine running on thread tid at the last scan, 0 when none. */
 __u64 bw_gowatch__goid_of_tid(struct bw_gowatch *gw, __u32 tid);
 const char *bw_gowatch__version(const struct bw_gowatch *gw);
+/* How the last liveness search read stacks, heap objects and globals: "precise", "conservative"... */
+void bw_gowatch__scan_kinds(const struct bw_gowatch *gw, const char **stacks, const char **heap,
+			    const char **globals);
 pid_t bw_gowatch__pid(const struct bw_gowatch *gw);
 /* Goroutines skipped because they changed while read, over all scans. */
 size_t bw_gowatch__skipped(const struct bw_gowatch *gw);

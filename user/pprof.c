@@ -474,6 +474,12 @@ static int add_goroutine(struct builder *b, const struct bw_pprof_goproc *gp,
 	err = label_num(b, s, "goid", r->g.goid, err);
 	if (r->created_by.name && r->created_by.name[0])
 		err = label_str(b, s, "created_by", r->created_by.name, err);
+	if (r->g.why && r->verdict >= BW_VERDICT_LEAK) {
+		char why[256];
+
+		bw_gowhy_text(&r->g, why, sizeof(why));
+		err = label_str(b, s, "why", why, err);
+	}
 	return err;
 }
 

@@ -17,6 +17,9 @@ static void go_report(const struct bw_capture *c, size_t i, struct bw_goreport *
 {
 	r->pid = c->gos[i].pid;
 	r->go_version = c->gos[i].go_version;
+	r->scan_stacks = c->gos[i].scan_stacks;
+	r->scan_heap = c->gos[i].scan_heap;
+	r->scan_globals = c->gos[i].scan_globals;
 	r->recs = c->gos[i].recs;
 	r->nrecs = c->gos[i].nrecs;
 	r->groups = c->gos[i].groups;

@@ -166,7 +166,17 @@ static void write_go(struct writer *w, const struct bw_capture_go *g)
 	f = rec_begin(w);
 	fprintf(f, "{\"type\":\"go\",\"pid\":%u,\"version\":", g->pid);
 	bw_json_str(f, g->go_version ? g->go_version : "");
-	fprintf(f, ",\"groups\":%zu}", g->ngroups);
+	fprintf(f, ",\"groups\":%zu", g->ngroups);
+	if (g->scan_stacks && g->scan_heap && g->scan_globals) {
+		fputs(",\"scan\":{\"stacks\":", f);
+		bw_json_str(f, g->scan_stacks);
+		fputs(",\"heap\":", f);
+		bw_json_str(f, g->scan_heap);
+		fputs(",\"globals\":", f);
+		bw_json_str(f, g->scan_globals);
+		fputc('}', f);
+	}
+	fputc('}', f);
 	rec_end(w);
 	for (i = 0; i < g->ngroups; i++) {
 		const struct bw_gogroup *gr = &g->groups[i];
@@ -207,6 +217,10 @@ static void write_go(struct writer *w, const struct bw_capture_go *g)
 			(unsigned long long)r->g.parent_goid, r->g.tid,
 			(unsigned long long)r->g.chan, r->group, r->runtime_only, r->age_source);
 		json_gofunc(f, &r->blocked_at);
+		if (r->g.why)
+			fprintf(f, ",\"why\":%u,\"wait_obj\":%llu,\"why_goid\":%llu", r->g.why,
+				(unsigned long long)r->g.wait_obj,
+				(unsigned long long)r->g.why_goid);
 		fputs(",\"created_by\":", f);
 		json_gofunc(f, &r->created_by);
 		fputs(",\"stack\":[", f);
@@ -508,6 +522,7 @@ static bool read_go(struct owned *o, json_object *obj, size_t expect_groups)
 {
 	size_t n = o->ngos + 1;
 	struct bw_capture_go *g;
+	json_object *x;
 	bool ok = true;
 
 	g = realloc(o->gos, n * sizeof(*g));
@@ -550,6 +565,11 @@ static bool read_go(struct owned *o, json_object *obj, size_t expect_groups)
 	o->ngos++;
 	g->pid = u64_of(obj, "pid", &ok);
 	g->go_version = keep(o, str_of(obj, "version", &ok));
+	if (json_object_object_get_ex(obj, "scan", &x)) { /* added later: optional */
+		g->scan_stacks = keep(o, str_of(x, "stacks", &ok));
+		g->scan_heap = keep(o, str_of(x, "heap", &ok));
+		g->scan_globals = keep(o, str_of(x, "globals", &ok));
+	}
 	return ok && g->go_version;
 }
 
@@ -612,6 +632,13 @@ static bool read_goroutine(struct owned *o, json_object *obj)
 	r->age_source = u64_of(obj, "age_from", &ok);
 	if (r->age_source > BW_AGE_PROBE)
 		return false;
+	if (json_object_object_get_ex(obj, "why", NULL)) { /* added later: optional */
+		r->g.why = u64_of(obj, "why", &ok);
+		r->g.wait_obj = u64_of(obj, "wait_obj", &ok);
+		r->g.why_goid = u64_of(obj, "why_goid", &ok);
+		if (r->g.why >= BW_WHY_COUNT)
+			return false;
+	}
 	if (r->group >= o->ngroups[gi] || r->verdict > BW_VERDICT_DEADLOCK || !r->g.wait_reason)
 		return false;
 	json_object_object_get_ex(obj, "blocked_at", &x);

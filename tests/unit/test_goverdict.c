@@ -64,7 +64,10 @@ Test(goverdict, patterns)
 	fclose(f);
 	cr_assert(bw_gopatterns__match(p, "main.(*pool).worker"));
 	cr_assert(bw_gopatterns__match(p, "foo.bar"));
-	cr_assert(bw_gopatterns__match(p, "net/http.(*persistConn).writeLoop"));
+	cr_assert(bw_gopatterns__match(p, "os/signal.loop"));
+	/* Reachability decides these now: no whole-module or idiom excuses. */
+	cr_assert_not(bw_gopatterns__match(p, "net/http.(*persistConn).writeLoop"));
+	cr_assert_not(bw_gopatterns__match(p, "google.golang.org/grpc.(*Server).Serve"));
 	cr_assert_not(bw_gopatterns__match(p, "main.leakSend"));
 	cr_assert_not(bw_gopatterns__match(p, "# mine"));
 	bw_gopatterns__free(p);
@@ -98,6 +101,10 @@ Test(goverdict, parked_in_place_ages_and_is_judged)
 	};
 	size_t n = sizeof(r) / sizeof(r[0]);
 
+	/* What the liveness search found: the leaks proven, the writeLoop's channel live. */
+	r[0].g.reach = r[1].g.reach = r[2].g.reach = r[3].g.reach = BW_REACH_DEAD;
+	r[5].g.reach = BW_REACH_LIVE;
+	r[7].g.reach = BW_REACH_CUT;
 	cr_assert_eq(bw_gotracker__new(&t), 0);
 	track(t, r, n, 100 * SEC, p, &g, &ng);
 	for (i = 0; i < n; i++) {
@@ -112,9 +119,10 @@ Test(goverdict, parked_in_place_ages_and_is_judged)
 		enum bw_verdict want = BW_VERDICT_IDLE;
 
 		cr_assert_eq(r[i].blocked_ns, 11 * SEC);
-		if (!strcmp(at, "main.leakSend") || !strcmp(at, "main.worker") ||
-		    !strcmp(at, "main.lockForever"))
+		if (!strcmp(at, "main.leakSend") || !strcmp(at, "main.worker"))
 			want = BW_VERDICT_LEAK;
+		if (!strcmp(at, "main.lockForever"))
+			want = BW_VERDICT_STUCK; /* no proof either way: never a leak */
 		cr_expect_eq(r[i].verdict, want, "goid %llu at %s: got %s",
 			     (unsigned long long)r[i].g.goid, at, bw_verdict_name(r[i].verdict));
 	}
@@ -169,6 +177,7 @@ Test(goverdict, waitsince_gives_age_at_once)
 	size_t ng;
 	struct bw_gorec r = rec(30, "chan send", "main.leakSend", "main.gather");
 
+	r.g.reach = BW_REACH_DEAD;
 	r.g.waitsince_ns = 40 * SEC;
 	cr_assert_eq(bw_gotracker__new(&t), 0);
 	track(t, &r, 1, 100 * SEC, NULL, &g, &ng);
@@ -226,4 +235,128 @@ Test(goverdict, leaked_status_and_benign_creator)
 	free(g);
 	bw_gotracker__free(t);
 	bw_gopatterns__free(p);
+}
+
+/* Judges recs once, all parked 100 s (waitsince), with the builtin patterns. */
+static void judge(struct bw_gorec *r, size_t n, struct bw_gogroup **g, size_t *ng)
+{
+	struct bw_gopatterns *p = builtin();
+	struct bw_gotracker *t;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		r[i].g.waitsince_ns = 1;
+	cr_assert_eq(bw_gotracker__new(&t), 0);
+	track(t, r, n, 101 * SEC, p, g, ng);
+	bw_gotracker__free(t);
+	bw_gopatterns__free(p);
+}
+
+Test(goverdict, sync_waits_are_judged_by_reachability)
+{
+	struct bw_gogroup *g;
+	size_t ng;
+	struct bw_gorec r[] = {
+		rec(50, "sync.Mutex.Lock", "main.a", "main.main"),
+		rec(51, "sync.WaitGroup.Wait", "main.b", "main.main"),
+		rec(52, "sync.Cond.Wait", "main.c", "main.main"),
+		rec(53, "semacquire", "main.d", "main.main"),
+	};
+
+	r[0].g.reach = BW_REACH_LIVE;
+	r[1].g.reach = BW_REACH_DEAD;
+	r[1].g.why = BW_WHY_SYNC;
+	r[2].g.reach = BW_REACH_NOOBJ;
+	r[3].g.reach = BW_REACH_CUT;
+	judge(r, 4, &g, &ng);
+	cr_expect_eq(r[0].verdict, BW_VERDICT_IDLE);
+	cr_expect_eq(r[1].verdict, BW_VERDICT_LEAK);
+	cr_expect_eq(r[2].verdict, BW_VERDICT_STUCK);
+	cr_expect_eq(r[3].verdict, BW_VERDICT_STUCK);
+	free(g);
+}
+
+Test(goverdict, main_in_select_nothing_is_idle_only_with_others_alive)
+{
+	struct bw_gogroup *g;
+	size_t ng;
+	struct bw_gorec alone[] = {
+		rec(1, "select (no cases)", "main.main", "runtime.main"),
+		rec(60, "chan receive", "main.w", "main.main"),
+	};
+	struct bw_gorec busy[] = {
+		rec(1, "select (no cases)", "main.main", "runtime.main"),
+		rec(60, "chan receive", "main.w", "main.main"),
+	};
+
+	alone[0].g.reach = busy[0].g.reach = BW_REACH_DEAD;
+	alone[0].g.why = busy[0].g.why = BW_WHY_NOCASES;
+	alone[1].g.reach = BW_REACH_DEAD;
+	alone[1].g.why = BW_WHY_CHAN;
+	busy[1].g.reach = BW_REACH_LIVE;
+	judge(alone, 2, &g, &ng);
+	cr_expect_eq(alone[0].verdict, BW_VERDICT_LEAK, "nothing else alive: main can never go on");
+	free(g);
+	judge(busy, 2, &g, &ng);
+	cr_expect_eq(busy[0].verdict, BW_VERDICT_IDLE);
+	cr_expect_eq(busy[1].verdict, BW_VERDICT_IDLE);
+	free(g);
+}
+
+Test(goverdict, young_members_of_a_growing_leak_are_reported)
+{
+	struct bw_gotracker *t;
+	struct bw_gogroup *g;
+	struct bw_gorec r[6];
+	size_t ng, i;
+
+	cr_assert_eq(bw_gotracker__new(&t), 0);
+	for (i = 0; i < 6; i++) {
+		r[i] = rec(200 + i, "chan send", "main.leakSend", "main.gather");
+		r[i].g.reach = BW_REACH_DEAD;
+		r[i].g.why = BW_WHY_CHAN;
+	}
+	track(t, r, 2, 0, NULL, &g, &ng);
+	free(g);
+	/* 20 s later: the first two are past the threshold, four more young ones. */
+	track(t, r, 6, 20 * SEC, NULL, &g, &ng);
+	cr_assert_eq(ng, 1);
+	cr_expect_gt(g[0].growth_per_min, 0);
+	cr_expect_eq(g[0].reported, 6, "young members are reported with the group");
+	for (i = 0; i < 6; i++)
+		cr_expect_eq(r[i].verdict, BW_VERDICT_LEAK, "goid %zu", 200 + i);
+	free(g);
+	/* A young member the search did not prove unreachable stays unreported. */
+	r[5].g.reach = BW_REACH_LIVE;
+	r[5].g.goid = 300;
+	track(t, r, 6, 40 * SEC, NULL, &g, &ng);
+	cr_expect_eq(r[5].verdict, BW_VERDICT_NONE);
+	free(g);
+	bw_gotracker__free(t);
+}
+
+Test(goverdict, evidence_text)
+{
+	struct bw_goroutine g = { .wait_reason = "sync.Mutex.Lock" };
+	char buf[256];
+
+	g.why = BW_WHY_NILCHAN;
+	bw_gowhy_text(&g, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "nil channel");
+	g.why = BW_WHY_NOCASES;
+	bw_gowhy_text(&g, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "select with no cases");
+	g.why = BW_WHY_SYNC;
+	g.wait_obj = 0xc000123000;
+	g.why_goid = 41;
+	bw_gowhy_text(&g, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "mutex 0xc000123000 reachable from no live goroutine or global; also "
+			      "waited on by leaked goroutine 41");
+	g.why = BW_WHY_CHAN;
+	g.why_goid = 0;
+	bw_gowhy_text(&g, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "chan 0xc000123000 reachable from no live goroutine or global");
+	g.why = BW_WHY_NONE;
+	bw_gowhy_text(&g, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "");
 }
