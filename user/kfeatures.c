@@ -45,14 +45,15 @@ void bw_features_text(FILE *f, __u32 fallbacks)
 int bw_features_parse(const char *s, __u32 *fallbacks)
 {
 	__u32 out = 0;
-	size_t i, len;
+	size_t i;
 
 	if (!strcmp(s, "all")) {
 		*fallbacks = BW_FALLBACK_ALL;
 		return 0;
 	}
 	while (*s) {
-		len = strcspn(s, ",");
+		size_t len = strcspn(s, ",");
+
 		for (i = 0; i < NFEATURES; i++)
 			if (strlen(features[i].name) == len && !strncmp(s, features[i].name, len))
 				break;

@@ -18,9 +18,9 @@ uname -r >"$OUT/uname"
 
 # One Go target, one toolchain: the newest build of chanleak (the goleaks
 # test runs each go1.X/<name>[-stripped|-pie] it finds).
-go=$(ls -d "$REPO"/.output/go-targets/go1.*/ 2>/dev/null | sort -t. -k3 -n | while read -r d; do
-	[ -x "$d/chanleak" ] && echo "$d"
-done | tail -1)
+go=$(for d in "$REPO"/.output/go-targets/go1.*; do
+	[ -x "$d/chanleak" ] && echo "${d##*/go1.} $d"
+done | sort -n | tail -1 | cut -d' ' -f2-)
 mkdir -p /tmp/go-targets
 if [ -n "$go" ]; then
 	mkdir -p "/tmp/go-targets/$(basename "$go")"
