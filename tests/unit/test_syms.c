@@ -93,7 +93,7 @@ static void read_line(int fd, char *buf, size_t size)
 	buf[len] = '\0';
 }
 
-static struct child spawn(const char *mode)
+static struct child spawn_path(const char *path, const char *mode)
 {
 	struct child c = { 0 };
 	char line[128];
@@ -106,7 +106,7 @@ static struct child spawn(const char *mode)
 		/* Dies with the test process, whatever way that ends. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(fds[1], STDOUT_FILENO);
-		execl(fixture_path(), "symfix", mode, (char *)NULL);
+		execl(path, "symfix", mode, (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -114,6 +114,11 @@ static struct child spawn(const char *mode)
 	read_line(c.out_fd, line, sizeof(line));
 	cr_assert_eq(sscanf(line, "ready %d %d", &c.tid, &c.line), 2, "symfix said: %s", line);
 	return c;
+}
+
+static struct child spawn(const char *mode)
+{
+	return spawn_path(fixture_path(), mode);
 }
 
 static void stop(struct child *c)
@@ -630,6 +635,69 @@ Test(syms, stripped_go_thread_named_from_pclntab, .timeout = 60)
 		bw_mem__free(mem);
 		stop(&c);
 	}
+}
+
+/*
+ * A process of a stripped binary (symfix.stripped, tests/fixtures/stripped.sh)
+ * whose debug file lies under the shared cache's debug root as
+ * ROOT/.build-id/xx/yyyy.debug: its frames unnamed in the process's own
+ * symbolizer (no debug file under its root), named with file:line through
+ * the cache.
+ */
+Test(syms, shared_cache_debug_root, .timeout = 30)
+{
+	static const char *const chain[] = { "symfix_inner", "symfix_outer", "main" };
+	char root[] = "/tmp/bw-syms-root-XXXXXX", bin[PATH_MAX], dbg[PATH_MAX], cmd[3 * PATH_MAX];
+	struct bw_syms_opts opts = { .debug_root = root };
+	struct bw_symcache *cache = NULL;
+	struct bw_syms *syms = NULL;
+	struct bw_mem *mem = NULL;
+	__u64 regs[BW_NREGS];
+	struct bw_frame f;
+	struct child c;
+	struct stack st;
+	int i, at;
+
+	snprintf(bin, sizeof(bin), "%s.stripped", fixture_path());
+	snprintf(dbg, sizeof(dbg), "%s.stripped.dbg", fixture_path());
+	cr_assert_not_null(mkdtemp(root));
+	/* The build-id path from readelf, as a packager's script would find it. */
+	snprintf(cmd, sizeof(cmd),
+		 "id=$(readelf -n '%s' | awk '/Build ID/ { print $3 }') && [ -n \"$id\" ] && "
+		 "d='%s'/.build-id/$(echo $id | cut -c1-2) && mkdir -p \"$d\" && "
+		 "cp '%s' \"$d\"/$(echo $id | cut -c3-).debug",
+		 bin, root, dbg);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	c = spawn_path(bin, "block");
+	wait_blocked(c.pid, c.tid, SYS_read);
+	grab_regs(c.tid, regs);
+	cr_assert_eq(bw_mem__open(c.pid, &mem), 0);
+	cr_assert_eq(bw_syms__new(c.pid, &syms), 0);
+	cr_assert_eq(bw_symcache__new_opts(&opts, &cache), 0);
+
+	unwind(syms, mem, c.tid, regs, &st);
+	cr_assert_geq(st.nr, 4);
+	cr_assert_str_eq(st.frames[1].module, "symfix.stripped");
+	cr_assert_str_eq(st.frames[1].func, "");
+	for (i = 1, at = 0; i < st.nr && at < 3; i++) {
+		if (bw_syms__find_shared(syms, cache, st.pcs[i] - 1, &f) ||
+		    strcmp(f.func, chain[at]))
+			continue;
+		cr_assert_eq(f.source, BW_SYM_DEBUGFILE, "%s", f.func);
+		cr_assert_str_eq(base_name(f.file), "symfix.c");
+		cr_assert_gt(f.line, 0);
+		if (!at)
+			cr_assert_eq(f.line, c.line);
+		at++;
+	}
+	cr_assert_eq(at, 3, "only %d of symfix_inner, symfix_outer, main named", at);
+
+	bw_symcache__free(cache);
+	bw_syms__free(syms);
+	bw_mem__free(mem);
+	stop(&c);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	cr_assert_eq(system(cmd), 0);
 }
 
 /* Every frame as bw_syms__find says it, from two processes of one binary. */
