@@ -1253,6 +1253,19 @@ static void check_parked(const struct gover *g, const char *build)
 	cr_expect(!dead_marked, "%s/%s: the dead pointer %#llx is marked live", g->name, build,
 		  (unsigned long long)c.dead);
 
+	/* Cut in the middle: the frames that fit keep their maps, the rest is all set. */
+	memset(bits, 0, nw / 8 + 1);
+	cr_expect_eq(bw_gcmap_stack(gb, bias, pc, sp, buf, 8 * (nw / 2), bits), 1);
+	cr_expect(bits[(nw / 2 - 1) / 8] >> ((nw / 2 - 1) % 8) & 1, "%s/%s: cut stack's last word",
+		  g->name, build);
+	cr_expect_eq(bits[nw / 2 / 8 + 1], 0, "%s/%s: a bit past the buffer", g->name, build);
+	/* A pc in no function: every word. */
+	memset(bits, 0, nw / 8 + 1);
+	cr_expect_eq(bw_gcmap_stack(gb, bias, 8, sp, buf, 64, bits), 1);
+	cr_expect_eq(bits[0], 0xff);
+	cr_expect_eq(bits[1], 0);
+	cr_expect_eq(bw_gcmap_stack(gb, bias, pc, sp + 4, buf, 64, bits), -EINVAL);
+
 	if (g->minor >= 22 && l.source == BW_GOLAYOUT_DWARF)
 		check_heap_object(gb, &l, mem, bias, c.live, g->name, build);
 
