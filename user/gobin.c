@@ -1488,6 +1488,9 @@ static int layout_dwarf(struct bw_gobin *gb, struct bw_golayout *l)
 		{ "runtime.mspan", "npages", &l->mspan_npages },
 		{ "runtime.mspan", "spanclass", &l->mspan_spanclass },
 		{ "runtime.mspan", "largeType", &l->mspan_largetype },
+		{ "runtime.g", "syscallsp", &l->g_syscallsp },
+		{ "runtime.g", "syscallpc", &l->g_syscallpc },
+		{ "runtime.gobuf", "ctxt", &l->gobuf_ctxt },
 	};
 	static const char *const types[] = { "runtime.g",	  "runtime.stack",
 					     "runtime.gobuf",	  "runtime.m",
@@ -1503,7 +1506,7 @@ static int layout_dwarf(struct bw_gobin *gb, struct bw_golayout *l)
 
 	if (!dw)
 		return -ENOENT;
-	for (p = &l->g_stack_lo; p <= &l->mspan_largetype; p++)
+	for (p = &l->g_stack_lo; p <= &l->gobuf_ctxt; p++) /* span_inline_marks is set after */
 		*p = -1;
 	l->g_size = 0;
 	while (found != all && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {

@@ -129,6 +129,14 @@ struct bw_golayout {
 	__s32 mspan_spanclass;
 	__s32 mspan_largetype;
 	__s32 span_inline_marks;
+	/*
+	 * Where the GC starts a goroutine's stack walk: g.syscallsp/syscallpc
+	 * when syscallsp != 0 (in a system call), else g.sched.sp/pc; and the
+	 * gobuf's ctxt word (a live closure pointer the GC scans as a root).
+	 */
+	__s32 g_syscallsp;
+	__s32 g_syscallpc;
+	__s32 gobuf_ctxt;
 };
 
 #define BW_GOLAYOUT_DWARF 1
