@@ -376,3 +376,60 @@ int bw_gcmap_globals(const struct bw_gobin *gb, struct bw_gcmask *data, struct b
 	}
 	return err;
 }
+
+/* ---- heap objects (1.22+) ---------------------------------------------------- */
+
+#define PAGE_SIZE 8192
+#define MIN_SIZE_FOR_MALLOC_HEADER 512
+
+int bw_gcmap_heap_bits_range(const struct bw_golayout *l, const struct bw_gospan *s, __u64 *addr,
+			     __u64 *len)
+{
+	__u64 span_size;
+
+	if (!l || !s || !s->npages || s->npages > (1ull << 32) || !s->elemsize ||
+	    s->elemsize > MIN_SIZE_FOR_MALLOC_HEADER)
+		return -EINVAL;
+	span_size = s->npages * PAGE_SIZE;
+	*len = span_size / 8 / 8;
+	*addr = s->base + span_size - *len;
+	/* Green Tea: the inline mark bits end the span of objects of 16..512 bytes. */
+	if (l->span_inline_marks > 0 && s->elemsize >= 16)
+		*addr -= l->span_inline_marks;
+	return 0;
+}
+
+int bw_gcmap_heap_small(const struct bw_gospan *s, const __u8 *hbits, size_t len, __u64 obj,
+			__u8 *bits)
+{
+	__u64 word, nwords, j;
+
+	if (!s || !hbits || !bits || !s->elemsize || s->elemsize > MIN_SIZE_FOR_MALLOC_HEADER ||
+	    obj < s->base || (obj - s->base) % s->elemsize)
+		return -EINVAL;
+	if (s->spanclass & 1)
+		return 0; /* noscan */
+	word = (obj - s->base) / 8;
+	nwords = s->elemsize / 8;
+	if ((word + nwords + 7) / 8 > len)
+		return -EINVAL;
+	for (j = 0; j < nwords; j++)
+		if (bit_get(hbits, word + j))
+			bit_set(bits, j);
+	return 0;
+}
+
+int bw_gcmap_heap_typed(const __u8 *mask, size_t masklen, __u64 typsize, __u64 ptrbytes,
+			__u64 objsize, __u8 *bits)
+{
+	__u64 off, j;
+
+	if (!mask || !bits || !typsize || typsize % 8 || ptrbytes > typsize ||
+	    (ptrbytes / 8 + 7) / 8 > masklen || objsize > (1ull << 40))
+		return -EINVAL;
+	for (off = 0; off + 8 <= objsize; off += typsize)
+		for (j = 0; j < ptrbytes / 8 && off + 8 * j + 8 <= objsize; j++)
+			if (bit_get(mask, j))
+				bit_set(bits, off / 8 + j);
+	return 0;
+}

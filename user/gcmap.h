@@ -20,6 +20,7 @@
 #include <linux/types.h>
 
 struct bw_gobin;
+struct bw_golayout;
 
 /*
  * The live pointer words of a goroutine's stack, copied in stack[0, len)
@@ -74,5 +75,51 @@ int bw_gcmap_globals(const struct bw_gobin *gb, struct bw_gcmask *data, struct b
  * more bits than were emitted.
  */
 int bw_gcprog_run(const __u8 *prog, size_t proglen, __u8 *bits, size_t nbits);
+
+/*
+ * Heap objects, Go 1.22+ (allocation headers), from bytes the caller read
+ * from the target (pure). The caller finds the object's span as the runtime
+ * does (mheap_.arenas[0][(addr + 2^47) >> 26].spans[(addr >> 13) % 8192],
+ * offsets in bw_golayout) and reads its fields into struct bw_gospan. Then:
+ *  - noscan span (spanclass & 1): no pointers;
+ *  - elemsize <= 512: the heap bits at the span's end, bw_gcmap_heap_bits_range()
+ *    says which bytes to read, bw_gcmap_heap_small() decodes one object;
+ *  - larger: the object's *_type is its first word (size class != 0, the
+ *    data starts 8 bytes in) or span.largeType (size class 0); read the
+ *    type's Size_ (+0), PtrBytes (+8) and GCData (+32) and the mask at GCData
+ *    (PtrBytes / 64 bytes; 1.24+ types flagged TFlagGCMaskOnDemand (tflag
+ *    +20 bit 0x10) keep a pointer to the mask there instead), then
+ *    bw_gcmap_heap_typed().
+ * bits: one bit per word of the object from its base, caller-zeroed.
+ */
+struct bw_gospan {
+	__u64 base;	/* mspan.startAddr */
+	__u64 npages;	/* mspan.npages (8 KiB pages) */
+	__u64 elemsize; /* mspan.elemsize */
+	__u8 spanclass; /* mspan.spanclass */
+};
+
+/* Link-free: where the span's heap bits are, [*addr, *addr + *len). 0, or -EINVAL. */
+int bw_gcmap_heap_bits_range(const struct bw_golayout *l, const struct bw_gospan *s, __u64 *addr,
+			     __u64 *len);
+
+/*
+ * The pointer words of the headerless object at obj (a base address in the
+ * span) from the span's heap bits hbits[0, len) (read at bw_gcmap_heap_bits_range).
+ * 0, or -EINVAL (obj not an object base, elemsize > 512, bits out of hbits).
+ */
+int bw_gcmap_heap_small(const struct bw_gospan *s, const __u8 *hbits, size_t len, __u64 obj,
+			__u8 *bits);
+
+/*
+ * The pointer words of an object of objsize bytes holding one or more
+ * values of a type of typsize bytes whose first ptrbytes bytes are
+ * described by mask (1 bit per word, masklen bytes): the mask tiled every
+ * typsize bytes, as the runtime's typePointers iterator does. For objects
+ * with a malloc header pass the object's data (base + 8) and objsize =
+ * elemsize - 8. 0, or -EINVAL.
+ */
+int bw_gcmap_heap_typed(const __u8 *mask, size_t masklen, __u64 typsize, __u64 ptrbytes,
+			__u64 objsize, __u8 *bits);
 
 #endif

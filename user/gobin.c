@@ -1485,6 +1485,12 @@ static int layout_dwarf(struct bw_gobin *gb, struct bw_golayout *l)
 		{ "runtime.moduledata", "types", &l->md_types },
 		{ "runtime.moduledata", "rodata", &l->md_rodata },
 		{ "runtime.moduledata", "gofunc", &l->md_gofunc },
+		{ "runtime.mspan", "npages", &l->mspan_npages },
+		{ "runtime.mspan", "spanclass", &l->mspan_spanclass },
+		{ "runtime.mspan", "largeType", &l->mspan_largetype },
+		{ "runtime.g", "syscallsp", &l->g_syscallsp },
+		{ "runtime.g", "syscallpc", &l->g_syscallpc },
+		{ "runtime.gobuf", "ctxt", &l->gobuf_ctxt },
 	};
 	static const char *const types[] = { "runtime.g",	  "runtime.stack",
 					     "runtime.gobuf",	  "runtime.m",
@@ -1500,7 +1506,7 @@ static int layout_dwarf(struct bw_gobin *gb, struct bw_golayout *l)
 
 	if (!dw)
 		return -ENOENT;
-	for (p = &l->g_stack_lo; p <= &l->md_gofunc; p++)
+	for (p = &l->g_stack_lo; p <= &l->gobuf_ctxt; p++) /* span_inline_marks is set after */
 		*p = -1;
 	l->g_size = 0;
 	while (found != all && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
@@ -1674,6 +1680,11 @@ int bw_gobin__open(const char *path, struct bw_gobin **out)
 	}
 	gb->have_layout = !layout_dwarf(gb, &gb->layout) ||
 			  !bw_goversion_layout(gb->info.major, gb->info.minor, &gb->layout);
+	if (gb->have_layout) {
+		struct gb_func sf;
+
+		gb->layout.span_inline_marks = func_by_name(gb, "runtime.scanSpan", &sf) ? 0 : 128;
+	}
 	*out = gb;
 	return 0;
 cleanup:

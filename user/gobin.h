@@ -118,6 +118,25 @@ struct bw_golayout {
 	__s32 md_types;
 	__s32 md_rodata;
 	__s32 md_gofunc;
+	/*
+	 * Heap bitmaps (Go 1.22+ allocation headers), mspan fields from DWARF
+	 * only (-1 otherwise): npages u64, spanclass u8 (size class << 1 |
+	 * noscan), largeType *_type. span_inline_marks: bytes of the Green Tea
+	 * GC's spanInlineMarkBits between a small-object span's heap bits and
+	 * its end (128 when runtime.scanSpan exists: 1.26+ by default, else 0).
+	 */
+	__s32 mspan_npages;
+	__s32 mspan_spanclass;
+	__s32 mspan_largetype;
+	__s32 span_inline_marks;
+	/*
+	 * Where the GC starts a goroutine's stack walk: g.syscallsp/syscallpc
+	 * when syscallsp != 0 (in a system call), else g.sched.sp/pc; and the
+	 * gobuf's ctxt word (a live closure pointer the GC scans as a root).
+	 */
+	__s32 g_syscallsp;
+	__s32 g_syscallpc;
+	__s32 gobuf_ctxt;
 };
 
 #define BW_GOLAYOUT_DWARF 1

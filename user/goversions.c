@@ -160,6 +160,11 @@ int bw_goversion_layout(__u32 major, __u32 minor, struct bw_golayout *out)
 		out->source = BW_GOLAYOUT_TABLE;
 		out->mheap_arenas = out->heaparena_spans = -1;
 		out->mspan_startaddr = out->mspan_elemsize = -1;
+		out->mspan_npages = out->mspan_spanclass = out->mspan_largetype = -1;
+		/* g.syscallsp/pc follow g.sched, a gobuf that ends with bp (DWARF 1.19-1.27). */
+		out->g_syscallsp = out->g_sched + out->gobuf_bp + 8;
+		out->g_syscallpc = out->g_syscallsp + 8;
+		out->gobuf_ctxt = 24;
 		/* sudog.waitlink sits 16 bytes before c in every version (1.19-1.26 DWARF). */
 		out->sudog_waitlink = out->sudog_c - 16;
 		if (!out->g_size) /* 1.23 and 1.24 differ only in size */

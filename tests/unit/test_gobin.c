@@ -550,6 +550,14 @@ Test(gobin, layout_dwarf_equals_table, .timeout = FIXTURE_TIMEOUT)
 		cr_expect_eq(d.mspan_startaddr, 24, "%s: mspan.startAddr", v[i].name);
 		cr_expect_geq(d.mspan_elemsize, 0, "%s: mspan.elemsize", v[i].name);
 		d.mheap_arenas = d.heaparena_spans = d.mspan_startaddr = d.mspan_elemsize = -1;
+		cr_expect_eq(t.mspan_npages, -1);
+		if (v[i].minor >= 22) {
+			cr_expect_geq(d.mspan_npages, 0, "%s: mspan.npages", v[i].name);
+			cr_expect_geq(d.mspan_spanclass, 0, "%s: mspan.spanclass", v[i].name);
+			cr_expect_geq(d.mspan_largetype, 0, "%s: mspan.largeType", v[i].name);
+		}
+		cr_expect_eq(d.span_inline_marks, v[i].minor >= 26 ? 128 : 0, "%s", v[i].name);
+		d.mspan_npages = d.mspan_spanclass = d.mspan_largetype = -1;
 		cr_expect(!memcmp(&d, &t, sizeof(d)),
 			  "%s: DWARF and table differ: size %u/%u goid %d/%d status %d/%d "
 			  "waitreason %d/%d gopc %d/%d bp %d/%d procid %d/%d curg %d/%d "
@@ -1147,6 +1155,45 @@ static int find_g(struct bw_mem *mem, const struct bw_golayout *l, __u64 allgs, 
 }
 
 /*
+ * The heap object at obj, a gcNode {next *gcNode; val int} (16 bytes, a
+ * headerless small object): its span from mheap_.arenas, its heap bits at
+ * the span's end; word 0 is a pointer, word 1 not.
+ */
+static void check_heap_object(struct bw_gobin *gb, const struct bw_golayout *l, struct bw_mem *mem,
+			      __u64 bias, __u64 obj, const char *ver, const char *build)
+{
+	__u64 mheap, size, l2, arena, span, idx, hb_addr, hb_len, npages, base, elem;
+	struct bw_gospan s;
+	__u8 sc, *hb, bits[8] = { 0 };
+
+	cr_assert_eq(bw_gobin__lookup(gb, "runtime.mheap_", &mheap, &size), 0);
+	idx = (obj + (1ull << 47)) >> 26;
+	cr_assert_eq(bw_mem__read_u64(mem, mheap + bias + l->mheap_arenas, &l2), 0);
+	cr_assert_eq(bw_mem__read_u64(mem, l2 + 8 * idx, &arena), 0);
+	cr_assert_eq(
+		bw_mem__read_u64(mem, arena + l->heaparena_spans + 8 * ((obj >> 13) % 8192), &span),
+		0);
+	cr_assert(span, "%s/%s: no span for %#llx", ver, build, (unsigned long long)obj);
+	cr_assert_eq(bw_mem__read_u64(mem, span + l->mspan_startaddr, &base), 0);
+	cr_assert_eq(bw_mem__read_u64(mem, span + l->mspan_npages, &npages), 0);
+	cr_assert_eq(bw_mem__read_u64(mem, span + l->mspan_elemsize, &elem), 0);
+	cr_assert_eq(bw_mem__read(mem, span + l->mspan_spanclass, &sc, 1), 0);
+	s = (struct bw_gospan){ .base = base, .npages = npages, .elemsize = elem, .spanclass = sc };
+	cr_assert_eq(elem, 16, "%s/%s: gcNode in a span of %llu-byte objects", ver, build,
+		     (unsigned long long)elem);
+	cr_assert_eq(sc & 1, 0, "%s/%s: gcNode in a noscan span", ver, build);
+	cr_assert_eq(bw_gcmap_heap_bits_range(l, &s, &hb_addr, &hb_len), 0);
+	hb = malloc(hb_len);
+	cr_assert(hb);
+	cr_assert_eq(bw_mem__read(mem, hb_addr, hb, hb_len), 0);
+	obj -= (obj - base) % elem; /* the object's base (obj is one already) */
+	cr_assert_eq(bw_gcmap_heap_small(&s, hb, hb_len, obj, bits), 0);
+	cr_expect_eq(bits[0] & 3, 1, "%s/%s: gcNode words %#x, want next=1 val=0", ver, build,
+		     bits[0]);
+	free(hb);
+}
+
+/*
  * A goroutine parked in main.gcHold's <-c, read from the running fixture:
  * the slot of `live` (used after the receive) must be marked, no word
  * holding `dead` (its last use was before) may be, the walk must be precise
@@ -1206,6 +1253,22 @@ static void check_parked(const struct gover *g, const char *build)
 	cr_expect(!dead_marked, "%s/%s: the dead pointer %#llx is marked live", g->name, build,
 		  (unsigned long long)c.dead);
 
+	/* Cut in the middle: the frames that fit keep their maps, the rest is all set. */
+	memset(bits, 0, nw / 8 + 1);
+	cr_expect_eq(bw_gcmap_stack(gb, bias, pc, sp, buf, 8 * (nw / 2), bits), 1);
+	cr_expect(bits[(nw / 2 - 1) / 8] >> ((nw / 2 - 1) % 8) & 1, "%s/%s: cut stack's last word",
+		  g->name, build);
+	cr_expect_eq(bits[nw / 2 / 8 + 1], 0, "%s/%s: a bit past the buffer", g->name, build);
+	/* A pc in no function: every word. */
+	memset(bits, 0, nw / 8 + 1);
+	cr_expect_eq(bw_gcmap_stack(gb, bias, 8, sp, buf, 64, bits), 1);
+	cr_expect_eq(bits[0], 0xff);
+	cr_expect_eq(bits[1], 0);
+	cr_expect_eq(bw_gcmap_stack(gb, bias, pc, sp + 4, buf, 64, bits), -EINVAL);
+
+	if (g->minor >= 22 && l.source == BW_GOLAYOUT_DWARF)
+		check_heap_object(gb, &l, mem, bias, c.live, g->name, build);
+
 	cr_assert_eq(bw_gcmap_globals(gb, &data, &bss), 0, "%s/%s: no masks", g->name, build);
 	check_pair(&data, &bss, c.bss_pair - bias, "gcBssPair");
 	check_pair(&data, &bss, c.data_pair - bias, "gcDataPair");
@@ -1227,4 +1290,36 @@ Test(gcmap, parked_goroutine_live_and_dead_slots, .timeout = FIXTURE_TIMEOUT)
 	for (i = 0; i < nv; i++)
 		for (b = 0; b < NBUILDS; b++)
 			check_parked(&v[i], builds[b]);
+}
+
+Test(gcmap, heap_typed_and_small)
+{
+	/* A {p, n, q} type (mask 101) tiled in 56 bytes: words 0,2 3,5 6 (the third cut short). */
+	static const __u8 mask[] = { 0x05 };
+	struct bw_golayout l = { .span_inline_marks = 0 };
+	struct bw_gospan s = { .base = 0x1000000, .npages = 1, .elemsize = 32, .spanclass = 2 };
+	__u8 bits[2] = { 0 }, hb[128] = { 0 };
+	__u64 a, n;
+
+	cr_assert_eq(bw_gcmap_heap_typed(mask, 1, 24, 24, 56, bits), 0);
+	cr_expect_eq(bits[0], 0x6d);
+	cr_expect_eq(bw_gcmap_heap_typed(mask, 1, 0, 24, 56, bits), -EINVAL);
+	cr_expect_eq(bw_gcmap_heap_typed(mask, 0, 24, 24, 56, bits), -EINVAL);
+	/* One page: 128 bytes of heap bits at the end; Green Tea moves them 128 down. */
+	cr_assert_eq(bw_gcmap_heap_bits_range(&l, &s, &a, &n), 0);
+	cr_expect_eq(a, 0x1000000 + 8192 - 128);
+	cr_expect_eq(n, 128);
+	l.span_inline_marks = 128;
+	cr_assert_eq(bw_gcmap_heap_bits_range(&l, &s, &a, &n), 0);
+	cr_expect_eq(a, 0x1000000 + 8192 - 256);
+	/* Object 3 (words 12-15): bits 12 and 14 set. */
+	hb[1] = 0x50;
+	memset(bits, 0, sizeof(bits));
+	cr_assert_eq(bw_gcmap_heap_small(&s, hb, sizeof(hb), 0x1000000 + 96, bits), 0);
+	cr_expect_eq(bits[0], 0x05);
+	cr_expect_eq(bw_gcmap_heap_small(&s, hb, sizeof(hb), 0x1000000 + 97, bits), -EINVAL);
+	s.spanclass = 3; /* noscan */
+	memset(bits, 0, sizeof(bits));
+	cr_assert_eq(bw_gcmap_heap_small(&s, hb, sizeof(hb), 0x1000000 + 96, bits), 0);
+	cr_expect_eq(bits[0], 0);
 }
