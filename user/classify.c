@@ -12,7 +12,8 @@ struct ctx {
 	struct bw_thread *threads;
 	size_t n;
 	const struct bw_classify_opts *o;
-	unsigned char *done; /* 0 not yet, 1 in progress, 2 done */
+	unsigned char *seen; /* on a walk already: judged, or about to be */
+	size_t *path;
 };
 
 static bool is_blocked_state(char state)
@@ -111,8 +112,6 @@ static void no_waker(const struct ctx *c, struct bw_thread *t, const char *what)
 	say(t, BW_VERDICT_STUCK, BW_REASON_NO_WAKER, "%s", what);
 }
 
-static void judge(struct ctx *c, size_t i);
-
 /* Waits for owner o (a lock's holder, a joined thread). */
 static void owned(struct ctx *c, struct bw_thread *t)
 {
@@ -136,8 +135,7 @@ static void owned(struct ctx *c, struct bw_thread *t)
 				      : "an untimed wait on a lock of unknown owner");
 		return;
 	}
-	judge(c, i);
-	o = &c->threads[i];
+	o = &c->threads[i]; /* judged first: see bw_classify_opts */
 	switch (o->verdict) {
 	case BW_VERDICT_DEADLOCK:
 		say(t, BW_VERDICT_LEAK, BW_REASON_OWNER_DEADLOCK, "%s %u, which is deadlocked", rel,
@@ -183,19 +181,13 @@ static void judge(struct ctx *c, size_t i)
 {
 	struct bw_thread *t = &c->threads[i];
 
-	if (c->done[i])
-		return; /* done, or on the path: cycles are settled by in_cycle first */
-	c->done[i] = 1;
 	t->verdict = BW_VERDICT_NONE;
 	t->reason = BW_REASON_NONE;
 	t->why[0] = '\0';
-	if (!is_blocked_state(t->state) || t->blocked_ns < c->o->threshold_ns) {
-		c->done[i] = 2;
+	if (!is_blocked_state(t->state) || t->blocked_ns < c->o->threshold_ns)
 		return;
-	}
 	if (t->in_cycle) {
 		cycle_why(c, t);
-		c->done[i] = 2;
 		return;
 	}
 	switch (t->wait) {
@@ -230,24 +222,57 @@ static void judge(struct ctx *c, size_t i)
 		t->verdict = BW_VERDICT_BLOCKED;
 		break;
 	}
-	c->done[i] = 2;
+}
+
+/* The thread whose verdict i's depends on (a lock's owner, a joined thread), or -1. */
+static long depends_on(const struct ctx *c, size_t i)
+{
+	const struct bw_thread *t = &c->threads[i];
+	long j;
+
+	if (t->in_cycle || !is_blocked_state(t->state) || t->blocked_ns < c->o->threshold_ns)
+		return -1;
+	if (t->wait != BW_WAIT_MUTEX && t->wait != BW_WAIT_RWLOCK && t->wait != BW_WAIT_JOIN)
+		return -1;
+	if ((t->gone_owner_tid && t->wait != BW_WAIT_JOIN) || !t->owner_tid)
+		return -1;
+	j = bw_waitgraph_find(c->threads, c->n, t->owner_tid);
+	return j >= 0 && c->threads[j].pid == t->pid ? j : -1;
 }
 
 int bw_classify_opts(struct bw_thread *threads, size_t n, const struct bw_classify_opts *o)
 {
 	struct ctx c = { .threads = threads, .n = n, .o = o };
-	size_t i;
+	size_t i, len;
+	long j;
 	int err;
 
 	err = bw_waitgraph_resolve(threads, n);
 	if (err)
 		return err;
-	c.done = calloc(n ? n : 1, 1);
-	if (!c.done)
+	c.seen = calloc(n ? n : 1, 1);
+	c.path = calloc(n ? n : 1, sizeof(*c.path));
+	if (!c.seen || !c.path) {
+		free(c.seen);
+		free(c.path);
 		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		judge(&c, i);
-	free(c.done);
+	}
+	/*
+	 * Along each wait-for chain, owners before their waiters: walk to the
+	 * chain's end (a thread judged already, one that waits for nobody, or
+	 * a cycle: its members stop the walk), then judge back up the path.
+	 */
+	for (i = 0; i < n; i++) {
+		len = 0;
+		for (j = i; j >= 0 && !c.seen[j]; j = depends_on(&c, j)) {
+			c.seen[j] = 1;
+			c.path[len++] = j;
+		}
+		while (len)
+			judge(&c, c.path[--len]);
+	}
+	free(c.seen);
+	free(c.path);
 	return 0;
 }
 
