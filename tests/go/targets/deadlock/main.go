@@ -2,7 +2,8 @@
 
 // deadlock: two goroutines take two mutexes in opposite orders (AB-BA).
 // "ab-first" holds lockA and waits for lockB, "ab-second" holds lockB and
-// waits for lockA.
+// waits for lockA. The mutexes are the pair's own (on the heap, known only
+// to their two stacks): nothing else can ever unlock them.
 //
 //	role        expect    wait                                 func           created
 //	ab-first    deadlock  sync.Mutex.Lock (semacquire < 1.20)  main.abFirst   main.deadlockABBA
@@ -19,10 +20,8 @@ import (
 	"blockwatch/gotargets/internal/announce"
 )
 
-var lockA, lockB sync.Mutex
-
 //go:noinline
-func abFirst(held chan<- struct{}, otherHeld <-chan struct{}) {
+func abFirst(lockA, lockB *sync.Mutex, held chan<- struct{}, otherHeld <-chan struct{}) {
 	lockA.Lock()
 	close(held)
 	<-otherHeld
@@ -34,7 +33,7 @@ func abFirst(held chan<- struct{}, otherHeld <-chan struct{}) {
 }
 
 //go:noinline
-func abSecond(held chan<- struct{}, otherHeld <-chan struct{}) {
+func abSecond(lockA, lockB *sync.Mutex, held chan<- struct{}, otherHeld <-chan struct{}) {
 	lockB.Lock()
 	close(held)
 	<-otherHeld
@@ -47,9 +46,10 @@ func abSecond(held chan<- struct{}, otherHeld <-chan struct{}) {
 
 //go:noinline
 func deadlockABBA() {
+	lockA, lockB := new(sync.Mutex), new(sync.Mutex)
 	aHeld, bHeld := make(chan struct{}), make(chan struct{})
-	go abFirst(aHeld, bHeld)
-	go abSecond(bHeld, aHeld)
+	go abFirst(lockA, lockB, aHeld, bHeld)
+	go abSecond(lockA, lockB, bHeld, aHeld)
 }
 
 func main() {
