@@ -90,6 +90,11 @@ $(OUTPUT)/tests/e2e/%.o: tests/e2e/%.c | $(OUTPUT)/tests/e2e
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
+# One-off: the cost of the stack map walk (bench/gcmap_bench.c), not part of any test.
+$(OUTPUT)/gcmap-bench: bench/gcmap_bench.c $(addprefix $(OUTPUT)/user/,gcmap.o gobin.o goversions.o x86dec.o memread.o)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $^ $(LDLIBS) -o $@
+
 $(OUTPUT)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -ljson-c -lcriterion -o $@

@@ -38,16 +38,16 @@ FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -fsanitize=fuzzer-no-l
 FUZZ_NAMES := parse ksyms gobin syms procfs gopatterns escape snapshot
 FUZZ_MODS_parse := parse
 FUZZ_MODS_ksyms := ksyms
-FUZZ_MODS_gobin := gobin
+FUZZ_MODS_gobin := gobin goversions x86dec gcmap
 FUZZ_LIBS_gobin := -ldw -lelf -lz
 FUZZ_MODS_syms := syms memread
 FUZZ_LIBS_syms := -ldw -lelf -lz
 FUZZ_MODS_procfs := procfs filter
-FUZZ_MODS_gopatterns := goverdict gobin
+FUZZ_MODS_gopatterns := goverdict gobin goversions x86dec
 FUZZ_LIBS_gopatterns := -ldw -lelf -lz
 FUZZ_MODS_escape := escape
 FUZZ_LIBS_escape := -ljson-c
-FUZZ_MODS_snapshot := snapshot escape ksyms goverdict gobin
+FUZZ_MODS_snapshot := snapshot escape ksyms goverdict gobin goversions x86dec
 FUZZ_LIBS_snapshot := -ljson-c -ldw -lelf -lz
 
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))

@@ -14,6 +14,8 @@
 #include <elfutils/libdw.h>
 #include <dwarf.h>
 #include "gobin.h"
+#include "goversions.h"
+#include "x86dec.h"
 
 #define GO116_MAGIC 0xfffffffau
 #define GO118_MAGIC 0xfffffff0u
@@ -92,6 +94,7 @@ struct bw_gobin {
 	struct bw_goinfo info;
 	struct bw_golayout layout;
 	int have_layout;
+	__u64 special[BW_GOSPECIAL_COUNT]; /* entries of the functions of BW_GOSPECIAL_* */
 	char **wait;
 	__u32 nwait;
 	__u32 wait_source;
@@ -580,7 +583,7 @@ struct gb_func {
 };
 
 /* Fixed fields of _func, by version: offsets from the record start. */
-enum { F_NAMEOFF, F_PCFILE, F_PCLN, F_NPCDATA, F_CUOFF };
+enum { F_NAMEOFF, F_PCFILE, F_PCLN, F_NPCDATA, F_CUOFF, F_ARGS, F_DEFERRETURN, F_PCSP };
 
 static __u32 func_field(const struct bw_gobin *gb, const struct gb_func *f, int field)
 {
@@ -588,8 +591,8 @@ static __u32 func_field(const struct bw_gobin *gb, const struct gb_func *f, int 
 	 * pcfile @24, pcln @28, npcdata @32, cuOffset @36.
 	 * 1.18+: entryOff @0, nameOff @4, args, deferreturn, pcsp @16, pcfile @20,
 	 * pcln @24, npcdata @28, cuOffset @32. */
-	static const __u8 off116[] = { 8, 24, 28, 32, 36 };
-	static const __u8 off118[] = { 4, 20, 24, 28, 32 };
+	static const __u8 off116[] = { 8, 24, 28, 32, 36, 12, 16, 20 };
+	static const __u8 off118[] = { 4, 20, 24, 28, 32, 8, 12, 16 };
 	const __u8 *o = gb->pcln.magic == GO116_MAGIC ? off116 : off118;
 
 	return le32(gb->pcln.base + f->off + o[field]);
@@ -771,6 +774,122 @@ int bw_gobin__func(const struct bw_gobin *gb, __u64 pc, struct bw_gofunc *out)
 	out->entry = f.entry;
 	out->end = f.end;
 	func_line(gb, &f, pc, out);
+	return 0;
+}
+
+static const char *const special_names[BW_GOSPECIAL_COUNT] = {
+	[BW_GOSPECIAL_GOEXIT] = "runtime.goexit",
+	[BW_GOSPECIAL_ASYNC_PREEMPT] = "runtime.asyncPreempt",
+	[BW_GOSPECIAL_SIGPANIC] = "runtime.sigpanic",
+	[BW_GOSPECIAL_DEBUG_CALL] = "runtime.debugCallV2",
+	[BW_GOSPECIAL_REFLECT_CALL] = "reflect.makeFuncStub",
+};
+
+static int func_by_name(const struct bw_gobin *gb, const char *name, struct gb_func *f);
+
+static void find_specials(struct bw_gobin *gb)
+{
+	struct gb_func f;
+	int i;
+
+	for (i = 1; i < BW_GOSPECIAL_COUNT; i++)
+		if (!func_by_name(gb, special_names[i], &f))
+			gb->special[i] = f.entry;
+	if (!func_by_name(gb, "reflect.methodValueCall", &f))
+		gb->special[0] = f.entry; /* the other reflect stub: slot 0 is unused */
+}
+
+int bw_gobin__funcinfo(const struct bw_gobin *gb, __u64 pc, struct bw_gofuncinfo *out)
+{
+	struct gb_func f;
+	int i;
+
+	if (find_func(gb, pc, &f))
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	out->entry = f.entry;
+	out->end = f.end;
+	out->args = (__s32)func_field(gb, &f, F_ARGS);
+	out->deferreturn = func_field(gb, &f, F_DEFERRETURN);
+	/* funcID, flag, pad, nfuncdata end the fixed part; 1.16 had no flag. */
+	if (!(gb->info.major == 1 && gb->info.minor == 16))
+		out->flag = gb->pcln.base[f.off + gb->pcln.nfuncdata_off - 2];
+	for (i = 1; i < BW_GOSPECIAL_COUNT; i++)
+		if (gb->special[i] && gb->special[i] == f.entry)
+			out->special = i;
+	if (gb->special[0] && gb->special[0] == f.entry)
+		out->special = BW_GOSPECIAL_REFLECT_CALL;
+	out->rec_off = f.off;
+	out->rec_npcdata = f.npcdata;
+	out->rec_nfuncdata = f.nfuncdata;
+	return 0;
+}
+
+static void rec_of(const struct bw_gofuncinfo *fi, struct gb_func *f)
+{
+	f->off = fi->rec_off;
+	f->entry = fi->entry;
+	f->end = fi->end;
+	f->npcdata = fi->rec_npcdata;
+	f->nfuncdata = fi->rec_nfuncdata;
+}
+
+__s32 bw_gobin__pcvalue(const struct bw_gobin *gb, const struct bw_gofuncinfo *fi, int table,
+			__u64 pc)
+{
+	struct gb_func f;
+
+	rec_of(fi, &f);
+	if (table == BW_GOPC_SP)
+		return pcvalue(gb, &f, func_field(gb, &f, F_PCSP), pc);
+	if (table < 0)
+		return -1;
+	return pcvalue(gb, &f, pcdata_off(gb, &f, table), pc);
+}
+
+__u64 bw_gobin__funcdata(const struct bw_gobin *gb, const struct bw_gofuncinfo *fi, __u32 i)
+{
+	struct gb_func f;
+
+	rec_of(fi, &f);
+	return funcdata(gb, &f, i);
+}
+
+const __u8 *bw_gobin__bytes(const struct bw_gobin *gb, __u64 va, __u64 *avail)
+{
+	const struct gb_seg *s = seg_of(gb, va, 0);
+
+	if (!s || va - s->va >= s->filesz)
+		return NULL;
+	*avail = s->filesz - (va - s->va);
+	return s->data + (va - s->va);
+}
+
+int bw_gobin__module(const struct bw_gobin *gb, struct bw_gomodule *out)
+{
+	struct bw_golayout t;
+	const struct bw_golayout *l = &gb->layout;
+	__u64 md = gb->info.moduledata;
+
+	if (!md)
+		return -ENOENT;
+	if (!gb->have_layout || l->md_data < 0 || l->md_gcbss < 0 || l->md_rodata < 0) {
+		if (bw_goversion_moduledata(gb->info.major, gb->info.minor, &t))
+			return -ENOENT;
+		l = &t;
+	}
+	memset(out, 0, sizeof(*out));
+	if (read_ptr(gb, md + l->md_data, &out->data) ||
+	    read_ptr(gb, md + l->md_edata, &out->edata) ||
+	    read_ptr(gb, md + l->md_bss, &out->bss) || read_ptr(gb, md + l->md_ebss, &out->ebss) ||
+	    read_ptr(gb, md + l->md_gcdata, &out->gcdata) ||
+	    read_ptr(gb, md + l->md_gcbss, &out->gcbss) ||
+	    read_ptr(gb, md + l->md_types, &out->types) ||
+	    read_ptr(gb, md + l->md_rodata, &out->rodata))
+		return -ENOENT;
+	out->gofunc = gb->info.gofunc;
+	if (out->edata < out->data || out->ebss < out->bss)
+		return -ENOENT;
 	return 0;
 }
 
@@ -1017,13 +1136,14 @@ static void find_moduledata(struct bw_gobin *gb)
  * Text start (base of 1.18+ entry offsets): runtime.text, else
  * moduledata.text, else the header's textStart (gone in 1.26), else .text.
  * gofunc (base of 1.18+ funcdata offsets): go:func.* / go.func.*, else
- * moduledata.gofunc (@304 in 1.18-1.19, @320 from 1.20: covctrs came in).
+ * moduledata.gofunc (@304 in 1.18-1.19, @320 in 1.20-1.26, @344 in 1.27).
  */
 static void find_bases(struct bw_gobin *gb)
 {
 	const struct gb_pcln *t = &gb->pcln;
 	const struct gb_scn *s;
 	__u64 md = gb->info.moduledata, v;
+	struct bw_golayout ml;
 
 	gb->info.text_start = sym_addr(gb, "runtime.text");
 	if (!gb->info.text_start && md && !read_ptr(gb, md + 176, &v))
@@ -1042,167 +1162,11 @@ static void find_bases(struct bw_gobin *gb)
 	if (!gb->info.gofunc)
 		gb->info.gofunc = sym_addr(gb, "go.func.*");
 	if (!gb->info.gofunc && md &&
-	    !read_ptr(gb, md + (t->magic == GO118_MAGIC ? 304 : 320), &v) && va_ptr(gb, v, 1) &&
-	    !va_writable(gb, v, 1))
+	    !bw_goversion_moduledata(gb->info.major, gb->info.minor, &ml) && ml.md_gofunc >= 0 &&
+	    !read_ptr(gb, md + ml.md_gofunc, &v) && va_ptr(gb, v, 1) && !va_writable(gb, v, 1))
 		gb->info.gofunc = v;
 	if (gb->info.gofunc)
 		gb->info.flags |= BW_GOBIN_INLINE;
-}
-
-/* ---- x86-64 instruction lengths (enough for Go's runtime code) ----------- */
-
-struct x86_insn {
-	__u32 len;
-	__u32 op; /* one-byte op, 0x0fXX, or 0x10000 for VEX/EVEX forms */
-	__u8 rex;
-	__u8 modrm;
-	__u8 has_modrm;
-	__u8 rip_rel;
-	__u64 target; /* RIP-relative memory operand */
-};
-
-/* Operand bytes after the opcode, for the one-byte and 0F maps (64-bit mode). */
-#define M 1	/* ModRM (+ SIB, displacement) */
-#define I8 2	/* imm8 / rel8 */
-#define IZ 4	/* imm16 with 0x66, else imm32 */
-#define BAD 8	/* invalid, a prefix, or not decoded here */
-#define I16 16	/* imm16 */
-#define R32 32	/* rel32 */
-#define I24 64	/* imm16 + imm8 (ENTER) */
-#define I64 128 /* moffs64, or imm64 for B8+r with REX.W */
-/* NOLINTNEXTLINE(bugprone-macro-parentheses): r is an opcode literal */
-#define ALU(r) [r + 0 ... r + 3] = M, [r + 4] = I8, [r + 5] = IZ, [r + 6 ... r + 7] = BAD
-
-/* clang-format off */
-static const __u8 op1_tab[256] = {
-	ALU(0x00), ALU(0x08), ALU(0x10), ALU(0x18), ALU(0x20), ALU(0x28), ALU(0x30), ALU(0x38),
-	[0x40 ... 0x4f] = BAD, [0x60 ... 0x62] = BAD, [0x63] = M, [0x64 ... 0x67] = BAD,
-	[0x68] = IZ, [0x69] = M | IZ, [0x6a] = I8, [0x6b] = M | I8, [0x70 ... 0x7f] = I8,
-	[0x80] = M | I8, [0x81] = M | IZ, [0x82] = BAD, [0x83] = M | I8, [0x84 ... 0x8f] = M,
-	[0x9a] = BAD, [0xa0 ... 0xa3] = I64, [0xa8] = I8, [0xa9] = IZ, [0xb0 ... 0xb7] = I8,
-	[0xb8 ... 0xbf] = IZ, [0xc0 ... 0xc1] = M | I8, [0xc2] = I16, [0xc4 ... 0xc5] = BAD,
-	[0xc6] = M | I8, [0xc7] = M | IZ, [0xc8] = I24, [0xca] = I16, [0xcd] = I8, [0xce] = BAD,
-	[0xd0 ... 0xd3] = M, [0xd4 ... 0xd6] = BAD, [0xd8 ... 0xdf] = M, [0xe0 ... 0xe7] = I8,
-	[0xe8 ... 0xe9] = R32, [0xea] = BAD, [0xeb] = I8, [0xf0] = BAD, [0xf2 ... 0xf3] = BAD,
-	[0xf6 ... 0xf7] = M, [0xfe ... 0xff] = M,
-};
-
-static const __u8 op2_tab[256] = {
-	[0x00 ... 0x03] = M, [0x04] = BAD, [0x0a] = BAD, [0x0c] = BAD, [0x0d] = M,
-	[0x0f] = M | I8, [0x10 ... 0x23] = M, [0x24 ... 0x27] = BAD, [0x28 ... 0x2f] = M,
-	[0x38 ... 0x3f] = BAD, [0x40 ... 0x6f] = M, [0x70 ... 0x73] = M | I8, [0x74 ... 0x76] = M,
-	[0x78 ... 0x7f] = M, [0x80 ... 0x8f] = R32, [0x90 ... 0x9f] = M, [0xa3] = M,
-	[0xa4] = M | I8, [0xa5] = M, [0xa6 ... 0xa7] = BAD, [0xab] = M, [0xac] = M | I8,
-	[0xad ... 0xb9] = M, [0xba] = M | I8, [0xbb ... 0xc1] = M, [0xc2] = M | I8, [0xc3] = M,
-	[0xc4 ... 0xc6] = M | I8, [0xc7] = M, [0xd0 ... 0xff] = M,
-};
-/* clang-format on */
-
-static int x86_decode(const __u8 *p, size_t n, __u64 pc, struct x86_insn *in)
-{
-	size_t i = 0, imm = 0;
-	int opsz16 = 0, flags;
-	__u8 b;
-
-	memset(in, 0, sizeof(*in));
-	for (;; i++) { /* legacy prefixes */
-		if (i >= n || i >= 14)
-			return -1;
-		b = p[i];
-		if (b == 0x66)
-			opsz16 = 1;
-		else if (b != 0x67 && b != 0xf0 && b != 0xf2 && b != 0xf3 && b != 0x2e &&
-			 b != 0x3e && b != 0x26 && b != 0x36 && b != 0x64 && b != 0x65)
-			break;
-	}
-	if ((p[i] & 0xf0) == 0x40 && ++i < n)
-		in->rex = p[i - 1];
-	if (i >= n)
-		return -1;
-	b = p[i++];
-	if (b == 0xc4 || b == 0xc5 || b == 0x62) { /* VEX3, VEX2, EVEX */
-		__u32 map = 1, pre = b == 0xc5 ? 1 : b == 0xc4 ? 2 : 3;
-
-		if (i + pre >= n)
-			return -1;
-		if (b != 0xc5)
-			map = p[i] & (b == 0xc4 ? 0x1f : 0x07);
-		i += pre;
-		b = p[i++];
-		in->op = 0x10000;
-		flags = M;
-		if (map == 3 || (map == 1 && (op2_tab[b] & I8)))
-			flags |= I8;
-	} else if (b == 0x0f) {
-		if (i >= n)
-			return -1;
-		b = p[i++];
-		if (b == 0x38 || b == 0x3a) {
-			if (i >= n)
-				return -1;
-			in->op = (b == 0x38 ? 0x0f3800 : 0x0f3a00) | p[i++];
-			flags = b == 0x38 ? M : M | I8;
-		} else {
-			in->op = 0x0f00 | b;
-			flags = op2_tab[b];
-		}
-	} else {
-		in->op = b;
-		flags = op1_tab[b];
-		if (b >= 0xb8 && b <= 0xbf && (in->rex & 8))
-			flags = I64;
-	}
-	if (flags & BAD)
-		return -1;
-	if (flags & M) {
-		__u8 mod, rm;
-
-		if (i >= n)
-			return -1;
-		in->has_modrm = 1;
-		in->modrm = p[i++];
-		mod = in->modrm >> 6;
-		rm = in->modrm & 7;
-		if (mod != 3 && rm == 4) {
-			if (i >= n)
-				return -1;
-			if (mod == 0 && (p[i] & 7) == 5)
-				imm += 4; /* disp32, no base */
-			i++;
-		}
-		if (mod == 0 && rm == 5) {
-			in->rip_rel = 1;
-			if (i + 4 > n)
-				return -1;
-			in->target = (__u64)(__s64)(__s32)le32(p + i);
-			i += 4;
-		} else if (mod == 1) {
-			i += 1;
-		} else if (mod == 2) {
-			i += 4;
-		}
-		if ((in->op == 0xf6 || in->op == 0xf7) && ((in->modrm >> 3) & 7) < 2)
-			flags |= in->op == 0xf6 ? I8 : IZ;
-	}
-	if (flags & I8)
-		imm += 1;
-	if (flags & IZ)
-		imm += opsz16 ? 2 : 4;
-	if (flags & I16)
-		imm += 2;
-	if (flags & R32)
-		imm += 4;
-	if (flags & I24)
-		imm += 3;
-	if (flags & I64)
-		imm += 8;
-	i += imm;
-	if (i > n || i > 15)
-		return -1;
-	in->len = i;
-	if (in->rip_rel)
-		in->target += pc + i;
-	return 0;
 }
 
 /* ---- runtime data symbols without .symtab --------------------------------- */
@@ -1210,7 +1174,7 @@ static int x86_decode(const __u8 *p, size_t n, __u64 pc, struct x86_insn *in)
 #define MAX_INSNS 4096
 
 /* Decodes the function name from its entry; returns how many instructions. */
-static int decode_func(const struct bw_gobin *gb, const char *name, struct x86_insn *ins,
+static int decode_func(const struct bw_gobin *gb, const char *name, struct bw_x86_insn *ins,
 		       __u64 *pcs, int max)
 {
 	struct gb_func f;
@@ -1225,45 +1189,12 @@ static int decode_func(const struct bw_gobin *gb, const char *name, struct x86_i
 	if (!code)
 		return 0;
 	for (pc = f.entry; pc < f.end && n < max; n++) {
-		if (x86_decode(code + (pc - f.entry), f.end - pc, pc, &ins[n]))
+		if (bw_x86_decode(code + (pc - f.entry), f.end - pc, pc, &ins[n]))
 			break;
 		pcs[n] = pc;
 		pc += ins[n].len;
 	}
 	return n;
-}
-
-static int insn_refs(const struct x86_insn *ins, int n, __u64 target)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (ins[i].rip_rel && ins[i].target == target)
-			return 1;
-	return 0;
-}
-
-static int insn_refs_op(const struct x86_insn *ins, int n, __u64 target, __u32 op)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (ins[i].rip_rel && ins[i].target == target && ins[i].op == op)
-			return 1;
-	return 0;
-}
-
-/* LEAQ sym(SB), R; XCHGQ X, (R): how atomic stores of a global are compiled. */
-static int lea_xchg(const struct x86_insn *ins, int n, int i)
-{
-	const struct x86_insn *a = &ins[i], *b = &ins[i + 1];
-	__u8 reg;
-
-	if (i + 1 >= n || a->op != 0x8d || !a->rip_rel || b->op != 0x87 || !b->has_modrm)
-		return 0;
-	reg = ((a->modrm >> 3) & 7) | (a->rex & 4 ? 8 : 0);
-	return (b->modrm >> 6) == 0 && (b->modrm & 7) != 4 && (b->modrm & 7) != 5 &&
-	       ((b->modrm & 7) | (b->rex & 1 ? 8 : 0)) == reg;
 }
 
 static void add_rsym(struct bw_gobin *gb, const char *name, __u64 addr, __u64 size)
@@ -1281,7 +1212,7 @@ static void add_rsym(struct bw_gobin *gb, const char *name, __u64 addr, __u64 si
  */
 static void recover_allgs(struct bw_gobin *gb)
 {
-	struct x86_insn *ins = calloc(MAX_INSNS, sizeof(*ins));
+	struct bw_x86_insn *ins = calloc(MAX_INSNS, sizeof(*ins));
 	__u64 *pcs = calloc(MAX_INSNS, sizeof(*pcs)), allgs = 0, allglen = 0, allm = 0;
 	int n, i;
 
@@ -1291,22 +1222,23 @@ static void recover_allgs(struct bw_gobin *gb)
 	for (i = 0; i < n && !allgs; i++) {
 		__u64 t = ins[i].target;
 
-		if (ins[i].rip_rel && va_writable(gb, t, 24) && insn_refs(ins, n, t + 8) &&
-		    insn_refs(ins, n, t + 16) && !(t & 7))
+		if (ins[i].rip_rel && va_writable(gb, t, 24) && bw_x86_refs(ins, n, t + 8) &&
+		    bw_x86_refs(ins, n, t + 16) && !(t & 7))
 			allgs = t;
 	}
 	for (i = 0; allgs && i < n; i++) {
 		__u64 t = ins[i].target;
 
-		if (lea_xchg(ins, n, i) && va_writable(gb, t, 8) && t != allgs &&
-		    !insn_refs_op(ins, n, t, 0x39) && !insn_refs_op(ins, n, t, 0x3b))
+		if (bw_x86_lea_xchg(ins, n, i) && va_writable(gb, t, 8) && t != allgs &&
+		    !bw_x86_refs_op(ins, n, t, 0x39) && !bw_x86_refs_op(ins, n, t, 0x3b))
 			allglen = t;
 	}
 	n = decode_func(gb, "runtime.mcommoninit", ins, pcs, MAX_INSNS);
 	for (i = 0; i < n && !allm; i++) {
 		__u64 t = ins[i].target;
 
-		if (lea_xchg(ins, n, i) && va_writable(gb, t, 8) && insn_refs_op(ins, i, t, 0x8b))
+		if (bw_x86_lea_xchg(ins, n, i) && va_writable(gb, t, 8) &&
+		    bw_x86_refs_op(ins, i, t, 0x8b))
 			allm = t;
 	}
 	if (allgs)
@@ -1399,92 +1331,6 @@ static void recover_build_version(struct bw_gobin *gb)
 
 /* ---- wait reasons ----------------------------------------------------------- */
 
-/* Per-version tables, from each version's runtime/runtime2.go (Debian's sources). */
-/* clang-format off */
-static const char *const wr_119[] = {
-	"", "GC assist marking", "IO wait", "chan receive (nil chan)", "chan send (nil chan)",
-	"dumping heap", "garbage collection", "garbage collection scan", "panicwait", "select",
-	"select (no cases)", "GC assist wait", "GC sweep wait", "GC scavenge wait", "chan receive",
-	"chan send", "finalizer wait", "force gc (idle)", "semacquire", "sleep", "sync.Cond.Wait",
-	"timer goroutine (idle)", "trace reader (blocked)", "wait for GC cycle",
-	"GC worker (idle)", "preempted", "debug call", NULL,
-};
-
-/* 1.22 appends to it, 1.24 inserts sync.WaitGroup.Wait at 24, 1.25 and 1.26 reorder. */
-static const char *const wr_121[] = {
-	"", "GC assist marking", "IO wait", "chan receive (nil chan)", "chan send (nil chan)",
-	"dumping heap", "garbage collection", "garbage collection scan", "panicwait", "select",
-	"select (no cases)", "GC assist wait", "GC sweep wait", "GC scavenge wait", "chan receive",
-	"chan send", "finalizer wait", "force gc (idle)", "semacquire", "sleep", "sync.Cond.Wait",
-	"sync.Mutex.Lock", "sync.RWMutex.RLock", "sync.RWMutex.Lock", "trace reader (blocked)",
-	"wait for GC cycle", "GC worker (idle)", "GC worker (active)", "preempted", "debug call",
-	"GC mark termination", "stopping the world", NULL,
-};
-
-static const char *const wr_122[] = {
-	"", "GC assist marking", "IO wait", "chan receive (nil chan)", "chan send (nil chan)",
-	"dumping heap", "garbage collection", "garbage collection scan", "panicwait", "select",
-	"select (no cases)", "GC assist wait", "GC sweep wait", "GC scavenge wait", "chan receive",
-	"chan send", "finalizer wait", "force gc (idle)", "semacquire", "sleep", "sync.Cond.Wait",
-	"sync.Mutex.Lock", "sync.RWMutex.RLock", "sync.RWMutex.Lock", "trace reader (blocked)",
-	"wait for GC cycle", "GC worker (idle)", "GC worker (active)", "preempted", "debug call",
-	"GC mark termination", "stopping the world", "flushing proc caches",
-	"trace goroutine status", "trace proc status", "page trace flush", "coroutine",
-	"GC weak to strong wait" /* 1.23 */, NULL,
-};
-
-static const char *const wr_124[] = {
-	"", "GC assist marking", "IO wait", "chan receive (nil chan)", "chan send (nil chan)",
-	"dumping heap", "garbage collection", "garbage collection scan", "panicwait", "select",
-	"select (no cases)", "GC assist wait", "GC sweep wait", "GC scavenge wait", "chan receive",
-	"chan send", "finalizer wait", "force gc (idle)", "semacquire", "sleep", "sync.Cond.Wait",
-	"sync.Mutex.Lock", "sync.RWMutex.RLock", "sync.RWMutex.Lock", "sync.WaitGroup.Wait",
-	"trace reader (blocked)", "wait for GC cycle", "GC worker (idle)", "GC worker (active)",
-	"preempted", "debug call", "GC mark termination", "stopping the world",
-	"flushing proc caches", "trace goroutine status", "trace proc status", "page trace flush",
-	"coroutine", "GC weak to strong wait", "synctest.Run", "synctest.Wait",
-	"chan receive (synctest)", "chan send (synctest)", "select (synctest)", NULL,
-};
-
-static const char *const wr_125[] = {
-	"", "GC assist marking", "IO wait", "chan receive (nil chan)", "chan send (nil chan)",
-	"dumping heap", "garbage collection", "garbage collection scan", "panicwait", "select",
-	"select (no cases)", "GC assist wait", "GC sweep wait", "GC scavenge wait", "chan receive",
-	"chan send", "finalizer wait", "force gc (idle)", "GOMAXPROCS updater (idle)",
-	"semacquire", "sleep", "sync.Cond.Wait", "sync.Mutex.Lock", "sync.RWMutex.RLock",
-	"sync.RWMutex.Lock", "sync.WaitGroup.Wait", "trace reader (blocked)", "wait for GC cycle",
-	"GC worker (idle)", "GC worker (active)", "preempted", "debug call", "GC mark termination",
-	"stopping the world", "flushing proc caches", "trace goroutine status",
-	"trace proc status", "page trace flush", "coroutine", "GC weak to strong wait",
-	"synctest.Run", "synctest.Wait", "chan receive (durable)", "chan send (durable)",
-	"select (durable)", "sync.WaitGroup.Wait (durable)", "cleanup wait", NULL,
-};
-
-static const char *const wr_126[] = {
-	"", "GC assist marking", "IO wait", "dumping heap", "garbage collection",
-	"garbage collection scan", "panicwait", "GC assist wait", "GC sweep wait",
-	"GC scavenge wait", "finalizer wait", "force gc (idle)", "GOMAXPROCS updater (idle)",
-	"semacquire", "sleep", "chan receive (nil chan)", "chan send (nil chan)",
-	"select (no cases)", "select", "chan receive", "chan send", "sync.Cond.Wait",
-	"sync.Mutex.Lock", "sync.RWMutex.RLock", "sync.RWMutex.Lock", "sync.WaitGroup.Wait",
-	"trace reader (blocked)", "wait for GC cycle", "GC worker (idle)", "GC worker (active)",
-	"preempted", "debug call", "GC mark termination", "stopping the world",
-	"flushing proc caches", "trace goroutine status", "trace proc status", "page trace flush",
-	"coroutine", "GC weak to strong wait", "synctest.Run", "synctest.Wait",
-	"chan receive (durable)", "chan send (durable)", "select (durable)",
-	"sync.WaitGroup.Wait (durable)", "cleanup wait", NULL,
-};
-
-static const struct {
-	__u32 minor_lo, minor_hi, count;
-	const char *const *names;
-} wr_tables[] = {
-	{ 17, 19, 27, wr_119 }, { 21, 21, 32, wr_121 }, { 22, 22, 37, wr_122 },
-	{ 23, 23, 38, wr_122 }, { 24, 24, 44, wr_124 }, { 25, 25, 47, wr_125 },
-	{ 26, 26, 47, wr_126 },
-};
-/* clang-format on */
-
 static int set_wait_reasons_file(struct bw_gobin *gb)
 {
 	__u64 va, size, len;
@@ -1512,28 +1358,22 @@ static int set_wait_reasons_file(struct bw_gobin *gb)
 
 static int set_wait_reasons_table(struct bw_gobin *gb)
 {
-	size_t t;
-	__u32 i;
+	const char *const *names;
+	__u32 i, count;
 
-	if (gb->info.major != 1)
+	if (bw_goversion_wait_reasons(gb->info.major, gb->info.minor, &names, &count))
 		return -ENOENT;
-	for (t = 0; t < sizeof(wr_tables) / sizeof(wr_tables[0]); t++) {
-		if (gb->info.minor < wr_tables[t].minor_lo ||
-		    gb->info.minor > wr_tables[t].minor_hi)
-			continue;
-		gb->wait = calloc(wr_tables[t].count, sizeof(*gb->wait));
-		if (!gb->wait)
+	gb->wait = calloc(count, sizeof(*gb->wait));
+	if (!gb->wait)
+		return -ENOMEM;
+	for (i = 0; i < count && names[i]; i++) {
+		gb->wait[i] = strdup(names[i]);
+		if (!gb->wait[i])
 			return -ENOMEM;
-		for (i = 0; i < wr_tables[t].count && wr_tables[t].names[i]; i++) {
-			gb->wait[i] = strdup(wr_tables[t].names[i]);
-			if (!gb->wait[i])
-				return -ENOMEM;
-		}
-		gb->nwait = i;
-		gb->wait_source = BW_GOWAIT_TABLE;
-		return 0;
 	}
-	return -ENOENT;
+	gb->nwait = i;
+	gb->wait_source = BW_GOWAIT_TABLE;
+	return 0;
 }
 
 static void free_wait(struct bw_gobin *gb)
@@ -1572,65 +1412,6 @@ int bw_gobin__wait_reason_index(const struct bw_gobin *gb, const char *name)
 }
 
 /* ---- runtime.g layout -------------------------------------------------------- */
-
-/*
- * Per-version offsets, measured from the DWARF of Debian's toolchains (1.19,
- * 1.21-1.26; the tests compare them again) and taken from GO-RUNTIME.md for
- * 1.17, 1.18 and 1.20, where m.alllink was not measured (-1) and g.trackingSeq
- * is assumed to sit where 1.19 has it (the fields before it did not move). In all of them
- * g.stack is at 0, g.m at 48, g.sched at 56, gobuf.sp/pc at 0/8.
- */
-/* NOLINTBEGIN(bugprone-macro-parentheses): each argument is a whole initializer */
-#define LAYOUT(lo, hi, size, st, goid, ws, wr, pgoid, gopc, startpc, waiting, bp, procid, curg,    \
-	       alllink, c, issel, track)                                                           \
-	{                                                                                          \
-		lo, hi,                                                                            \
-		{                                                                                  \
-			.g_size = size, .g_stack_lo = 0, .g_stack_hi = 8, .g_m = 48,               \
-			.g_sched = 56, .g_atomicstatus = st, .g_goid = goid, .g_waitsince = ws,    \
-			.g_waitreason = wr, .g_parent_goid = pgoid, .g_gopc = gopc,                \
-			.g_startpc = startpc, .g_waiting = waiting, .gobuf_sp = 0, .gobuf_pc = 8,  \
-			.gobuf_bp = bp, .m_procid = procid, .m_curg = curg, .m_alllink = alllink,  \
-			.sudog_c = c, .sudog_is_select = issel, .g_tracking_seq = track            \
-		}                                                                                  \
-	}
-/* NOLINTEND(bugprone-macro-parentheses) */
-
-static const struct {
-	__u32 minor_lo, minor_hi;
-	struct bw_golayout l;
-} layouts[] = {
-	LAYOUT(17, 18, 392, 144, 152, 168, 176, -1, 296, 312, 328, 48, 72, 192, -1, 80, 52, 189),
-	LAYOUT(19, 19, 392, 144, 152, 168, 176, -1, 296, 312, 328, 48, 72, 192, 336, 80, 52, 189),
-	LAYOUT(20, 20, 392, 144, 152, 168, 176, -1, 296, 312, 328, 48, 72, 192, -1, 80, 52, 189),
-	LAYOUT(21, 21, 408, 144, 152, 168, 176, 272, 280, 296, 312, 48, 72, 192, 336, 80, 52, 188),
-	LAYOUT(22, 22, 424, 144, 152, 168, 176, 272, 280, 296, 312, 48, 72, 192, 328, 80, 52, 191),
-	LAYOUT(23, 24, 0, 152, 160, 176, 184, 280, 288, 304, 320, 48, 72, 192, 328, 80, 52, 199),
-	LAYOUT(25, 25, 440, 144, 152, 168, 176, 272, 280, 296, 312, 40, 64, 184, 344, 80, 52, 191),
-	LAYOUT(26, 26, 456, 144, 152, 168, 176, 280, 288, 304, 320, 40, 64, 184, 352, 88, 60, 191),
-};
-
-static int layout_table(const struct bw_goinfo *info, struct bw_golayout *out)
-{
-	size_t i;
-
-	if (info->major != 1)
-		return -ENOENT;
-	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
-		if (info->minor < layouts[i].minor_lo || info->minor > layouts[i].minor_hi)
-			continue;
-		*out = layouts[i].l;
-		out->source = BW_GOLAYOUT_TABLE;
-		out->mheap_arenas = out->heaparena_spans = -1;
-		out->mspan_startaddr = out->mspan_elemsize = -1;
-		/* sudog.waitlink sits 16 bytes before c in every version (1.19-1.26 DWARF). */
-		out->sudog_waitlink = out->sudog_c - 16;
-		if (!out->g_size) /* 1.23 and 1.24 differ only in size */
-			out->g_size = info->minor == 23 ? 432 : 440;
-		return 0;
-	}
-	return -ENOENT;
-}
 
 struct dw_field {
 	const char *type;
@@ -1695,10 +1476,21 @@ static int layout_dwarf(struct bw_gobin *gb, struct bw_golayout *l)
 		{ "runtime.heapArena", "spans", &l->heaparena_spans },
 		{ "runtime.mspan", "startAddr", &l->mspan_startaddr },
 		{ "runtime.mspan", "elemsize", &l->mspan_elemsize },
+		{ "runtime.moduledata", "data", &l->md_data },
+		{ "runtime.moduledata", "edata", &l->md_edata },
+		{ "runtime.moduledata", "bss", &l->md_bss },
+		{ "runtime.moduledata", "ebss", &l->md_ebss },
+		{ "runtime.moduledata", "gcdata", &l->md_gcdata },
+		{ "runtime.moduledata", "gcbss", &l->md_gcbss },
+		{ "runtime.moduledata", "types", &l->md_types },
+		{ "runtime.moduledata", "rodata", &l->md_rodata },
+		{ "runtime.moduledata", "gofunc", &l->md_gofunc },
 	};
-	static const char *const types[] = { "runtime.g",	  "runtime.stack", "runtime.gobuf",
-					     "runtime.m",	  "runtime.sudog", "runtime.mheap",
-					     "runtime.heapArena", "runtime.mspan" };
+	static const char *const types[] = { "runtime.g",	  "runtime.stack",
+					     "runtime.gobuf",	  "runtime.m",
+					     "runtime.sudog",	  "runtime.mheap",
+					     "runtime.heapArena", "runtime.mspan",
+					     "runtime.moduledata" };
 	const unsigned int all = (1u << (sizeof(types) / sizeof(types[0]))) - 1;
 	Dwarf *dw = dwarf_begin_elf(gb->elf, DWARF_C_READ, NULL);
 	Dwarf_Off off = 0, next;
@@ -1708,7 +1500,7 @@ static int layout_dwarf(struct bw_gobin *gb, struct bw_golayout *l)
 
 	if (!dw)
 		return -ENOENT;
-	for (p = &l->g_stack_lo; p <= &l->mspan_elemsize; p++)
+	for (p = &l->g_stack_lo; p <= &l->md_gofunc; p++)
 		*p = -1;
 	l->g_size = 0;
 	while (found != all && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
@@ -1861,6 +1653,7 @@ int bw_gobin__open(const char *path, struct bw_gobin **out)
 	if (err)
 		goto cleanup;
 
+	find_specials(gb);
 	if (!sym_by_name(gb, "runtime.allgs"))
 		recover_allgs(gb);
 	if (!sym_by_name(gb, "runtime.waitReasonStrings"))
@@ -1879,7 +1672,8 @@ int bw_gobin__open(const char *path, struct bw_gobin **out)
 		if (err == -ENOMEM)
 			goto cleanup;
 	}
-	gb->have_layout = !layout_dwarf(gb, &gb->layout) || !layout_table(&gb->info, &gb->layout);
+	gb->have_layout = !layout_dwarf(gb, &gb->layout) ||
+			  !bw_goversion_layout(gb->info.major, gb->info.minor, &gb->layout);
 	*out = gb;
 	return 0;
 cleanup:

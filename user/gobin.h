@@ -15,7 +15,7 @@
  *  - the wait reason names, from the binary's own runtime.waitReasonStrings.
  *
  * Stripped (-ldflags='-s -w'), PIE (-buildmode=pie) and externally linked
- * (cgo) binaries are handled; tested on Go 1.19 and 1.21-1.26 (the 1.16-1.17
+ * (cgo) binaries are handled; tested on Go 1.19 and 1.21-1.27 (the 1.16-1.17
  * layout, magic 0xfffffffa with absolute entry and funcdata pointers, follows
  * the Go sources untested). All addresses are link-time virtual addresses:
  * for a PIE process, subtract the load bias from runtime pcs before asking,
@@ -104,6 +104,20 @@ struct bw_golayout {
 	__s32 heaparena_spans; /* heapArena.spans: [8192]*mspan, one per 8 KiB page */
 	__s32 mspan_startaddr;
 	__s32 mspan_elemsize;
+	/*
+	 * runtime.moduledata (firstmoduledata): the uintptr fields bounding the
+	 * data and bss sections, their GC programs, rodata (base of the stack
+	 * objects' gcdata offsets) and gofunc (base of funcdata offsets).
+	 */
+	__s32 md_data;
+	__s32 md_edata;
+	__s32 md_bss;
+	__s32 md_ebss;
+	__s32 md_gcdata;
+	__s32 md_gcbss;
+	__s32 md_types;
+	__s32 md_rodata;
+	__s32 md_gofunc;
 };
 
 #define BW_GOLAYOUT_DWARF 1
@@ -157,13 +171,86 @@ int bw_gobin__foreach_symbol(const struct bw_gobin *gb,
 			     int (*fn)(void *ctx, const char *name, __u64 addr, __u64 size),
 			     void *ctx);
 
+/*
+ * What a stack scan needs of a function (runtime._func), as the GC's
+ * unwinder reads it: see gcmap.h. flag holds BW_GOFLAG_* (0 before 1.17);
+ * special tells the functions the unwinder treats apart, found by name.
+ */
+#define BW_GOFUNC_ARGS_UNKNOWN ((__s32)0x80000000) /* abi.ArgsSizeUnknown */
+#define BW_GOFLAG_TOPFRAME 0x1			   /* the outermost frame of a stack */
+#define BW_GOFLAG_SPWRITE 0x2			   /* writes SP: cannot be unwound */
+#define BW_GOFLAG_ASM 0x4
+
+enum bw_gospecial {
+	BW_GOSPECIAL_NONE,
+	BW_GOSPECIAL_GOEXIT,	    /* runtime.goexit: the walk ends here */
+	BW_GOSPECIAL_ASYNC_PREEMPT, /* runtime.asyncPreempt: it and its caller conservative */
+	BW_GOSPECIAL_SIGPANIC,	    /* runtime.sigpanic: its caller continues at deferreturn */
+	BW_GOSPECIAL_DEBUG_CALL,    /* runtime.debugCallV2: conservative */
+	BW_GOSPECIAL_REFLECT_CALL,  /* reflect.makeFuncStub, reflect.methodValueCall */
+	BW_GOSPECIAL_COUNT,
+};
+
+struct bw_gofuncinfo {
+	__u64 entry;
+	__u64 end;
+	__s32 args;	   /* bytes of arguments, or BW_GOFUNC_ARGS_UNKNOWN */
+	__u32 deferreturn; /* offset of the deferreturn call from entry, 0 if none */
+	__u8 flag;	   /* BW_GOFLAG_* */
+	__u8 special;	   /* enum bw_gospecial */
+	__u32 rec_npcdata; /* private: the _func record */
+	__u32 rec_nfuncdata;
+	__u64 rec_off;
+};
+
+/* The function containing pc (link-time). 0 or -ENOENT. */
+int bw_gobin__funcinfo(const struct bw_gobin *gb, __u64 pc, struct bw_gofuncinfo *out);
+
+/*
+ * runtime.pcvalue: the value at pc of the function's pcsp table (table
+ * BW_GOPC_SP: the frame size below the return address) or of its pcdata
+ * table number table (1: PCDATA_StackMapIndex). -1 when the function has no
+ * such table or pc is past its end.
+ */
+#define BW_GOPC_SP (-1)
+#define BW_GOPCDATA_STACKMAPINDEX 1
+__s32 bw_gobin__pcvalue(const struct bw_gobin *gb, const struct bw_gofuncinfo *f, int table,
+			__u64 pc);
+
+/* Link-time address of the function's funcdata i (FUNCDATA_*), 0 when none. */
+#define BW_GOFUNCDATA_ARGSPOINTERMAPS 0
+#define BW_GOFUNCDATA_LOCALSPOINTERMAPS 1
+#define BW_GOFUNCDATA_STACKOBJECTS 2
+__u64 bw_gobin__funcdata(const struct bw_gobin *gb, const struct bw_gofuncinfo *f, __u32 i);
+
+/*
+ * The file's bytes at link-time address va, and in *avail how many follow
+ * in the same segment; NULL when va is not backed by the file (.bss, out of
+ * every segment). The pointer is into the image: bound reads by *avail.
+ */
+const __u8 *bw_gobin__bytes(const struct bw_gobin *gb, __u64 va, __u64 *avail);
+
+/* The module's sections and GC programs, from runtime.firstmoduledata (link-time addresses). */
+struct bw_gomodule {
+	__u64 data, edata; /* [data, edata): .data, scanned with the gcdata program */
+	__u64 bss, ebss;   /* [bss, ebss): .bss, with the gcbss program */
+	__u64 gcdata;	   /* GC program (runtime.gcdata) for the data section */
+	__u64 gcbss;	   /* GC program (runtime.gcbss) */
+	__u64 types;
+	__u64 rodata; /* base of the stack objects' gcdataoff */
+	__u64 gofunc; /* base of funcdata offsets (1.18+) */
+};
+
+/* 0, or -ENOENT when the moduledata is not found or its fields are not known. */
+int bw_gobin__module(const struct bw_gobin *gb, struct bw_gomodule *out);
+
 /* 0, or -ENOENT when the binary has no DWARF and its version is not in the table. */
 int bw_gobin__layout(const struct bw_gobin *gb, struct bw_golayout *out);
 
 /*
  * Wait reasons (g.waitreason is an index). Names come from the binary's own
  * runtime.waitReasonStrings (resolved in the file), else from a per-version
- * table (Go 1.17-1.19, 1.21-1.26; none for 1.20). bw_gobin__wait_reason()
+ * table (Go 1.17-1.19, 1.21-1.27; none for 1.20). bw_gobin__wait_reason()
  * returns NULL for an index out of range; index 0 is "".
  */
 #define BW_GOWAIT_FILE 1

@@ -2,14 +2,19 @@
 /*
  * Go executables: bw_gobin__open on the input (a memfd, by path), then every
  * query the goroutine walker makes: functions by index and pc, inlined
- * frames, symbol lookups, the runtime layout and the wait reasons.
+ * frames, symbol lookups, the runtime layout and the wait reasons; then
+ * the GC maps (gcmap.h): the module's masks, stack walks over a stack made
+ * of the input's own bytes from each function, and the GC program decoder
+ * on the raw input.
  */
 #include <errno.h>
 #include "fuzz_util.h"
+#include "gcmap.h"
 #include "gobin.h"
 
 #define MAX_FUNCS 64
 #define MAX_FRAMES 16
+#define MAX_STACK 4096
 
 static void check_func(const struct bw_gofunc *f)
 {
@@ -17,6 +22,39 @@ static void check_func(const struct bw_gofunc *f)
 		abort(); /* documented never NULL */
 	(void)strlen(f->name);
 	(void)strlen(f->file);
+}
+
+/* The stack bytes come from the input: any word may be a pc, a pointer, junk. */
+static void walk_stack(const struct bw_gobin *gb, __u64 pc, const uint8_t *data, size_t size)
+{
+	static __u8 bits[MAX_STACK / 64 + 1];
+	size_t len = size < MAX_STACK ? size & ~7ul : MAX_STACK;
+	int r;
+
+	memset(bits, 0, sizeof(bits));
+	r = bw_gcmap_stack(gb, 0, pc, 0xc000000000ull, data, len, bits);
+	if (r != 0 && r != 1)
+		abort();
+}
+
+static void gc_masks(const struct bw_gobin *gb)
+{
+	struct bw_gcmask d, b;
+	__u64 i;
+
+	if (bw_gcmap_globals(gb, &d, &b)) {
+		if (d.bits || b.bits)
+			abort(); /* documented zeroed on error */
+		return;
+	}
+	if (!d.bits || !b.bits || d.end < d.start || b.end < b.start)
+		abort();
+	for (i = 0; i < (d.end - d.start) / 64 + 1; i++)
+		(void)*(volatile __u8 *)&d.bits[i]; /* the whole mask is allocated */
+	for (i = 0; i < (b.end - b.start) / 64 + 1; i++)
+		(void)*(volatile __u8 *)&b.bits[i];
+	free(d.bits);
+	free(b.bits);
 }
 
 static void query_pc(const struct bw_gobin *gb, __u64 pc)
@@ -57,6 +95,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	__u64 addr, sz;
 	int fd, err;
 
+	{ /* the GC program decoder on raw bytes */
+		static __u8 mask[512];
+
+		memset(mask, 0, sizeof(mask));
+		if (bw_gcprog_run(data, size, mask, size % (8 * sizeof(mask))) < -EINVAL)
+			abort();
+	}
 	fd = fuzz_memfd(data, size, path, sizeof(path));
 	if (fd < 0)
 		abort();
@@ -73,6 +118,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (bw_gobin__func_at(gb, i, &fn))
 			continue;
 		check_func(&fn);
+		if (i < 8) {
+			walk_stack(gb, fn.entry, data, size);
+			walk_stack(gb, fn.entry + (fn.end - fn.entry) / 2, data + size / 2,
+				   size - size / 2);
+		}
 		query_pc(gb, fn.entry);
 		query_pc(gb, fn.entry + 1);
 		if (fn.end > fn.entry) {
@@ -98,6 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* a listed reason must be found by name */
 	}
 	bw_gobin__wait_reason_index(gb, "chan receive");
+	gc_masks(gb);
 	bw_gobin__free(gb);
 	return 0;
 }

@@ -21,7 +21,7 @@ set -u
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 SRC=$(cd "$(dirname "$0")/targets" && pwd) || exit 1
 VARIANTS="normal stripped pie"
-LOOK_FOR="1.17 1.18 1.19 1.20 1.21 1.22 1.23 1.24 1.25 1.26"
+LOOK_FOR="1.17 1.18 1.19 1.20 1.21 1.22 1.23 1.24 1.25 1.26 1.27"
 
 # --job GOROOT GO1.X NAME VARIANT: one build, run by xargs below.
 if [ "${1:-}" = --job ]; then

@@ -13,7 +13,7 @@ set -u
 
 DIR=${1:-.output/go-toolchains}
 [ $# -gt 0 ] && shift
-VERSIONS=${*:-"1.17 1.18 1.20 1.21 1.22 1.23 1.24 1.25 1.26"}
+VERSIONS=${*:-"1.17 1.18 1.20 1.21 1.22 1.23 1.24 1.25 1.26 1.27"}
 # The mirror the system's apt already uses (its first non-security Debian URI).
 MIRROR=${BW_DEBIAN_MIRROR:-$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
 	sed -n 's/^URIs: *\([^ ]*\).*/\1/p' | grep -v security | head -1)}

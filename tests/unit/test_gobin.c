@@ -21,9 +21,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <gelf.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include "gcmap.h"
 #include "gobin.h"
+#include "memread.h"
 
 #define MAX_VERSIONS 16
 #define MAX_MISMATCHES 5
@@ -567,7 +574,7 @@ Test(gobin, layout_dwarf_equals_table, .timeout = FIXTURE_TIMEOUT)
 
 static int expected_reason(const char *name, unsigned int minor)
 {
-	/* From GO-RUNTIME.md: index by version 1.19, 1.20-1.23, 1.24, 1.25, 1.26. */
+	/* From GO-RUNTIME.md: index by version 1.19, 1.20-1.23, 1.24, 1.25, 1.26 (and 1.27). */
 	static const struct {
 		const char *name;
 		int v119, v120, v124, v125, v126;
@@ -884,4 +891,340 @@ Test(gobin, corrupt_binaries, .timeout = FIXTURE_TIMEOUT)
 	unlink(tmp);
 	free(buf);
 	free(orig);
+}
+
+/* ---- GC pointer maps (gcmap.h) --------------------------------------------- */
+
+static int mask_bit(const struct bw_gcmask *m, __u64 addr)
+{
+	if (addr < m->start || addr >= m->end || (addr - m->start) % 8)
+		return -1;
+	return m->bits[(addr - m->start) / 8 / 8] >> ((addr - m->start) / 8 % 8) & 1;
+}
+
+/* The mask bit of the word at link-time addr, from whichever section holds it. */
+static int global_bit(const struct bw_gcmask *data, const struct bw_gcmask *bss, __u64 addr)
+{
+	int b = mask_bit(data, addr);
+
+	return b >= 0 ? b : mask_bit(bss, addr);
+}
+
+/* gcPair {p *gcNode; n uintptr; q *gcNode} at addr: words 0 and 2 pointers, 1 not. */
+static void check_pair(const struct bw_gcmask *data, const struct bw_gcmask *bss, __u64 addr,
+		       const char *what)
+{
+	cr_expect_eq(global_bit(data, bss, addr), 1, "%s.p at %#llx", what,
+		     (unsigned long long)addr);
+	cr_expect_eq(global_bit(data, bss, addr + 8), 0, "%s.n at %#llx", what,
+		     (unsigned long long)addr + 8);
+	cr_expect_eq(global_bit(data, bss, addr + 16), 1, "%s.q at %#llx", what,
+		     (unsigned long long)addr + 16);
+}
+
+Test(gcmap, globals_at_symbols, .timeout = FIXTURE_TIMEOUT)
+{
+	static const struct {
+		const char *sym;
+		int bit, in_data;
+	} want[] = {
+		{ "main.gcBssPtr", 1, 0 },
+		{ "main.gcBssInt", 0, 0 },
+		{ "main.gcDataPair", 1, 1 },
+		{ "main.gcBssPair", 1, 0 },
+	};
+	struct gover v[MAX_VERSIONS];
+	int nv = versions(v), i, checked = 0;
+	size_t t, k;
+
+	for (i = 0; i < nv; i++) {
+		for (t = 0; t < sizeof(twins) / sizeof(twins[0]); t++) {
+			char bare_name[64];
+			struct bw_gobin *gb = open_fixture(&v[i], twins[t]), *bare;
+			struct bw_gcmask data, bss, bdata, bbss;
+			__u64 addr, size;
+
+			if (!gb)
+				continue;
+			cr_assert_eq(bw_gcmap_globals(gb, &data, &bss), 0, "%s/%s: no masks",
+				     v[i].name, twins[t]);
+			cr_expect_lt(data.start, data.end, "%s/%s", v[i].name, twins[t]);
+			cr_expect_lt(bss.start, bss.end, "%s/%s", v[i].name, twins[t]);
+			for (k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+				const struct bw_gcmask *m = want[k].in_data ? &data : &bss;
+
+				cr_assert_eq(bw_gobin__lookup(gb, want[k].sym, &addr, &size), 0,
+					     "%s/%s: %s", v[i].name, twins[t], want[k].sym);
+				/* Scalars sit in .noptrbss, outside the masks: never marked. */
+				if (want[k].bit)
+					cr_expect_eq(mask_bit(m, addr), 1, "%s/%s: %s at %#llx",
+						     v[i].name, twins[t], want[k].sym,
+						     (unsigned long long)addr);
+				else
+					cr_expect_neq(global_bit(&data, &bss, addr), 1,
+						      "%s/%s: %s at %#llx", v[i].name, twins[t],
+						      want[k].sym, (unsigned long long)addr);
+				if (size == 24)
+					check_pair(&data, &bss, addr, want[k].sym);
+			}
+			/* The runtime's own: allgs.array is a pointer, allglen is not. */
+			if (!bw_gobin__lookup(gb, "runtime.allglen", &addr, &size))
+				cr_expect_neq(global_bit(&data, &bss, addr), 1, "%s: allglen",
+					      v[i].name);
+			if (!bw_gobin__lookup(gb, "runtime.allgs", &addr, &size)) {
+				cr_expect_eq(global_bit(&data, &bss, addr), 1, "%s: allgs",
+					     v[i].name);
+				cr_expect_eq(global_bit(&data, &bss, addr + 8), 0, "%s: allgs.len",
+					     v[i].name);
+			}
+			/* The strip(1) twin has no symbols but the same module: same masks. */
+			snprintf(bare_name, sizeof(bare_name), "%s.gnustrip", twins[t]);
+			bare = open_fixture(&v[i], bare_name);
+			if (bare) {
+				cr_assert_eq(bw_gcmap_globals(bare, &bdata, &bbss), 0, "%s/%s",
+					     v[i].name, bare_name);
+				cr_expect(bdata.start == data.start && bdata.end == data.end &&
+						  !memcmp(bdata.bits, data.bits,
+							  (data.end - data.start) / 64 + 1),
+					  "%s/%s: data mask differs", v[i].name, bare_name);
+				cr_expect(bbss.start == bss.start && bbss.end == bss.end &&
+						  !memcmp(bbss.bits, bss.bits,
+							  (bss.end - bss.start) / 64 + 1),
+					  "%s/%s: bss mask differs", v[i].name, bare_name);
+				free(bdata.bits);
+				free(bbss.bits);
+				bw_gobin__free(bare);
+			}
+			free(data.bits);
+			free(bss.bits);
+			bw_gobin__free(gb);
+			checked++;
+		}
+	}
+	cr_expect_gt(checked, 0);
+}
+
+Test(gcmap, gcprog)
+{
+	/* 3 literal bits 101, repeat the last 3 bits 2 times, 2 literal bits 11, end. */
+	static const __u8 prog[] = { 0x03, 0x05, 0x83, 0x02, 0x02, 0x03, 0x00 };
+	/* Varint n: repeat 1 bit (n = 1 as a varint after 0x80) 9 times. */
+	static const __u8 prog2[] = { 0x01, 0x01, 0x80, 0x01, 0x09, 0x00 };
+	__u8 bits[4] = { 0 };
+
+	cr_assert_eq(bw_gcprog_run(prog, sizeof(prog), bits, 32), 0);
+	/* 101 101 101 11 -> bits 0,2,3,5,6,8,9,10 */
+	cr_expect_eq(bits[0], 0x6d);
+	cr_expect_eq(bits[1], 0x07);
+	memset(bits, 0, sizeof(bits));
+	cr_assert_eq(bw_gcprog_run(prog2, sizeof(prog2), bits, 32), 0);
+	cr_expect_eq(bits[0], 0xff);
+	cr_expect_eq(bits[1], 0x03);
+	cr_expect_eq(bits[2], 0);
+	/* Output bounded by nbits: the repeat stops at bit 4. */
+	memset(bits, 0, sizeof(bits));
+	cr_assert_eq(bw_gcprog_run(prog2, sizeof(prog2), bits, 4), 0);
+	cr_expect_eq(bits[0], 0x0f);
+	cr_expect_eq(bits[1], 0);
+	/* Truncated, and a repeat of more bits than emitted. */
+	cr_expect_eq(bw_gcprog_run(prog, 3, bits, 32), -EINVAL);
+	cr_expect_eq(bw_gcprog_run((const __u8[]){ 0x01, 0x01, 0x82, 0x01, 0x00 }, 5, bits, 32),
+		     -EINVAL);
+	cr_expect_eq(bw_gcprog_run((const __u8[]){ 0x08 }, 1, bits, 32), -EINVAL);
+}
+
+/* Load bias of a PIE process: where its file offset 0 is mapped minus its first PT_LOAD. */
+static __u64 load_bias(pid_t pid, const char *path)
+{
+	char maps[64], line[PATH_MAX + 128], real[PATH_MAX], *p;
+	__u64 lo = ~0ull, start, off, first = ~0ull;
+	GElf_Phdr ph;
+	size_t n, i;
+	Elf *e;
+	FILE *f;
+	int fd;
+
+	cr_assert(realpath(path, real));
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", pid);
+	f = fopen(maps, "r");
+	cr_assert(f);
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		p = strchr(line, '/');
+		if (!p || strcmp(p, real) ||
+		    sscanf(line, "%llx-%*x %*s %llx", (unsigned long long *)&start,
+			   (unsigned long long *)&off) != 2)
+			continue;
+		if (off == 0 && start < lo)
+			lo = start;
+	}
+	fclose(f);
+	cr_assert_neq(lo, ~0ull, "%s not mapped in %d", real, pid);
+	elf_version(EV_CURRENT);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	cr_assert(e && !elf_getphdrnum(e, &n));
+	for (i = 0; i < n; i++)
+		if (gelf_getphdr(e, i, &ph) && ph.p_type == PT_LOAD && ph.p_vaddr < first)
+			first = ph.p_vaddr & ~0xfffull;
+	elf_end(e);
+	close(fd);
+	return lo - first;
+}
+
+struct gc_child {
+	pid_t pid;
+	FILE *out;
+	__u64 bss_pair, data_pair; /* runtime addresses */
+	__u64 live, dead, marker;
+};
+
+/* Runs `fixture gcmap` and reads what it prints; 0 when it parked. */
+static int start_gcmap(const char *path, struct gc_child *c)
+{
+	char line[256];
+	int fds[2];
+
+	memset(c, 0, sizeof(*c));
+	cr_assert_eq(pipe(fds), 0);
+	c->pid = fork();
+	cr_assert_geq(c->pid, 0);
+	if (c->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed assertion ends the test, and it */
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		setenv("GOGC", "off", 1);
+		execl(path, path, "gcmap", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	c->out = fdopen(fds[0], "r");
+	while (c->out && fgets(line, sizeof(line), c->out)) {
+		unsigned long long a, b, m;
+
+		if (sscanf(line, "global gcBssPair %llx", &a) == 1)
+			c->bss_pair = a;
+		else if (sscanf(line, "global gcDataPair %llx", &a) == 1)
+			c->data_pair = a;
+		else if (sscanf(line, "gcstack %llx %llx %llx", &a, &b, &m) == 3) {
+			c->live = a, c->dead = b, c->marker = m;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void stop_gcmap(struct gc_child *c)
+{
+	kill(c->pid, SIGKILL);
+	waitpid(c->pid, NULL, 0);
+	if (c->out)
+		fclose(c->out);
+}
+
+/* The goroutine whose stack holds addr: its sched.sp/pc and stack.hi. */
+static int find_g(struct bw_mem *mem, const struct bw_golayout *l, __u64 allgs, __u64 addr,
+		  __u64 *sp, __u64 *pc, __u64 *hi)
+{
+	__u64 arr, n, i, g, lo;
+	__u32 st;
+
+	if (bw_mem__read_u64(mem, allgs, &arr) || bw_mem__read_u64(mem, allgs + 8, &n))
+		return -1;
+	for (i = 0; i < n && i < 100000; i++) {
+		if (bw_mem__read_u64(mem, arr + 8 * i, &g) || !g ||
+		    bw_mem__read_u64(mem, g + l->g_stack_lo, &lo) ||
+		    bw_mem__read_u64(mem, g + l->g_stack_hi, hi) || addr < lo || addr >= *hi)
+			continue;
+		if (bw_mem__read_u32(mem, g + l->g_atomicstatus, &st) || (st & ~0x1000u) != 4 ||
+		    bw_mem__read_u64(mem, g + l->g_sched + l->gobuf_sp, sp) ||
+		    bw_mem__read_u64(mem, g + l->g_sched + l->gobuf_pc, pc))
+			return -1;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * A goroutine parked in main.gcHold's <-c, read from the running fixture:
+ * the slot of `live` (used after the receive) must be marked, no word
+ * holding `dead` (its last use was before) may be, the walk must be precise
+ * to runtime.goexit. And the globals at the addresses the program printed.
+ */
+static void check_parked(const struct gover *g, const char *build)
+{
+	char path[PATH_MAX + 32];
+	struct bw_gobin *gb = NULL;
+	struct bw_golayout l;
+	struct bw_gcmask data, bss;
+	struct bw_mem *mem = NULL;
+	struct gc_child c;
+	__u64 bias = 0, allgs, size, sp, pc, hi, i, nw;
+	int live_marked = 0, dead_seen = 0, dead_marked = 0, ret;
+	__u8 *buf, *bits;
+
+	if (!fixture_path(g, build, path, sizeof(path)))
+		return;
+	cr_assert_eq(bw_gobin__open(path, &gb), 0, "%s/%s", g->name, build);
+	cr_assert_eq(start_gcmap(path, &c), 0, "%s/%s: fixture did not park", g->name, build);
+	if (bw_gobin__info(gb)->flags & BW_GOBIN_PIE)
+		bias = load_bias(c.pid, path);
+	cr_assert_eq(bw_gobin__layout(gb, &l), 0);
+	cr_assert_eq(bw_gobin__lookup(gb, "runtime.allgs", &allgs, &size), 0, "%s/%s", g->name,
+		     build);
+	cr_assert_eq(bw_mem__open(c.pid, &mem), 0);
+	/* It printed before parking in <-c: wait (bounded) for it to be waiting. */
+	for (i = 0; i < 500 && find_g(mem, &l, allgs + bias, c.marker, &sp, &pc, &hi); i++)
+		usleep(10000);
+	cr_assert_eq(find_g(mem, &l, allgs + bias, c.marker, &sp, &pc, &hi), 0,
+		     "%s/%s: no parked goroutine with a stack holding %#llx", g->name, build,
+		     (unsigned long long)c.marker);
+	cr_assert(sp < hi && hi - sp < (1u << 20));
+	buf = malloc(hi - sp);
+	nw = (hi - sp) / 8;
+	bits = calloc(nw / 8 + 1, 1);
+	cr_assert(buf && bits);
+	cr_assert_eq(bw_mem__read(mem, sp, buf, hi - sp), 0);
+	ret = bw_gcmap_stack(gb, bias, pc, sp, buf, hi - sp, bits);
+	cr_expect_eq(ret, 0, "%s/%s: walk not precise (%d)", g->name, build, ret);
+	for (i = 0; i < nw; i++) {
+		__u64 w;
+		int b = bits[i / 8] >> (i % 8) & 1;
+
+		memcpy(&w, buf + 8 * i, 8);
+		if (w == c.live && b)
+			live_marked = 1;
+		if (w == c.dead) {
+			dead_seen = 1;
+			dead_marked |= b;
+		}
+	}
+	cr_expect(live_marked, "%s/%s: the live pointer %#llx is in no marked word", g->name, build,
+		  (unsigned long long)c.live);
+	cr_expect(dead_seen, "%s/%s: the dead pointer is not in the stack", g->name, build);
+	cr_expect(!dead_marked, "%s/%s: the dead pointer %#llx is marked live", g->name, build,
+		  (unsigned long long)c.dead);
+
+	cr_assert_eq(bw_gcmap_globals(gb, &data, &bss), 0, "%s/%s: no masks", g->name, build);
+	check_pair(&data, &bss, c.bss_pair - bias, "gcBssPair");
+	check_pair(&data, &bss, c.data_pair - bias, "gcDataPair");
+	free(data.bits);
+	free(bss.bits);
+	free(buf);
+	free(bits);
+	bw_mem__free(mem);
+	stop_gcmap(&c);
+	bw_gobin__free(gb);
+}
+
+Test(gcmap, parked_goroutine_live_and_dead_slots, .timeout = FIXTURE_TIMEOUT)
+{
+	struct gover v[MAX_VERSIONS];
+	int nv = versions(v), i;
+	size_t b;
+
+	for (i = 0; i < nv; i++)
+		for (b = 0; b < NBUILDS; b++)
+			check_parked(&v[i], builds[b]);
 }

@@ -134,5 +134,8 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "park" {
 		park()
 	}
+	if len(os.Args) > 1 && os.Args[1] == "gcmap" {
+		gcmapMode()
+	}
 	fmt.Println(usesInlinedAdd(len(os.Args)), cgoAnswer())
 }
