@@ -3,7 +3,9 @@
 // deadlock: two goroutines take two mutexes in opposite orders (AB-BA).
 // "ab-first" holds lockA and waits for lockB, "ab-second" holds lockB and
 // waits for lockA. The mutexes are the pair's own (on the heap, known only
-// to their two stacks): nothing else can ever unlock them.
+// to their two stacks): nothing else can ever unlock them. Each sits in a
+// struct with a pointer, never in a tiny block shared with other objects
+// (which would keep it alive, for the Go GC as for blockwatch).
 //
 //	role        expect    wait                                 func           created
 //	ab-first    deadlock  sync.Mutex.Lock (semacquire < 1.20)  main.abFirst   main.deadlockABBA
@@ -20,8 +22,13 @@ import (
 	"blockwatch/gotargets/internal/announce"
 )
 
+type lock struct {
+	sync.Mutex
+	name *string
+}
+
 //go:noinline
-func abFirst(lockA, lockB *sync.Mutex, held chan<- struct{}, otherHeld <-chan struct{}) {
+func abFirst(lockA, lockB *lock, held chan<- struct{}, otherHeld <-chan struct{}) {
 	lockA.Lock()
 	close(held)
 	<-otherHeld
@@ -33,7 +40,7 @@ func abFirst(lockA, lockB *sync.Mutex, held chan<- struct{}, otherHeld <-chan st
 }
 
 //go:noinline
-func abSecond(lockA, lockB *sync.Mutex, held chan<- struct{}, otherHeld <-chan struct{}) {
+func abSecond(lockA, lockB *lock, held chan<- struct{}, otherHeld <-chan struct{}) {
 	lockB.Lock()
 	close(held)
 	<-otherHeld
@@ -46,7 +53,7 @@ func abSecond(lockA, lockB *sync.Mutex, held chan<- struct{}, otherHeld <-chan s
 
 //go:noinline
 func deadlockABBA() {
-	lockA, lockB := new(sync.Mutex), new(sync.Mutex)
+	lockA, lockB := new(lock), new(lock)
 	aHeld, bHeld := make(chan struct{}), make(chan struct{})
 	go abFirst(lockA, lockB, aHeld, bHeld)
 	go abSecond(lockA, lockB, bHeld, aHeld)
