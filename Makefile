@@ -37,7 +37,8 @@ GO_FIXTURES := $(OUTPUT)/go-fixtures
 GO_TARGETS := $(OUTPUT)/go-targets
 
 DEPS_PKGS := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcriterion-dev \
-	libjson-c-dev libc6-dbg pkg-config make gcc golang-go clang-format
+	libjson-c-dev libc6-dbg pkg-config make gcc golang-go clang-format \
+	prometheus-node-exporter prometheus-pushgateway
 
 ifeq ($(V),1)
 Q =
@@ -49,7 +50,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all clean deps ensure-deps go-toolchains go-fixtures go-targets test-prom-tool test test-all test-unit test-bpf test-e2e demo run-demo check-format format targets
+.PHONY: all clean deps ensure-deps go-toolchains go-fixtures go-targets test-prom-tool test test-all test-unit test-bpf test-e2e test-go-servers demo run-demo check-format format targets
 
 all: blockwatch
 
@@ -133,7 +134,13 @@ ensure-deps:
 test: ensure-deps
 	@$(MAKE) --no-print-directory test-all
 
-test-all: test-unit test-bpf test-e2e test-prom test-prom-tool test-deploy fuzz-regress lint test-asan valgrind
+test-all: test-unit test-bpf test-e2e test-go-servers test-prom test-prom-tool test-deploy fuzz-regress \
+	lint test-asan valgrind
+
+# Real Go servers from Debian (prometheus, node-exporter, pushgateway), idle: no leak, no deadlock.
+test-go-servers: blockwatch
+	@if [ "$$(id -u)" != 0 ]; then echo "test-go-servers: must run as root" >&2; exit 1; fi
+	@sh tests/go/real-servers.sh $(CURDIR)/blockwatch 19510
 
 # Prometheus scrapes blockwatch itself, watching the demo processes.
 test-prom-tool: blockwatch $(OUTPUT)/targets/demo $(OUTPUT)/go-demo

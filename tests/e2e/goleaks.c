@@ -149,6 +149,9 @@ static bool check_run(const char *what)
 				continue;
 			cr_expect(is_bad(verdict), "%s: %s (goid %lld): verdict %s", what, g->role,
 				  g->goid, verdict);
+			if (is_bad(verdict))
+				cr_expect(e2e_get_string(rec, "why") && *e2e_get_string(rec, "why"),
+					  "%s: %s: no evidence for %s", what, g->role, verdict);
 			if (strcmp(g->wait, "-"))
 				cr_expect_str_eq(e2e_get_string(rec, "wait_reason"), g->wait,
 						 "%s: %s wait reason", what, g->role);
@@ -238,6 +241,12 @@ Test(goleaks, growleak)
 Test(goleaks, healthy)
 {
 	run_target("healthy");
+}
+
+/* Workers, subscribers, periodic loops, signal waiters, supervisors: alive through others. */
+Test(goleaks, idioms)
+{
+	run_target("idioms");
 }
 
 /* pprof: go tool pprof reads the profile and names the leaking functions. */
