@@ -1220,12 +1220,37 @@ static void walk_allm(struct bw_goscan *gs)
 
 /*
  * The runtime's references that keep waiters alive, when its globals are
- * left out of the roots (symbols known): each P (its timers hold the
- * channels of time.After, NewTimer and tickers). Read as objects, their
- * size from the heap when known.
+ * left out of the roots (symbols known): each P's timers (they hold the
+ * channels of time.After, NewTimer and tickers). Only p.timers is a root:
+ * the rest of a P holds stale pointers (the write barrier buffer, GC work
+ * buffers) that would keep leaked channels alive. p.timers offsets by Go
+ * minor version, measured from the DWARF of linux/amd64 builds (a slice of
+ * *timer up to 1.22, a timers struct after); whole Ps for other versions.
  */
 #define P_BYTES_FALLBACK 16384
+#define P_TIMERS_BYTES 64
 #define MAX_PS 1024
+
+static __s32 p_timers_offset(__u32 minor)
+{
+	switch (minor) {
+	case 19:
+	case 20:
+	case 21:
+	case 23:
+	case 24:
+		return 8840;
+	case 22:
+		return 8872;
+	case 25:
+		return 9392;
+	case 26:
+	case 27:
+		return 13672;
+	default:
+		return -1;
+	}
+}
 
 /* Runtime globals that hold channels its own goroutines wait on (ensureSigM's). */
 static const char *const runtime_chans[] = {
@@ -1249,8 +1274,14 @@ static void add_keepalive_roots(struct bw_goscan *gs)
 	if (!n || bw_mem__read(gs->mem, slice[0], ps, n * 8))
 		return;
 	for (i = 0; i < n; i++) {
+		__s32 off = p_timers_offset(bw_gobin__info(gs->gb)->minor);
+
 		if (!ps[i])
 			continue;
+		if (off >= 0) {
+			add_root(gs, ps[i] + off, ps[i] + off + P_TIMERS_BYTES);
+			continue;
+		}
 		if (bw_goscan__object(gs, ps[i], &base, &size) || base != ps[i])
 			size = P_BYTES_FALLBACK;
 		add_root(gs, ps[i], ps[i] + size);
