@@ -298,6 +298,55 @@ static int user_globals(struct bw_goscan *gs)
 	return 0;
 }
 
+/*
+ * runtime.mheap_ in a binary without symbols: runtime.mallocinit calls
+ * mheap_.init() as LEAQ runtime.mheap_(SB), AX; CALL runtime.(*mheap).init
+ * (48 8d 05 disp32, e8 rel32) in every Go version of the register ABI.
+ * 0 when not found.
+ */
+static __u64 mheap_from_code(const struct bw_gobin *gb)
+{
+	__u64 init, fn, size, avail, i;
+	const __u8 *code;
+	__s32 d, r;
+
+	if (bw_gobin__lookup(gb, "runtime.mallocinit", &fn, &size) ||
+	    bw_gobin__lookup(gb, "runtime.(*mheap).init", &init, &size) ||
+	    !(code = bw_gobin__bytes(gb, fn, &avail)))
+		return 0;
+	if (avail > 8192)
+		avail = 8192;
+	for (i = 0; i + 12 <= avail; i++) {
+		if (code[i] != 0x48 || code[i + 1] != 0x8d || code[i + 2] != 0x05 ||
+		    code[i + 7] != 0xe8)
+			continue;
+		memcpy(&d, code + i + 3, 4);
+		memcpy(&r, code + i + 8, 4);
+		if (fn + i + 12 + r == init)
+			return fn + i + 7 + d;
+	}
+	return 0;
+}
+
+/*
+ * The heap metadata offsets (mheap.arenas, heapArena.spans, mspan.startAddr
+ * and elemsize) when DWARF does not give them, by Go minor version, as the
+ * DWARF of linux/amd64 builds of each version says: heap objects then get
+ * their sizes in stripped binaries too.
+ */
+static void heap_layout_fallback(struct bw_goscan *gs)
+{
+	struct bw_golayout *l = &gs->lay;
+	__u32 minor = bw_gobin__info(gs->gb)->minor;
+
+	if (l->mheap_arenas >= 0 || !gs->mheap || minor < 19 || minor > 27 || minor == 20)
+		return;
+	l->mspan_startaddr = 24;
+	l->mspan_elemsize = minor == 21 ? 112 : 104;
+	l->mheap_arenas = minor == 19 ? 65936 : minor == 21 ? 65944 : 66008;
+	l->heaparena_spans = minor == 19 ? 2097152 : minor == 21 ? 1064960 : 0;
+}
+
 int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
 {
 	struct bw_goscan *gs;
@@ -324,8 +373,11 @@ int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
 	err = user_globals(gs);
 	if (err)
 		goto cleanup;
-	if (!bw_gobin__lookup(gs->gb, "runtime.mheap_", &gs->mheap, &size))
+	if (bw_gobin__lookup(gs->gb, "runtime.mheap_", &gs->mheap, &size))
+		gs->mheap = mheap_from_code(gs->gb);
+	if (gs->mheap)
 		gs->mheap += gs->bias;
+	heap_layout_fallback(gs);
 	for (size_t i = 0; i < gs->nsegs; i++) {
 		gs->segs[i].start += gs->bias;
 		gs->segs[i].end += gs->bias;
