@@ -1054,7 +1054,8 @@ static size_t candidates(const struct bw_goscan *gs, const struct pending *p, co
 		len = SYNC_SEARCH;
 	for (i = 0; i + 8 <= len && n < SYNC_CANDS; i += 8) {
 		memcpy(&w, sbuf + i, 8);
-		if (in_heap(gs, w)) {
+		/* Pointers into its own stack (frame pointers, locals) are neither. */
+		if (in_heap(gs, w) && (w < p->lo || w >= p->hi)) {
 			off[n] = i;
 			cand[n++] = w;
 		}
@@ -1304,11 +1305,10 @@ static __s32 p_timers_offset(__u32 minor)
 	}
 }
 
-/* Runtime globals that hold channels its own goroutines wait on (ensureSigM's). */
+/* Runtime globals that hold channels its own goroutines wait on (ensureSigM's, unique's). */
 static const char *const runtime_chans[] = {
-	"runtime.enableSigChan",
-	"runtime.disableSigChan",
-	"runtime.maskUpdatedChan",
+	"runtime.enableSigChan", "runtime.disableSigChan", "runtime.maskUpdatedChan",
+	"runtime.uniqueMapCleanup", /* unique's cleanup goroutine, 1.23+ */
 };
 
 static void add_keepalive_roots(struct bw_goscan *gs)
