@@ -38,7 +38,7 @@ GO_TARGETS := $(OUTPUT)/go-targets
 
 DEPS_PKGS := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcriterion-dev \
 	libjson-c-dev liblzma-dev xz-utils binutils libc6-dbg pkg-config make gcc golang-go clang-format \
-	python3 redis-server openjdk-17-jdk-headless
+	python3 redis-server openjdk-17-jdk-headless prometheus-node-exporter prometheus-pushgateway
 
 # The kernel matrix (make test-kernels): Debian kernels booted under qemu.
 KERNELS_CACHE ?= /var/cache/blockwatch/kernels
@@ -55,7 +55,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all clean vmlinux test-kernels run-test-kernels deps ensure-deps go-toolchains go-fixtures go-targets test-prom-tool test-real test test-all test-unit test-bpf test-e2e demo run-demo check-format format targets
+.PHONY: all clean vmlinux test-kernels run-test-kernels deps ensure-deps go-toolchains go-fixtures go-targets test-prom-tool test-real test test-all test-unit test-bpf test-e2e test-go-servers demo run-demo check-format format targets
 
 all: blockwatch
 
@@ -162,7 +162,8 @@ ensure-deps:
 test: ensure-deps
 	@$(MAKE) --no-print-directory test-all
 
-test-all: test-unit test-bpf test-e2e test-real test-prom test-prom-tool test-deploy fuzz-regress lint test-asan valgrind
+test-all: test-unit test-bpf test-e2e test-real test-go-servers test-prom test-prom-tool test-deploy \
+	fuzz-regress lint test-asan valgrind
 
 # Idle, healthy programs from Debian's archive (CPython, redis-server, a JVM):
 # no leak, no deadlock, exit 0. Port: redis-server's, for a shared machine.
@@ -170,6 +171,11 @@ REAL_PORT ?= 19201
 test-real: blockwatch
 	@if [ "$$(id -u)" != 0 ]; then echo "test-real: must run as root (loads BPF)" >&2; exit 1; fi
 	@sh tests/real/run.sh $(CURDIR)/blockwatch $(REAL_PORT)
+
+# Real Go servers from Debian (prometheus, node-exporter, pushgateway), idle: no leak, no deadlock.
+test-go-servers: blockwatch
+	@if [ "$$(id -u)" != 0 ]; then echo "test-go-servers: must run as root" >&2; exit 1; fi
+	@sh tests/go/real-servers.sh $(CURDIR)/blockwatch 19510
 
 # Prometheus scrapes blockwatch itself, watching the demo processes.
 test-prom-tool: blockwatch $(OUTPUT)/targets/demo $(OUTPUT)/go-demo

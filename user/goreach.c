@@ -419,7 +419,7 @@ int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *li
 	 * made live appends its stack to the queue. Done when the queue is
 	 * empty, or when every waiter that can be is live.
 	 */
-	while (!err && s.qhead < s.qlen && s.nlive < s.nlivable) {
+	while (!err && s.qhead < s.qlen && !(s.nlivable && s.nlive == s.nlivable)) {
 		size_t used = 0;
 
 		for (np = 0; np < BATCH_ITEMS && s.qhead + np < s.qlen; np++) {
@@ -435,7 +435,7 @@ int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *li
 			used += len;
 		}
 		readv(rctx, piece, np);
-		for (k = 0; k < np && !err && s.nlive < s.nlivable; k++) {
+		for (k = 0; k < np && !err && !(s.nlivable && s.nlive == s.nlivable); k++) {
 			struct item it = s.queue[s.qhead++];
 			size_t len = it.len & ~7u;
 

@@ -311,8 +311,10 @@ void bw_goreport_text(FILE *f, const struct bw_goreport *r)
 	bw_format_duration(r->threshold_ns, thr, sizeof(thr));
 	fprintf(f, "\ngoroutines of pid %u (", r->pid);
 	bw_text_str(f, r->go_version && *r->go_version ? r->go_version : "go", 32);
-	fprintf(f, "): %zu parked, %zu for %s or more: %zu leaked, %zu blocked, %zu idle\n", parked,
-		v[1] + v[2] + v[3] + v[4], thr, v[BW_VERDICT_LEAK] + v[BW_VERDICT_DEADLOCK],
+	fprintf(f,
+		"): %zu parked, %zu for %s or more: %zu leaked, %zu stuck, %zu blocked, %zu idle\n",
+		parked, r->nrecs - v[BW_VERDICT_NONE], thr,
+		v[BW_VERDICT_LEAK] + v[BW_VERDICT_DEADLOCK], v[BW_VERDICT_STUCK],
 		v[BW_VERDICT_BLOCKED], v[BW_VERDICT_IDLE]);
 	qsort(list, m, sizeof(*list), group_cmp);
 	for (i = 0; i < m; i++) {

@@ -298,6 +298,55 @@ static int user_globals(struct bw_goscan *gs)
 	return 0;
 }
 
+/*
+ * runtime.mheap_ in a binary without symbols: runtime.mallocinit calls
+ * mheap_.init() as LEAQ runtime.mheap_(SB), AX; CALL runtime.(*mheap).init
+ * (48 8d 05 disp32, e8 rel32) in every Go version of the register ABI.
+ * 0 when not found.
+ */
+static __u64 mheap_from_code(const struct bw_gobin *gb)
+{
+	__u64 init, fn, size, avail, i;
+	const __u8 *code;
+	__s32 d, r;
+
+	if (bw_gobin__lookup(gb, "runtime.mallocinit", &fn, &size) ||
+	    bw_gobin__lookup(gb, "runtime.(*mheap).init", &init, &size) ||
+	    !(code = bw_gobin__bytes(gb, fn, &avail)))
+		return 0;
+	if (avail > 8192)
+		avail = 8192;
+	for (i = 0; i + 12 <= avail; i++) {
+		if (code[i] != 0x48 || code[i + 1] != 0x8d || code[i + 2] != 0x05 ||
+		    code[i + 7] != 0xe8)
+			continue;
+		memcpy(&d, code + i + 3, 4);
+		memcpy(&r, code + i + 8, 4);
+		if (fn + i + 12 + r == init)
+			return fn + i + 7 + d;
+	}
+	return 0;
+}
+
+/*
+ * The heap metadata offsets (mheap.arenas, heapArena.spans, mspan.startAddr
+ * and elemsize) when DWARF does not give them, by Go minor version, as the
+ * DWARF of linux/amd64 builds of each version says: heap objects then get
+ * their sizes in stripped binaries too.
+ */
+static void heap_layout_fallback(struct bw_goscan *gs)
+{
+	struct bw_golayout *l = &gs->lay;
+	__u32 minor = bw_gobin__info(gs->gb)->minor;
+
+	if (l->mheap_arenas >= 0 || !gs->mheap || minor < 19 || minor > 27 || minor == 20)
+		return;
+	l->mspan_startaddr = 24;
+	l->mspan_elemsize = minor == 21 ? 112 : 104;
+	l->mheap_arenas = minor == 19 ? 65936 : minor == 21 ? 65944 : 66008;
+	l->heaparena_spans = minor == 19 ? 2097152 : minor == 21 ? 1064960 : 0;
+}
+
 int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
 {
 	struct bw_goscan *gs;
@@ -324,8 +373,11 @@ int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
 	err = user_globals(gs);
 	if (err)
 		goto cleanup;
-	if (!bw_gobin__lookup(gs->gb, "runtime.mheap_", &gs->mheap, &size))
+	if (bw_gobin__lookup(gs->gb, "runtime.mheap_", &gs->mheap, &size))
+		gs->mheap = mheap_from_code(gs->gb);
+	if (gs->mheap)
 		gs->mheap += gs->bias;
+	heap_layout_fallback(gs);
 	for (size_t i = 0; i < gs->nsegs; i++) {
 		gs->segs[i].start += gs->bias;
 		gs->segs[i].end += gs->bias;
@@ -1002,7 +1054,8 @@ static size_t candidates(const struct bw_goscan *gs, const struct pending *p, co
 		len = SYNC_SEARCH;
 	for (i = 0; i + 8 <= len && n < SYNC_CANDS; i += 8) {
 		memcpy(&w, sbuf + i, 8);
-		if (in_heap(gs, w)) {
+		/* Pointers into its own stack (frame pointers, locals) are neither. */
+		if (in_heap(gs, w) && (w < p->lo || w >= p->hi)) {
 			off[n] = i;
 			cand[n++] = w;
 		}
@@ -1220,18 +1273,42 @@ static void walk_allm(struct bw_goscan *gs)
 
 /*
  * The runtime's references that keep waiters alive, when its globals are
- * left out of the roots (symbols known): each P (its timers hold the
- * channels of time.After, NewTimer and tickers). Read as objects, their
- * size from the heap when known.
+ * left out of the roots (symbols known): each P's timers (they hold the
+ * channels of time.After, NewTimer and tickers). Only p.timers is a root:
+ * the rest of a P holds stale pointers (the write barrier buffer, GC work
+ * buffers) that would keep leaked channels alive. p.timers offsets by Go
+ * minor version, measured from the DWARF of linux/amd64 builds (a slice of
+ * *timer up to 1.22, a timers struct after); whole Ps for other versions.
  */
 #define P_BYTES_FALLBACK 16384
+#define P_TIMERS_BYTES 64
 #define MAX_PS 1024
 
-/* Runtime globals that hold channels its own goroutines wait on (ensureSigM's). */
+static __s32 p_timers_offset(__u32 minor)
+{
+	switch (minor) {
+	case 19:
+	case 20:
+	case 21:
+	case 23:
+	case 24:
+		return 8840;
+	case 22:
+		return 8872;
+	case 25:
+		return 9392;
+	case 26:
+	case 27:
+		return 13672;
+	default:
+		return -1;
+	}
+}
+
+/* Runtime globals that hold channels its own goroutines wait on (ensureSigM's, unique's). */
 static const char *const runtime_chans[] = {
-	"runtime.enableSigChan",
-	"runtime.disableSigChan",
-	"runtime.maskUpdatedChan",
+	"runtime.enableSigChan", "runtime.disableSigChan", "runtime.maskUpdatedChan",
+	"runtime.uniqueMapCleanup", /* unique's cleanup goroutine, 1.23+ */
 };
 
 static void add_keepalive_roots(struct bw_goscan *gs)
@@ -1249,8 +1326,14 @@ static void add_keepalive_roots(struct bw_goscan *gs)
 	if (!n || bw_mem__read(gs->mem, slice[0], ps, n * 8))
 		return;
 	for (i = 0; i < n; i++) {
+		__s32 off = p_timers_offset(bw_gobin__info(gs->gb)->minor);
+
 		if (!ps[i])
 			continue;
+		if (off >= 0) {
+			add_root(gs, ps[i] + off, ps[i] + off + P_TIMERS_BYTES);
+			continue;
+		}
 		if (bw_goscan__object(gs, ps[i], &base, &size) || base != ps[i])
 			size = P_BYTES_FALLBACK;
 		add_root(gs, ps[i], ps[i] + size);

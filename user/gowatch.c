@@ -278,6 +278,73 @@ static enum bw_gowait_class class_memo(const char **last, enum bw_gowait_class *
 	return *cls;
 }
 
+/* Lock waits: sleeping on a sema of a mutex (semacquire before Go 1.20). */
+static bool lock_wait(const char *reason)
+{
+	return !strcmp(reason, "sync.Mutex.Lock") || !strncmp(reason, "sync.RWMutex.", 13) ||
+	       !strcmp(reason, "semacquire");
+}
+
+#define CYCLE_MAX 64
+static const struct bw_reach_limits cycle_limits = {
+	.max_depth = 1 << 20,
+	.object_bytes = 1 << 16,
+	.max_objects = 100000,
+	.max_bytes = 16 << 20,
+};
+
+/*
+ * Leaked lock waiters that hold each other's lock, as far as memory shows:
+ * the mutex G waits on is reached from H's stack and H's from G's (and
+ * they are two mutexes). Each stack is searched alone, for the others'
+ * mutexes; the pair is then named a deadlock.
+ */
+static void find_cycles(struct bw_gorec *recs, size_t n, const struct bw_reach_waiter *w,
+			const __u32 *obj_idx, const struct bw_range *objs,
+			const struct bw_reach_in *all, const struct bw_reach_io *io)
+{
+	size_t cand[CYCLE_MAX], nc = 0, i, j;
+	struct bw_range cobjs[CYCLE_MAX], root;
+	bool reach[CYCLE_MAX][CYCLE_MAX], dummy = false;
+
+	for (i = 0; i < n && nc < CYCLE_MAX; i++)
+		if (recs[i].g.reach == BW_REACH_DEAD && recs[i].g.why == BW_WHY_SYNC && w[i].n &&
+		    lock_wait(recs[i].g.wait_reason))
+			cand[nc++] = i;
+	if (nc < 2)
+		return;
+	for (j = 0; j < nc; j++)
+		cobjs[j] = objs[obj_idx[w[cand[j]].at]];
+	for (i = 0; i < nc; i++) {
+		const struct bw_goroutine *g = &recs[cand[i]].g;
+		struct bw_reach_in in = *all;
+		struct bw_reach_out out = { .live = &dummy, .reached = reach[i] };
+
+		root = (struct bw_range){ g->sched_sp, g->stack_hi };
+		if (g->sched_sp < g->stack_lo || g->sched_sp >= g->stack_hi)
+			root = (struct bw_range){ g->stack_lo, g->stack_hi };
+		in.roots = &root;
+		in.nroots = 1;
+		in.objs = cobjs;
+		in.nobjs = nc;
+		in.waiters = NULL;
+		in.nwaiters = 0;
+		in.stack_roots = NULL;
+		if (bw_reach_live(&in, &cycle_limits, io, &out))
+			memset(reach[i], 0, sizeof(reach[i])); /* cut: no cycle claimed */
+	}
+	for (i = 0; i < nc; i++)
+		for (j = 0; j < nc; j++) {
+			struct bw_goroutine *g = &recs[cand[i]].g, *h = &recs[cand[j]].g;
+
+			if (i == j || g->wait_obj == h->wait_obj || !reach[j][i] || !reach[i][j])
+				continue;
+			g->why = BW_WHY_CYCLE;
+			g->why_goid = h->goid;
+			break;
+		}
+}
+
 /*
  * Decides which goroutines blocked on a channel, select or sync object can
  * still be woken (bw_reach_live), and sets reach, why and wait_obj of each.
@@ -453,6 +520,8 @@ static int mark_reachable(struct bw_gowatch *gw, struct bw_gorec *recs, size_t n
 		k = obj_idx[w[i].at];
 		g->why_goid = first[k] != g->goid ? first[k] : second[k];
 	}
+	if (!err)
+		find_cycles(recs, n, w, obj_idx, objs, &in, sized ? &io : &unsized_io);
 	err = 0;
 out:
 	free(w);

@@ -73,8 +73,15 @@ size_t bw_render_found(const struct bw_capture *c)
 
 size_t bw_render_stuck(const struct bw_capture *c)
 {
-	size_t v[BW_VERDICT_COUNT];
+	struct bw_goreport r;
+	size_t i, v[BW_VERDICT_COUNT], stuck;
 
 	bw_report_count(c->threads, c->nthreads, v);
-	return v[BW_VERDICT_STUCK];
+	stuck = v[BW_VERDICT_STUCK];
+	for (i = 0; i < c->ngos; i++) {
+		go_report(c, i, &r);
+		bw_goreport_count(&r, v);
+		stuck += v[BW_VERDICT_STUCK];
+	}
+	return stuck;
 }

@@ -262,3 +262,18 @@ Test(goreach, a_cut_search_says_so)
 	s.lim.max_bytes = 64;
 	cr_assert_eq(run(&s), -E2BIG);
 }
+
+Test(goreach, without_waiters_it_says_what_the_roots_reach)
+{
+	struct setup s;
+
+	setup_init(&s);
+	s.objs[0] = (struct bw_range){ HEAP + 0x1000, HEAP + 0x1001 };
+	s.objs[1] = (struct bw_range){ HEAP + 0x2000, HEAP + 0x2001 };
+	s.nobjs = 2;
+	put(&s.m, GLOBALS + 8, HEAP + 0x300);
+	put(&s.m, HEAP + 0x300, HEAP + 0x2000);
+	cr_assert_eq(run(&s), 0);
+	cr_expect_not(s.reached[0]);
+	cr_expect(s.reached[1]);
+}

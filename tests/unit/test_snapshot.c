@@ -109,11 +109,17 @@ static void fixture(struct bw_capture *c)
 	recs[0].created_by = groups[0].created_by;
 	recs[0].stack = stack;
 	recs[0].nstack = 2;
+	recs[0].g.why = BW_WHY_CHAN;
+	recs[0].g.wait_obj = 0xc000123000;
+	recs[0].g.why_goid = 23;
 	recs[1] = recs[0];
 	recs[1].g.goid = 19;
 	recs[1].verdict = BW_VERDICT_NONE; /* not reported: not stored */
 	go = (struct bw_capture_go){ .pid = 10,
 				     .go_version = "go1.22.1",
+				     .scan_stacks = "precise",
+				     .scan_heap = "conservative",
+				     .scan_globals = "precise",
 				     .recs = recs,
 				     .nrecs = 2,
 				     .groups = groups,
@@ -187,6 +193,14 @@ Test(snapshot, round_trip_is_byte_stable)
 			   "%s", j2);
 	cr_assert_not_null(strstr(j2, "\"pile_threads\":7,\"pile_growth_per_min\":12.5"), "%s", j2);
 	cr_assert_not_null(strstr(j2, "\"gone_owner_tid\":4242"), "%s", j2);
+	/* The evidence and the scan kinds travel. */
+	cr_assert_not_null(strstr(t2, "why         chan 0xc000123000 reachable from no live "
+				      "goroutine or global; also waited on by leaked goroutine 23"),
+			   "%s", t2);
+	cr_assert_not_null(strstr(j2, "\"scan\":{\"stacks\":\"precise\",\"heap\":\"conservative\","
+				      "\"globals\":\"precise\"}"),
+			   "%s", j2);
+	cr_assert_not_null(strstr(j2, "\"why\":\"chan 0xc000123000"), "%s", j2);
 	free(snap);
 	free(again);
 	free(t1);

@@ -2,7 +2,10 @@
 
 // deadlock: two goroutines take two mutexes in opposite orders (AB-BA).
 // "ab-first" holds lockA and waits for lockB, "ab-second" holds lockB and
-// waits for lockA.
+// waits for lockA. The mutexes are the pair's own (on the heap, known only
+// to their two stacks): nothing else can ever unlock them. Each sits in a
+// struct with a pointer, never in a tiny block shared with other objects
+// (which would keep it alive, for the Go GC as for blockwatch).
 //
 //	role        expect    wait                                 func           created
 //	ab-first    deadlock  sync.Mutex.Lock (semacquire < 1.20)  main.abFirst   main.deadlockABBA
@@ -19,10 +22,13 @@ import (
 	"blockwatch/gotargets/internal/announce"
 )
 
-var lockA, lockB sync.Mutex
+type lock struct {
+	sync.Mutex
+	name *string
+}
 
 //go:noinline
-func abFirst(held chan<- struct{}, otherHeld <-chan struct{}) {
+func abFirst(lockA, lockB *lock, held chan<- struct{}, otherHeld <-chan struct{}) {
 	lockA.Lock()
 	close(held)
 	<-otherHeld
@@ -34,7 +40,7 @@ func abFirst(held chan<- struct{}, otherHeld <-chan struct{}) {
 }
 
 //go:noinline
-func abSecond(held chan<- struct{}, otherHeld <-chan struct{}) {
+func abSecond(lockA, lockB *lock, held chan<- struct{}, otherHeld <-chan struct{}) {
 	lockB.Lock()
 	close(held)
 	<-otherHeld
@@ -47,9 +53,10 @@ func abSecond(held chan<- struct{}, otherHeld <-chan struct{}) {
 
 //go:noinline
 func deadlockABBA() {
+	lockA, lockB := new(lock), new(lock)
 	aHeld, bHeld := make(chan struct{}), make(chan struct{})
-	go abFirst(aHeld, bHeld)
-	go abSecond(bHeld, aHeld)
+	go abFirst(lockA, lockB, aHeld, bHeld)
+	go abSecond(lockA, lockB, bHeld, aHeld)
 }
 
 func main() {
