@@ -137,7 +137,7 @@ static void write_thread(struct writer *w, const struct bw_thread *t)
 		bw_json_str(f, fr->module);
 		fputs(",\"file\":", f);
 		bw_json_str(f, fr->file);
-		fprintf(f, ",\"line\":%d}", fr->line);
+		fprintf(f, ",\"line\":%d,\"source\":%d}", fr->line, fr->source);
 	}
 	fputc(']', f);
 	if (t->has_history) {
@@ -492,6 +492,9 @@ static bool read_thread(struct owned *o, json_object *obj)
 		copy_str(fr->func, sizeof(fr->func), str_of(fo, "func", &ok), &ok);
 		copy_str(fr->module, sizeof(fr->module), str_of(fo, "module", &ok), &ok);
 		copy_str(fr->file, sizeof(fr->file), str_of(fo, "file", &ok), &ok);
+		/* Not in snapshots of blockwatch before it said where names came from. */
+		if (json_object_object_get_ex(fo, "source", NULL))
+			fr->source = (int)s64_of(fo, "source", &ok);
 	}
 	if (json_object_object_get_ex(obj, "history", &h)) {
 		struct bw_history *hi = &t->history;

@@ -79,7 +79,10 @@ static void fixture(struct bw_capture *c)
 	threads[0].pile_growth_per_min = 12.5;
 	threads[0].gone_owner_tid = 4242;
 	snprintf(threads[0].why, sizeof(threads[0].why), "pile: \"7\" threads");
-	frames[0] = (struct bw_frame){ .pc = 0x7f00, .func = "__lll_lock_wait", .module = "libc" };
+	frames[0] = (struct bw_frame){ .pc = 0x7f00,
+				       .func = "__lll_lock_wait",
+				       .module = "libc",
+				       .source = BW_SYM_DEBUGFILE };
 	frames[1] = (struct bw_frame){
 		.pc = 0x4010, .offset = 5, .func = "transfer", .file = "/src/demo.c", .line = 44
 	};
@@ -193,6 +196,8 @@ Test(snapshot, round_trip_is_byte_stable)
 			   "%s", j2);
 	cr_assert_not_null(strstr(j2, "\"pile_threads\":7,\"pile_growth_per_min\":12.5"), "%s", j2);
 	cr_assert_not_null(strstr(j2, "\"gone_owner_tid\":4242"), "%s", j2);
+	cr_assert_not_null(strstr(j2, "\"sym_source\":\"debugfile\""), "where a name came from: %s",
+			   j2);
 	/* The evidence and the scan kinds travel. */
 	cr_assert_not_null(strstr(t2, "why         chan 0xc000123000 reachable from no live "
 				      "goroutine or global; also waited on by leaked goroutine 23"),
