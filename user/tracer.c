@@ -164,7 +164,8 @@ static void ensure_tracefs(void)
  */
 static int start_futex(struct bw_tracer *tr, const struct bw_tracer_opts *opts)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oopts, .btf_custom_path = opts->btf_path);
+	struct bpf_object_open_opts oopts = { .sz = sizeof(oopts),
+					      .btf_custom_path = opts->btf_path };
 	enum futex_way way;
 	int err = 0;
 
@@ -229,7 +230,8 @@ int bw_tracer__check_btf(const char *path)
 
 int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oopts, .btf_custom_path = opts->btf_path);
+	struct bpf_object_open_opts oopts = { .sz = sizeof(oopts),
+					      .btf_custom_path = opts->btf_path };
 	struct bw_tracer *tr;
 	int err;
 
