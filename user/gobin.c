@@ -1252,6 +1252,33 @@ cleanup:
 	free(pcs);
 }
 
+size_t bw_gobin__slice_refs(const struct bw_gobin *gb, const char *func, __u64 *out, size_t max)
+{
+	struct bw_x86_insn *ins = calloc(MAX_INSNS, sizeof(*ins));
+	__u64 *pcs = calloc(MAX_INSNS, sizeof(*pcs));
+	size_t k = 0, j;
+	int n, i;
+
+	if (!ins || !pcs)
+		goto cleanup;
+	n = decode_func(gb, func, ins, pcs, MAX_INSNS);
+	for (i = 0; i < n && k < max; i++) {
+		__u64 t = ins[i].target;
+
+		if (!ins[i].rip_rel || (t & 7) || !va_writable(gb, t, 24) ||
+		    !bw_x86_refs(ins, n, t + 8))
+			continue;
+		for (j = 0; j < k && out[j] != t; j++)
+			;
+		if (j == k)
+			out[k++] = t;
+	}
+cleanup:
+	free(ins);
+	free(pcs);
+	return k;
+}
+
 static int wait_reason_ok(const __u8 *s, __u64 len)
 {
 	__u64 i;

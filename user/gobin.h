@@ -185,6 +185,14 @@ int bw_gobin__func_at(const struct bw_gobin *gb, __u32 idx, struct bw_gofunc *ou
  */
 int bw_gobin__lookup(const struct bw_gobin *gb, const char *name, __u64 *addr, __u64 *size);
 
+/*
+ * Writable globals that func reads as slices (base and length both
+ * referenced, 8-aligned), link-time addresses, at most max: to find a
+ * runtime slice without symbols, each candidate checked against memory by
+ * the caller. Returns how many.
+ */
+size_t bw_gobin__slice_refs(const struct bw_gobin *gb, const char *func, __u64 *out, size_t max);
+
 /* Calls fn for each .symtab symbol (none when stripped); stops at fn's first non-zero. */
 int bw_gobin__foreach_symbol(const struct bw_gobin *gb,
 			     int (*fn)(void *ctx, const char *name, __u64 addr, __u64 size),

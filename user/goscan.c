@@ -16,6 +16,7 @@
 #define GSCAN_BIT 0x1000
 #define MAX_ALLGS (1u << 24)
 #define MAX_MS 65536
+#define ALLP_CANDIDATES 8
 #define G_BUF 2048
 /* Bytes of a parked stack hashed to see whether the goroutine ran. */
 #define STACK_HASH_BYTES 512
@@ -96,6 +97,8 @@ struct bw_goscan {
 	struct bw_range *opaque; /* goroutine and g0 stacks */
 	size_t nopaque, cap_opaque;
 	__u64 allp; /* runtime.allp, 0 when unknown */
+	__u64 allp_cand[ALLP_CANDIDATES]; /* where allp may be, without symbols */
+	size_t nallp_cand;
 	struct sudog_memo {
 		__u64 pc;  /* sched.pc + 1, 0 = empty */
 		__u32 off; /* stack offset of the sudog pointer last found there */
@@ -390,6 +393,13 @@ int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
 		gs->allm += gs->bias;
 	if (gs->has_symbols && !bw_gobin__lookup(gs->gb, "runtime.allp", &gs->allp, &size))
 		gs->allp += gs->bias;
+	/* Without symbols: the slices runtime.retake reads (allp among them), checked at scan. */
+	if (!gs->has_symbols) {
+		gs->nallp_cand = bw_gobin__slice_refs(gs->gb, "runtime.retake", gs->allp_cand,
+						      ALLP_CANDIDATES);
+		for (size_t i = 0; i < gs->nallp_cand; i++)
+			gs->allp_cand[i] += gs->bias;
+	}
 	gs->stack_buf = malloc(STACK_READ_MAX);
 	gs->batch = malloc(sizeof(*gs->batch));
 	if (!gs->stack_buf || !gs->batch) {
@@ -1228,10 +1238,20 @@ static void read_heap_ranges(struct bw_goscan *gs)
 	gs->nheap = bw_go_arenas(gs->heap, gs->nheap);
 }
 
+/* A g of the runtime's own (no goroutine): its struct a stop, its stack never entered. */
+static void add_system_g(struct bw_goscan *gs, __u64 g)
+{
+	__u64 st[2];
+
+	add_stop(gs, g);
+	if (!bw_mem__read(gs->mem, g + gs->lay.g_stack_lo, st, sizeof(st)) && st[0] < st[1])
+		add_opaque(gs, st[0], st[1]);
+}
+
 static void walk_allm(struct bw_goscan *gs)
 {
 	const struct bw_golayout *l = &gs->lay;
-	__u64 m = 0, procid, curg, goid, g0;
+	__u64 m = 0, procid, curg, goid, g0, gsig;
 	size_t n = 0;
 
 	gs->nms = 0;
@@ -1250,14 +1270,17 @@ static void walk_allm(struct bw_goscan *gs)
 			gs->m_goids = g;
 		}
 		procid = curg = goid = 0;
-		/* m.g0 (its first field): the scheduler's g, with a stack of stale words. */
-		if (!bw_mem__read_u64(gs->mem, m, &g0) && g0) {
-			__u64 st[2];
-
-			add_stop(gs, g0);
-			if (!bw_mem__read(gs->mem, g0 + l->g_stack_lo, st, sizeof(st)))
-				add_opaque(gs, st[0], st[1]);
-		}
+		/*
+		 * m.g0 (its first field) and m.gsignal (right after m.procid in
+		 * every version): the scheduler's and the signal handler's g.
+		 * Their stacks hold stale words, and a signal frame the
+		 * registers of whatever goroutine it interrupted; the GC scans
+		 * neither.
+		 */
+		if (!bw_mem__read_u64(gs->mem, m, &g0) && g0)
+			add_system_g(gs, g0);
+		if (!bw_mem__read_u64(gs->mem, m + l->m_procid + 8, &gsig) && gsig)
+			add_system_g(gs, gsig);
 		if (bw_mem__read_u64(gs->mem, m + l->m_procid, &procid) ||
 		    bw_mem__read_u64(gs->mem, m + l->m_curg, &curg))
 			break;
@@ -1311,25 +1334,53 @@ static const char *const runtime_chans[] = {
 	"runtime.uniqueMapCleanup", /* unique's cleanup goroutine, 1.23+ */
 };
 
+/*
+ * The Ps of a slice that may be allp: n of them, with p.id (an int32 at
+ * offset 0 in every version) equal to the index. 0 when it is not allp.
+ */
+static size_t read_allp(struct bw_goscan *gs, __u64 at, __u64 *slice, __u64 *ps)
+{
+	size_t i, n;
+	__s32 id;
+
+	if (bw_mem__read(gs->mem, at, slice, 3 * 8) || !slice[1] || slice[1] > slice[2] ||
+	    slice[1] > MAX_PS)
+		return 0;
+	n = slice[1];
+	if (bw_mem__read(gs->mem, slice[0], ps, n * 8))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!ps[i] || (ps[i] & 7) || bw_mem__read(gs->mem, ps[i], &id, sizeof(id)) ||
+		    id != (__s32)i)
+			return 0;
+	return n;
+}
+
 static void add_keepalive_roots(struct bw_goscan *gs)
 {
 	__u64 slice[3], ps[MAX_PS], base, size;
-	size_t i, n;
+	size_t i, n = 0;
 
 	for (i = 0; gs->has_symbols && i < sizeof(runtime_chans) / sizeof(runtime_chans[0]); i++)
 		if (!bw_gobin__lookup(gs->gb, runtime_chans[i], &base, &size))
 			add_root(gs, base + gs->bias, base + gs->bias + 8);
 
-	if (!gs->allp || bw_mem__read(gs->mem, gs->allp, slice, sizeof(slice)))
+	if (gs->allp)
+		n = read_allp(gs, gs->allp, slice, ps);
+	for (i = 0; !gs->allp && !n && i < gs->nallp_cand; i++)
+		n = read_allp(gs, gs->allp_cand[i], slice, ps);
+	if (!n)
 		return;
-	n = slice[1] < MAX_PS ? slice[1] : MAX_PS;
-	if (!n || bw_mem__read(gs->mem, slice[0], ps, n * 8))
-		return;
+	/*
+	 * A P is never entered (without symbols allp stays a root): its
+	 * uintptr fields (the page cache base, the write barrier buffer) hold
+	 * heap addresses that keep nothing alive. Its timers are the root.
+	 */
+	add_stop(gs, slice[0]);
 	for (i = 0; i < n; i++) {
 		__s32 off = p_timers_offset(bw_gobin__info(gs->gb)->minor);
 
-		if (!ps[i])
-			continue;
+		add_stop(gs, ps[i]);
 		if (off >= 0) {
 			add_root(gs, ps[i] + off, ps[i] + off + P_TIMERS_BYTES);
 			continue;

@@ -524,6 +524,36 @@ Test(gobin, runtime_symbols, .timeout = FIXTURE_TIMEOUT)
 	}
 }
 
+/* Without symbols, allp is among the slices runtime.retake reads (goscan checks them). */
+Test(gobin, allp_among_retake_slices, .timeout = FIXTURE_TIMEOUT)
+{
+	struct gover v[MAX_VERSIONS];
+	int nv = versions(v), i;
+	size_t b, k, n;
+
+	for (i = 0; i < nv; i++)
+		for (b = 0; b < sizeof(twins) / sizeof(twins[0]); b++) {
+			char stripped[64];
+			struct bw_gobin *full = open_fixture(&v[i], twins[b]), *bare;
+			__u64 allp = 0, size, cand[8];
+			bool found = false;
+
+			snprintf(stripped, sizeof(stripped), "%s.gnustrip", twins[b]);
+			bare = open_fixture(&v[i], stripped);
+			if (full && bare) {
+				cr_assert_eq(bw_gobin__lookup(full, "runtime.allp", &allp, &size), 0,
+					     "%s/%s: no runtime.allp", v[i].name, twins[b]);
+				n = bw_gobin__slice_refs(bare, "runtime.retake", cand, 8);
+				for (k = 0; k < n; k++)
+					found = found || cand[k] == allp;
+				cr_expect(found, "%s/%s: allp %#llx not among %zu candidates",
+					  v[i].name, stripped, (unsigned long long)allp, n);
+			}
+			bw_gobin__free(full);
+			bw_gobin__free(bare);
+		}
+}
+
 Test(gobin, layout_dwarf_equals_table, .timeout = FIXTURE_TIMEOUT)
 {
 	struct gover v[MAX_VERSIONS];
