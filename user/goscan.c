@@ -96,7 +96,7 @@ struct bw_goscan {
 	size_t nheap;
 	struct bw_range *opaque; /* goroutine and g0 stacks */
 	size_t nopaque, cap_opaque;
-	__u64 allp; /* runtime.allp, 0 when unknown */
+	__u64 allp;			  /* runtime.allp, 0 when unknown */
 	__u64 allp_cand[ALLP_CANDIDATES]; /* where allp may be, without symbols */
 	size_t nallp_cand;
 	struct sudog_memo {

@@ -541,8 +541,8 @@ Test(gobin, allp_among_retake_slices, .timeout = FIXTURE_TIMEOUT)
 			snprintf(stripped, sizeof(stripped), "%s.gnustrip", twins[b]);
 			bare = open_fixture(&v[i], stripped);
 			if (full && bare) {
-				cr_assert_eq(bw_gobin__lookup(full, "runtime.allp", &allp, &size), 0,
-					     "%s/%s: no runtime.allp", v[i].name, twins[b]);
+				cr_assert_eq(bw_gobin__lookup(full, "runtime.allp", &allp, &size),
+					     0, "%s/%s: no runtime.allp", v[i].name, twins[b]);
 				n = bw_gobin__slice_refs(bare, "runtime.retake", cand, 8);
 				for (k = 0; k < n; k++)
 					found = found || cand[k] == allp;
