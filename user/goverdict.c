@@ -154,21 +154,33 @@ static bool runtime_package(const char *f)
 
 static const struct bw_gofunc unknown_func = { .name = "", .file = "" };
 
-/* Where the pcs block: the first frame outside the wait machinery. True when one is. */
+/* A frame of taking a sync.Mutex or RWMutex. */
+static bool lock_frame(const char *name)
+{
+	return !strncmp(name, "sync.(*Mutex).", 14) || !strncmp(name, "sync.(*RWMutex).", 16);
+}
+
+/*
+ * The first frame outside the wait machinery into *at; *lock tells whether
+ * the wait machinery passed through taking a mutex. False when all of the
+ * stack is the runtime's.
+ */
 static bool blocked_frame(const struct bw_gobin *gb, const __u64 *pcs, __u32 npcs,
-			  struct bw_gofunc *at)
+			  struct bw_gofunc *at, bool *lock)
 {
 	struct bw_gofunc fr[8];
 	__u32 i;
 	int n, j;
 
 	*at = unknown_func;
+	*lock = false;
 	/* Every pc is a return address: the call is at pc - 1. */
 	for (i = 0; i < npcs; i++) {
 		n = bw_gobin__frames(gb, pcs[i] - 1, fr, 8);
 		for (j = 0; j < n; j++) {
 			if (!at->name[0])
 				*at = fr[j]; /* innermost until a better one */
+			*lock = *lock || lock_frame(fr[j].name);
 			if (!is_wait_machinery(fr[j].name)) {
 				*at = fr[j];
 				return true;
@@ -191,7 +203,7 @@ void bw_gorec_fill(struct bw_gorec *r, const struct bw_gobin *gb, const struct b
 {
 	memset(r, 0, sizeof(*r));
 	r->g = *g;
-	r->runtime_only = !blocked_frame(gb, g->pcs, g->npcs, &r->blocked_at);
+	r->runtime_only = !blocked_frame(gb, g->pcs, g->npcs, &r->blocked_at, &r->lock_wait);
 	creator(gb, g->gopc, &r->created_by);
 	if (r->created_by.name[0] && !runtime_package(r->created_by.name))
 		r->runtime_only = false;
@@ -238,6 +250,7 @@ struct sym_ent {
 	__u32 npcs;
 	__u32 gen;
 	bool user_frame; /* blocked_at is outside the wait machinery */
+	bool lock_wait;
 	struct bw_gofunc blocked_at;
 	struct bw_gofunc *stack; /* NULL until a record of it is reported */
 	int nstack;
@@ -348,7 +361,7 @@ static struct sym_ent *sym_of(struct bw_gosyms *c, const __u64 *pcs, __u32 npcs)
 	e->gen = c->gen;
 	if (npcs)
 		memcpy(e->pcs, pcs, npcs * sizeof(*pcs));
-	e->user_frame = blocked_frame(c->gb, pcs, npcs, &e->blocked_at);
+	e->user_frame = blocked_frame(c->gb, pcs, npcs, &e->blocked_at, &e->lock_wait);
 	c->tab[i] = e;
 	c->n++;
 	return e;
@@ -396,6 +409,7 @@ int bw_gosyms__fill(struct bw_gosyms *c, struct bw_gorec *r)
 	if (!e || !by)
 		return -ENOMEM;
 	r->blocked_at = e->blocked_at;
+	r->lock_wait = e->lock_wait;
 	r->runtime_only = !e->user_frame;
 	r->created_by = *by;
 	if (r->created_by.name[0] && !runtime_package(r->created_by.name))
@@ -545,13 +559,23 @@ static enum bw_gowait_class class_of(struct match_memo *m, const char *reason)
 	return e->cls - 1;
 }
 
+/* Waiting to take a sync.Mutex or RWMutex (before Go 1.20 every sync wait was "semacquire"). */
+static bool lock_wait(const struct bw_gorec *r)
+{
+	const char *reason = r->g.wait_reason;
+
+	return !strcmp(reason, "sync.Mutex.Lock") || !strncmp(reason, "sync.RWMutex.", 13) ||
+	       (!strcmp(reason, "semacquire") && r->lock_wait);
+}
+
 /*
  * The verdict of one goroutine parked at least the threshold (the tracker
  * lifts younger members of a growing leak after). leak needs a proof: the
  * liveness search found nothing live that reaches what it waits on, or it
  * can never be woken (nil channel, select {}), or the runtime itself
  * marked it leaked. A channel or sync wait nothing proved either way is
- * stuck; one whose object is reachable is idle (it may yet be woken).
+ * stuck; one whose object is reachable is idle (it may yet be woken),
+ * or blocked when it waits for a lock.
  */
 static enum bw_verdict verdict_of(struct bw_gorec *r, __u64 threshold_ns,
 				  const struct bw_gopatterns *benign, struct match_memo *memo,
@@ -585,7 +609,8 @@ static enum bw_verdict verdict_of(struct bw_gorec *r, __u64 threshold_ns,
 	if (cls == BW_GOWAIT_CHAN || cls == BW_GOWAIT_NILCHAN || cls == BW_GOWAIT_SYNC) {
 		switch (r->g.reach) {
 		case BW_REACH_LIVE:
-			return BW_VERDICT_IDLE;
+			/* A lock someone live may release: waiting for it is contention, not rest. */
+			return lock_wait(r) ? BW_VERDICT_BLOCKED : BW_VERDICT_IDLE;
 		case BW_REACH_DEAD:
 			return r->g.why == BW_WHY_CYCLE ? BW_VERDICT_DEADLOCK : BW_VERDICT_LEAK;
 		default:

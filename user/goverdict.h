@@ -44,6 +44,7 @@ struct bw_gorec {
 	struct bw_gofunc blocked_at; /* first frame outside runtime and sync */
 	struct bw_gofunc created_by;
 	bool runtime_only; /* runtime-internal goroutine */
+	bool lock_wait;	   /* its stack passes through taking a sync.Mutex or RWMutex */
 	__u64 blocked_ns;  /* lower bound of the time parked in place */
 	enum bw_age_source age_source;
 	enum bw_verdict verdict;

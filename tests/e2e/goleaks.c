@@ -202,6 +202,9 @@ static bool check_run(const char *what)
 			if (strcmp(g->created, "-"))
 				cr_expect_str_eq(created_by(rec), g->created, "%s: %s creator",
 						 what, g->role);
+		} else if (!strcmp(g->expect, "blocked")) {
+			cr_expect(rec && !strcmp(verdict, "blocked"), "%s: %s (goid %lld): %s",
+				  what, g->role, g->goid, rec ? verdict : "no record");
 		} else if (!strcmp(g->expect, "idle")) {
 			cr_expect(!rec || !strcmp(verdict, "idle"), "%s: %s (goid %lld): %s", what,
 				  g->role, g->goid, verdict);
@@ -287,6 +290,12 @@ Test(goleaks, growleak)
 Test(goleaks, healthy)
 {
 	run_target("healthy");
+}
+
+/* AB-BA on package-level mutexes: reachable, ownerless, so blocked, never a leak. */
+Test(goleaks, global_locks)
+{
+	run_target("globallock");
 }
 
 /* Workers, subscribers, periodic loops, signal waiters, supervisors: alive through others. */

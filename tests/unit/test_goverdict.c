@@ -261,15 +261,24 @@ Test(goverdict, sync_waits_are_judged_by_reachability)
 		rec(51, "sync.WaitGroup.Wait", "main.b", "main.main"),
 		rec(52, "sync.Cond.Wait", "main.c", "main.main"),
 		rec(53, "semacquire", "main.d", "main.main"),
+		rec(54, "sync.WaitGroup.Wait", "main.e", "main.main"),
+		rec(55, "semacquire", "sync.(*Mutex).lockSlow", "main.main"),
+		rec(56, "semacquire", "sync.(*WaitGroup).Wait", "main.main"),
 	};
 
 	r[0].g.reach = BW_REACH_LIVE;
+	r[4].g.reach = r[5].g.reach = r[6].g.reach = BW_REACH_LIVE;
+	r[5].lock_wait = true; /* as blocked_frame finds it under sync.(*Mutex).lockSlow */
 	r[1].g.reach = BW_REACH_DEAD;
 	r[1].g.why = BW_WHY_SYNC;
 	r[2].g.reach = BW_REACH_NOOBJ;
 	r[3].g.reach = BW_REACH_CUT;
-	judge(r, 4, &g, &ng);
-	cr_expect_eq(r[0].verdict, BW_VERDICT_IDLE);
+	judge(r, 7, &g, &ng);
+	/* A live lock wait is contention; a live wait for workers or a signal is rest. */
+	cr_expect_eq(r[0].verdict, BW_VERDICT_BLOCKED);
+	cr_expect_eq(r[4].verdict, BW_VERDICT_IDLE);
+	cr_expect_eq(r[5].verdict, BW_VERDICT_BLOCKED, "Go 1.19 names a lock wait semacquire");
+	cr_expect_eq(r[6].verdict, BW_VERDICT_IDLE);
 	cr_expect_eq(r[1].verdict, BW_VERDICT_LEAK);
 	cr_expect_eq(r[2].verdict, BW_VERDICT_STUCK);
 	cr_expect_eq(r[3].verdict, BW_VERDICT_STUCK);
