@@ -297,6 +297,12 @@ Test(goleaks, idioms)
 	run_target("idioms");
 }
 
+/* Waiters whose channels only a finalizer's closure or a cleanup holds, next to a leak. */
+Test(goleaks, finroots)
+{
+	run_target("finroots");
+}
+
 /* pprof: go tool pprof reads the profile and names the leaking functions. */
 Test(goleaks, pprof_names_the_leak)
 {
