@@ -157,6 +157,21 @@ static const char *heap_scan(void)
 	return NULL;
 }
 
+/* Whether an announced goroutine got the verdict deadlock in this run. */
+static bool any_deadlock(void)
+{
+	size_t i, n;
+
+	for (i = 0; i < tgt.ngoroutines; i++) {
+		json_object *rec = goroutine_rec(tgt.goroutines[i].goid, &n);
+		const char *verdict = rec ? e2e_get_string(rec, "verdict") : NULL;
+
+		if (verdict && !strcmp(verdict, "deadlock"))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Checks one run of one build; returns whether a leak was expected (and
  * must make the exit status 3). Without object sizes heap objects are read
@@ -227,6 +242,16 @@ static bool check_run(const char *what)
 				  "%s: unannounced goroutine %lld flagged %s (blocked at %s)", what,
 				  goid, e2e_get_string(o, "verdict"),
 				  json_object_to_json_string(o));
+	}
+	/* A cycle found once is found whole: every announced member is a deadlock, not a leak. */
+	for (i = 0; any_deadlock() && i < tgt.ngoroutines; i++) {
+		const struct e2e_goroutine *g = &tgt.goroutines[i];
+		json_object *rec = goroutine_rec(g->goid, &n);
+
+		if (!strcmp(g->expect, "deadlock"))
+			cr_expect_str_eq(rec ? e2e_get_string(rec, "verdict") : "none", "deadlock",
+					 "%s: %s (goid %lld): not in the deadlock", what, g->role,
+					 g->goid);
 	}
 	if (expected)
 		fprintf(stderr, "goleaks: %s: %zu of %zu leaked goroutines found (heap %s)\n", what,
