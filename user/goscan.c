@@ -1359,7 +1359,7 @@ static void add_keepalive_roots(struct bw_goscan *gs)
  * pointer words, and the queued-to-run entries become roots; the records
  * and queue blocks are off the heap, the closures they point to on it.
  */
-#define MAX_SPECIALS 65536
+#define MAX_SPECIALS (1u << 22) /* a guard against a torn list, not a budget */
 #define MAX_FIN_BLOCKS 4096
 #define SPECIAL_BYTES 48
 
