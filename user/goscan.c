@@ -10,6 +10,7 @@
 #include "gobin.h"
 #include "goreach.h"
 #include "goscan.h"
+#include "goversions.h"
 #include "goverdict.h"
 #include "memread.h"
 
@@ -119,6 +120,10 @@ struct bw_goscan {
 	__u64 arena_idx[ARENA_CACHE], arena_ptr[ARENA_CACHE]; /* arena index + 1 -> heapArena */
 	__u64 *stops; /* g structs and sudogs: the runtime's bookkeeping */
 	size_t nstops, cap_stops;
+	struct bw_gospecials spc; /* finalizers and cleanups */
+	bool have_spc;
+	__u64 allfin;	  /* runtime.allfin, 0 when unknown */
+	__u64 gccleanups; /* runtime.gcCleanups (1.25+), 0 when unknown */
 };
 
 static struct bw_memvec vec(__u64 addr, void *buf, size_t len)
@@ -381,6 +386,12 @@ int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
 	if (gs->mheap)
 		gs->mheap += gs->bias;
 	heap_layout_fallback(gs);
+	gs->have_spc = !bw_goversion_specials(bw_gobin__info(gs->gb)->major,
+					      bw_gobin__info(gs->gb)->minor, &gs->spc);
+	if (!bw_gobin__lookup(gs->gb, "runtime.allfin", &gs->allfin, &size))
+		gs->allfin += gs->bias;
+	if (!bw_gobin__lookup(gs->gb, "runtime.gcCleanups", &gs->gccleanups, &size))
+		gs->gccleanups += gs->bias;
 	for (size_t i = 0; i < gs->nsegs; i++) {
 		gs->segs[i].start += gs->bias;
 		gs->segs[i].end += gs->bias;
@@ -1391,6 +1402,104 @@ static void add_keepalive_roots(struct bw_goscan *gs)
 	}
 }
 
+/*
+ * Finalizers and cleanups, as the GC marks them (markrootSpans and the
+ * finalizer and cleanup queue roots): the special records of the spans
+ * whose first page has its pageSpecials bit set, in the arenas of the heap
+ * ranges. A finalizer's fn word and its object's contents, a cleanup's
+ * pointer words, and the queued-to-run entries become roots; the records
+ * and queue blocks are off the heap, the closures they point to on it.
+ */
+#define MAX_SPECIALS (1u << 22) /* a guard against a torn list, not a budget */
+#define MAX_FIN_BLOCKS 4096
+#define SPECIAL_BYTES 48
+
+static void add_span_specials(struct bw_goscan *gs, __u64 span, size_t *budget)
+{
+	const struct bw_gospecials *sp = &gs->spc;
+	__u64 rec, start, elem, off;
+	__u8 buf[SPECIAL_BYTES];
+
+	if (bw_mem__read_u64(gs->mem, span + sp->mspan_specials, &rec) ||
+	    bw_mem__read_u64(gs->mem, span + gs->lay.mspan_startaddr, &start) ||
+	    bw_mem__read_u64(gs->mem, span + gs->lay.mspan_elemsize, &elem))
+		return;
+	for (; rec && *budget; (*budget)--) {
+		if (bw_mem__read(gs->mem, rec, buf, sizeof(buf)))
+			return;
+		if (buf[sp->special_kind] == sp->kind_finalizer) {
+			__u16 off16;
+
+			memcpy(&off16, buf + sp->special_offset, sizeof(off16));
+			off = sp->special_offset_size == 2 ? off16 : get64(buf, sp->special_offset);
+			add_root(gs, rec + sp->finalizer_fn, rec + sp->finalizer_fn + 8);
+			if (elem)
+				add_root(gs, start + off / elem * elem,
+					 start + off / elem * elem + elem);
+		} else if (sp->kind_cleanup && buf[sp->special_kind] == sp->kind_cleanup) {
+			add_root(gs, rec + sp->cleanup_ptrs,
+				 rec + sp->cleanup_ptrs + sp->cleanup_nptrs * 8);
+		}
+		rec = get64(buf, 0);
+	}
+}
+
+static void add_finalizer_roots(struct bw_goscan *gs)
+{
+	const struct bw_gospecials *sp = &gs->spc;
+	__u64 last = 0, a, ha, block, span;
+	__u8 bits[PAGES_PER_ARENA / 8];
+	size_t i, budget = MAX_SPECIALS, nb;
+	__u32 cnt;
+
+	if (!gs->have_spc)
+		return;
+	for (i = 0; gs->mheap && gs->lay.mheap_arenas >= 0 && gs->lay.heaparena_spans >= 0 &&
+		    gs->lay.mspan_startaddr >= 0 && gs->lay.mspan_elemsize >= 0 && i < gs->nheap;
+	     i++) {
+		for (a = gs->heap[i].start & ~((1ULL << LOG_ARENA_BYTES) - 1); a < gs->heap[i].end;
+		     a += 1ULL << LOG_ARENA_BYTES) {
+			if (a + 1 <= last || !(ha = arena_of(gs, a)))
+				continue;
+			last = a + 1;
+			if (bw_mem__read(gs->mem, ha + sp->arena_page_specials, bits, sizeof(bits)))
+				continue;
+			for (size_t p = 0; p < PAGES_PER_ARENA && budget; p++) {
+				if (!(bits[p / 8] & (1u << (p % 8))) ||
+				    bw_mem__read_u64(gs->mem, ha + gs->lay.heaparena_spans + p * 8,
+						     &span) ||
+				    !span)
+					continue;
+				add_span_specials(gs, span, &budget);
+			}
+		}
+	}
+	/* Queued to run: finblock.fin[0:cnt], then 1.25+'s cleanupBlock.cleanups[0:n]. */
+	if (gs->allfin && !bw_mem__read_u64(gs->mem, gs->allfin, &block))
+		for (nb = 0; block && nb < MAX_FIN_BLOCKS; nb++) {
+			if (bw_mem__read(gs->mem, block + sp->finblock_cnt, &cnt, sizeof(cnt)))
+				break;
+			if (cnt <= (__u32)(4096 / sp->finalizer_size))
+				add_root(gs, block + sp->finblock_fin,
+					 block + sp->finblock_fin +
+						 (__u64)cnt * sp->finalizer_size);
+			if (bw_mem__read_u64(gs->mem, block, &block))
+				break;
+		}
+	if (gs->gccleanups && sp->cleanupq_all >= 0 &&
+	    !bw_mem__read_u64(gs->mem, gs->gccleanups + sp->cleanupq_all, &block))
+		for (nb = 0; block && nb < MAX_FIN_BLOCKS; nb++) {
+			if (bw_mem__read(gs->mem, block + sp->cleanupblock_n, &cnt, sizeof(cnt)))
+				break;
+			if (cnt <= (__u32)(512 / sp->cleanup_entry_size))
+				add_root(gs, block + sp->cleanupblock_cleanups,
+					 block + sp->cleanupblock_cleanups +
+						 (__u64)cnt * sp->cleanup_entry_size);
+			if (bw_mem__read_u64(gs->mem, block + sp->cleanupblock_alllink, &block))
+				break;
+		}
+}
+
 /* Sorted and merged: the search looks words up in it. */
 static void sort_opaque(struct bw_goscan *gs)
 {
@@ -1512,6 +1621,7 @@ int bw_goscan__read(struct bw_goscan *gs, void *out, size_t stride, size_t *n, s
 		return err;
 	walk_allm(gs);
 	add_keepalive_roots(gs);
+	add_finalizer_roots(gs);
 	add_stop(gs, gs->allgs_array);
 	sort_u64(gs->stops, gs->nstops);
 	sort_opaque(gs);

@@ -77,7 +77,7 @@ enum bw_gowhy {
 	BW_WHY_CHAN,	/* the channel(s) it waits on are unreachable */
 	BW_WHY_SYNC,	/* the sync object it sleeps on is unreachable */
 	BW_WHY_RUNTIME, /* the runtime's own leak detector said so (status leaked) */
-	BW_WHY_CYCLE,	/* its object is reachable only from why_goid, itself waiting on ours */
+	BW_WHY_CYCLE, /* a lock-wait cycle: its mutex is reached from why_goid's stack, next in the cycle */
 	BW_WHY_COUNT,
 };
 

@@ -658,8 +658,8 @@ int bw_gowhy_text(const struct bw_goroutine *g, char *buf, size_t len)
 				sync_kind(g->wait_reason), (unsigned long long)g->wait_obj, also);
 	case BW_WHY_CYCLE:
 		return snprintf(buf, len,
-				"%s 0x%llx reachable only from goroutine %llu, itself leaked "
-				"waiting on one reachable only from this one",
+				"%s 0x%llx reachable from the stack of goroutine %llu, itself "
+				"leaked waiting on a lock of the same cycle",
 				sync_kind(g->wait_reason), (unsigned long long)g->wait_obj,
 				(unsigned long long)g->why_goid);
 	case BW_WHY_RUNTIME:

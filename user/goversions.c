@@ -200,3 +200,36 @@ int bw_goversion_moduledata(__u32 major, __u32 minor, struct bw_golayout *out)
 		out->md_gofunc = -1;
 	return 0;
 }
+
+/* ---- finalizers and cleanups ----------------------------------------------------- */
+
+int bw_goversion_specials(__u32 major, __u32 minor, struct bw_gospecials *out)
+{
+	if (major != 1 || minor < 19 || minor == 20 || minor > 27)
+		return -ENOENT;
+	*out = (struct bw_gospecials){
+		.arena_page_specials = minor == 19   ? 2164736
+				       : minor == 21 ? 1132544
+						     : 67584,
+		.mspan_specials = minor == 21 ? 136 : 128,
+		.special_offset = 8,
+		.special_offset_size = minor < 24 ? 2 : 8,
+		.special_kind = minor < 24 ? 10 : 16,
+		.kind_finalizer = minor < 25 ? 1 : 2,
+		.kind_cleanup = minor < 24    ? 0
+				: minor == 24 ? 6
+					      : 7,
+		.finalizer_fn = minor < 24 ? 16 : 24,
+		.cleanup_ptrs = 24,
+		.cleanup_nptrs = minor < 26 ? 1 : 3,
+		.finblock_cnt = 16,
+		.finblock_fin = 24,
+		.finalizer_size = 40,
+		.cleanupq_all = minor < 25 ? -1 : 128,
+		.cleanupblock_alllink = 16,
+		.cleanupblock_n = 24,
+		.cleanupblock_cleanups = 32,
+		.cleanup_entry_size = minor < 26 ? 8 : 24,
+	};
+	return 0;
+}

@@ -25,4 +25,40 @@ int bw_goversion_moduledata(__u32 major, __u32 minor, struct bw_golayout *out);
  */
 int bw_goversion_wait_reasons(__u32 major, __u32 minor, const char *const **names, __u32 *count);
 
+/*
+ * Where the runtime keeps finalizers and cleanups (mheap.go, mfinal.go,
+ * mcleanup.go; offsets from the DWARF of linux/amd64 builds). The GC marks
+ * from them (mgcmark.go markrootSpans, fixedRootFinalizers,
+ * fixedRootCleanups): each span with specials has its first page's bit set
+ * in heapArena.pageSpecials; mspan.specials lists its special records
+ * {next, offset, kind, ...}, which live off the heap. A finalizer's record
+ * holds its closure (fn) and keeps its object's referents alive; a cleanup's
+ * holds its function (and, 1.26+, the argument). Finalizers (and 1.24's
+ * cleanups) queued to run sit in finblocks chained from runtime.allfin; 1.25+
+ * queues cleanups in cleanupBlocks chained from runtime.gcCleanups.all.
+ */
+struct bw_gospecials {
+	__s32 arena_page_specials; /* heapArena.pageSpecials: [1024]u8 */
+	__s32 mspan_specials;	   /* mspan.specials: *special */
+	__s32 special_offset;	   /* special.offset: object offset in the span */
+	__u8 special_offset_size;  /* 2 (u16, up to 1.23) or 8 */
+	__s32 special_kind;	   /* special.kind: u8 */
+	__u8 kind_finalizer;
+	__u8 kind_cleanup;    /* 0: no cleanups (before 1.24) */
+	__s32 finalizer_fn;   /* specialfinalizer.fn */
+	__s32 cleanup_ptrs;   /* specialCleanup: first pointer word the GC scans */
+	__s32 cleanup_nptrs;  /* words from there: fn (1.24, 1.25), call/fn/arg (1.26+) */
+	__s32 finblock_cnt;   /* finblock.cnt u32; alllink at 0 */
+	__s32 finblock_fin;   /* finblock.fin: [cnt]finalizer */
+	__s32 finalizer_size; /* runtime.finalizer: fn, arg, nret, fint, ot */
+	__s32 cleanupq_all;   /* cleanupQueue.all: *cleanupBlock, -1 before 1.25 */
+	__s32 cleanupblock_alllink;
+	__s32 cleanupblock_n; /* u32 */
+	__s32 cleanupblock_cleanups;
+	__s32 cleanup_entry_size; /* *funcval (1.25) or cleanupFn (1.26+) */
+};
+
+/* The finalizer and cleanup layout of Go major.minor (1.19, 1.21-1.27), or -ENOENT. */
+int bw_goversion_specials(__u32 major, __u32 minor, struct bw_gospecials *out);
+
 #endif

@@ -11,6 +11,7 @@
 #include <time.h>
 #include "goreach.h"
 #include "gowatch.h"
+#include "waitgraph.h"
 #include "memread.h"
 #include "gcmap.h"
 
@@ -294,10 +295,11 @@ static const struct bw_reach_limits cycle_limits = {
 };
 
 /*
- * Leaked lock waiters that hold each other's lock, as far as memory shows:
- * the mutex G waits on is reached from H's stack and H's from G's (and
- * they are two mutexes). Each stack is searched alone, for the others'
- * mutexes; the pair is then named a deadlock.
+ * Leaked lock waiters that hold one another's locks, as far as memory
+ * shows: the wait-for graph has an edge G -> H when the mutex G waits on is
+ * reached from H's stack (another mutex than H's own). Each stack is
+ * searched alone, for the others' mutexes; the members of a cycle of any
+ * length are then named a deadlock, each with the next one as evidence.
  */
 static void find_cycles(struct bw_gorec *recs, size_t n, const struct bw_reach_waiter *w,
 			const __u32 *obj_idx, const struct bw_range *objs,
@@ -305,7 +307,8 @@ static void find_cycles(struct bw_gorec *recs, size_t n, const struct bw_reach_w
 {
 	size_t cand[CYCLE_MAX], nc = 0, i, j;
 	struct bw_range cobjs[CYCLE_MAX], root;
-	bool reach[CYCLE_MAX][CYCLE_MAX], dummy = false;
+	bool reach[CYCLE_MAX][CYCLE_MAX], adj[CYCLE_MAX * CYCLE_MAX], dummy = false;
+	long next[CYCLE_MAX];
 
 	for (i = 0; i < n && nc < CYCLE_MAX; i++)
 		if (recs[i].g.reach == BW_REACH_DEAD && recs[i].g.why == BW_WHY_SYNC && w[i].n &&
@@ -334,15 +337,17 @@ static void find_cycles(struct bw_gorec *recs, size_t n, const struct bw_reach_w
 			memset(reach[i], 0, sizeof(reach[i])); /* cut: no cycle claimed */
 	}
 	for (i = 0; i < nc; i++)
-		for (j = 0; j < nc; j++) {
-			struct bw_goroutine *g = &recs[cand[i]].g, *h = &recs[cand[j]].g;
-
-			if (i == j || g->wait_obj == h->wait_obj || !reach[j][i] || !reach[i][j])
-				continue;
-			g->why = BW_WHY_CYCLE;
-			g->why_goid = h->goid;
-			break;
-		}
+		for (j = 0; j < nc; j++)
+			adj[i * nc + j] = i != j && reach[j][i] &&
+					  recs[cand[i]].g.wait_obj != recs[cand[j]].g.wait_obj;
+	if (bw_waitgraph_cycles(adj, nc, next))
+		return; /* no cycle claimed */
+	for (i = 0; i < nc; i++) {
+		if (next[i] < 0)
+			continue;
+		recs[cand[i]].g.why = BW_WHY_CYCLE;
+		recs[cand[i]].g.why_goid = recs[cand[next[i]]].g.goid;
+	}
 }
 
 /*

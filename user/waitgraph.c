@@ -104,3 +104,32 @@ int bw_waitgraph_resolve(struct bw_thread *threads, size_t n)
 	free(path);
 	return 0;
 }
+
+int bw_waitgraph_cycles(const bool *adj, size_t n, long *next)
+{
+	bool *reach = malloc(n ? n * n : 1);
+	size_t i, j, k;
+
+	if (!reach)
+		return -ENOMEM;
+	/* Transitive closure (Warshall): reach[i][j] when a path of edges goes from i to j. */
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++)
+			reach[i * n + j] = i != j && adj[i * n + j];
+	for (k = 0; k < n; k++)
+		for (i = 0; i < n; i++) {
+			if (!reach[i * n + k])
+				continue;
+			for (j = 0; j < n; j++)
+				reach[i * n + j] |= reach[k * n + j];
+		}
+	/* An edge i -> j is on a cycle when j leads back to i. */
+	for (i = 0; i < n; i++) {
+		next[i] = -1;
+		for (j = 0; j < n && next[i] < 0; j++)
+			if (i != j && adj[i * n + j] && reach[j * n + i])
+				next[i] = (long)j;
+	}
+	free(reach);
+	return 0;
+}

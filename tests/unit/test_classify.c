@@ -296,3 +296,84 @@ Test(classify, progress_and_timeouts)
 	cr_assert(bw_thread_stuck(find(t, 4, 3), THRESHOLD));
 	cr_assert_not(bw_thread_stuck(find(t, 4, 2), THRESHOLD));
 }
+
+/* adj of n nodes from "i>j" edge pairs. */
+static void edges(bool *adj, size_t n, const int (*e)[2], size_t ne)
+{
+	size_t k;
+
+	memset(adj, 0, n * n);
+	for (k = 0; k < ne; k++)
+		adj[e[k][0] * n + e[k][1]] = true;
+}
+
+Test(waitgraph, cycles_ring_of_three)
+{
+	const int e[][2] = { { 0, 1 }, { 1, 2 }, { 2, 0 } };
+	bool adj[9];
+	long next[3];
+
+	edges(adj, 3, e, 3);
+	cr_assert_eq(bw_waitgraph_cycles(adj, 3, next), 0);
+	cr_assert_eq(next[0], 1);
+	cr_assert_eq(next[1], 2);
+	cr_assert_eq(next[2], 0);
+}
+
+Test(waitgraph, cycles_pair_tail_chain_and_self_edge)
+{
+	/* 0 <-> 1, 2 -> 0 (a tail), 3 -> 4 -> 5 (a chain), 6 -> 6 (ignored) */
+	const int e[][2] = { { 0, 1 }, { 1, 0 }, { 2, 0 }, { 3, 4 }, { 4, 5 }, { 6, 6 } };
+	bool adj[49];
+	long next[7];
+	size_t i;
+
+	edges(adj, 7, e, sizeof(e) / sizeof(e[0]));
+	cr_assert_eq(bw_waitgraph_cycles(adj, 7, next), 0);
+	cr_assert_eq(next[0], 1);
+	cr_assert_eq(next[1], 0);
+	for (i = 2; i < 7; i++)
+		cr_assert_eq(next[i], -1, "node %zu: next %ld", i, next[i]);
+}
+
+Test(waitgraph, cycles_successor_is_on_the_cycle)
+{
+	/* 0 -> 1 leads nowhere; 0 -> 2 -> 3 -> 0 is the cycle; 3 -> 1 too */
+	const int e[][2] = { { 0, 1 }, { 0, 2 }, { 2, 3 }, { 3, 1 }, { 3, 0 } };
+	bool adj[16];
+	long next[4];
+
+	edges(adj, 4, e, sizeof(e) / sizeof(e[0]));
+	cr_assert_eq(bw_waitgraph_cycles(adj, 4, next), 0);
+	cr_assert_eq(next[0], 2);
+	cr_assert_eq(next[1], -1);
+	cr_assert_eq(next[2], 3);
+	cr_assert_eq(next[3], 0);
+}
+
+Test(waitgraph, cycles_long_ring_backwards)
+{
+	enum { N = 64 };
+	static bool adj[N * N];
+	long next[N];
+	size_t i;
+
+	memset(adj, 0, sizeof(adj));
+	for (i = 0; i < N; i++)
+		adj[i * N + (i + N - 1) % N] = true;
+	cr_assert_eq(bw_waitgraph_cycles(adj, N, next), 0);
+	for (i = 0; i < N; i++)
+		cr_assert_eq(next[i], (long)((i + N - 1) % N));
+	adj[0 * N + N - 1] = false; /* cut once: no cycle left */
+	cr_assert_eq(bw_waitgraph_cycles(adj, N, next), 0);
+	for (i = 0; i < N; i++)
+		cr_assert_eq(next[i], -1);
+}
+
+Test(waitgraph, cycles_empty)
+{
+	long next[1] = { 7 };
+
+	cr_assert_eq(bw_waitgraph_cycles(NULL, 0, next), 0);
+	cr_assert_eq(next[0], 7);
+}
