@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "gcmap.h"
 #include "gobin.h"
 #include "goreach.h"
 #include "goscan.h"
@@ -80,7 +81,10 @@ struct bw_goscan {
 	__u32 *m_tids;
 	__u64 *m_goids;
 	size_t nms;
-	__u8 *stack_buf; /* STACK_READ_MAX, for the few deep stacks */
+	__u8 *stack_buf;  /* STACK_READ_MAX, for the few deep stacks */
+	__u8 *stack_bits; /* STACK_READ_MAX / 64 + 1: live words of one stack */
+	__u64 *lwords;	  /* live stack words of the last scan's goroutines */
+	size_t nlwords, cap_lwords;
 	struct batch *batch;
 	__u64 *chanv; /* channels of the last scan's goroutines */
 	size_t nchanv, cap_chanv;
@@ -391,8 +395,9 @@ int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
 	if (gs->has_symbols && !bw_gobin__lookup(gs->gb, "runtime.allp", &gs->allp, &size))
 		gs->allp += gs->bias;
 	gs->stack_buf = malloc(STACK_READ_MAX);
+	gs->stack_bits = malloc(STACK_READ_MAX / 64 + 1);
 	gs->batch = malloc(sizeof(*gs->batch));
-	if (!gs->stack_buf || !gs->batch) {
+	if (!gs->stack_buf || !gs->stack_bits || !gs->batch) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -411,6 +416,8 @@ void bw_goscan__free(struct bw_goscan *gs)
 	free(gs->m_tids);
 	free(gs->m_goids);
 	free(gs->stack_buf);
+	free(gs->stack_bits);
+	free(gs->lwords);
 	free(gs->batch);
 	free(gs->ptrs);
 	free(gs->chanv);
@@ -947,6 +954,61 @@ static void read_sudogs(struct bw_goscan *gs, struct batch *b, size_t nb)
 	}
 }
 
+/*
+ * The live words of g's stack by the stack maps, from buf[0, len) read at
+ * its sp: kept when they are those a read of the whole stack would give
+ * (the whole stack is in buf, or the walk reached the outermost frame with
+ * maps for every frame), so that the liveness search does not read the
+ * stack again. Left unmapped otherwise, or when out of memory.
+ */
+static void map_stack(struct bw_goscan *gs, struct bw_goroutine *g, const __u8 *buf, __u64 len)
+{
+	__u64 whole = g->stack_hi - g->sched_sp, i, n = 0, bits = 0;
+	int rc;
+
+	g->map = 0;
+	g->live_n = g->live_bits = 0;
+	if (g->status == BW_GSTATUS_SYSCALL || whole > STACK_READ_MAX || len > whole)
+		return;
+	memset(gs->stack_bits, 0, len / 64 + 1);
+	rc = bw_gcmap_stack(gs->gb, gs->bias, g->sched_pc, g->sched_sp, buf, len, gs->stack_bits);
+	if (rc < 0 || (rc && len != whole))
+		return;
+	if (gs->nlwords + len / 8 > gs->cap_lwords) {
+		size_t cap = gs->cap_lwords ? 2 * gs->cap_lwords : 65536;
+		__u64 *v;
+
+		while (cap < gs->nlwords + len / 8)
+			cap *= 2;
+		v = realloc(gs->lwords, cap * sizeof(*v));
+		if (!v)
+			return;
+		gs->lwords = v;
+		gs->cap_lwords = cap;
+	}
+	for (i = 0; i < len / 8; i++) {
+		__u64 w;
+
+		if (!(gs->stack_bits[i / 8] & (1u << (i % 8))))
+			continue;
+		bits++;
+		memcpy(&w, buf + 8 * i, 8);
+		if (w && !(w & 7)) /* the search skips the others */
+			gs->lwords[gs->nlwords + n++] = w;
+	}
+	g->live_at = gs->nlwords;
+	g->live_n = n;
+	g->live_bits = bits;
+	g->map = rc ? BW_GOMAP_CONSERVATIVE : BW_GOMAP_PRECISE;
+	gs->nlwords += n;
+}
+
+const __u64 *bw_goscan__stack_words(const struct bw_goscan *gs, size_t *n)
+{
+	*n = gs->nlwords;
+	return gs->lwords;
+}
+
 /* pcs and stack_hash of each goroutine to walk: its first stack bytes in one go. */
 static void read_stacks(struct bw_goscan *gs, struct batch *b, size_t nb)
 {
@@ -988,12 +1050,16 @@ static void read_stacks(struct bw_goscan *gs, struct batch *b, size_t nb)
 				    len < p->stack_len) {
 					npcs = 1;
 					if (bw_mem__read(gs->mem, g->sched_sp, gs->stack_buf,
-							 p->stack_len))
+							 p->stack_len)) {
 						g->stack_hash = 0;
-					else
+					} else {
 						walk_frames(gs->stack_buf, g->sched_sp,
 							    p->stack_len, g->sched_bp, gs->bias,
 							    pcs, &npcs);
+						map_stack(gs, g, gs->stack_buf, p->stack_len);
+					}
+				} else {
+					map_stack(gs, g, b->sbuf[k], len);
 				}
 			}
 		}
@@ -1440,6 +1506,7 @@ int bw_goscan__read(struct bw_goscan *gs, void *out, size_t stride, size_t *n, s
 	gs->nstops = 0;
 	gs->nopaque = 0;
 	gs->nchanv = 0;
+	gs->nlwords = 0;
 	memset(gs->spans, 0, sizeof(gs->spans)); /* spans are reused between scans */
 	memset(gs->arena_idx, 0, sizeof(gs->arena_idx));
 	gs->l2 = 0;
