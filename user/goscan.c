@@ -12,6 +12,7 @@
 #include "goreach.h"
 #include "goscan.h"
 #include "goverdict.h"
+#include "goversions.h"
 #include "memread.h"
 
 #define GSCAN_BIT 0x1000
@@ -332,23 +333,14 @@ static __u64 mheap_from_code(const struct bw_gobin *gb)
 	return 0;
 }
 
-/*
- * The heap metadata offsets (mheap.arenas, heapArena.spans, mspan.startAddr
- * and elemsize) when DWARF does not give them, by Go minor version, as the
- * DWARF of linux/amd64 builds of each version says: heap objects then get
- * their sizes in stripped binaries too.
- */
+/* The heap metadata offsets when DWARF does not give them: stripped binaries get object sizes too. */
 static void heap_layout_fallback(struct bw_goscan *gs)
 {
-	struct bw_golayout *l = &gs->lay;
-	__u32 minor = bw_gobin__info(gs->gb)->minor;
+	const struct bw_goinfo *info = bw_gobin__info(gs->gb);
 
-	if (l->mheap_arenas >= 0 || !gs->mheap || minor < 19 || minor > 27 || minor == 20)
+	if (gs->lay.mheap_arenas >= 0 || !gs->mheap)
 		return;
-	l->mspan_startaddr = 24;
-	l->mspan_elemsize = minor == 21 ? 112 : 104;
-	l->mheap_arenas = minor == 19 ? 65936 : minor == 21 ? 65944 : 66008;
-	l->heaparena_spans = minor == 19 ? 2097152 : minor == 21 ? 1064960 : 0;
+	bw_goversion_heap(info->major, info->minor, &gs->lay);
 }
 
 int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
@@ -1070,10 +1062,6 @@ static void read_stacks(struct bw_goscan *gs, struct batch *b, size_t nb)
 	}
 }
 
-/* sudog fields, stable from Go 1.9 to 1.27: g +0, next +8, elem +24 (1.26: its vp). */
-#define SUDOG_G 0
-#define SUDOG_NEXT 8
-#define SUDOG_ELEM 24
 /* sync.Cond: L (16 bytes), then the notifyList {wait, notify, lock, head, tail}. */
 #define COND_NOTIFY 16
 #define COND_HEAD 32
@@ -1149,9 +1137,9 @@ static void read_sync_one(struct bw_goscan *gs, struct batch *b, size_t k)
 	size_t n, i;
 
 	if (g->waiting && !bw_mem__read(gs->mem, g->waiting, words[0], 32) &&
-	    words[0][SUDOG_G / 8] == p->gaddr) {
+	    words[0][BW_GO_SUDOG_G / 8] == p->gaddr) {
 		s = g->waiting;
-		elem = words[0][SUDOG_ELEM / 8];
+		elem = words[0][BW_GO_SUDOG_ELEM / 8];
 	}
 	n = s || !g->stack_hash ? 0 : candidates(gs, p, b->sbuf[k], cand, off);
 	m = sudog_memo(gs, g->sched_pc);
@@ -1160,9 +1148,9 @@ static void read_sync_one(struct bw_goscan *gs, struct batch *b, size_t k)
 		if (off[i] != m->off)
 			continue;
 		if (!bw_mem__read(gs->mem, cand[i], words[0], 32) &&
-		    words[0][SUDOG_G / 8] == p->gaddr) {
+		    words[0][BW_GO_SUDOG_G / 8] == p->gaddr) {
 			s = cand[i];
-			elem = words[0][SUDOG_ELEM / 8];
+			elem = words[0][BW_GO_SUDOG_ELEM / 8];
 		}
 		break;
 	}
@@ -1171,10 +1159,10 @@ static void read_sync_one(struct bw_goscan *gs, struct batch *b, size_t k)
 			v[i] = vec(cand[i], words[i], 32);
 		bw_mem__readv(gs->mem, v, n);
 		for (i = 0; i < n && !s; i++) {
-			if (v[i].err || words[i][SUDOG_G / 8] != p->gaddr)
+			if (v[i].err || words[i][BW_GO_SUDOG_G / 8] != p->gaddr)
 				continue;
 			s = cand[i];
-			elem = words[i][SUDOG_ELEM / 8];
+			elem = words[i][BW_GO_SUDOG_ELEM / 8];
 			*m = (struct sudog_memo){ .pc = g->sched_pc + 1, .off = off[i] };
 		}
 	}
@@ -1342,34 +1330,12 @@ static void walk_allm(struct bw_goscan *gs)
  * left out of the roots (symbols known): each P's timers (they hold the
  * channels of time.After, NewTimer and tickers). Only p.timers is a root:
  * the rest of a P holds stale pointers (the write barrier buffer, GC work
- * buffers) that would keep leaked channels alive. p.timers offsets by Go
- * minor version, measured from the DWARF of linux/amd64 builds (a slice of
- * *timer up to 1.22, a timers struct after); whole Ps for other versions.
+ * buffers) that would keep leaked channels alive. Whole Ps for versions
+ * whose p.timers offset is not known (bw_goversion_p_timers).
  */
 #define P_BYTES_FALLBACK 16384
 #define P_TIMERS_BYTES 64
 #define MAX_PS 1024
-
-static __s32 p_timers_offset(__u32 minor)
-{
-	switch (minor) {
-	case 19:
-	case 20:
-	case 21:
-	case 23:
-	case 24:
-		return 8840;
-	case 22:
-		return 8872;
-	case 25:
-		return 9392;
-	case 26:
-	case 27:
-		return 13672;
-	default:
-		return -1;
-	}
-}
 
 /* Runtime globals that hold channels its own goroutines wait on (ensureSigM's, unique's). */
 static const char *const runtime_chans[] = {
@@ -1392,7 +1358,8 @@ static void add_keepalive_roots(struct bw_goscan *gs)
 	if (!n || bw_mem__read(gs->mem, slice[0], ps, n * 8))
 		return;
 	for (i = 0; i < n; i++) {
-		__s32 off = p_timers_offset(bw_gobin__info(gs->gb)->minor);
+		__s32 off = bw_goversion_p_timers(bw_gobin__info(gs->gb)->major,
+						  bw_gobin__info(gs->gb)->minor);
 
 		if (!ps[i])
 			continue;

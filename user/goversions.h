@@ -25,4 +25,19 @@ int bw_goversion_moduledata(__u32 major, __u32 minor, struct bw_golayout *out);
  */
 int bw_goversion_wait_reasons(__u32 major, __u32 minor, const char *const **names, __u32 *count);
 
+/*
+ * The heap metadata offsets of Go major.minor (mheap_arenas,
+ * heaparena_spans, mspan_startaddr, mspan_elemsize; the rest of out is
+ * left alone), or -ENOENT.
+ */
+int bw_goversion_heap(__u32 major, __u32 minor, struct bw_golayout *out);
+
+/* The offset of p.timers in runtime.p of Go major.minor, or -1 when not known. */
+__s32 bw_goversion_p_timers(__u32 major, __u32 minor);
+
+/* sudog fields, stable from Go 1.9 to 1.27: g +0, next +8, elem +24 (1.26: its vp). */
+#define BW_GO_SUDOG_G 0
+#define BW_GO_SUDOG_NEXT 8
+#define BW_GO_SUDOG_ELEM 24
+
 #endif
