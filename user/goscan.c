@@ -1001,6 +1001,13 @@ const __u64 *bw_goscan__stack_words(const struct bw_goscan *gs, size_t *n)
 	return gs->lwords;
 }
 
+void bw_goscan__drop_stack_words(struct bw_goscan *gs)
+{
+	free(gs->lwords);
+	gs->lwords = NULL;
+	gs->nlwords = gs->cap_lwords = 0;
+}
+
 /* pcs and stack_hash of each goroutine to walk: its first stack bytes in one go. */
 static void read_stacks(struct bw_goscan *gs, struct batch *b, size_t nb)
 {

@@ -118,6 +118,8 @@ const __u64 *bw_goscan__chans(const struct bw_goscan *gs, size_t *n);
 #define BW_GOMAP_CONSERVATIVE 2
 /* The live stack words of the last scan's goroutines (bw_goroutine.live_at). */
 const __u64 *bw_goscan__stack_words(const struct bw_goscan *gs, size_t *n);
+/* Frees them (they serve the liveness search only): the records' live_at are then void. */
+void bw_goscan__drop_stack_words(struct bw_goscan *gs);
 /*
  * After a scan: the memory where live references to channels may sit (the
  * program's writable segments, the stacks of goroutines not stuck on a

@@ -636,6 +636,7 @@ int bw_gowatch__scan(struct bw_gowatch *gw, __u64 threshold_ns, const struct bw_
 		err = sort_by_goid(recs, n);
 	if (!err)
 		err = mark_reachable(gw, recs, n);
+	bw_goscan__drop_stack_words(gw->scan); /* not kept through the report's peak */
 	for (i = 0; i < n && !err; i++) {
 		if (park)
 			recs[i].g.park_ns = park(park_ctx, recs[i].g.gaddr, recs[i].g.goid);
