@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "goreach.h"
@@ -11,10 +12,12 @@
 struct item {
 	__u64 addr;
 	__u32 len;
-	__u32 depth;
-	const __u64 *words; /* words already read (nwords of them, len bytes counted), or NULL */
-	size_t nwords;
+	__u32 depth; /* or LENT | n: addr is n words already read, len the bytes they count */
 };
+
+/* Items stay 16 bytes: a search of a million goroutines holds millions of them. */
+#define LENT 0x80000000u
+#define LENT_MAX 0x40000000u
 
 struct bw_reach_sink {
 	struct search *s;
@@ -128,8 +131,7 @@ static int push(struct search *s, __u64 addr, size_t len, int depth)
 		s->queue = q;
 		s->qcap = cap;
 	}
-	s->queue[s->qlen++] =
-		(struct item){ .addr = addr, .len = len, .depth = depth, .words = NULL };
+	s->queue[s->qlen++] = (struct item){ .addr = addr, .len = len, .depth = depth };
 	return 0;
 }
 
@@ -155,11 +157,11 @@ int bw_reach_sink_words(struct bw_reach_sink *k, const __u64 *words, size_t n, s
 
 	if (!n && !bytes)
 		return 0;
-	err = push(k->s, 0, bytes, 0);
-	if (!err) {
-		k->s->queue[k->s->qlen - 1].words = words;
-		k->s->queue[k->s->qlen - 1].nwords = n;
-	}
+	if (n >= LENT_MAX || bytes > 0xffffffffu)
+		return -E2BIG;
+	err = push(k->s, (__u64)(uintptr_t)words, bytes, 0);
+	if (!err)
+		k->s->queue[k->s->qlen - 1].depth = LENT | (__u32)n;
 	return err;
 }
 
@@ -444,7 +446,7 @@ int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *li
 			const struct item *it = &s.queue[s.qhead + ni];
 			size_t len = it->len & ~7u;
 
-			if (it->words)
+			if (it->depth & LENT)
 				continue;
 			if (len > CHUNK)
 				len = CHUNK;
@@ -466,8 +468,9 @@ int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *li
 				break;
 			}
 			s.bytes += len;
-			if (it.words) {
-				err = scan_words(&s, it.words, it.nwords, it.depth);
+			if (it.depth & LENT) {
+				err = scan_words(&s, (const __u64 *)(uintptr_t)it.addr,
+						 it.depth & ~LENT, 0);
 				continue;
 			}
 			if (!piece[np].len || piece[np].err) {

@@ -947,6 +947,25 @@ static void read_sudogs(struct bw_goscan *gs, struct batch *b, size_t nb)
 }
 
 /*
+ * Words the liveness search can do anything with: in the heap, where it
+ * follows pointers, or below a heap range by less than the extent it gives
+ * an object waited on whose size is unknown (gowatch's UNSIZED_READ, 256).
+ * Objects waited on outside the heap are live from the start: a word into
+ * them changes nothing.
+ */
+#define HEAP_MARGIN 4096
+
+static bool near_heap(const struct bw_goscan *gs, __u64 w)
+{
+	size_t i;
+
+	for (i = 0; i < gs->nheap; i++)
+		if (w < gs->heap[i].end && w + HEAP_MARGIN >= gs->heap[i].start)
+			return true;
+	return false;
+}
+
+/*
  * The live words of g's stack by the stack maps, from buf[0, len) read at
  * its sp: kept when they are those a read of the whole stack would give
  * (the whole stack is in buf, or the walk reached the outermost frame with
@@ -985,7 +1004,7 @@ static void map_stack(struct bw_goscan *gs, struct bw_goroutine *g, const __u8 *
 			continue;
 		bits++;
 		memcpy(&w, buf + 8 * i, 8);
-		if (w && !(w & 7)) /* the search skips the others */
+		if (w && !(w & 7) && near_heap(gs, w)) /* the search skips the others */
 			gs->lwords[gs->nlwords + n++] = w;
 	}
 	g->live_at = gs->nlwords;
