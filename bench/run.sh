@@ -30,6 +30,10 @@
 #   HOST_EXCLUDE=REGEX: the host case watches -a --exclude-comm REGEX (leave out
 #   processes of others that would dominate, e.g. a million-goroutine target)
 #   SCANS=10 (seconds watched at least, at one scan a second)
+#   SCALE_WATCH=1 (0: the scale section times first reports only, no watching run)
+#   BW_BASE=PATH: the scale section's first reports also run this other blockwatch
+#   (say, a build of the previous commit), interleaved round by round with BW, as
+#   mode "baseline -p": the table's ratio is then BW against it on the same target
 #   QUIET_BUSY=20 QUIET_WAIT=60: before each section, wait up to QUIET_WAIT s for
 #   the host's CPUs to be less than QUIET_BUSY % busy (others' builds skew results)
 #   RESULTS=bench/results.md WORK=/tmp/blockwatch-bench.PID (kept: logs, raw samples)
@@ -118,10 +122,17 @@ fi
 perf bench sched pipe -l 1000 >/dev/null 2>&1 || die "failed to run perf bench (perf for this kernel?)"
 
 # The binary under test is copied: colleagues may rebuild ./blockwatch meanwhile.
+SCALE_WATCH=${SCALE_WATCH:-1}
+BW_BASE_SRC=${BW_BASE:-}
 BW_SRC=${BW:-$ROOT/blockwatch}
 [ -x "$BW_SRC" ] || die "no $BW_SRC: run make first"
 BW=$WORK/blockwatch
 cp "$BW_SRC" "$BW" || die "failed to copy $BW_SRC"
+BW_BASE=
+if [ -n "$BW_BASE_SRC" ]; then
+	BW_BASE=$WORK/blockwatch-base
+	cp "$BW_BASE_SRC" "$BW_BASE" || die "failed to copy $BW_BASE_SRC"
+fi
 say "building the helpers into $OUT"
 make -s -C "$BENCH" OUTPUT="$OUT" GO="$GO" >>"$LOG" 2>&1 || die "failed to build the helpers (see $LOG)"
 EMPTY=$OUT/empty_switch
@@ -419,14 +430,23 @@ scale_target() {
 	local wl=$1 r walls=() cpus=() wall1 cpu1 dur t0 t1 mid bwpid maps scans
 	shift
 	for ((r = 0; r < SCALE_ROUNDS; r++)); do
+		# With a baseline, odd rounds run it first: neither always meets a warmer cache.
+		if [ -n "$BW_BASE" ] && [ $((r % 2)) = 1 ]; then
+			scale_base "$wl" "$@"
+		fi
 		timed "$WORK/first.json" "$BW" "$@" -t 1s -d 1ms --json
 		sample scale "$wl" "blockwatch $*" "first report (1 scan)" "$T_WALL" s
 		sample scale "$wl" "blockwatch $*" "RSS, 1 scan" "$(mib "$T_RSS")" MiB
+		sample scale "$wl" "blockwatch $*" "CPU, 1 scan" "$T_CPU" s
 		walls+=("$T_WALL")
 		cpus+=("$T_CPU")
+		if [ -n "$BW_BASE" ] && [ $((r % 2)) = 0 ]; then
+			scale_base "$wl" "$@"
+		fi
 	done
 	say "$wl: the first report lists $(grep -c '"type":"thread"' "$WORK/first.json") threads," \
 		"$(grep -c '"type":"go' "$WORK/first.json") Go lines"
+	[ "$SCALE_WATCH" = 0 ] && return 0
 	wall1=$(printf '%s\n' "${walls[@]}" | median)
 	cpu1=$(printf '%s\n' "${cpus[@]}" | median)
 	# A scan longer than the interval is followed by nine times its length of
@@ -460,6 +480,21 @@ scale_target() {
 	sample scale "$wl" "blockwatch $*" "RSS, watching" "$(mib "$T_RSS")" MiB
 	sample scale "$wl" "blockwatch $*" "BPF map memory" \
 		"$(awk -v b="$maps" 'BEGIN { printf "%.1f", b / 1048576 }')" MiB
+}
+
+# scale_base WORKLOAD ARGS...: one first report by the baseline blockwatch, the
+# same verdict counts asked of it (a speedup that changed verdicts is no speedup).
+scale_base() {
+	local wl=$1 a b
+	shift
+	timed "$WORK/base.json" "$BW_BASE" "$@" -t 1s -d 1ms --json
+	sample scale "$wl" "baseline $*" "first report (1 scan)" "$T_WALL" s
+	sample scale "$wl" "baseline $*" "RSS, 1 scan" "$(mib "$T_RSS")" MiB
+	sample scale "$wl" "baseline $*" "CPU, 1 scan" "$T_CPU" s
+	[ -s "$WORK/first.json" ] || return 0
+	a=$(grep -o '"verdict":"[a-z]*"' "$WORK/first.json" | sort | uniq -c | tr -s ' \n' ' ')
+	b=$(grep -o '"verdict":"[a-z]*"' "$WORK/base.json" | sort | uniq -c | tr -s ' \n' ' ')
+	[ "$a" = "$b" ] || say "$wl: verdicts differ from the baseline's: $a / $b"
 }
 
 # wait_ready FILE WORD SECONDS: until FILE has a line with WORD.
@@ -553,6 +588,7 @@ go	httploop	blockwatch -p target	requests/s	ratio	1.05
 go	spawn	blockwatch -p target	ns/op	ratio	1.10
 scale	$GOROUTINES goroutines	blockwatch -p	first report (1 scan)	max	10
 scale	$GOROUTINES goroutines	blockwatch -p	RSS, watching	max	500
+scale	$GOROUTINES goroutines	blockwatch -p	RSS, 1 scan	max	500
 scale	$NTHREADS threads	blockwatch -p	first report (1 scan)	max	2
 cost	sched pipe	blockwatch -a	ns/run: sched_switch	ratio	2
 cost	sched pipe	blockwatch -p other	ns/run: sched_switch	ratio	2
@@ -592,6 +628,10 @@ render_table() {
 			k = order[i]; split(k, p, SUBSEP)
 			base = ""
 			if (p[1] == "pipe" || p[1] == "mutex" || p[1] == "go") base = p[1] SUBSEP p[2] SUBSEP "untraced" SUBSEP p[4]
+			if (p[1] == "scale" && p[3] ~ /^blockwatch/) {
+				b = p[3]; sub(/^blockwatch/, "baseline", b)
+				if ((p[1] SUBSEP p[2] SUBSEP b SUBSEP p[4]) in med) base = p[1] SUBSEP p[2] SUBSEP b SUBSEP p[4]
+			}
 			if (p[1] == "cost") {
 				if (p[3] ~ /^empty/) base = ""
 				else if (p[1] SUBSEP p[2] SUBSEP "empty switch+sys_enter+sys_exit" SUBSEP p[4] in med)

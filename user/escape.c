@@ -40,6 +40,15 @@ void bw_json_str(FILE *f, const char *str)
 
 	fputc('"', f);
 	while (*s) {
+		const unsigned char *run = s;
+
+		/* What needs no escape goes out in one write: names are mostly that. */
+		while (*s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\')
+			s++;
+		if (s > run) {
+			fwrite(run, 1, s - run, f);
+			continue;
+		}
 		if (*s == '"' || *s == '\\') {
 			fputc('\\', f);
 			fputc(*s++, f);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "goreach.h"
@@ -11,8 +12,12 @@
 struct item {
 	__u64 addr;
 	__u32 len;
-	__u32 depth;
+	__u32 depth; /* or LENT | n: addr is n words already read, len the bytes they count */
 };
+
+/* Items stay 16 bytes: a search of a million goroutines holds millions of them. */
+#define LENT 0x80000000u
+#define LENT_MAX 0x40000000u
 
 struct bw_reach_sink {
 	struct search *s;
@@ -144,6 +149,20 @@ static int push_range(struct search *s, __u64 start, __u64 end)
 int bw_reach_sink_add(struct bw_reach_sink *k, __u64 start, __u64 end)
 {
 	return start < end ? push_range(k->s, start, end) : 0;
+}
+
+int bw_reach_sink_words(struct bw_reach_sink *k, const __u64 *words, size_t n, size_t bytes)
+{
+	int err;
+
+	if (!n && !bytes)
+		return 0;
+	if (n >= LENT_MAX || bytes > 0xffffffffu)
+		return -E2BIG;
+	err = push(k->s, (__u64)(uintptr_t)words, bytes, 0);
+	if (!err)
+		k->s->queue[k->s->qlen - 1].depth = LENT | (__u32)n;
+	return err;
 }
 
 /* Waiter w is live: its stack is a root now. */
@@ -374,7 +393,7 @@ int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *li
 	struct bw_reach_piece piece[BATCH_ITEMS];
 	struct bw_range *heap = NULL;
 	__u8 *buf = NULL;
-	size_t i, k, np;
+	size_t i, k, np, ni;
 	int err = 0;
 
 	s.sized = io->size_of || io->sizev;
@@ -422,20 +441,25 @@ int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *li
 	while (!err && s.qhead < s.qlen && !(s.nlivable && s.nlive == s.nlivable)) {
 		size_t used = 0;
 
-		for (np = 0; np < BATCH_ITEMS && s.qhead + np < s.qlen; np++) {
-			size_t len = s.queue[s.qhead + np].len & ~7u;
+		/* ni items, np of them read (words of their own are not read again) */
+		for (ni = np = 0; ni < BATCH_ITEMS && s.qhead + ni < s.qlen; ni++) {
+			const struct item *it = &s.queue[s.qhead + ni];
+			size_t len = it->len & ~7u;
 
+			if (it->depth & LENT)
+				continue;
 			if (len > CHUNK)
 				len = CHUNK;
 			if (used + len > BATCH_BYTES)
 				break;
-			piece[np] = (struct bw_reach_piece){ .addr = s.queue[s.qhead + np].addr,
-							     .buf = buf + used,
-							     .len = len };
+			piece[np++] = (struct bw_reach_piece){ .addr = it->addr,
+							       .buf = buf + used,
+							       .len = len };
 			used += len;
 		}
-		readv(rctx, piece, np);
-		for (k = 0; k < np && !err && !(s.nlivable && s.nlive == s.nlivable); k++) {
+		if (np)
+			readv(rctx, piece, np);
+		for (k = np = 0; k < ni && !err && !(s.nlivable && s.nlive == s.nlivable); k++) {
 			struct item it = s.queue[s.qhead++];
 			size_t len = it.len & ~7u;
 
@@ -444,9 +468,17 @@ int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *li
 				break;
 			}
 			s.bytes += len;
-			if (!piece[k].len || piece[k].err)
+			if (it.depth & LENT) {
+				err = scan_words(&s, (const __u64 *)(uintptr_t)it.addr,
+						 it.depth & ~LENT, 0);
+				continue;
+			}
+			if (!piece[np].len || piece[np].err) {
+				np++;
 				continue; /* unmapped or gone: nothing to follow */
-			err = scan_words(&s, piece[k].buf, piece[k].len / 8, it.depth);
+			}
+			err = scan_words(&s, piece[np].buf, piece[np].len / 8, it.depth);
+			np++;
 		}
 	}
 	out->objects = s.nseen;

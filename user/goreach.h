@@ -71,6 +71,12 @@ struct bw_reach_waiter {
 struct bw_reach_sink;
 /* Adds [start, end) as a root. 0 or -ENOMEM. */
 int bw_reach_sink_add(struct bw_reach_sink *s, __u64 start, __u64 end);
+/*
+ * Adds words already read (words[0, n), kept by the caller until
+ * bw_reach_live returns) as a root scanned as read, without reading memory
+ * again; bytes is what it counts against max_bytes. 0 or -ENOMEM.
+ */
+int bw_reach_sink_words(struct bw_reach_sink *s, const __u64 *words, size_t n, size_t bytes);
 /* The roots of waiter i, now live: its stack's live words. 0 or a negative errno. */
 typedef int (*bw_reach_stack_fn)(void *ctx, size_t i, struct bw_reach_sink *sink);
 

@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "gcmap.h"
 #include "gobin.h"
 #include "goreach.h"
 #include "goscan.h"
 #include "goversions.h"
 #include "goverdict.h"
+#include "goversions.h"
 #include "memread.h"
 
 #define GSCAN_BIT 0x1000
@@ -82,7 +84,10 @@ struct bw_goscan {
 	__u32 *m_tids;
 	__u64 *m_goids;
 	size_t nms;
-	__u8 *stack_buf; /* STACK_READ_MAX, for the few deep stacks */
+	__u8 *stack_buf;  /* STACK_READ_MAX, for the few deep stacks */
+	__u8 *stack_bits; /* STACK_READ_MAX / 64 + 1: live words of one stack */
+	__u64 *lwords;	  /* live stack words of the last scan's goroutines */
+	size_t nlwords, cap_lwords;
 	struct batch *batch;
 	__u64 *chanv; /* channels of the last scan's goroutines */
 	size_t nchanv, cap_chanv;
@@ -336,23 +341,14 @@ static __u64 mheap_from_code(const struct bw_gobin *gb)
 	return 0;
 }
 
-/*
- * The heap metadata offsets (mheap.arenas, heapArena.spans, mspan.startAddr
- * and elemsize) when DWARF does not give them, by Go minor version, as the
- * DWARF of linux/amd64 builds of each version says: heap objects then get
- * their sizes in stripped binaries too.
- */
+/* The heap metadata offsets when DWARF does not give them: stripped binaries get object sizes too. */
 static void heap_layout_fallback(struct bw_goscan *gs)
 {
-	struct bw_golayout *l = &gs->lay;
-	__u32 minor = bw_gobin__info(gs->gb)->minor;
+	const struct bw_goinfo *info = bw_gobin__info(gs->gb);
 
-	if (l->mheap_arenas >= 0 || !gs->mheap || minor < 19 || minor > 27 || minor == 20)
+	if (gs->lay.mheap_arenas >= 0 || !gs->mheap)
 		return;
-	l->mspan_startaddr = 24;
-	l->mspan_elemsize = minor == 21 ? 112 : 104;
-	l->mheap_arenas = minor == 19 ? 65936 : minor == 21 ? 65944 : 66008;
-	l->heaparena_spans = minor == 19 ? 2097152 : minor == 21 ? 1064960 : 0;
+	bw_goversion_heap(info->major, info->minor, &gs->lay);
 }
 
 int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
@@ -412,8 +408,9 @@ int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
 			gs->allp_cand[i] += gs->bias;
 	}
 	gs->stack_buf = malloc(STACK_READ_MAX);
+	gs->stack_bits = malloc(STACK_READ_MAX / 64 + 1);
 	gs->batch = malloc(sizeof(*gs->batch));
-	if (!gs->stack_buf || !gs->batch) {
+	if (!gs->stack_buf || !gs->stack_bits || !gs->batch) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -432,6 +429,8 @@ void bw_goscan__free(struct bw_goscan *gs)
 	free(gs->m_tids);
 	free(gs->m_goids);
 	free(gs->stack_buf);
+	free(gs->stack_bits);
+	free(gs->lwords);
 	free(gs->batch);
 	free(gs->ptrs);
 	free(gs->chanv);
@@ -968,6 +967,87 @@ static void read_sudogs(struct bw_goscan *gs, struct batch *b, size_t nb)
 	}
 }
 
+/*
+ * Words the liveness search can do anything with: in the heap, where it
+ * follows pointers, or below a heap range by less than the extent it gives
+ * an object waited on whose size is unknown (gowatch's UNSIZED_READ, 256).
+ * Objects waited on outside the heap are live from the start: a word into
+ * them changes nothing.
+ */
+#define HEAP_MARGIN 4096
+
+static bool near_heap(const struct bw_goscan *gs, __u64 w)
+{
+	size_t i;
+
+	for (i = 0; i < gs->nheap; i++)
+		if (w < gs->heap[i].end && w + HEAP_MARGIN >= gs->heap[i].start)
+			return true;
+	return false;
+}
+
+/*
+ * The live words of g's stack by the stack maps, from buf[0, len) read at
+ * its sp: kept when they are those a read of the whole stack would give
+ * (the whole stack is in buf, or the walk reached the outermost frame with
+ * maps for every frame), so that the liveness search does not read the
+ * stack again. Left unmapped otherwise, or when out of memory.
+ */
+static void map_stack(struct bw_goscan *gs, struct bw_goroutine *g, const __u8 *buf, __u64 len)
+{
+	__u64 whole = g->stack_hi - g->sched_sp, i, n = 0, bits = 0;
+	int rc;
+
+	g->map = 0;
+	g->live_n = g->live_bits = 0;
+	if (g->status == BW_GSTATUS_SYSCALL || whole > STACK_READ_MAX || len > whole)
+		return;
+	memset(gs->stack_bits, 0, len / 64 + 1);
+	rc = bw_gcmap_stack(gs->gb, gs->bias, g->sched_pc, g->sched_sp, buf, len, gs->stack_bits);
+	if (rc < 0 || (rc && len != whole))
+		return;
+	if (gs->nlwords + len / 8 > gs->cap_lwords) {
+		size_t cap = gs->cap_lwords ? 2 * gs->cap_lwords : 65536;
+		__u64 *v;
+
+		while (cap < gs->nlwords + len / 8)
+			cap *= 2;
+		v = realloc(gs->lwords, cap * sizeof(*v));
+		if (!v)
+			return;
+		gs->lwords = v;
+		gs->cap_lwords = cap;
+	}
+	for (i = 0; i < len / 8; i++) {
+		__u64 w;
+
+		if (!(gs->stack_bits[i / 8] & (1u << (i % 8))))
+			continue;
+		bits++;
+		memcpy(&w, buf + 8 * i, 8);
+		if (w && !(w & 7) && near_heap(gs, w)) /* the search skips the others */
+			gs->lwords[gs->nlwords + n++] = w;
+	}
+	g->live_at = gs->nlwords;
+	g->live_n = n;
+	g->live_bits = bits;
+	g->map = rc ? BW_GOMAP_CONSERVATIVE : BW_GOMAP_PRECISE;
+	gs->nlwords += n;
+}
+
+const __u64 *bw_goscan__stack_words(const struct bw_goscan *gs, size_t *n)
+{
+	*n = gs->nlwords;
+	return gs->lwords;
+}
+
+void bw_goscan__drop_stack_words(struct bw_goscan *gs)
+{
+	free(gs->lwords);
+	gs->lwords = NULL;
+	gs->nlwords = gs->cap_lwords = 0;
+}
+
 /* pcs and stack_hash of each goroutine to walk: its first stack bytes in one go. */
 static void read_stacks(struct bw_goscan *gs, struct batch *b, size_t nb)
 {
@@ -1009,12 +1089,16 @@ static void read_stacks(struct bw_goscan *gs, struct batch *b, size_t nb)
 				    len < p->stack_len) {
 					npcs = 1;
 					if (bw_mem__read(gs->mem, g->sched_sp, gs->stack_buf,
-							 p->stack_len))
+							 p->stack_len)) {
 						g->stack_hash = 0;
-					else
+					} else {
 						walk_frames(gs->stack_buf, g->sched_sp,
 							    p->stack_len, g->sched_bp, gs->bias,
 							    pcs, &npcs);
+						map_stack(gs, g, gs->stack_buf, p->stack_len);
+					}
+				} else {
+					map_stack(gs, g, b->sbuf[k], len);
 				}
 			}
 		}
@@ -1025,10 +1109,6 @@ static void read_stacks(struct bw_goscan *gs, struct batch *b, size_t nb)
 	}
 }
 
-/* sudog fields, stable from Go 1.9 to 1.27: g +0, next +8, elem +24 (1.26: its vp). */
-#define SUDOG_G 0
-#define SUDOG_NEXT 8
-#define SUDOG_ELEM 24
 /* sync.Cond: L (16 bytes), then the notifyList {wait, notify, lock, head, tail}. */
 #define COND_NOTIFY 16
 #define COND_HEAD 32
@@ -1104,9 +1184,9 @@ static void read_sync_one(struct bw_goscan *gs, struct batch *b, size_t k)
 	size_t n, i;
 
 	if (g->waiting && !bw_mem__read(gs->mem, g->waiting, words[0], 32) &&
-	    words[0][SUDOG_G / 8] == p->gaddr) {
+	    words[0][BW_GO_SUDOG_G / 8] == p->gaddr) {
 		s = g->waiting;
-		elem = words[0][SUDOG_ELEM / 8];
+		elem = words[0][BW_GO_SUDOG_ELEM / 8];
 	}
 	n = s || !g->stack_hash ? 0 : candidates(gs, p, b->sbuf[k], cand, off);
 	m = sudog_memo(gs, g->sched_pc);
@@ -1115,9 +1195,9 @@ static void read_sync_one(struct bw_goscan *gs, struct batch *b, size_t k)
 		if (off[i] != m->off)
 			continue;
 		if (!bw_mem__read(gs->mem, cand[i], words[0], 32) &&
-		    words[0][SUDOG_G / 8] == p->gaddr) {
+		    words[0][BW_GO_SUDOG_G / 8] == p->gaddr) {
 			s = cand[i];
-			elem = words[0][SUDOG_ELEM / 8];
+			elem = words[0][BW_GO_SUDOG_ELEM / 8];
 		}
 		break;
 	}
@@ -1126,10 +1206,10 @@ static void read_sync_one(struct bw_goscan *gs, struct batch *b, size_t k)
 			v[i] = vec(cand[i], words[i], 32);
 		bw_mem__readv(gs->mem, v, n);
 		for (i = 0; i < n && !s; i++) {
-			if (v[i].err || words[i][SUDOG_G / 8] != p->gaddr)
+			if (v[i].err || words[i][BW_GO_SUDOG_G / 8] != p->gaddr)
 				continue;
 			s = cand[i];
-			elem = words[i][SUDOG_ELEM / 8];
+			elem = words[i][BW_GO_SUDOG_ELEM / 8];
 			*m = (struct sudog_memo){ .pc = g->sched_pc + 1, .off = off[i] };
 		}
 	}
@@ -1310,34 +1390,12 @@ static void walk_allm(struct bw_goscan *gs)
  * left out of the roots (symbols known): each P's timers (they hold the
  * channels of time.After, NewTimer and tickers). Only p.timers is a root:
  * the rest of a P holds stale pointers (the write barrier buffer, GC work
- * buffers) that would keep leaked channels alive. p.timers offsets by Go
- * minor version, measured from the DWARF of linux/amd64 builds (a slice of
- * *timer up to 1.22, a timers struct after); whole Ps for other versions.
+ * buffers) that would keep leaked channels alive. Whole Ps for versions
+ * whose p.timers offset is not known (bw_goversion_p_timers).
  */
 #define P_BYTES_FALLBACK 16384
 #define P_TIMERS_BYTES 64
 #define MAX_PS 1024
-
-static __s32 p_timers_offset(__u32 minor)
-{
-	switch (minor) {
-	case 19:
-	case 20:
-	case 21:
-	case 23:
-	case 24:
-		return 8840;
-	case 22:
-		return 8872;
-	case 25:
-		return 9392;
-	case 26:
-	case 27:
-		return 13672;
-	default:
-		return -1;
-	}
-}
 
 /* Runtime globals that hold channels its own goroutines wait on (ensureSigM's, unique's). */
 static const char *const runtime_chans[] = {
@@ -1389,7 +1447,8 @@ static void add_keepalive_roots(struct bw_goscan *gs)
 	 */
 	add_stop(gs, slice[0]);
 	for (i = 0; i < n; i++) {
-		__s32 off = p_timers_offset(bw_gobin__info(gs->gb)->minor);
+		__s32 off = bw_goversion_p_timers(bw_gobin__info(gs->gb)->major,
+						  bw_gobin__info(gs->gb)->minor);
 
 		add_stop(gs, ps[i]);
 		if (off >= 0) {
@@ -1600,6 +1659,7 @@ int bw_goscan__read(struct bw_goscan *gs, void *out, size_t stride, size_t *n, s
 	gs->nstops = 0;
 	gs->nopaque = 0;
 	gs->nchanv = 0;
+	gs->nlwords = 0;
 	memset(gs->spans, 0, sizeof(gs->spans)); /* spans are reused between scans */
 	memset(gs->arena_idx, 0, sizeof(gs->arena_idx));
 	gs->l2 = 0;

@@ -49,11 +49,21 @@ struct bw_goroutine {
 	__u32 tracking_seq; /* g.trackingSeq: moves each time it stops running */
 	__u8 reach;	    /* enum bw_goreach_state: what the liveness search found */
 	__u8 why;	    /* enum bw_gowhy: the evidence of a leak or deadlock verdict */
+	/*
+	 * Its stack's live words by the stack maps, from the scan's own read of
+	 * the stack (bw_goscan__stack_words()[live_at ..], live_n words, the
+	 * nonzero aligned ones of live_bits words marked live): map 0 when not
+	 * mapped, BW_GOMAP_PRECISE or BW_GOMAP_CONSERVATIVE (bw_gcmap_stack's 0
+	 * or 1).
+	 */
+	__u8 map;
+	__u16 live_n, live_bits;
 	__u64 stack_lo, stack_hi;
 	__u64 sync_obj; /* sema address, notifyList or Cond a sync wait sleeps on, 0 if unknown */
 	__u64 wait_obj; /* the object the evidence names (channel or sync object) */
 	__u64 why_goid; /* another goroutine the evidence names, 0 when none */
 	__u32 npcs;
+	__u32 live_at;
 	__u64 park_ns; /* exact park time from the opt-in probes, 0 when unknown */
 	/* Link-time return pcs, innermost first: owned by the scanner, kept two scans. */
 	const __u64 *pcs;
@@ -103,6 +113,13 @@ int bw_goscan__begin(struct bw_goscan *gs, size_t *len);
 int bw_goscan__read(struct bw_goscan *gs, void *out, size_t stride, size_t *n, size_t *skipped);
 /* After a scan: the channels the goroutines' chans_at and nchans index. */
 const __u64 *bw_goscan__chans(const struct bw_goscan *gs, size_t *n);
+
+#define BW_GOMAP_PRECISE 1
+#define BW_GOMAP_CONSERVATIVE 2
+/* The live stack words of the last scan's goroutines (bw_goroutine.live_at). */
+const __u64 *bw_goscan__stack_words(const struct bw_goscan *gs, size_t *n);
+/* Frees them (they serve the liveness search only): the records' live_at are then void. */
+void bw_goscan__drop_stack_words(struct bw_goscan *gs);
 /*
  * After a scan: the memory where live references to channels may sit (the
  * program's writable segments, the stacks of goroutines not stuck on a

@@ -233,3 +233,46 @@ int bw_goversion_specials(__u32 major, __u32 minor, struct bw_gospecials *out)
 	};
 	return 0;
 }
+
+/*
+ * The heap metadata offsets (mheap.arenas, heapArena.spans, mspan.startAddr
+ * and elemsize) by Go minor version, as the DWARF of linux/amd64 builds of
+ * each version says (1.19, 1.21-1.27).
+ */
+int bw_goversion_heap(__u32 major, __u32 minor, struct bw_golayout *out)
+{
+	if (major != 1 || minor < 19 || minor > 27 || minor == 20)
+		return -ENOENT;
+	out->mspan_startaddr = 24;
+	out->mspan_elemsize = minor == 21 ? 112 : 104;
+	out->mheap_arenas = minor == 19 ? 65936 : minor == 21 ? 65944 : 66008;
+	out->heaparena_spans = minor == 19 ? 2097152 : minor == 21 ? 1064960 : 0;
+	return 0;
+}
+
+/*
+ * p.timers by Go minor version, measured from the DWARF of linux/amd64
+ * builds (a slice of *timer up to 1.22, a timers struct after).
+ */
+__s32 bw_goversion_p_timers(__u32 major, __u32 minor)
+{
+	if (major != 1)
+		return -1;
+	switch (minor) {
+	case 19:
+	case 20:
+	case 21:
+	case 23:
+	case 24:
+		return 8840;
+	case 22:
+		return 8872;
+	case 25:
+		return 9392;
+	case 26:
+	case 27:
+		return 13672;
+	default:
+		return -1;
+	}
+}

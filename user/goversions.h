@@ -61,4 +61,19 @@ struct bw_gospecials {
 /* The finalizer and cleanup layout of Go major.minor (1.19, 1.21-1.27), or -ENOENT. */
 int bw_goversion_specials(__u32 major, __u32 minor, struct bw_gospecials *out);
 
+/*
+ * The heap metadata offsets of Go major.minor (mheap_arenas,
+ * heaparena_spans, mspan_startaddr, mspan_elemsize; the rest of out is
+ * left alone), or -ENOENT.
+ */
+int bw_goversion_heap(__u32 major, __u32 minor, struct bw_golayout *out);
+
+/* The offset of p.timers in runtime.p of Go major.minor, or -1 when not known. */
+__s32 bw_goversion_p_timers(__u32 major, __u32 minor);
+
+/* sudog fields, stable from Go 1.9 to 1.27: g +0, next +8, elem +24 (1.26: its vp). */
+#define BW_GO_SUDOG_G 0
+#define BW_GO_SUDOG_NEXT 8
+#define BW_GO_SUDOG_ELEM 24
+
 #endif

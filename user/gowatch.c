@@ -164,6 +164,7 @@ static long obj_index(struct objset *o, __u64 a)
 struct live_ctx {
 	struct bw_gowatch *gw;
 	const struct bw_gorec *recs;
+	const __u64 *words; /* bw_goscan__stack_words of the scan */
 };
 
 /* Runs of set bits of a mask over [start, start + 8 * nbits) as roots. */
@@ -186,9 +187,11 @@ static int add_runs(struct bw_reach_sink *sink, __u64 start, const __u8 *bits, s
 }
 
 /*
- * A live waiter's stack: its live words by the binary's stack maps, or all
- * of it from sp. Until a map says otherwise (the first calls all came back
- * conservative), the stack is taken whole without reading it twice.
+ * A live waiter's stack: its live words by the binary's stack maps (those
+ * the scan kept from its own read of the stack, else read and mapped
+ * here), or all of it from sp. Until a map says otherwise (the first calls
+ * all came back conservative), the stack is taken whole without reading it
+ * twice.
  */
 static int live_stack(void *vctx, size_t i, struct bw_reach_sink *sink)
 {
@@ -203,8 +206,15 @@ static int live_stack(void *vctx, size_t i, struct bw_reach_sink *sink)
 	if (sp < g->stack_lo || sp >= g->stack_hi)
 		return bw_reach_sink_add(sink, g->stack_lo, g->stack_hi);
 	len = g->stack_hi - sp;
-	if (len > STACK_MAP_MAX || (gw->map_calls >= 16 && !gw->map_precise) ||
-	    bw_mem__read(gw->mem, sp, gw->stack_buf, len))
+	if (len > STACK_MAP_MAX || (gw->map_calls >= 16 && !gw->map_precise))
+		return bw_reach_sink_add(sink, sp, g->stack_hi);
+	if (g->map) { /* mapped by the scan's own read of the stack */
+		gw->map_calls++;
+		gw->map_precise += g->map == BW_GOMAP_PRECISE;
+		return bw_reach_sink_words(sink, c->words + g->live_at, g->live_n,
+					   8 * (size_t)g->live_bits);
+	}
+	if (bw_mem__read(gw->mem, sp, gw->stack_buf, len))
 		return bw_reach_sink_add(sink, sp, g->stack_hi);
 	memset(gw->stack_bits, 0, len / 64 + 1);
 	rc = bw_gcmap_stack(bw_goscan__gobin(gw->scan), bw_goscan__bias(gw->scan), g->sched_pc, sp,
@@ -373,7 +383,8 @@ static int mark_reachable(struct bw_gowatch *gw, struct bw_gorec *recs, size_t n
 	bool *live = calloc(n ? n : 1, sizeof(*live)), *reached = NULL, *is_chan = NULL;
 	const char *last = NULL;
 	enum bw_gowait_class cls = BW_GOWAIT_OTHER;
-	struct live_ctx lctx = { gw, recs };
+	size_t nwords;
+	struct live_ctx lctx = { gw, recs, bw_goscan__stack_words(gw->scan, &nwords) };
 	const struct bw_reach_io unsized_io = { .read = read_scan_mem,
 						.readv = readv_scan_mem,
 						.ctx = gw->scan };
@@ -630,6 +641,7 @@ int bw_gowatch__scan(struct bw_gowatch *gw, __u64 threshold_ns, const struct bw_
 		err = sort_by_goid(recs, n);
 	if (!err)
 		err = mark_reachable(gw, recs, n);
+	bw_goscan__drop_stack_words(gw->scan); /* not kept through the report's peak */
 	for (i = 0; i < n && !err; i++) {
 		if (park)
 			recs[i].g.park_ns = park(park_ctx, recs[i].g.gaddr, recs[i].g.goid);

@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include "gcmap.h"
 #include "gobin.h"
+#include "goversions.h"
 #include "memread.h"
 
 #define MAX_VERSIONS 16
@@ -562,7 +563,7 @@ Test(gobin, layout_dwarf_equals_table, .timeout = FIXTURE_TIMEOUT)
 	for (i = 0; i < nv; i++) {
 		struct bw_gobin *full = open_fixture(&v[i], "normal");
 		struct bw_gobin *bare = open_fixture(&v[i], "normal.gnustrip");
-		struct bw_golayout d, t;
+		struct bw_golayout d, t, h;
 
 		if (!full || !bare)
 			goto next;
@@ -579,6 +580,16 @@ Test(gobin, layout_dwarf_equals_table, .timeout = FIXTURE_TIMEOUT)
 		cr_expect_geq(d.heaparena_spans, 0, "%s: heapArena.spans", v[i].name);
 		cr_expect_eq(d.mspan_startaddr, 24, "%s: mspan.startAddr", v[i].name);
 		cr_expect_geq(d.mspan_elemsize, 0, "%s: mspan.elemsize", v[i].name);
+		/* The heap table stripped builds fall back to says what DWARF says. */
+		memset(&h, 0xff, sizeof(h));
+		cr_expect_eq(bw_goversion_heap(1, v[i].minor, &h), 0, "%s: no heap table",
+			     v[i].name);
+		cr_expect_eq(h.mheap_arenas, d.mheap_arenas, "%s: mheap.arenas", v[i].name);
+		cr_expect_eq(h.heaparena_spans, d.heaparena_spans, "%s: heapArena.spans",
+			     v[i].name);
+		cr_expect_eq(h.mspan_startaddr, d.mspan_startaddr, "%s: mspan.startAddr",
+			     v[i].name);
+		cr_expect_eq(h.mspan_elemsize, d.mspan_elemsize, "%s: mspan.elemsize", v[i].name);
 		d.mheap_arenas = d.heaparena_spans = d.mspan_startaddr = d.mspan_elemsize = -1;
 		cr_expect_eq(t.mspan_npages, -1);
 		if (v[i].minor >= 22) {
