@@ -9,13 +9,13 @@
 #define MALLOC_HEADER_MIN 512 /* objects above it have a header (size class != 0) */
 #define SPAN_CACHE 1024
 #define TYPE_CACHE 1024
-#define MASK_MAX 65536		/* bytes of a type's mask read at most */
+#define MASK_MAX 65536	      /* bytes of a type's mask read at most */
 #define WINDOW_MAX (1u << 17) /* words of a large object decoded at most */
 /* internal/abi: Type.TFlag +20, Type.Kind_ +23, Type.GCData +32 */
 #define TYPE_TFLAG 20
 #define TYPE_KIND 23
 #define TYPE_GCDATA 32
-#define TFLAG_BIT4 0x10	   /* 1.22-1.23 TFlagUnrolledBitmap, 1.24+ TFlagGCMaskOnDemand */
+#define TFLAG_BIT4 0x10	 /* 1.22-1.23 TFlagUnrolledBitmap, 1.24+ TFlagGCMaskOnDemand */
 #define KIND_GCPROG 0x40 /* 1.22-1.23 */
 
 struct span_bits {

@@ -419,7 +419,8 @@ int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *li
 	for (s.seen_cap = 1024; s.seen_cap < 2 * lim->max_objects; s.seen_cap *= 2)
 		;
 	s.seen = calloc(s.seen_cap, sizeof(*s.seen));
-	if (!heap || !buf || (io->ptrs && !masks) || !s.seen || !s.pend || !s.pbase || !s.psize || !s.perr) {
+	if (!heap || !buf || (io->ptrs && !masks) || !s.seen || !s.pend || !s.pbase || !s.psize ||
+	    !s.perr) {
 		err = -ENOMEM;
 		goto out;
 	}

@@ -608,9 +608,9 @@ static bool span_fields(const struct bw_goscan *gs, __s32 *lo, __s32 *hi)
 	const struct bw_golayout *l = &gs->lay;
 	const __s32 f[] = { l->mspan_npages, l->mspan_spanclass, l->mspan_largetype };
 	__s32 a = l->mspan_startaddr < l->mspan_elemsize ? l->mspan_startaddr : l->mspan_elemsize;
-	__s32 b = (l->mspan_startaddr > l->mspan_elemsize ? l->mspan_startaddr
-							  : l->mspan_elemsize) +
-		  8;
+	__s32 b =
+		(l->mspan_startaddr > l->mspan_elemsize ? l->mspan_startaddr : l->mspan_elemsize) +
+		8;
 	size_t i;
 
 	*lo = a;
