@@ -249,13 +249,14 @@ static size_t object_len(const struct search *s, __u64 addr, __u64 base, __u64 s
 	return clip(s, addr, len);
 }
 
-static int scan_words(struct search *s, const __u64 *w, size_t n, int depth)
+/* Follows the words of w[0, n), only those whose bit is set in ptrs when given. */
+static int scan_words(struct search *s, const __u64 *w, size_t n, const __u8 *ptrs, int depth)
 {
 	size_t i, np = 0;
 	int err = 0;
 
 	for (i = 0; i < n && !err; i++) {
-		if (!w[i] || (w[i] & 7))
+		if (!w[i] || (w[i] & 7) || (ptrs && !(ptrs[i / 8] >> (i % 8) & 1)))
 			continue;
 		if (hit_objs(s, w[i], depth, &err) || err)
 			continue;
@@ -383,6 +384,31 @@ static int index_objects(struct search *s)
 /* Items read per round trip, and their bytes at most. */
 #define BATCH_ITEMS 256
 #define BATCH_BYTES (1 << 20)
+#define MASK_BYTES (CHUNK / 64)
+
+/* Sets *mask to the pointer bits of a heap item, NULL when unknown; false when it has none. */
+static bool item_ptrs(struct search *s, const struct item *it, size_t len, __u8 *bits,
+		      const __u8 **mask)
+{
+	size_t i;
+
+	*mask = NULL;
+	if (!s->io->ptrs || !it->depth || !len)
+		return true;
+	memset(bits, 0, MASK_BYTES);
+	if (s->io->ptrs(s->io->ctx, it->addr, len, bits)) {
+		s->out->conservative++;
+		return true;
+	}
+	*mask = bits;
+	for (i = 0; i < (len / 8 + 7) / 8; i++)
+		if (bits[i]) {
+			s->out->precise++;
+			return true;
+		}
+	s->out->noscan++;
+	return false;
+}
 
 int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *lim,
 		  const struct bw_reach_io *io, struct bw_reach_out *out)
@@ -391,8 +417,9 @@ int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *li
 	void *rctx = io->readv ? io->ctx : (void *)io;
 	struct search s = { .in = in, .io = io, .lim = lim, .out = out };
 	struct bw_reach_piece piece[BATCH_ITEMS];
+	const __u8 *mask[BATCH_ITEMS];
 	struct bw_range *heap = NULL;
-	__u8 *buf = NULL;
+	__u8 *buf = NULL, *masks = NULL;
 	size_t i, k, np, ni;
 	int err = 0;
 
@@ -400,8 +427,10 @@ int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *li
 	memset(out->live, 0, in->nwaiters * sizeof(*out->live));
 	memset(out->reached, 0, in->nobjs * sizeof(*out->reached));
 	out->rounds = out->objects = out->bytes = 0;
+	out->precise = out->noscan = out->conservative = 0;
 	heap = malloc((in->nheap ? in->nheap : 1) * sizeof(*heap));
 	buf = malloc(BATCH_BYTES);
+	masks = io->ptrs ? malloc(BATCH_ITEMS * MASK_BYTES) : NULL;
 	s.pend = malloc(CHUNK / 8 * sizeof(*s.pend));
 	s.pbase = calloc(CHUNK / 8, sizeof(*s.pbase));
 	s.psize = calloc(CHUNK / 8, sizeof(*s.psize));
@@ -409,7 +438,8 @@ int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *li
 	for (s.seen_cap = 1024; s.seen_cap < 2 * lim->max_objects; s.seen_cap *= 2)
 		;
 	s.seen = calloc(s.seen_cap, sizeof(*s.seen));
-	if (!heap || !buf || !s.seen || !s.pend || !s.pbase || !s.psize || !s.perr) {
+	if (!heap || !buf || (io->ptrs && !masks) || !s.seen || !s.pend || !s.pbase || !s.psize ||
+	    !s.perr) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -452,6 +482,9 @@ int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *li
 				len = CHUNK;
 			if (used + len > BATCH_BYTES)
 				break;
+			/* A heap object without pointers (noscan) is not read at all. */
+			if (!item_ptrs(&s, it, len, masks ? masks + np * MASK_BYTES : NULL, &mask[np]))
+				len = 0;
 			piece[np++] = (struct bw_reach_piece){ .addr = it->addr,
 							       .buf = buf + used,
 							       .len = len };
@@ -470,14 +503,14 @@ int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *li
 			s.bytes += len;
 			if (it.depth & LENT) {
 				err = scan_words(&s, (const __u64 *)(uintptr_t)it.addr,
-						 it.depth & ~LENT, 0);
+						 it.depth & ~LENT, NULL, 0);
 				continue;
 			}
 			if (!piece[np].len || piece[np].err) {
 				np++;
 				continue; /* unmapped or gone: nothing to follow */
 			}
-			err = scan_words(&s, piece[np].buf, piece[np].len / 8, it.depth);
+			err = scan_words(&s, piece[np].buf, piece[np].len / 8, mask[np], it.depth);
 			np++;
 		}
 	}
@@ -496,6 +529,7 @@ out:
 	free(s.waits);
 	free(heap);
 	free(buf);
+	free(masks);
 	return err;
 }
 

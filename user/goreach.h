@@ -47,6 +47,14 @@ typedef void (*bw_reach_readv_fn)(void *ctx, struct bw_reach_piece *p, size_t n)
 typedef void (*bw_reach_sizev_fn)(void *ctx, const __u64 *addr, size_t n, __u64 *base, __u64 *size,
 				  int *err);
 
+/*
+ * Which words of [addr, addr + len) (inside one heap object) hold pointers,
+ * as the GC's heap bitmap says: bit i of bits (caller-zeroed, len / 8 bits)
+ * for the word at addr + 8*i. 0 when known (no bit set: nothing to read),
+ * or a negative errno: the words are then all taken as possible pointers.
+ */
+typedef int (*bw_reach_ptrs_fn)(void *ctx, __u64 addr, size_t len, __u8 *bits);
+
 /* How the search reads memory: the batched callbacks, when set, save syscalls. */
 struct bw_reach_io {
 	bw_reach_read_fn read;
@@ -57,6 +65,7 @@ struct bw_reach_io {
 	 */
 	bw_reach_size_fn size_of;
 	bw_reach_sizev_fn sizev;
+	bw_reach_ptrs_fn ptrs; /* or NULL: every word of a heap object may be a pointer */
 	void *ctx;
 };
 
@@ -115,6 +124,8 @@ struct bw_reach_out {
 	bool *reached; /* per object, caller-allocated */
 	size_t rounds; /* waiters made live by the search (each lent its stack) */
 	size_t objects, bytes;
+	/* Heap objects scanned by their pointer bits (none: not read), and word by word. */
+	size_t precise, noscan, conservative;
 };
 
 /*

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "gcmap.h"
 #include "gobin.h"
+#include "goheap.h"
 #include "goreach.h"
 #include "goscan.h"
 #include "goversions.h"
@@ -118,6 +119,9 @@ struct bw_goscan {
 		__u64 page; /* page number + 1, 0 = empty */
 		__u64 start;
 		__u64 elemsize;
+		__u64 npages, largetype; /* when the layout has them (span_class) */
+		__u8 spanclass;
+		bool span_class;
 	} spans[4096];	 /* per-scan cache of page -> span */
 	__u64 l2;	 /* mheap_.arenas[0], per scan */
 	__u8 stuck[256]; /* by wait reason index: 0 unknown, 1 not stuck, 2 stuck */
@@ -129,6 +133,7 @@ struct bw_goscan {
 	bool have_spc;
 	__u64 allfin;	  /* runtime.allfin, 0 when unknown */
 	__u64 gccleanups; /* runtime.gcCleanups (1.25+), 0 when unknown */
+	struct bw_goheap *heapbits; /* which words of a heap object are pointers */
 };
 
 static struct bw_memvec vec(__u64 addr, void *buf, size_t len)
@@ -351,6 +356,20 @@ static void heap_layout_fallback(struct bw_goscan *gs)
 	bw_goversion_heap(info->major, info->minor, &gs->lay);
 }
 
+/* The mspan fields of the pointer bits (npages, spanclass, largeType) the same way. */
+static void span_class_fallback(struct bw_goscan *gs)
+{
+	struct bw_golayout *l = &gs->lay;
+	__u32 minor = bw_gobin__info(gs->gb)->minor;
+
+	if (l->mspan_spanclass >= 0 || l->mspan_elemsize < 0 || minor < 19 || minor > 27 ||
+	    minor == 20)
+		return;
+	l->mspan_npages = 32;
+	l->mspan_spanclass = minor == 21 ? 106 : 98;
+	l->mspan_largetype = minor >= 22 ? 152 : -1;
+}
+
 int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
 {
 	struct bw_goscan *gs;
@@ -388,6 +407,13 @@ int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
 		gs->allfin += gs->bias;
 	if (!bw_gobin__lookup(gs->gb, "runtime.gcCleanups", &gs->gccleanups, &size))
 		gs->gccleanups += gs->bias;
+	span_class_fallback(gs);
+	if (gs->mheap && gs->lay.mspan_spanclass >= 0 && gs->lay.mspan_npages >= 0) {
+		err = bw_goheap__new(gs->mem, &gs->lay, bw_gobin__info(gs->gb)->minor,
+				     &gs->heapbits);
+		if (err)
+			goto cleanup;
+	}
 	for (size_t i = 0; i < gs->nsegs; i++) {
 		gs->segs[i].start += gs->bias;
 		gs->segs[i].end += gs->bias;
@@ -426,6 +452,7 @@ void bw_goscan__free(struct bw_goscan *gs)
 	if (!gs)
 		return;
 	bw_gobin__free(gs->gb);
+	bw_goheap__free(gs->heapbits);
 	free(gs->m_tids);
 	free(gs->m_goids);
 	free(gs->stack_buf);
@@ -576,6 +603,7 @@ static int object_slow(struct bw_goscan *gs, __u64 addr, __u64 *base, __u64 *siz
 		slot->page = page + 1;
 		slot->start = start;
 		slot->elemsize = elem;
+		slot->span_class = false;
 	}
 	return object_in(slot, addr, base, size);
 }
@@ -591,14 +619,45 @@ int bw_goscan__object(void *ctx, __u64 addr, __u64 *base, __u64 *size)
 /* Pages whose span is looked up per round trip. */
 #define SPAN_BATCH 256
 
+/*
+ * The bytes [*lo, *hi) of an mspan read for each span: startAddr and
+ * elemsize, and the pointer bits' fields when they fit. True with those.
+ */
+static bool span_fields(const struct bw_goscan *gs, __s32 *lo, __s32 *hi)
+{
+	const struct bw_golayout *l = &gs->lay;
+	const __s32 f[] = { l->mspan_npages, l->mspan_spanclass, l->mspan_largetype };
+	__s32 a = l->mspan_startaddr < l->mspan_elemsize ? l->mspan_startaddr : l->mspan_elemsize;
+	__s32 b =
+		(l->mspan_startaddr > l->mspan_elemsize ? l->mspan_startaddr : l->mspan_elemsize) +
+		8;
+	size_t i;
+
+	*lo = a;
+	*hi = b;
+	if (!gs->heapbits)
+		return false;
+	for (i = 0; i < 3; i++) {
+		if (f[i] < 0)
+			continue;
+		if (f[i] < a)
+			a = f[i];
+		if (f[i] + 8 > b)
+			b = f[i] + 8;
+	}
+	if (b - a > SPAN_FIELDS)
+		return false;
+	*lo = a;
+	*hi = b;
+	return true;
+}
+
 static void objects_batch(struct bw_goscan *gs, const __u64 *addr, size_t n, __u64 *base,
 			  __u64 *size, int *err)
 {
 	const struct bw_golayout *l = &gs->lay;
-	__s32 lo = l->mspan_startaddr < l->mspan_elemsize ? l->mspan_startaddr : l->mspan_elemsize;
-	__s32 hi =
-		(l->mspan_startaddr > l->mspan_elemsize ? l->mspan_startaddr : l->mspan_elemsize) +
-		8;
+	__s32 lo, hi;
+	bool cls = span_fields(gs, &lo, &hi);
 	struct bw_memvec v[SPAN_BATCH];
 	__u64 span[SPAN_BATCH], fields[SPAN_BATCH][SPAN_FIELDS / 8], arena;
 	size_t miss[SPAN_BATCH], i, k, nm = 0, nv;
@@ -641,6 +700,16 @@ static void objects_batch(struct bw_goscan *gs, const __u64 *addr, size_t n, __u
 		slot->page = (addr[i] >> PAGE_SHIFT) + 1;
 		memcpy(&slot->start, (__u8 *)fields[k] + (l->mspan_startaddr - lo), 8);
 		memcpy(&slot->elemsize, (__u8 *)fields[k] + (l->mspan_elemsize - lo), 8);
+		slot->span_class = cls;
+		if (cls) {
+			const __u8 *f = (const __u8 *)fields[k];
+
+			memcpy(&slot->npages, f + (l->mspan_npages - lo), 8);
+			slot->spanclass = f[l->mspan_spanclass - lo];
+			slot->largetype = 0;
+			if (l->mspan_largetype >= 0)
+				memcpy(&slot->largetype, f + (l->mspan_largetype - lo), 8);
+		}
 		err[i] = object_in(slot, addr[i], &base[i], &size[i]);
 	}
 }
@@ -660,6 +729,33 @@ void bw_goscan__objects(void *ctx, const __u64 *addr, size_t n, __u64 *base, __u
 	for (i = 0; i < n; i += SPAN_BATCH)
 		objects_batch(gs, addr + i, n - i < SPAN_BATCH ? n - i : SPAN_BATCH, base + i,
 			      size + i, err + i);
+}
+
+int bw_goscan__pointers(void *ctx, __u64 addr, size_t len, __u8 *bits)
+{
+	struct bw_goscan *gs = ctx;
+	const struct span_slot *slot = span_slot(gs, addr);
+	struct bw_goheap_span sp;
+	__u64 base, size;
+
+	if (!gs->heapbits)
+		return -EOPNOTSUPP;
+	if (slot->page != (addr >> PAGE_SHIFT) + 1 && bw_goscan__object(gs, addr, &base, &size))
+		return -ENOENT;
+	if (slot->page != (addr >> PAGE_SHIFT) + 1 || !slot->span_class)
+		return -ENOENT;
+	sp = (struct bw_goheap_span){ .base = slot->start,
+				      .npages = slot->npages,
+				      .elemsize = slot->elemsize,
+				      .largetype = slot->largetype,
+				      .spanclass = slot->spanclass };
+	return bw_goheap__ptrs(gs->heapbits, &sp, addr, len, bits);
+}
+
+bool bw_goscan__heap_bits(const struct bw_goscan *gs, bool *all)
+{
+	*all = gs->heapbits && bw_gobin__info(gs->gb)->minor >= 22;
+	return gs->heapbits;
 }
 
 const __u64 *bw_goscan__stops(const struct bw_goscan *gs, size_t *n)
@@ -1661,6 +1757,7 @@ int bw_goscan__read(struct bw_goscan *gs, void *out, size_t stride, size_t *n, s
 	gs->nchanv = 0;
 	gs->nlwords = 0;
 	memset(gs->spans, 0, sizeof(gs->spans)); /* spans are reused between scans */
+	bw_goheap__reset(gs->heapbits);
 	memset(gs->arena_idx, 0, sizeof(gs->arena_idx));
 	gs->l2 = 0;
 	for (i = 0; i < gs->nsegs; i++)

@@ -136,6 +136,14 @@ bool bw_goscan__precise_roots(const struct bw_goscan *gs);
 int bw_goscan__object(void *ctx, __u64 addr, __u64 *base, __u64 *size);
 /* The same for n addresses in a few round trips (bw_reach_sizev_fn). */
 void bw_goscan__objects(void *ctx, const __u64 *addr, size_t n, __u64 *base, __u64 *size, int *err);
+/*
+ * Which words of [addr, addr + len), inside one heap object, are pointers
+ * (bw_reach_ptrs_fn, ctx = the goscan): from its span (noscan: none) and,
+ * Go 1.22+, the heap bits or type mask (goheap.h). < 0 when unknown.
+ */
+int bw_goscan__pointers(void *ctx, __u64 addr, size_t len, __u8 *bits);
+/* True when the span classes can be read; *all when every object's pointer bits can (1.22+). */
+bool bw_goscan__heap_bits(const struct bw_goscan *gs, bool *all);
 /* The runtime's records of goroutines (g structs, sudogs), sorted. */
 const __u64 *bw_goscan__stops(const struct bw_goscan *gs, size_t *n);
 /* Every goroutine stack (and the threads' g0 stacks): never heap objects, sorted. */

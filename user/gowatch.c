@@ -364,6 +364,20 @@ static void find_cycles(struct bw_gorec *recs, size_t n, const struct bw_reach_w
  * Decides which goroutines blocked on a channel, select or sync object can
  * still be woken (bw_reach_live), and sets reach, why and wait_obj of each.
  */
+/* How heap objects were read: by their pointer bits, word by word, or both. */
+static const char *heap_scan(const struct bw_gowatch *gw, bool sized, const struct bw_reach_out *o)
+{
+	bool all;
+
+	if (!sized)
+		return "conservative-unsized";
+	if (!o->precise && !o->noscan && !o->conservative)
+		return bw_goscan__heap_bits(gw->scan, &all) && all ? "precise" : "conservative";
+	if (!o->conservative)
+		return "precise";
+	return o->precise || o->noscan ? "mixed" : "conservative";
+}
+
 static int mark_reachable(struct bw_gowatch *gw, struct bw_gorec *recs, size_t n)
 {
 	size_t i, j, nt, nroots, nheap, nstops, nstacks, nsegroots = 0;
@@ -373,6 +387,7 @@ static int mark_reachable(struct bw_gowatch *gw, struct bw_gorec *recs, size_t n
 					.readv = readv_scan_mem,
 					.size_of = bw_goscan__object,
 					.sizev = bw_goscan__objects,
+					.ptrs = bw_goscan__pointers,
 					.ctx = gw->scan };
 	struct bw_reach_waiter *w = calloc(n ? n : 1, sizeof(*w));
 	__u32 *obj_idx = malloc((nt + n + 1) * sizeof(*obj_idx));
@@ -491,7 +506,7 @@ static int mark_reachable(struct bw_gowatch *gw, struct bw_gorec *recs, size_t n
 	if (err && err != -E2BIG)
 		goto out;
 	/* Objects read to their span's element size, else a fixed length from the pointer. */
-	gw->scan_heap = sized ? "conservative" : "conservative-unsized";
+	gw->scan_heap = heap_scan(gw, sized, &out);
 	gw->scan_stacks = gw->map_calls && gw->map_precise == gw->map_calls ? "precise"
 			  : gw->map_precise				    ? "mixed"
 									    : "conservative";

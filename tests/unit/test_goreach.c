@@ -93,6 +93,7 @@ struct setup {
 	size_t nobjs, nw;
 	bool live[8], reached[8];
 	bool sized;
+	bw_reach_ptrs_fn ptrs;
 	struct bw_reach_limits lim;
 };
 
@@ -119,7 +120,9 @@ static void waiter(struct setup *s, __u64 addr, bool never)
 static int run(struct setup *s)
 {
 	struct bw_range opaque[] = { { STACKS, STACKS + 0x100000 } };
-	struct bw_reach_io io = { .read = rd, .size_of = s->sized ? size64 : NULL, .ctx = &s->m };
+	struct bw_reach_io io = {
+		.read = rd, .size_of = s->sized ? size64 : NULL, .ptrs = s->ptrs, .ctx = &s->m
+	};
 	struct bw_reach_in in = { .roots = s->roots,
 				  .nroots = s->nroots,
 				  .heap = heap_ranges,
@@ -218,6 +221,47 @@ Test(goreach, a_reached_channel_keeps_what_it_buffers)
 	cr_assert_eq(run(&s), 0);
 	cr_expect(s.live[0]);
 	cr_expect(s.live[1]);
+}
+
+/* Heap objects at HEAP + 0x3000: word 1 a pointer; at HEAP + 0x4000: noscan; others unknown. */
+static int ptrs_of(void *ctx, __u64 addr, size_t len, __u8 *bits)
+{
+	__u64 base = addr & ~63ULL, i;
+
+	(void)ctx;
+	cr_expect_leq(addr + len, base + 64);
+	if (base == HEAP + 0x4000)
+		return 0;
+	if (base != HEAP + 0x3000)
+		return -ENOENT;
+	for (i = 0; i < len / 8; i++)
+		if ((addr - base) / 8 + i == 1)
+			bits[i / 8] |= 1 << (i % 8);
+	return 0;
+}
+
+static int heap_run(__u64 obj, __u64 word)
+{
+	struct setup s;
+	int err;
+
+	setup_init(&s);
+	s.sized = true;
+	s.ptrs = ptrs_of;
+	waiter(&s, HEAP + 0x1000, false);
+	put(&s.m, GLOBALS, obj);
+	put(&s.m, obj + 8 * word, HEAP + 0x1000);
+	err = run(&s);
+	cr_assert_eq(err, 0);
+	return s.live[0];
+}
+
+Test(goreach, heap_objects_followed_only_through_their_pointer_words)
+{
+	cr_expect(heap_run(HEAP + 0x3000, 1), "the pointer word reaches the channel");
+	cr_expect(!heap_run(HEAP + 0x3000, 2), "a scalar word that looks like a pointer");
+	cr_expect(!heap_run(HEAP + 0x4000, 1), "a noscan object holds no pointer");
+	cr_expect(heap_run(HEAP + 0x5000, 2), "unknown bits: every word, as before");
 }
 
 Test(goreach, interior_pointers_reach_sized_objects)
