@@ -483,7 +483,8 @@ int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *li
 			if (used + len > BATCH_BYTES)
 				break;
 			/* A heap object without pointers (noscan) is not read at all. */
-			if (!item_ptrs(&s, it, len, masks ? masks + np * MASK_BYTES : NULL, &mask[np]))
+			if (!item_ptrs(&s, it, len, masks ? masks + np * MASK_BYTES : NULL,
+				       &mask[np]))
 				len = 0;
 			piece[np++] = (struct bw_reach_piece){ .addr = it->addr,
 							       .buf = buf + used,

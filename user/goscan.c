@@ -131,8 +131,8 @@ struct bw_goscan {
 	size_t nstops, cap_stops;
 	struct bw_gospecials spc; /* finalizers and cleanups */
 	bool have_spc;
-	__u64 allfin;	  /* runtime.allfin, 0 when unknown */
-	__u64 gccleanups; /* runtime.gcCleanups (1.25+), 0 when unknown */
+	__u64 allfin;		    /* runtime.allfin, 0 when unknown */
+	__u64 gccleanups;	    /* runtime.gcCleanups (1.25+), 0 when unknown */
 	struct bw_goheap *heapbits; /* which words of a heap object are pointers */
 };
 
