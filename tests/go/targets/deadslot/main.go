@@ -14,7 +14,9 @@
 // but that is reachable from the data section: the spawners are idle, their
 // stacks roots. At the PC where a spawner waits the slot holding the old
 // channel is dead in the function's stack map, so it keeps nothing alive:
-// the receivers are leaked, as the Go GC sees them.
+// the receivers are leaked, as the Go GC sees them. (Go 1.19's -S: ch is
+// spilled to 88(SP) after makechan, live in stack map 1 across newproc;
+// the calls to register and chanrecv1 are in stack map 0, where it is dead.)
 package main
 
 import (
