@@ -339,6 +339,18 @@ Test(goleaks, finroots)
 	run_target("finroots");
 }
 
+/* Leaks inside a package under google.golang.org/grpc, a healthy loop of it beside them. */
+Test(goleaks, grpcleak)
+{
+	run_target("grpcleak");
+}
+
+/* Leaked receivers whose channel sits in a dead stack slot of a live goroutine. */
+Test(goleaks, deadslot)
+{
+	run_target("deadslot");
+}
+
 /* pprof: go tool pprof reads the profile and names the leaking functions. */
 Test(goleaks, pprof_names_the_leak)
 {
