@@ -1599,13 +1599,33 @@ static void add_span_specials(struct bw_goscan *gs, __u64 span, size_t *budget)
 	}
 }
 
+/*
+ * A chain of the runtime's queue blocks from block (next at link, a u32
+ * count at cnt_off, entries of size bytes at items, at most bytes of them):
+ * each block's entries are roots.
+ */
+static void add_queued(struct bw_goscan *gs, __u64 block, __s32 link, __s32 cnt_off, __s32 items,
+		       __s32 size, __u32 bytes)
+{
+	size_t nb;
+	__u32 cnt;
+
+	for (nb = 0; block && nb < MAX_FIN_BLOCKS; nb++) {
+		if (bw_mem__read(gs->mem, block + cnt_off, &cnt, sizeof(cnt)))
+			break;
+		if (cnt <= bytes / (__u32)size)
+			add_root(gs, block + items, block + items + (__u64)cnt * size);
+		if (bw_mem__read_u64(gs->mem, block + link, &block))
+			break;
+	}
+}
+
 static void add_finalizer_roots(struct bw_goscan *gs)
 {
 	const struct bw_gospecials *sp = &gs->spc;
 	__u64 last = 0, a, ha, block, span;
 	__u8 bits[PAGES_PER_ARENA / 8];
-	size_t i, budget = MAX_SPECIALS, nb;
-	__u32 cnt;
+	size_t i, budget = MAX_SPECIALS;
 
 	if (!gs->have_spc)
 		return;
@@ -1631,28 +1651,12 @@ static void add_finalizer_roots(struct bw_goscan *gs)
 	}
 	/* Queued to run: finblock.fin[0:cnt], then 1.25+'s cleanupBlock.cleanups[0:n]. */
 	if (gs->allfin && !bw_mem__read_u64(gs->mem, gs->allfin, &block))
-		for (nb = 0; block && nb < MAX_FIN_BLOCKS; nb++) {
-			if (bw_mem__read(gs->mem, block + sp->finblock_cnt, &cnt, sizeof(cnt)))
-				break;
-			if (cnt <= (__u32)(4096 / sp->finalizer_size))
-				add_root(gs, block + sp->finblock_fin,
-					 block + sp->finblock_fin +
-						 (__u64)cnt * sp->finalizer_size);
-			if (bw_mem__read_u64(gs->mem, block, &block))
-				break;
-		}
+		add_queued(gs, block, 0, sp->finblock_cnt, sp->finblock_fin, sp->finalizer_size,
+			   4096);
 	if (gs->gccleanups && sp->cleanupq_all >= 0 &&
 	    !bw_mem__read_u64(gs->mem, gs->gccleanups + sp->cleanupq_all, &block))
-		for (nb = 0; block && nb < MAX_FIN_BLOCKS; nb++) {
-			if (bw_mem__read(gs->mem, block + sp->cleanupblock_n, &cnt, sizeof(cnt)))
-				break;
-			if (cnt <= (__u32)(512 / sp->cleanup_entry_size))
-				add_root(gs, block + sp->cleanupblock_cleanups,
-					 block + sp->cleanupblock_cleanups +
-						 (__u64)cnt * sp->cleanup_entry_size);
-			if (bw_mem__read_u64(gs->mem, block + sp->cleanupblock_alllink, &block))
-				break;
-		}
+		add_queued(gs, block, sp->cleanupblock_alllink, sp->cleanupblock_n,
+			   sp->cleanupblock_cleanups, sp->cleanup_entry_size, 512);
 }
 
 /* Sorted and merged: the search looks words up in it. */
