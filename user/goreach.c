@@ -393,7 +393,7 @@ static bool item_ptrs(struct search *s, const struct item *it, size_t len, __u8 
 	size_t i;
 
 	*mask = NULL;
-	if (!s->io->ptrs || !it->depth || !len)
+	if (!s->io->ptrs || !bits || !it->depth || !len)
 		return true;
 	memset(bits, 0, MASK_BYTES);
 	if (s->io->ptrs(s->io->ctx, it->addr, len, bits)) {
