@@ -360,10 +360,6 @@ static void find_cycles(struct bw_gorec *recs, size_t n, const struct bw_reach_w
 	}
 }
 
-/*
- * Decides which goroutines blocked on a channel, select or sync object can
- * still be woken (bw_reach_live), and sets reach, why and wait_obj of each.
- */
 /* How heap objects were read: by their pointer bits, word by word, or both. */
 static const char *heap_scan(const struct bw_gowatch *gw, bool sized, const struct bw_reach_out *o)
 {
@@ -378,6 +374,10 @@ static const char *heap_scan(const struct bw_gowatch *gw, bool sized, const stru
 	return o->precise || o->noscan ? "mixed" : "conservative";
 }
 
+/*
+ * Decides which goroutines blocked on a channel, select or sync object can
+ * still be woken (bw_reach_live), and sets reach, why and wait_obj of each.
+ */
 static int mark_reachable(struct bw_gowatch *gw, struct bw_gorec *recs, size_t n)
 {
 	size_t i, j, nt, nroots, nheap, nstops, nstacks, nsegroots = 0;
@@ -505,7 +505,6 @@ static int mark_reachable(struct bw_gowatch *gw, struct bw_gorec *recs, size_t n
 			    &out);
 	if (err && err != -E2BIG)
 		goto out;
-	/* Objects read to their span's element size, else a fixed length from the pointer. */
 	gw->scan_heap = heap_scan(gw, sized, &out);
 	gw->scan_stacks = gw->map_calls && gw->map_precise == gw->map_calls ? "precise"
 			  : gw->map_precise				    ? "mixed"
