@@ -15,9 +15,10 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
-USER_SRCS := $(wildcard user/*.c)
+USER_SRCS := $(wildcard user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
-LIB_OBJS := $(filter-out $(OUTPUT)/user/blockwatch.o,$(USER_OBJS))
+# The command line is on top of everything; the tests link the rest.
+LIB_OBJS := $(filter-out $(OUTPUT)/user/cli/main.o,$(USER_OBJS))
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%.o,$(UNIT_SRCS))
@@ -55,7 +56,8 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all clean vmlinux test-kernels run-test-kernels deps ensure-deps go-toolchains go-fixtures go-targets test-prom-tool test-real test test-all test-unit test-bpf test-e2e test-go-servers demo run-demo check-format format targets
+# check-layers and test-golden run in test-all.
+.PHONY: check-layers test-golden all clean vmlinux test-kernels run-test-kernels deps ensure-deps go-toolchains go-fixtures go-targets test-prom-tool test-real test test-all test-unit test-bpf test-e2e test-go-servers demo run-demo check-format format targets
 
 all: blockwatch
 
@@ -90,6 +92,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 # Every user object may include any skeleton; -MMD tracks which really do.
 $(OUTPUT)/user/%.o: user/%.c $(SKELS) | $(OUTPUT)/user
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
 $(OUTPUT)/tests/unit/%.o: tests/unit/%.c $(SKELS) | $(OUTPUT)/tests/unit
@@ -105,7 +108,7 @@ $(OUTPUT)/tests/e2e/%.o: tests/e2e/%.c | $(OUTPUT)/tests/e2e
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
 # One-off: the cost of the stack map walk (bench/gcmap_bench.c), not part of any test.
-$(OUTPUT)/gcmap-bench: bench/gcmap_bench.c $(addprefix $(OUTPUT)/user/,gcmap.o gobin.o goversions.o x86dec.o memread.o)
+$(OUTPUT)/gcmap-bench: bench/gcmap_bench.c $(addprefix $(OUTPUT)/user/,go/gcmap.o go/gobin.o go/goversions.o go/x86dec.o platform/memread.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $^ $(LDLIBS) -o $@
 
@@ -162,7 +165,7 @@ ensure-deps:
 test: ensure-deps
 	@$(MAKE) --no-print-directory test-all
 
-test-all: test-unit test-bpf test-e2e test-real test-go-servers test-prom test-prom-tool test-deploy \
+test-all: check-layers test-golden test-unit test-bpf test-e2e test-real test-go-servers test-prom test-prom-tool test-deploy \
 	fuzz-regress lint test-asan valgrind
 
 # Idle, healthy programs from Debian's archive (CPython, redis-server, a JVM):
@@ -171,6 +174,15 @@ REAL_PORT ?= 19201
 test-real: blockwatch
 	@if [ "$$(id -u)" != 0 ]; then echo "test-real: must run as root (loads BPF)" >&2; exit 1; fi
 	@sh tests/real/run.sh $(CURDIR)/blockwatch $(REAL_PORT)
+
+# The renderings of committed snapshots (tests/golden), byte for byte as the
+# reference build made them: text, JSON, pprof, folded, diff. No root.
+test-golden: blockwatch
+	@sh tests/golden/check.sh $(CURDIR)/blockwatch
+
+# The arrows of user/: each part includes only the parts below it.
+check-layers:
+	@sh tests/layers/check.sh
 
 # Real Go servers from Debian (prometheus, node-exporter, pushgateway), idle: no leak, no deadlock.
 test-go-servers: blockwatch
@@ -228,7 +240,7 @@ $(OUTPUT)/go-demo: $(wildcard tests/go/targets/growleak/*.go tests/go/targets/in
 		GOFLAGS=-buildvcs=false GOTOOLCHAIN=local GOPROXY=off CGO_ENABLED=0 \
 		go build -o $(CURDIR)/$@ ./growleak
 
-FORMAT_SRCS = $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h tests/*/*.c tests/*/*.h bench/*.c)
+FORMAT_SRCS = $(wildcard bpf/*.c bpf/*.h user/*/*.c user/*/*.h tests/*/*.c tests/*/*.h bench/*.c)
 check-format:
 	clang-format --dry-run -Werror $(FORMAT_SRCS)
 
@@ -238,7 +250,7 @@ format:
 clean:
 	rm -rf $(OUTPUT) blockwatch
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/*/*.d $(OUTPUT)/*/*/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/*/*.d $(OUTPUT)/*/*/*.d $(OUTPUT)/*/*/*/*.d)
 
 include mk/pprof.mk
 include mk/prom.mk

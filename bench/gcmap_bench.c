@@ -17,9 +17,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "gcmap.h"
-#include "gobin.h"
-#include "memread.h"
+#include "go/gcmap.h"
+#include "go/gobin.h"
+#include "platform/memread.h"
 
 struct gstack {
 	__u64 pc, sp;

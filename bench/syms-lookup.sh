@@ -16,7 +16,7 @@ mkdir -p "$OUT"
 make -s .output/unit-tests
 # An archive of the user modules: the link takes the ones syms needs.
 rm -f "$OUT/libbw.a"
-ar rcs "$OUT/libbw.a" $(ls .output/user/*.o | grep -v '/blockwatch\.o$')
+ar rcs "$OUT/libbw.a" $(ls .output/user/*/*.o | grep -v '/cli/')
 cc -O2 -Wall -Iuser -Ibpf -I.output bench/syms_open.c "$OUT/libbw.a" -ldw -lelf -llzma -lz \
 	-o "$OUT/syms_open"
 empty=$(mktemp -d)

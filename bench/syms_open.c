@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#include "syms.h"
+#include "platform/syms.h"
 
 static double now_ms(void)
 {

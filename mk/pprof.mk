@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# The pprof output (user/pprof.c) encodes proto/profile.proto with protobuf-c.
+# The pprof output (user/export/pprof.c) encodes proto/profile.proto with protobuf-c.
 # Included at the end of the Makefile (uses its variables and adds to them):
 # protoc-c generates $(OUTPUT)/proto/profile.pb-c.[ch], user code includes
 # "proto/profile.pb-c.h" (found through -I$(OUTPUT)), and the generated object
@@ -33,7 +33,7 @@ $(OUTPUT)/proto:
 	$(Q)mkdir -p $@
 
 # The first build has no .d files yet: say who includes the generated header.
-$(OUTPUT)/user/pprof.o $(OUTPUT)/tests/unit/test_pprof.o: $(PPROF_GEN_H)
+$(OUTPUT)/user/export/pprof.o $(OUTPUT)/tests/unit/test_pprof.o: $(PPROF_GEN_H)
 
 blockwatch: $(PPROF_OBJS)
 $(OUTPUT)/unit-tests: $(PPROF_OBJS)

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# The Prometheus exporter (user/prom.c: the text exposition, user/httpd.c:
+# The Prometheus exporter (user/export/prom.c: the text exposition, user/export/httpd.c:
 # /metrics on libmicrohttpd) and its deployment files (deploy/). Included at
 # the end of the Makefile (uses its variables and adds to them):
 #
@@ -22,7 +22,7 @@ LDLIBS += $(PROM_LDLIBS)
 
 PROM_SERVE := $(OUTPUT)/prom-serve
 PROM_SERVE_OBJS := $(OUTPUT)/tests/prom/serve.o \
-	$(patsubst %,$(OUTPUT)/user/%.o,prom escape httpd waitclass parse)
+	$(patsubst %,$(OUTPUT)/user/%.o,export/prom core/escape export/httpd threads/waitclass core/parse)
 
 $(OUTPUT)/tests/prom:
 	$(Q)mkdir -p $@

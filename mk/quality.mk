@@ -6,7 +6,7 @@
 #   make fuzz-regress   every seed of tests/fuzz/corpus once through its target
 #   make fuzz-build     just build the targets into $(OUTPUT)/fuzz
 #   make test-asan      unit tests and e2e tests with ASan+UBSan binaries
-#   make lint           clang-tidy (.clang-tidy) and cppcheck on user/*.c
+#   make lint           clang-tidy (.clang-tidy) and cppcheck on user/*/*.c
 #   make valgrind       blockwatch under valgrind against a C target (root)
 #   make quality-deps   installs the tools the gates use
 #
@@ -36,18 +36,18 @@ FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -fsanitize=fuzzer-no-l
 
 # Each target links only the pure modules it needs.
 FUZZ_NAMES := parse ksyms gobin syms procfs gopatterns escape snapshot
-FUZZ_MODS_parse := parse
-FUZZ_MODS_ksyms := ksyms
-FUZZ_MODS_gobin := gobin goversions x86dec gcmap
+FUZZ_MODS_parse := core/parse
+FUZZ_MODS_ksyms := platform/ksyms
+FUZZ_MODS_gobin := go/gobin go/goversions go/x86dec go/gcmap
 FUZZ_LIBS_gobin := -ldw -lelf -lz
-FUZZ_MODS_syms := syms memread $(FUZZ_MODS_gobin)
+FUZZ_MODS_syms := platform/syms platform/memread $(FUZZ_MODS_gobin)
 FUZZ_LIBS_syms := -ldw -lelf -lz -llzma
-FUZZ_MODS_procfs := procfs filter
-FUZZ_MODS_gopatterns := goverdict gobin goversions x86dec
+FUZZ_MODS_procfs := platform/procfs platform/filter
+FUZZ_MODS_gopatterns := go/goverdict go/gobin go/goversions go/x86dec
 FUZZ_LIBS_gopatterns := -ldw -lelf -lz
-FUZZ_MODS_escape := escape
+FUZZ_MODS_escape := core/escape
 FUZZ_LIBS_escape := -ljson-c
-FUZZ_MODS_snapshot := snapshot escape ksyms goverdict gobin goversions x86dec
+FUZZ_MODS_snapshot := export/snapshot core/escape platform/ksyms go/goverdict go/gobin go/goversions go/x86dec
 FUZZ_LIBS_snapshot := -ljson-c -ldw -lelf -lz
 
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
@@ -58,6 +58,7 @@ $(FUZZ_DIR)/user $(FUZZ_DIR)/harness:
 # Order-only on the normal object: generated headers exist first (see test-asan).
 $(FUZZ_DIR)/user/%.o: user/%.c | $(OUTPUT)/user/%.o $(FUZZ_DIR)/user
 	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
 $(FUZZ_DIR)/harness/%.o: tests/fuzz/%.c | $(FUZZ_DIR)/harness
@@ -95,7 +96,7 @@ fuzz: $(FUZZ_BINS) fuzz-go-seeds
 fuzz-regress: $(FUZZ_BINS) fuzz-go-seeds
 	@sh tests/fuzz/run.sh regress $(FUZZ_DIR) $(FUZZ_NAMES)
 
--include $(wildcard $(FUZZ_DIR)/*/*.d)
+-include $(wildcard $(FUZZ_DIR)/*/*.d $(FUZZ_DIR)/*/*/*.d)
 
 # ---- sanitizer build of the tests ---------------------------------------------------
 
@@ -122,6 +123,7 @@ $(ASAN_DIR)/user $(ASAN_DIR)/tests/unit:
 # it exist before (the Makefile's rules know which).
 $(ASAN_DIR)/user/%.o: user/%.c $(SKELS) | $(OUTPUT)/user/%.o $(ASAN_DIR)/user
 	$(call msg,ASAN-CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(ASAN_CC) $(ASAN_CFLAGS) -c $< -o $@
 
 $(ASAN_DIR)/tests/unit/%.o: tests/unit/%.c $(SKELS) | $(OUTPUT)/tests/unit/%.o $(ASAN_DIR)/tests/unit
@@ -153,7 +155,7 @@ test-asan: asan-build $(OUTPUT)/e2e-tests targets go-fixtures
 	$(ASAN_ENV) BW_BIN=$(CURDIR)/$(ASAN_DIR)/blockwatch BW_TARGETS=$(CURDIR)/$(OUTPUT)/targets \
 		$(OUTPUT)/e2e-tests --jobs 1
 
--include $(wildcard $(ASAN_DIR)/*/*/*.d)
+-include $(wildcard $(ASAN_DIR)/*/*/*.d $(ASAN_DIR)/*/*/*/*.d)
 
 # ---- static analysis ----------------------------------------------------------------
 
@@ -168,7 +170,7 @@ LINT_SRCS := $(USER_SRCS)
 LINT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -isystem $(OUTPUT) -Ibpf -Iuser
 # bpftool's skeletons: the analyzer sees a leak in their __create_skeleton
 # error path (bpf_object__destroy_skeleton frees it). tracer.c includes them.
-TIDY_EXTRA_tracer := --checks=-clang-analyzer-unix.Malloc
+TIDY_EXTRA_platform/tracer := --checks=-clang-analyzer-unix.Malloc
 LINT_STAMPS := $(patsubst user/%.c,$(LINT_DIR)/%.tidy,$(LINT_SRCS))
 
 $(LINT_DIR):
@@ -176,6 +178,7 @@ $(LINT_DIR):
 
 $(LINT_DIR)/%.tidy: user/%.c $(OUTPUT)/user/%.o .clang-tidy | $(LINT_DIR)
 	$(call msg,TIDY,$<)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG_TIDY) --quiet $(TIDY_EXTRA_$*) $< -- $(LINT_CFLAGS) >$@.log 2>&1 || \
 		{ grep -v '^[0-9]* warnings\? generated' $@.log >&2; exit 1; }
 	$(Q)touch $@
@@ -188,17 +191,17 @@ lint-tidy: $(LINT_STAMPS)
 # hundreds of KB, costs cppcheck minutes.
 # False positives in files still being written (an inline
 # "cppcheck-suppress id ; reason" in the file replaces each):
-#  httpd.c reply(): text is only read when resp is NULL, never both NULL
-CPPCHECK_SUPPRESS := --suppress=nullPointer:user/httpd.c
+#  export/httpd.c reply(): text is only read when resp is NULL, never both NULL
+CPPCHECK_SUPPRESS := --suppress=nullPointer:user/export/httpd.c
 CPPCHECK_FLAGS := --enable=warning,performance,portability --error-exitcode=1 --inline-suppr \
 	--std=c11 --quiet -D_GNU_SOURCE -D__x86_64__ -DPROTOBUF_C_VERSION_NUMBER=1004001 \
 	-DPROTOBUF_C_MIN_COMPILER_VERSION=1000000 -Ibpf -Iuser \
 	$(CPPCHECK_SUPPRESS)
 
-lint-cppcheck: $(filter-out $(OUTPUT)/user/tracer.o,$(USER_OBJS))
-	$(call msg,CPPCHECK,user/*.c)
-	$(Q)$(CPPCHECK) $(CPPCHECK_FLAGS) -I$(OUTPUT) $(filter-out user/tracer.c,$(LINT_SRCS))
-	$(Q)$(CPPCHECK) $(CPPCHECK_FLAGS) $(filter user/tracer.c,$(LINT_SRCS))
+lint-cppcheck: $(filter-out $(OUTPUT)/user/platform/tracer.o,$(USER_OBJS))
+	$(call msg,CPPCHECK,user/*/*.c)
+	$(Q)$(CPPCHECK) $(CPPCHECK_FLAGS) -I$(OUTPUT) $(filter-out user/platform/tracer.c,$(LINT_SRCS))
+	$(Q)$(CPPCHECK) $(CPPCHECK_FLAGS) $(filter user/platform/tracer.c,$(LINT_SRCS))
 
 lint: lint-tidy lint-cppcheck
 

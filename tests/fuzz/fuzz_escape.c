@@ -5,7 +5,7 @@
  * escaping again to the same value; bw_text_str must yield printable ASCII.
  */
 #include <json-c/json.h>
-#include "escape.h"
+#include "core/escape.h"
 #include "fuzz_util.h"
 
 /* Writes s through bw_json_str and parses it back; aborts when it is not JSON. */

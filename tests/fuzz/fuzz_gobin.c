@@ -9,8 +9,8 @@
  */
 #include <errno.h>
 #include "fuzz_util.h"
-#include "gcmap.h"
-#include "gobin.h"
+#include "go/gcmap.h"
+#include "go/gobin.h"
 
 #define MAX_FUNCS 64
 #define MAX_FRAMES 16

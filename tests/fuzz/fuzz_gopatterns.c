@@ -2,7 +2,7 @@
 /* The Go ignore-pattern file: bw_gopatterns__new on a stream, then matches. */
 #include <errno.h>
 #include "fuzz_util.h"
-#include "goverdict.h"
+#include "go/goverdict.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

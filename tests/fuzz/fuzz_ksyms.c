@@ -2,7 +2,7 @@
 /* /proc/kallsyms text: bw_ksyms__load on a stream, then lookups. */
 #include <errno.h>
 #include "fuzz_util.h"
-#include "ksyms.h"
+#include "platform/ksyms.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

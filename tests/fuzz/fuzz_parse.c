@@ -2,7 +2,7 @@
 /* Command-line numbers: bw_parse_duration, bw_parse_uint, bw_format_duration. */
 #include <errno.h>
 #include "fuzz_util.h"
-#include "parse.h"
+#include "core/parse.h"
 
 static const __u64 maxes[] = { 0, 1, 1000000000ULL, 3600ULL * 1000000000ULL, ~0ULL };
 

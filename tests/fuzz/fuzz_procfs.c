@@ -5,8 +5,8 @@
  */
 #include <errno.h>
 #include "fuzz_util.h"
-#include "filter.h"
-#include "procfs.h"
+#include "platform/filter.h"
+#include "platform/procfs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

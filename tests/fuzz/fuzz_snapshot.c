@@ -8,7 +8,7 @@
  */
 #include <errno.h>
 #include "fuzz_util.h"
-#include "snapshot.h"
+#include "export/snapshot.h"
 
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL

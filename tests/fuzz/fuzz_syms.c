@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <elf.h>
 #include "fuzz_util.h"
-#include "syms.h"
+#include "platform/syms.h"
 
 static char debug_root[] = "/tmp/bw-fuzz-syms-XXXXXX";
 

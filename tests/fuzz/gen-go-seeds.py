@@ -5,7 +5,7 @@ Writes tiny synthetic Go executables (a few KB) as seeds for fuzz_gobin.
 
 Real Go binaries are > 1 MB, too big for git and slow to fuzz: a mutation
 rarely lands in the few bytes that matter. These hold just what
-user/gobin.c reads, laid out as Go's linker does (runtime/symtab.go,
+user/go/gobin.c reads, laid out as Go's linker does (runtime/symtab.go,
 cmd/link/internal/ld/pcln.go, debug/buildinfo):
 
   - .go.buildinfo (1.18+ inline version string, or the older pointer form);

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "httpd.h"
-#include "prom.h"
+#include "export/httpd.h"
+#include "export/prom.h"
 
 static volatile sig_atomic_t exiting;
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <string.h>
 #include <criterion/criterion.h>
-#include "classify.h"
-#include "goverdict.h"
-#include "waitgraph.h"
+#include "threads/classify.h"
+#include "go/goverdict.h"
+#include "core/waitgraph.h"
 
 #define SEC 1000000000ULL
 #define THRESHOLD (10 * SEC)

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <criterion/criterion.h>
-#include "folded.h"
-#include "ksyms.h"
+#include "export/folded.h"
+#include "platform/ksyms.h"
 
 #define MSEC 1000000ULL
 

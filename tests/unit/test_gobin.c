@@ -28,10 +28,10 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include "gcmap.h"
-#include "gobin.h"
-#include "goversions.h"
-#include "memread.h"
+#include "go/gcmap.h"
+#include "go/gobin.h"
+#include "go/goversions.h"
+#include "platform/memread.h"
 
 #define MAX_VERSIONS 16
 #define MAX_MISMATCHES 5

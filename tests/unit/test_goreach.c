@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <criterion/criterion.h>
-#include "goreach.h"
+#include "go/goreach.h"
 
 #define HEAP 0xc000000000ULL
 #define GLOBALS 0x500000ULL

@@ -18,9 +18,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <criterion/criterion.h>
-#include "goreport.h"
-#include "goverdict.h"
-#include "memread.h"
+#include "export/goreport.h"
+#include "go/goverdict.h"
+#include "platform/memread.h"
 
 #define SEC 1000000000ULL
 

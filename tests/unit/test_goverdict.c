@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <criterion/criterion.h>
-#include "goverdict.h"
+#include "go/goverdict.h"
 
 #define SEC 1000000000ULL
 #define THRESHOLD (10 * SEC)

@@ -12,8 +12,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <criterion/criterion.h>
-#include "httpd.h"
-#include "prom.h"
+#include "export/httpd.h"
+#include "export/prom.h"
 
 struct reply {
 	int status;

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <criterion/criterion.h>
-#include "idlewait.h"
+#include "threads/idlewait.h"
 
 static struct bw_frame fr[4];
 

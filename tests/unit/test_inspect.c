@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <criterion/criterion.h>
-#include "../../user/inspect.h"
+#include "threads/inspect.h"
 
 /* pid 5000; its short-lived threads got tids 301.. after the pid space wrapped. */
 Test(inspect, the_leader_reads_even_with_lower_tids_around)

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <criterion/criterion.h>
-#include "kfeatures.h"
+#include "platform/kfeatures.h"
 
 static char *render(void (*fn)(FILE *, __u32), __u32 fallbacks)
 {

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <criterion/criterion.h>
-#include "ksyms.h"
+#include "platform/ksyms.h"
 
 static int load_text(const char *text, struct bw_ksyms **out)
 {

@@ -11,7 +11,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <criterion/criterion.h>
-#include "memread.h"
+#include "platform/memread.h"
 
 static const char pattern[] = "blockwatch memread pattern";
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <criterion/criterion.h>
-#include "parse.h"
+#include "core/parse.h"
 
 #define MAX (365ULL * 24 * 3600 * 1000000000ULL)
 
@@ -82,7 +82,7 @@ Test(parse, format_duration)
 }
 
 #include <stdio.h>
-#include "procfs.h"
+#include "platform/procfs.h"
 
 Test(procfs, cap_eff)
 {
@@ -116,7 +116,7 @@ Test(procfs, fd_kinds_and_states)
 	cr_assert_eq(bw_state_char(0x20), 'Z');
 }
 
-#include "filter.h"
+#include "platform/filter.h"
 
 Test(filter, comm_and_cgroup)
 {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <string.h>
 #include <criterion/criterion.h>
-#include "pile.h"
+#include "threads/pile.h"
 
 #define SEC 1000000000ULL
 #define THRESHOLD (10 * SEC)

@@ -6,8 +6,8 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <criterion/criterion.h>
-#include "ksyms.h"
-#include "pprof.h"
+#include "platform/ksyms.h"
+#include "export/pprof.h"
 #include "proto/profile.pb-c.h"
 
 #define SEC 1000000000ULL

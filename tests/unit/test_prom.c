@@ -6,7 +6,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include <criterion/criterion.h>
-#include "prom.h"
+#include "export/prom.h"
 
 #define SEC 1000000000ULL
 

@@ -4,9 +4,9 @@
 #include <string.h>
 #include <criterion/criterion.h>
 #include <json-c/json.h>
-#include "classify.h"
-#include "escape.h"
-#include "report.h"
+#include "threads/classify.h"
+#include "core/escape.h"
+#include "export/report.h"
 
 #define SEC 1000000000ULL
 

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <criterion/criterion.h>
-#include "diff.h"
-#include "ksyms.h"
-#include "render.h"
-#include "snapshot.h"
+#include "export/diff.h"
+#include "platform/ksyms.h"
+#include "export/render.h"
+#include "export/snapshot.h"
 
 #define SEC 1000000000ULL
 

@@ -21,8 +21,8 @@
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <criterion/criterion.h>
-#include "memread.h"
-#include "syms.h"
+#include "platform/memread.h"
+#include "platform/syms.h"
 
 #define MAX_FRAMES 64
 #define WAIT_MS 10000

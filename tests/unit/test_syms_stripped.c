@@ -19,8 +19,8 @@
 #include <criterion/criterion.h>
 #include <elfutils/libdwelf.h>
 #include <gelf.h>
-#include "gobin.h"
-#include "syms.h"
+#include "go/gobin.h"
+#include "platform/syms.h"
 
 static const char *const symfix_funcs[] = { "symfix_inner", "symfix_outer", "symfix_worker",
 					    "symfix_take_lock", "main" };

@@ -4,7 +4,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <criterion/criterion.h>
-#include "procfs.h"
+#include "platform/procfs.h"
 
 Test(procfs_syscall, in_a_syscall)
 {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <criterion/criterion.h>
 #include <sys/syscall.h>
-#include "waitclass.h"
+#include "threads/waitclass.h"
 
 static struct bw_wait_result classify(__s64 nr, __u64 a0, __u64 a1, __u64 a2, __u64 a3,
 				      const char *const *funcs, int nfuncs, enum bw_fd_kind kind)

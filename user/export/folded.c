@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "export/folded.h"
+#include "platform/ksyms.h"
+
+struct line {
+	char *stack;
+	__u64 ms;
+};
+
+struct lines {
+	struct line *v;
+	size_t n, cap;
+};
+
+static void name_esc(FILE *f, const char *s, size_t max)
+{
+	const unsigned char *u = (const unsigned char *)(s ? s : "");
+	size_t i;
+
+	for (i = 0; i < max && u[i]; i++) {
+		if (u[i] == '\\')
+			fputs("\\\\", f);
+		else if (u[i] >= 0x20 && u[i] < 0x7f && u[i] != ';')
+			fputc(u[i], f);
+		else
+			fprintf(f, "\\x%02x", u[i]);
+	}
+}
+
+static void user_frame(FILE *f, const struct bw_frame *fr)
+{
+	fputc(';', f);
+	if (fr->func[0]) {
+		name_esc(f, fr->func, sizeof(fr->func));
+	} else if (fr->module[0]) {
+		fputc('[', f);
+		name_esc(f, fr->module, sizeof(fr->module));
+		fputc(']', f);
+	} else {
+		fputs("[unknown]", f);
+	}
+}
+
+static void kernel_frame(FILE *f, const struct bw_ksyms *ksyms, __u64 addr)
+{
+	__u64 off;
+	const char *sym = ksyms ? bw_ksyms__find(ksyms, addr, &off) : NULL;
+
+	fputc(';', f);
+	if (sym)
+		name_esc(f, sym, SIZE_MAX);
+	else
+		fprintf(f, "0x%llx", (unsigned long long)addr);
+	fputs("_[k]", f);
+}
+
+static void go_frame(FILE *f, const struct bw_gofunc *fn)
+{
+	fputc(';', f);
+	if (fn->name && fn->name[0])
+		name_esc(f, fn->name, SIZE_MAX);
+	else
+		fputs("[unknown]", f);
+}
+
+static void root_frame(FILE *f, const char *comm, size_t max, __u32 pid)
+{
+	name_esc(f, comm, max);
+	fprintf(f, " (%u)", pid);
+}
+
+static int add_thread(struct line *l, const struct bw_thread *t, const struct bw_ksyms *ksyms)
+{
+	int i, nk = t->kstack_len, nu = t->ustack ? t->ustack_len : 0;
+	size_t len;
+	FILE *f;
+
+	nk = nk > BW_KSTACK_DEPTH ? BW_KSTACK_DEPTH : nk;
+	f = open_memstream(&l->stack, &len);
+	if (!f)
+		return -ENOMEM;
+	root_frame(f, t->comm, sizeof(t->comm), t->pid);
+	for (i = nu - 1; i >= 0; i--)
+		user_frame(f, &t->ustack[i]);
+	for (i = nk - 1; i >= 0; i--)
+		kernel_frame(f, ksyms, t->kstack[i]);
+	return fclose(f) ? -ENOMEM : 0;
+}
+
+static int add_goroutine(struct line *l, const struct bw_pprof_goproc *gp, const struct bw_gorec *r)
+{
+	int i, nst = r->stack ? r->nstack : 0;
+	size_t len;
+	FILE *f;
+
+	f = open_memstream(&l->stack, &len);
+	if (!f)
+		return -ENOMEM;
+	root_frame(f, gp->comm, SIZE_MAX, gp->pid);
+	for (i = nst - 1; i >= 0; i--)
+		go_frame(f, &r->stack[i]);
+	/* Stack not filled: at least where it blocks. */
+	if (nst <= 0 && r->blocked_at.name && r->blocked_at.name[0])
+		go_frame(f, &r->blocked_at);
+	return fclose(f) ? -ENOMEM : 0;
+}
+
+static struct line *new_line(struct lines *ls, __u64 blocked_ns)
+{
+	struct line *v;
+	size_t cap;
+
+	if (ls->n == ls->cap) {
+		cap = ls->cap ? ls->cap * 2 : 64;
+		v = reallocarray(ls->v, cap, sizeof(*v));
+		if (!v)
+			return NULL;
+		ls->v = v;
+		ls->cap = cap;
+	}
+	v = &ls->v[ls->n++];
+	v->stack = NULL;
+	v->ms = blocked_ns / 1000000 ? blocked_ns / 1000000 : 1;
+	return v;
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct line *)a)->stack, ((const struct line *)b)->stack);
+}
+
+int bw_folded_write(FILE *f, const struct bw_pprof_input *in)
+{
+	struct lines ls = { 0 };
+	struct line *l;
+	size_t i, j;
+	__u64 sum;
+	int err = 0;
+
+	for (i = 0; !err && i < in->nthreads; i++) {
+		if (in->threads[i].verdict == BW_VERDICT_NONE)
+			continue;
+		l = new_line(&ls, in->threads[i].blocked_ns);
+		err = l ? add_thread(l, &in->threads[i], in->ksyms) : -ENOMEM;
+	}
+	for (i = 0; !err && i < in->ngoprocs; i++) {
+		const struct bw_pprof_goproc *gp = &in->goprocs[i];
+
+		for (j = 0; !err && j < gp->nrecs; j++) {
+			if (gp->recs[j].verdict == BW_VERDICT_NONE)
+				continue;
+			l = new_line(&ls, gp->recs[j].blocked_ns);
+			err = l ? add_goroutine(l, gp, &gp->recs[j]) : -ENOMEM;
+		}
+	}
+	if (err)
+		goto cleanup;
+
+	if (ls.n)
+		qsort(ls.v, ls.n, sizeof(*ls.v), line_cmp);
+	for (i = 0; i < ls.n; i = j) {
+		for (sum = 0, j = i; j < ls.n && !strcmp(ls.v[j].stack, ls.v[i].stack); j++)
+			sum += ls.v[j].ms;
+		fprintf(f, "%s %llu\n", ls.v[i].stack, (unsigned long long)sum);
+	}
+	errno = 0;
+	if (fflush(f) || ferror(f))
+		err = errno ? -errno : -EIO;
+cleanup:
+	for (i = 0; i < ls.n; i++)
+		free(ls.v[i].stack);
+	free(ls.v);
+	return err;
+}

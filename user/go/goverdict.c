@@ -1,0 +1,912 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "go/goverdict.h"
+
+#define GOID_MAIN 1
+#define NSEC_PER_MIN 60e9
+#define GROWTH_MIN_NS 1000000000ULL
+
+/*
+ * Parks that are normal for as long as they last, where memory cannot
+ * decide: reachability decides every channel and sync wait, so only the
+ * waits woken from outside the heap are here. os/signal's loop sleeps in
+ * the runtime until the kernel delivers a signal.
+ */
+static const char *const builtin_benign[] = {
+	"os/signal.signal_recv",
+	"os/signal.loop",
+};
+
+struct bw_gopatterns {
+	char **pats;
+	size_t n;
+};
+
+static int add_pattern(struct bw_gopatterns *p, const char *s, size_t len)
+{
+	char **np = realloc(p->pats, (p->n + 1) * sizeof(*np));
+
+	if (!np)
+		return -ENOMEM;
+	p->pats = np;
+	p->pats[p->n] = strndup(s, len);
+	if (!p->pats[p->n])
+		return -ENOMEM;
+	p->n++;
+	return 0;
+}
+
+int bw_gopatterns__new(FILE *f, struct bw_gopatterns **out)
+{
+	struct bw_gopatterns *p = calloc(1, sizeof(*p));
+	char line[1024];
+	size_t i;
+	int err = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (i = 0; !err && i < sizeof(builtin_benign) / sizeof(builtin_benign[0]); i++)
+		err = add_pattern(p, builtin_benign[i], strlen(builtin_benign[i]));
+	while (!err && f && fgets(line, sizeof(line), f)) {
+		char *s = line, *e;
+
+		if (!strchr(line, '\n') && !feof(f)) {
+			err = -EINVAL; /* a line longer than any function name */
+			break;
+		}
+		while (*s == ' ' || *s == '\t')
+			s++;
+		e = s + strcspn(s, "#\r\n");
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e > s)
+			err = add_pattern(p, s, e - s);
+	}
+	if (err) {
+		bw_gopatterns__free(p);
+		return err;
+	}
+	*out = p;
+	return 0;
+}
+
+bool bw_gopatterns__match(const struct bw_gopatterns *p, const char *func)
+{
+	size_t i;
+
+	for (i = 0; p && func && i < p->n; i++)
+		if (!fnmatch(p->pats[i], func, 0))
+			return true;
+	return false;
+}
+
+void bw_gopatterns__free(struct bw_gopatterns *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->n; i++)
+		free(p->pats[i]);
+	free(p->pats);
+	free(p);
+}
+
+static bool starts(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+const char *bw_age_source_name(enum bw_age_source s)
+{
+	switch (s) {
+	case BW_AGE_WAITSINCE:
+		return "gc";
+	case BW_AGE_PROBE:
+		return "probe";
+	default:
+		return "watched";
+	}
+}
+
+enum bw_gowait_class bw_gowait_class(const char *r)
+{
+	if (!r)
+		return BW_GOWAIT_OTHER;
+	if (strstr(r, "(nil chan)") || !strcmp(r, "select (no cases)"))
+		return BW_GOWAIT_NILCHAN;
+	if (starts(r, "chan ") || !strcmp(r, "select"))
+		return BW_GOWAIT_CHAN;
+	if (starts(r, "sync.") || !strcmp(r, "semacquire"))
+		return BW_GOWAIT_SYNC;
+	if (!strcmp(r, "IO wait"))
+		return BW_GOWAIT_IO;
+	if (!strcmp(r, "sleep"))
+		return BW_GOWAIT_SLEEP;
+	if (!strcmp(r, "syscall"))
+		return BW_GOWAIT_SYSCALL;
+	if (starts(r, "GC") || strstr(r, "(idle)") || starts(r, "finalizer") ||
+	    starts(r, "trace") || starts(r, "debug call") || starts(r, "wait for GC") ||
+	    !strcmp(r, "preempted") || starts(r, "stopping the world") || starts(r, "sweep") ||
+	    starts(r, "timer") || starts(r, "force gc") || starts(r, "panicwait") ||
+	    starts(r, "synctest") || starts(r, "cleanup wait"))
+		return BW_GOWAIT_RUNTIME;
+	return BW_GOWAIT_OTHER;
+}
+
+/* Frames that are the machinery of a wait rather than the code that waits. */
+static bool is_wait_machinery(const char *f)
+{
+	return starts(f, "runtime.") || starts(f, "internal/") || starts(f, "sync.") ||
+	       starts(f, "sync/atomic.") || !strcmp(f, "time.Sleep");
+}
+
+/* Packages whose goroutines are the runtime's own housekeeping. */
+static bool runtime_package(const char *f)
+{
+	return starts(f, "runtime.") || starts(f, "unique.") || starts(f, "weak.") ||
+	       starts(f, "internal/");
+}
+
+static const struct bw_gofunc unknown_func = { .name = "", .file = "" };
+
+/* A frame of taking a sync.Mutex or RWMutex. */
+static bool lock_frame(const char *name)
+{
+	return !strncmp(name, "sync.(*Mutex).", 14) || !strncmp(name, "sync.(*RWMutex).", 16);
+}
+
+/*
+ * The first frame outside the wait machinery into *at; *lock tells whether
+ * the wait machinery passed through taking a mutex. False when all of the
+ * stack is the runtime's.
+ */
+static bool blocked_frame(const struct bw_gobin *gb, const __u64 *pcs, __u32 npcs,
+			  struct bw_gofunc *at, bool *lock)
+{
+	struct bw_gofunc fr[8];
+	__u32 i;
+	int n, j;
+
+	*at = unknown_func;
+	*lock = false;
+	/* Every pc is a return address: the call is at pc - 1. */
+	for (i = 0; i < npcs; i++) {
+		n = bw_gobin__frames(gb, pcs[i] - 1, fr, 8);
+		for (j = 0; j < n; j++) {
+			if (!at->name[0])
+				*at = fr[j]; /* innermost until a better one */
+			*lock = *lock || lock_frame(fr[j].name);
+			if (!is_wait_machinery(fr[j].name)) {
+				*at = fr[j];
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static void creator(const struct bw_gobin *gb, __u64 gopc, struct bw_gofunc *by)
+{
+	struct bw_gofunc fr[1];
+
+	*by = unknown_func;
+	if (gopc && bw_gobin__frames(gb, gopc - 1, fr, 1) == 1)
+		*by = fr[0];
+}
+
+void bw_gorec_fill(struct bw_gorec *r, const struct bw_gobin *gb, const struct bw_goroutine *g)
+{
+	memset(r, 0, sizeof(*r));
+	r->g = *g;
+	r->runtime_only = !blocked_frame(gb, g->pcs, g->npcs, &r->blocked_at, &r->lock_wait);
+	creator(gb, g->gopc, &r->created_by);
+	if (r->created_by.name[0] && !runtime_package(r->created_by.name))
+		r->runtime_only = false;
+}
+
+/* The logical frames of pcs, at most max; returns how many. */
+static int symbolize(const struct bw_gobin *gb, const __u64 *pcs, __u32 npcs, struct bw_gofunc *out,
+		     int max)
+{
+	struct bw_gofunc fr[8];
+	int n, j, k = 0;
+	__u32 i;
+
+	for (i = 0; i < npcs && k < max; i++) {
+		n = bw_gobin__frames(gb, pcs[i] - 1, fr, 8);
+		for (j = 0; j < n && k < max; j++)
+			out[k++] = fr[j];
+	}
+	return k;
+}
+
+int bw_gorec_fill_stack(struct bw_gorec *r, const struct bw_gobin *gb)
+{
+	if (r->stack)
+		return 0;
+	r->stack = calloc(BW_GO_FRAMES_MAX, sizeof(*r->stack));
+	if (!r->stack)
+		return -ENOMEM;
+	r->nstack = symbolize(gb, r->g.pcs, r->g.npcs, r->stack, BW_GO_FRAMES_MAX);
+	return 0;
+}
+
+void bw_gorecs_free(struct bw_gorec *recs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; recs && i < n; i++)
+		free(recs[i].stack);
+	free(recs);
+}
+
+struct sym_ent {
+	__u64 hash;
+	__u32 npcs;
+	__u32 gen;
+	bool user_frame; /* blocked_at is outside the wait machinery */
+	bool lock_wait;
+	struct bw_gofunc blocked_at;
+	struct bw_gofunc *stack; /* NULL until a record of it is reported */
+	int nstack;
+	__u64 pcs[];
+};
+
+struct creator_ent {
+	__u64 gopc; /* + 1: 0 = empty */
+	struct bw_gofunc by;
+};
+
+struct bw_gosyms {
+	const struct bw_gobin *gb;
+	struct sym_ent **tab; /* open addressing by pcs, NULL = empty */
+	size_t cap, n;
+	struct creator_ent *by; /* open addressing by gopc */
+	size_t cap_by, nby;
+	__u32 gen;
+};
+
+int bw_gosyms__new(const struct bw_gobin *gb, struct bw_gosyms **out)
+{
+	struct bw_gosyms *c = calloc(1, sizeof(*c));
+
+	*out = NULL;
+	if (!c)
+		return -ENOMEM;
+	c->gb = gb;
+	c->gen = 1;
+	*out = c;
+	return 0;
+}
+
+void bw_gosyms__free(struct bw_gosyms *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->cap; i++) {
+		if (c->tab[i])
+			free(c->tab[i]->stack);
+		free(c->tab[i]);
+	}
+	free(c->tab);
+	free(c->by);
+	free(c);
+}
+
+static __u64 hash_pcs(const __u64 *pcs, __u32 n)
+{
+	__u64 h = 0xcbf29ce484222325ULL ^ n;
+	__u32 i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ pcs[i]) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+/* Rebuilds the table with cap slots, dropping entries older than keep_gen. */
+static int rehash_syms(struct bw_gosyms *c, size_t cap, __u32 keep_gen)
+{
+	struct sym_ent **t = calloc(cap, sizeof(*t)), *e;
+	size_t i, j;
+
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < c->cap; i++) {
+		e = c->tab[i];
+		if (!e)
+			continue;
+		if (e->gen < keep_gen) {
+			free(e->stack);
+			free(e);
+			c->n--;
+			continue;
+		}
+		for (j = e->hash & (cap - 1); t[j]; j = (j + 1) & (cap - 1))
+			;
+		t[j] = e;
+	}
+	free(c->tab);
+	c->tab = t;
+	c->cap = cap;
+	return 0;
+}
+
+static struct sym_ent *sym_of(struct bw_gosyms *c, const __u64 *pcs, __u32 npcs)
+{
+	__u64 h = hash_pcs(pcs, npcs);
+	struct sym_ent *e;
+	size_t i;
+
+	if (2 * (c->n + 1) > c->cap && rehash_syms(c, c->cap ? 2 * c->cap : 256, 0))
+		return NULL;
+	for (i = h & (c->cap - 1); (e = c->tab[i]); i = (i + 1) & (c->cap - 1)) {
+		if (e->hash == h && e->npcs == npcs &&
+		    (!npcs || !memcmp(e->pcs, pcs, npcs * sizeof(*pcs)))) {
+			e->gen = c->gen;
+			return e;
+		}
+	}
+	e = calloc(1, sizeof(*e) + npcs * sizeof(*pcs));
+	if (!e)
+		return NULL;
+	e->hash = h;
+	e->npcs = npcs;
+	e->gen = c->gen;
+	if (npcs)
+		memcpy(e->pcs, pcs, npcs * sizeof(*pcs));
+	e->user_frame = blocked_frame(c->gb, pcs, npcs, &e->blocked_at, &e->lock_wait);
+	c->tab[i] = e;
+	c->n++;
+	return e;
+}
+
+static const struct bw_gofunc *creator_of(struct bw_gosyms *c, __u64 gopc)
+{
+	struct creator_ent *e;
+	size_t i;
+
+	if (2 * (c->nby + 1) > c->cap_by) {
+		size_t cap = c->cap_by ? 2 * c->cap_by : 64, j;
+		struct creator_ent *t = calloc(cap, sizeof(*t));
+
+		if (!t)
+			return NULL;
+		for (i = 0; i < c->cap_by; i++) {
+			if (!c->by[i].gopc)
+				continue;
+			for (j = (c->by[i].gopc * 0x9e3779b97f4a7c15ULL) >> 40 & (cap - 1);
+			     t[j].gopc; j = (j + 1) & (cap - 1))
+				;
+			t[j] = c->by[i];
+		}
+		free(c->by);
+		c->by = t;
+		c->cap_by = cap;
+	}
+	for (i = ((gopc + 1) * 0x9e3779b97f4a7c15ULL) >> 40 & (c->cap_by - 1); c->by[i].gopc;
+	     i = (i + 1) & (c->cap_by - 1))
+		if (c->by[i].gopc == gopc + 1)
+			return &c->by[i].by;
+	e = &c->by[i];
+	e->gopc = gopc + 1;
+	creator(c->gb, gopc, &e->by);
+	c->nby++;
+	return &e->by;
+}
+
+int bw_gosyms__fill(struct bw_gosyms *c, struct bw_gorec *r)
+{
+	const struct sym_ent *e = sym_of(c, r->g.pcs, r->g.npcs);
+	const struct bw_gofunc *by = creator_of(c, r->g.gopc);
+
+	if (!e || !by)
+		return -ENOMEM;
+	r->blocked_at = e->blocked_at;
+	r->lock_wait = e->lock_wait;
+	r->runtime_only = !e->user_frame;
+	r->created_by = *by;
+	if (r->created_by.name[0] && !runtime_package(r->created_by.name))
+		r->runtime_only = false;
+	return 0;
+}
+
+int bw_gosyms__fill_stack(struct bw_gosyms *c, struct bw_gorec *r)
+{
+	struct sym_ent *e;
+
+	if (r->stack)
+		return 0;
+	e = sym_of(c, r->g.pcs, r->g.npcs);
+	if (!e)
+		return -ENOMEM;
+	if (!e->stack) {
+		struct bw_gofunc fr[BW_GO_FRAMES_MAX];
+		int n = symbolize(c->gb, e->pcs, e->npcs, fr, BW_GO_FRAMES_MAX);
+
+		e->stack = malloc((n ? n : 1) * sizeof(*e->stack));
+		if (!e->stack)
+			return -ENOMEM;
+		memcpy(e->stack, fr, n * sizeof(*fr));
+		e->nstack = n;
+	}
+	r->stack = e->stack;
+	r->nstack = e->nstack;
+	return 0;
+}
+
+void bw_gosyms__sweep(struct bw_gosyms *c)
+{
+	if (c->cap && !rehash_syms(c, c->cap, c->gen))
+		c->gen++;
+}
+
+struct track {
+	__u64 goid;
+	__u64 gaddr;
+	__u64 fingerprint;
+	__u64 first_ns; /* first seen parked with this fingerprint */
+};
+
+struct site {
+	__u64 key;
+	__u64 first_ns;
+	size_t first_count;
+};
+
+struct bw_gotracker {
+	struct track *tracks;
+	size_t ntracks;
+	struct site *sites;
+	size_t nsites;
+};
+
+int bw_gotracker__new(struct bw_gotracker **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : -ENOMEM;
+}
+
+void bw_gotracker__free(struct bw_gotracker *t)
+{
+	if (!t)
+		return;
+	free(t->tracks);
+	free(t->sites);
+	free(t);
+}
+
+static __u64 mix(__u64 h, __u64 v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+	return h;
+}
+
+static __u64 hash_str(__u64 h, const char *s)
+{
+	while (s && *s)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
+	return mix(h, 0xff);
+}
+
+/*
+ * Anything that changes when a goroutine runs: where it parked, its stack
+ * bytes, what it waits on, its run-out counter. waitsince is left out: a
+ * GC setting it is not the goroutine running.
+ */
+static __u64 fingerprint(const struct bw_goroutine *g)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	h = mix(h, g->status);
+	h = mix(h, g->wait_idx);
+	h = mix(h, g->sched_pc);
+	h = mix(h, g->sched_sp);
+	h = mix(h, g->sched_bp);
+	h = mix(h, g->waiting);
+	h = mix(h, g->stack_hash);
+	h = mix(h, g->tracking_seq);
+	return h;
+}
+
+static __u64 site_key(const struct bw_gorec *r)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	h = hash_str(h, r->g.wait_reason);
+	h = hash_str(h, r->blocked_at.name);
+	h = mix(h, r->blocked_at.line);
+	h = hash_str(h, r->created_by.name);
+	h = mix(h, r->created_by.line);
+	return h;
+}
+
+/* Pattern results by function name: the names of one update are few and stable. */
+#define MATCH_MEMO 64
+
+struct match_memo {
+	const char *name;
+	bool hit;
+	__u8 cls; /* class + 1, 0 = unknown */
+};
+
+static bool matches(struct match_memo *m, const struct bw_gopatterns *p, const char *name)
+{
+	struct match_memo *e = &m[((unsigned long)name >> 3) % MATCH_MEMO];
+
+	if (e->name != name) {
+		e->name = name;
+		e->hit = bw_gopatterns__match(p, name);
+	}
+	return e->hit;
+}
+
+/* Wait classes by reason string, memoized in the same table (keyed apart). */
+static enum bw_gowait_class class_of(struct match_memo *m, const char *reason)
+{
+	struct match_memo *e = &m[MATCH_MEMO + ((unsigned long)reason >> 3) % MATCH_MEMO];
+
+	if (e->name != reason || !e->cls) {
+		e->name = reason;
+		e->cls = bw_gowait_class(reason) + 1;
+	}
+	return e->cls - 1;
+}
+
+/* Waiting to take a sync.Mutex or RWMutex (before Go 1.20 every sync wait was "semacquire"). */
+static bool lock_wait(const struct bw_gorec *r)
+{
+	const char *reason = r->g.wait_reason;
+
+	return !strcmp(reason, "sync.Mutex.Lock") || !strncmp(reason, "sync.RWMutex.", 13) ||
+	       (!strcmp(reason, "semacquire") && r->lock_wait);
+}
+
+/*
+ * The verdict of one goroutine parked at least the threshold (the tracker
+ * lifts younger members of a growing leak after). leak needs a proof: the
+ * liveness search found nothing live that reaches what it waits on, or it
+ * can never be woken (nil channel, select {}), or the runtime itself
+ * marked it leaked. A channel or sync wait nothing proved either way is
+ * stuck; one whose object is reachable is idle (it may yet be woken),
+ * or blocked when it waits for a lock.
+ */
+static enum bw_verdict verdict_of(struct bw_gorec *r, __u64 threshold_ns,
+				  const struct bw_gopatterns *benign, struct match_memo *memo,
+				  bool others_live)
+{
+	enum bw_gowait_class cls = class_of(memo, r->g.wait_reason);
+	int i;
+
+	if (r->blocked_ns < threshold_ns)
+		return BW_VERDICT_NONE;
+	if (r->g.status == BW_GSTATUS_LEAKED) {
+		if (!r->g.why)
+			r->g.why = BW_WHY_RUNTIME;
+		return BW_VERDICT_LEAK;
+	}
+	if (matches(memo, benign, r->blocked_at.name) || matches(memo, benign, r->created_by.name))
+		return BW_VERDICT_IDLE;
+	for (i = 0; i < r->nstack; i++)
+		if (matches(memo, benign, r->stack[i].name))
+			return BW_VERDICT_IDLE;
+	/*
+	 * main parked for good in main.main (select {}) while other goroutines
+	 * live is how a program leaves the work to them: idle. With nothing
+	 * else alive it is a leak like any other.
+	 */
+	if (cls == BW_GOWAIT_NILCHAN && r->g.goid == GOID_MAIN && others_live &&
+	    !strcmp(r->blocked_at.name, "main.main")) {
+		r->g.why = BW_WHY_NONE;
+		return BW_VERDICT_IDLE;
+	}
+	if (cls == BW_GOWAIT_CHAN || cls == BW_GOWAIT_NILCHAN || cls == BW_GOWAIT_SYNC) {
+		switch (r->g.reach) {
+		case BW_REACH_LIVE:
+			/* A lock someone live may release: waiting for it is contention, not rest. */
+			return lock_wait(r) ? BW_VERDICT_BLOCKED : BW_VERDICT_IDLE;
+		case BW_REACH_DEAD:
+			return r->g.why == BW_WHY_CYCLE ? BW_VERDICT_DEADLOCK : BW_VERDICT_LEAK;
+		default:
+			r->g.why = BW_WHY_NONE;
+			return BW_VERDICT_STUCK;
+		}
+	}
+	if (cls == BW_GOWAIT_IO || cls == BW_GOWAIT_SLEEP || cls == BW_GOWAIT_RUNTIME ||
+	    r->runtime_only)
+		return BW_VERDICT_IDLE;
+	return BW_VERDICT_BLOCKED;
+}
+
+static const char *sync_kind(const char *reason)
+{
+	if (!strcmp(reason, "sync.Cond.Wait"))
+		return "cond";
+	if (!strcmp(reason, "sync.WaitGroup.Wait"))
+		return "waitgroup";
+	if (!strncmp(reason, "sync.RWMutex", 12))
+		return "rwmutex";
+	if (!strcmp(reason, "sync.Mutex.Lock"))
+		return "mutex";
+	return "semaphore";
+}
+
+int bw_gowhy_text(const struct bw_goroutine *g, char *buf, size_t len)
+{
+	char also[64] = "";
+
+	if (g->why_goid)
+		snprintf(also, sizeof(also), "; also waited on by leaked goroutine %llu",
+			 (unsigned long long)g->why_goid);
+	switch (g->why) {
+	case BW_WHY_NILCHAN:
+		return snprintf(buf, len, "nil channel");
+	case BW_WHY_NOCASES:
+		return snprintf(buf, len, "select with no cases");
+	case BW_WHY_CHAN:
+		return snprintf(buf, len,
+				"chan 0x%llx reachable from no live goroutine or global%s",
+				(unsigned long long)g->wait_obj, also);
+	case BW_WHY_SYNC:
+		return snprintf(buf, len, "%s 0x%llx reachable from no live goroutine or global%s",
+				sync_kind(g->wait_reason), (unsigned long long)g->wait_obj, also);
+	case BW_WHY_CYCLE:
+		return snprintf(buf, len,
+				"%s 0x%llx reachable from the stack of goroutine %llu, itself "
+				"leaked waiting on a lock of the same cycle",
+				sync_kind(g->wait_reason), (unsigned long long)g->wait_obj,
+				(unsigned long long)g->why_goid);
+	case BW_WHY_RUNTIME:
+		return snprintf(buf, len, "marked leaked by the Go runtime's leak detector");
+	default:
+		if (len)
+			buf[0] = '\0';
+		return 0;
+	}
+}
+
+static struct site *find_site(struct bw_gotracker *t, __u64 key)
+{
+	size_t i;
+
+	for (i = 0; i < t->nsites; i++)
+		if (t->sites[i].key == key)
+			return &t->sites[i];
+	return NULL;
+}
+
+static int cmp_goid(const void *a, const void *b)
+{
+	const struct bw_gorec *x = a, *y = b;
+
+	return x->g.goid < y->g.goid ? -1 : x->g.goid > y->g.goid;
+}
+
+static int update_sites(struct bw_gotracker *t, struct bw_gogroup *groups, size_t ng, __u64 now_ns)
+{
+	size_t i;
+
+	for (i = 0; i < ng; i++) {
+		struct bw_gogroup *gr = &groups[i];
+		struct site *s = find_site(t, gr->key);
+
+		if (!s) {
+			s = realloc(t->sites, (t->nsites + 1) * sizeof(*s));
+			if (!s)
+				return -ENOMEM;
+			t->sites = s;
+			s = &t->sites[t->nsites++];
+			s->key = gr->key;
+			s->first_ns = now_ns;
+			s->first_count = gr->count;
+		}
+		if (now_ns - s->first_ns >= GROWTH_MIN_NS)
+			gr->growth_per_min = ((double)gr->count - (double)s->first_count) *
+					     NSEC_PER_MIN / (double)(now_ns - s->first_ns);
+	}
+	return 0;
+}
+
+/* Index of the group of key in groups, through an open-addressing map of indexes + 1. */
+struct group_map {
+	__u32 *slots;
+	size_t cap;
+};
+
+static int group_of(struct group_map *m, struct bw_gogroup **groups, size_t *ng, size_t *cap,
+		    __u64 key)
+{
+	size_t i;
+
+	if (2 * (*ng + 1) > m->cap) {
+		size_t ncap = m->cap ? 2 * m->cap : 64, j, k;
+		__u32 *t = calloc(ncap, sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		for (k = 0; k < *ng; k++) {
+			for (j = (*groups)[k].key & (ncap - 1); t[j]; j = (j + 1) & (ncap - 1))
+				;
+			t[j] = k + 1;
+		}
+		free(m->slots);
+		m->slots = t;
+		m->cap = ncap;
+	}
+	for (i = key & (m->cap - 1); m->slots[i]; i = (i + 1) & (m->cap - 1))
+		if ((*groups)[m->slots[i] - 1].key == key)
+			return m->slots[i] - 1;
+	if (*ng == *cap) {
+		size_t ncap = *cap ? 2 * *cap : 16;
+		struct bw_gogroup *g = realloc(*groups, ncap * sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		*groups = g;
+		*cap = ncap;
+	}
+	memset(&(*groups)[*ng], 0, sizeof(**groups));
+	(*groups)[*ng].key = key;
+	m->slots[i] = ++*ng;
+	return *ng - 1;
+}
+
+/* recs come sorted by goid, as the old tracks are: walk both. */
+static struct track *next_track(struct bw_gotracker *t, size_t *at, __u64 goid)
+{
+	while (*at < t->ntracks && t->tracks[*at].goid < goid)
+		(*at)++;
+	if (*at < t->ntracks && t->tracks[*at].goid == goid)
+		return &t->tracks[*at];
+	return NULL;
+}
+
+/* Site keys by the pointers they hash: goroutines of a site share them. */
+#define SITE_MEMO 64
+
+struct site_memo {
+	const void *k[3];
+	__s32 l[2];
+	__u64 key;
+	bool set;
+};
+
+static __u64 site_key_memo(struct site_memo *m, const struct bw_gorec *r)
+{
+	const void *k[3] = { r->g.wait_reason, r->blocked_at.name, r->created_by.name };
+	struct site_memo *e = &m[(((unsigned long)k[1] >> 4) ^ ((unsigned long)k[2] >> 3) ^
+				  (unsigned long)r->blocked_at.line) %
+				 SITE_MEMO];
+
+	if (!e->set || memcmp(e->k, k, sizeof(k)) || e->l[0] != r->blocked_at.line ||
+	    e->l[1] != r->created_by.line) {
+		memcpy(e->k, k, sizeof(k));
+		e->l[0] = r->blocked_at.line;
+		e->l[1] = r->created_by.line;
+		e->key = site_key(r);
+		e->set = true;
+	}
+	return e->key;
+}
+
+static bool sorted_by_goid(const struct bw_gorec *recs, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (recs[i - 1].g.goid > recs[i].g.goid)
+			return false;
+	return true;
+}
+
+int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n, __u64 now_ns,
+			 __u64 threshold_ns, const struct bw_gopatterns *benign,
+			 struct bw_gogroup **groups_out, size_t *ngroups)
+{
+	struct track *tracks = calloc(n ? n : 1, sizeof(*tracks));
+	struct bw_gogroup *groups = NULL;
+	struct match_memo memo[2 * MATCH_MEMO] = {};
+	struct site_memo sites[SITE_MEMO] = {};
+	size_t cursor = 0;
+	struct group_map map = {};
+	size_t i, ng = 0, cap = 0;
+	bool others_live = false;
+	int err = 0, j;
+
+	if (!tracks)
+		return -ENOMEM;
+	if (!sorted_by_goid(recs, n))
+		qsort(recs, n, sizeof(*recs), cmp_goid);
+	for (i = 0; i < n && !others_live; i++)
+		others_live = recs[i].g.goid != GOID_MAIN && !recs[i].runtime_only &&
+			      recs[i].g.reach != BW_REACH_DEAD;
+	for (i = 0; i < n; i++) {
+		struct bw_gorec *r = &recs[i];
+		struct track *old = next_track(t, &cursor, r->g.goid);
+		__u64 fp = fingerprint(&r->g), age = 0;
+
+		tracks[i].goid = r->g.goid;
+		tracks[i].gaddr = r->g.gaddr;
+		tracks[i].fingerprint = fp;
+		tracks[i].first_ns = now_ns;
+		if (old && old->gaddr == r->g.gaddr && old->fingerprint == fp)
+			tracks[i].first_ns = old->first_ns;
+		age = now_ns - tracks[i].first_ns;
+		r->age_source = BW_AGE_WATCHED;
+		/* waitsince: a GC saw it parked then, and running would have reset it. */
+		if (r->g.waitsince_ns > 0 && (__u64)r->g.waitsince_ns < now_ns &&
+		    now_ns - r->g.waitsince_ns > age) {
+			age = now_ns - r->g.waitsince_ns;
+			r->age_source = BW_AGE_WAITSINCE;
+		}
+		/* The opt-in probes saw the park itself. */
+		if (r->g.park_ns && r->g.park_ns <= now_ns) {
+			age = now_ns - r->g.park_ns;
+			r->age_source = BW_AGE_PROBE;
+		}
+		r->blocked_ns = age;
+		r->verdict = verdict_of(r, threshold_ns, benign, memo, others_live);
+
+		j = group_of(&map, &groups, &ng, &cap, site_key_memo(sites, r));
+		if (j < 0 || !groups) { /* groups is set once j >= 0: for the analyzer */
+			err = j < 0 ? j : -EFAULT;
+			goto cleanup;
+		}
+		if (!groups[j].count) {
+			groups[j].wait_reason = r->g.wait_reason;
+			groups[j].blocked_at = r->blocked_at;
+			groups[j].created_by = r->created_by;
+		}
+		r->group = j;
+		groups[j].count++;
+		if (r->verdict != BW_VERDICT_NONE) {
+			groups[j].reported++;
+			if (r->verdict > groups[j].verdict)
+				groups[j].verdict = r->verdict;
+			if (r->blocked_ns > groups[j].oldest_ns)
+				groups[j].oldest_ns = r->blocked_ns;
+		}
+	}
+	free(t->tracks);
+	t->tracks = tracks;
+	t->ntracks = n;
+	tracks = NULL;
+	err = update_sites(t, groups, ng, now_ns);
+	if (err)
+		goto cleanup;
+	/*
+	 * A leak growing at one site is reported whole as it grows: its young
+	 * members are proven unreachable like the old ones, only younger
+	 * than the threshold.
+	 */
+	for (i = 0; i < n; i++) {
+		struct bw_gorec *r = &recs[i];
+		struct bw_gogroup *gr = &groups[r->group];
+
+		if (r->verdict != BW_VERDICT_NONE || r->g.reach != BW_REACH_DEAD ||
+		    gr->verdict != BW_VERDICT_LEAK || gr->growth_per_min <= 0)
+			continue;
+		r->verdict = BW_VERDICT_LEAK;
+		gr->reported++;
+	}
+	if (!groups)
+		groups = calloc(1, sizeof(*groups)); /* never NULL on success, as before */
+	if (!groups) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	*groups_out = groups;
+	*ngroups = ng;
+	groups = NULL;
+cleanup:
+	free(map.slots);
+	free(tracks);
+	free(groups);
+	return err;
+}
