@@ -31,6 +31,9 @@
 #include "platform/procfs.h"
 #include "export/report.h"
 #include "platform/tracer.h"
+#include "cli/options.h"
+#include "cli/output.h"
+#include "cli/watch.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 #define MAX_DURATION_NS (365ULL * 24 * 3600 * NSEC_PER_SEC)
@@ -38,61 +41,6 @@
 #define SCAN_REST 9
 /* Reading every goroutine of every Go process of a host each second costs more than the rest. */
 #define DEFAULT_GO_INTERVAL_ALL_NS (10 * NSEC_PER_SEC)
-
-enum exit_code {
-	EXIT_CLEAN = 0, /* ran, found no leak or deadlock */
-	EXIT_USAGE = 1,
-	EXIT_NO_TRACE = 2, /* could not trace */
-	EXIT_FOUND = 3,	   /* found a leak or a deadlock */
-};
-
-#define MAX_PIDS 1024
-
-struct config {
-	__u32 pid; /* the first -p */
-	__u32 pids[MAX_PIDS];
-	size_t npids;
-	bool all;
-	const char *comm_re;
-	const char *exclude_re;
-	const char *cgroup;
-	__u64 threshold_ns;
-	__u64 interval_ns;
-	__u64 go_interval_ns; /* 0: every scan with -p, DEFAULT_GO_INTERVAL_ALL_NS with -a */
-	__u64 duration_ns;    /* 0: until SIGINT/SIGTERM */
-	__u32 max_threads;
-	bool json;
-	bool verbose;
-	bool no_go;
-	bool go_probes;		/* exact park times through uprobes: costs the target */
-	bool futex_calls;	/* futex syscall tracepoints: cost every syscall of the host */
-	const char *btf;	/* kernel BTF for CO-RE, instead of /sys/kernel/btf/vmlinux */
-	const char *go_ignore;	/* file of function patterns of benign parks */
-	const char *ignore;	/* file of function patterns of idle thread waits */
-	bool fail_on_stuck;	/* exit 3 on stuck threads too */
-	const char *output;	/* snapshot file to write at the end */
-	const char *pprof;	/* gzipped pprof profile of the stuck threads and goroutines */
-	const char *folded;	/* folded stacks for flame graphs */
-	const char *prometheus; /* ADDR:PORT to serve /metrics on */
-	__u32 max_sites;	/* goroutine site series per process in /metrics */
-	bool no_histograms;
-	bool snapshot; /* the snapshot command: no report on stdout */
-};
-
-/* What one run works with; passed around instead of globals. */
-struct watch {
-	const struct config *cfg;
-	struct bw_tracer *tr;
-	struct bw_inspector *in;
-	struct bw_goset *goset; /* NULL with --no-go */
-	struct bw_gopatterns *benign;
-	struct bw_gopatterns *ignore; /* --ignore: idle thread waits; NULL without */
-	struct bw_piles *piles;
-	struct bw_filter *filter;     /* -a: --comm, --exclude-comm, --cgroup */
-	struct bw_httpd *httpd;	      /* --prometheus */
-	struct bw_prom_health health; /* totals since start, for /metrics */
-	bool probes_tried;
-};
 
 static __u64 park_of(void *ctx, __u64 gaddr, __u64 goid)
 {
@@ -631,158 +579,6 @@ static int scan(struct watch *w, bool go_due, size_t *nthreads)
 	err = bw_classify_opts(threads, n, &copts);
 	if (!err)
 		err = bw_piles__update(w->piles, threads, n, now, cfg->threshold_ns);
-	return err;
-}
-
-/* The capture of a live run: points into the watch's state. */
-static struct bw_capture_go *live_capture(struct watch *w, struct bw_capture *c,
-					  const struct bw_ksyms *ksyms, __u64 watched_ns)
-{
-	size_t i, n = w->goset ? bw_goset__count(w->goset) : 0;
-	struct bw_capture_go *gos = calloc(n ? n : 1, sizeof(*gos));
-
-	memset(c, 0, sizeof(*c));
-	bw_capture_stamp(c);
-	c->threshold_ns = w->cfg->threshold_ns;
-	c->watched_ns = watched_ns;
-	c->dropped = bw_tracer__dropped(w->tr);
-	c->fallbacks = bw_tracer__fallbacks(w->tr);
-	c->all = w->cfg->all;
-	c->threads = bw_inspector__threads(w->in, &c->nthreads);
-	c->ksyms = ksyms;
-	for (i = 0; gos && i < n; i++) {
-		struct bw_gowatch *gw = bw_goset__get(w->goset, i);
-		struct bw_capture_go *g = &gos[c->ngos];
-
-		if (!gw)
-			continue;
-		g->pid = bw_gowatch__pid(gw);
-		g->go_version = bw_gowatch__version(gw);
-		bw_gowatch__scan_kinds(gw, &g->scan_stacks, &g->scan_heap, &g->scan_globals);
-		g->recs = bw_gowatch__records(gw, &g->nrecs);
-		g->groups = bw_gowatch__groups(gw, &g->ngroups);
-		c->ngos++;
-	}
-	c->gos = gos;
-	return gos;
-}
-
-static int write_snapshot(const char *path, const struct bw_capture *c)
-{
-	struct bw_atomic a;
-	int err;
-
-	err = bw_atomic_open(&a, path);
-	if (err)
-		goto fail;
-	err = bw_snapshot_write(a.f, c);
-	if (err) {
-		bw_atomic_abort(&a);
-		goto fail;
-	}
-	err = bw_atomic_commit(&a);
-	if (err)
-		goto fail;
-	return 0;
-fail:
-	fprintf(stderr, "blockwatch: failed to write snapshot %s: %s\n", path, strerror(-err));
-	return err;
-}
-
-/* The exposition of the last scan, handed to the /metrics server. */
-static void publish_metrics(struct watch *w)
-{
-	struct bw_prom_input in = { .max_sites = w->cfg->max_sites,
-				    .no_histograms = w->cfg->no_histograms };
-	size_t i, n = w->goset ? bw_goset__count(w->goset) : 0, len = 0;
-	struct bw_prom_goproc *gp = calloc(n ? n : 1, sizeof(*gp));
-	__u64 skipped = 0;
-	char *text = NULL;
-	FILE *f;
-	int err;
-
-	if (!gp)
-		return;
-	in.threads = bw_inspector__threads(w->in, &in.nthreads);
-	in.goprocs = gp;
-	for (i = 0; i < n; i++) {
-		struct bw_gowatch *gw = bw_goset__get(w->goset, i);
-
-		if (!gw)
-			continue;
-		gp[in.ngoprocs].pid = bw_gowatch__pid(gw);
-		gp[in.ngoprocs].go_version = bw_gowatch__version(gw);
-		gp[in.ngoprocs].recs = bw_gowatch__records(gw, &gp[in.ngoprocs].nrecs);
-		gp[in.ngoprocs].groups = bw_gowatch__groups(gw, &gp[in.ngoprocs].ngroups);
-		in.ngoprocs++;
-		skipped += bw_gowatch__skipped(gw);
-	}
-	/* A counter never goes down, even when a process takes its tally away. */
-	if (skipped > w->health.skipped_goroutine_reads)
-		w->health.skipped_goroutine_reads = skipped;
-	in.health = w->health;
-	f = open_memstream(&text, &len);
-	if (f) {
-		err = bw_prom_write(f, &in);
-		/* Closed once whatever the write gave; fclose sets text and len. */
-		if (!fclose(f) && !err)
-			bw_httpd__publish(w->httpd, text, len);
-	}
-	free(text);
-	free(gp);
-}
-
-/* Writes path whole or not at all with writer(f, in). */
-static int write_atomic(const char *path, const char *what,
-			int (*writer)(FILE *f, const struct bw_pprof_input *in),
-			const struct bw_pprof_input *in)
-{
-	struct bw_atomic a;
-	int err;
-
-	err = bw_atomic_open(&a, path);
-	if (!err) {
-		err = writer(a.f, in);
-		if (err)
-			bw_atomic_abort(&a);
-		else
-			err = bw_atomic_commit(&a);
-	}
-	if (err)
-		fprintf(stderr, "blockwatch: failed to write %s %s: %s\n", what, path,
-			strerror(-err));
-	return err;
-}
-
-/* The profiles of a capture: pprof and folded stacks, where asked for. */
-static int write_profiles(const struct bw_capture *c, const char *pprof, const char *folded)
-{
-	struct bw_pprof_goproc *gp = calloc(c->ngos ? c->ngos : 1, sizeof(*gp));
-	struct bw_pprof_input in = { .threads = c->threads,
-				     .nthreads = c->nthreads,
-				     .ksyms = c->ksyms,
-				     .goprocs = gp,
-				     .ngoprocs = c->ngos,
-				     .time_ns = c->created_unix_s * 1000000000ULL,
-				     .duration_ns = c->watched_ns };
-	size_t i, j;
-	int err = 0;
-
-	if (!gp)
-		return -ENOMEM;
-	for (i = 0; i < c->ngos; i++) {
-		gp[i].pid = c->gos[i].pid;
-		gp[i].recs = c->gos[i].recs;
-		gp[i].nrecs = c->gos[i].nrecs;
-		for (j = 0; j < c->nthreads; j++)
-			if (c->threads[j].tid == c->gos[i].pid)
-				gp[i].comm = c->threads[j].comm;
-	}
-	if (pprof)
-		err = write_atomic(pprof, "pprof profile", bw_pprof_write, &in);
-	if (!err && folded)
-		err = write_atomic(folded, "folded stacks", bw_folded_write, &in);
-	free(gp);
 	return err;
 }
 
