@@ -14,6 +14,12 @@ enum exit_code {
 	EXIT_FOUND = 3,	   /* found a leak or a deadlock */
 };
 
+#define NSEC_PER_SEC 1000000000ULL
+#define MAX_DURATION_NS (365ULL * 24 * 3600 * NSEC_PER_SEC)
+#define DEFAULT_THRESHOLD_NS (10 * NSEC_PER_SEC)
+#define DEFAULT_INTERVAL_NS NSEC_PER_SEC
+/* A snapshot ages what it sees over a couple of scans. */
+#define DEFAULT_SNAPSHOT_DURATION_NS (2 * NSEC_PER_SEC)
 #define MAX_PIDS 1024
 
 struct config {
@@ -46,5 +52,12 @@ struct config {
 	bool no_histograms;
 	bool snapshot; /* the snapshot command: no report on stdout */
 };
+
+/*
+ * Parses the command line of watch (snapshot: of the snapshot command) into
+ * cfg, over its defaults. 0, or argp's error; a usage error is printed and
+ * exits with argp_err_exit_status (main sets EXIT_USAGE).
+ */
+int bw_options_parse(int argc, char **argv, bool snapshot, struct config *cfg);
 
 #endif

@@ -18,7 +18,13 @@ struct watch {
 	struct bw_filter *filter;     /* -a: --comm, --exclude-comm, --cgroup */
 	struct bw_httpd *httpd;	      /* --prometheus */
 	struct bw_prom_health health; /* totals since start, for /metrics */
+	struct bw_ksyms *ksyms;	      /* NULL when kallsyms hides kernel addresses */
 	bool probes_tried;
 };
+
+/* blockwatch [watch options]: watches until --duration or a signal, then reports. */
+int bw_cmd_watch(int argc, char **argv);
+/* blockwatch snapshot -o FILE: the same watch, written to FILE instead of reported. */
+int bw_cmd_snapshot(int argc, char **argv);
 
 #endif
