@@ -100,9 +100,9 @@ static const struct argp_option options[] = {
 	{},
 };
 
-static error_t parse_arg(int key, char *arg, struct argp_state *state)
+/* The options that take a number: each through core/parse, each checked for its range. */
+static void parse_number(int key, const char *arg, struct argp_state *state, struct config *cfg)
 {
-	struct config *cfg = state->input;
 	__u64 v;
 
 	switch (key) {
@@ -114,18 +114,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (!cfg->npids)
 			cfg->pid = v;
 		cfg->pids[cfg->npids++] = v;
-		break;
-	case OPT_COMM:
-		cfg->comm_re = arg;
-		break;
-	case OPT_EXCLUDE_COMM:
-		cfg->exclude_re = arg;
-		break;
-	case OPT_CGROUP:
-		cfg->cgroup = arg;
-		break;
-	case 'a':
-		cfg->all = true;
 		break;
 	case 't':
 		if (bw_parse_duration(arg, MAX_DURATION_NS, &cfg->threshold_ns))
@@ -149,6 +137,55 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid --max-threads: %s (64 to 4194304)", arg);
 		cfg->max_threads = v;
 		break;
+	case OPT_MAX_SITES:
+		if (bw_parse_uint(arg, 1, 10000, &v))
+			argp_error(state, "invalid --max-sites: %s (1 to 10000)", arg);
+		cfg->max_sites = v;
+		break;
+	}
+}
+
+/* The options that go together, once all are read. */
+static void check_config(struct argp_state *state, const struct config *cfg)
+{
+	if (!cfg->pid && !cfg->all)
+		argp_error(state, "give a process with -p PID, or -a for all");
+	if (cfg->pid && cfg->all)
+		argp_error(state, "-p and -a do not go together");
+	if (cfg->snapshot && !cfg->output)
+		argp_error(state, "snapshot needs -o FILE");
+	if ((cfg->comm_re || cfg->exclude_re || cfg->cgroup) && !cfg->all)
+		argp_error(state, "--comm, --exclude-comm and --cgroup go with -a");
+	if (cfg->go_probes && (cfg->npids != 1 || cfg->no_go))
+		argp_error(state, "--go-probes needs -p and goroutines");
+}
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	struct config *cfg = state->input;
+
+	switch (key) {
+	case 'p':
+	case 't':
+	case 'i':
+	case 'd':
+	case OPT_GO_INTERVAL:
+	case OPT_MAX_THREADS:
+	case OPT_MAX_SITES:
+		parse_number(key, arg, state, cfg);
+		break;
+	case 'a':
+		cfg->all = true;
+		break;
+	case OPT_COMM:
+		cfg->comm_re = arg;
+		break;
+	case OPT_EXCLUDE_COMM:
+		cfg->exclude_re = arg;
+		break;
+	case OPT_CGROUP:
+		cfg->cgroup = arg;
+		break;
 	case 'j':
 		cfg->json = true;
 		break;
@@ -163,11 +200,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_PROMETHEUS:
 		cfg->prometheus = arg;
-		break;
-	case OPT_MAX_SITES:
-		if (bw_parse_uint(arg, 1, 10000, &v))
-			argp_error(state, "invalid --max-sites: %s (1 to 10000)", arg);
-		cfg->max_sites = v;
 		break;
 	case OPT_NO_HISTOGRAMS:
 		cfg->no_histograms = true;
@@ -202,16 +234,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		argp_error(state, "unexpected argument: %s", arg);
 		break;
 	case ARGP_KEY_END:
-		if (!cfg->pid && !cfg->all)
-			argp_error(state, "give a process with -p PID, or -a for all");
-		if (cfg->pid && cfg->all)
-			argp_error(state, "-p and -a do not go together");
-		if (cfg->snapshot && !cfg->output)
-			argp_error(state, "snapshot needs -o FILE");
-		if ((cfg->comm_re || cfg->exclude_re || cfg->cgroup) && !cfg->all)
-			argp_error(state, "--comm, --exclude-comm and --cgroup go with -a");
-		if (cfg->go_probes && (cfg->npids != 1 || cfg->no_go))
-			argp_error(state, "--go-probes needs -p and goroutines");
+		check_config(state, cfg);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -93,8 +93,10 @@ static int read_patterns(const char *path, struct bw_gopatterns **out)
 	return err;
 }
 
-/* The tracer and the modules of a watch, failures in the order users meet them: 0 or an
- * exit code. */
+/*
+ * Opens the tracer and the modules of a watch, each failure said as before
+ * and in the same order (the e2e errors suite relies on it): 0 or an exit code.
+ */
 static int watch_open(struct watch *w)
 {
 	const struct config *cfg = w->cfg;
