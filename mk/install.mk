@@ -23,7 +23,7 @@ bashcompdir ?= $(datarootdir)/bash-completion/completions
 systemdunitdir ?= $(PREFIX)/lib/systemd/system
 INSTALL ?= install
 
-PACKAGE_PKGS := debhelper dpkg-dev fakeroot lintian mandoc groff-base man-db
+PACKAGE_PKGS := debhelper dpkg-dev lintian mandoc groff-base man-db
 DEPS_PKGS += $(PACKAGE_PKGS)
 
 INSTALL_FILES := $(sbindir)/blockwatch $(man8dir)/blockwatch.8 $(bashcompdir)/blockwatch \
