@@ -94,12 +94,17 @@ dpkg-deb -c "$deb" | awk '{ print "     " $1 " " $3 " " $6 }'
 
 # ---- lint ---------------------------------------------------------------------------
 
-# lintian unpacks what it checks: not as root where it can be helped.
+# lintian unpacks what it checks: not as root where it can be helped, in a
+# folder of its own (it writes temporary files in the current one too).
 chmod 0755 "$tmp"
+mkdir "$tmp/lint"
 lint="lintian --fail-on error,warning"
-command -v runuser >/dev/null 2>&1 && id nobody >/dev/null 2>&1 &&
-	lint="runuser -u nobody -- env HOME=$tmp TMPDIR=$tmp $lint"
-if $lint "$changes" >"$tmp/lintian" 2>&1 && ! grep -q '^[EW]:' "$tmp/lintian"; then
+if command -v runuser >/dev/null 2>&1 && id nobody >/dev/null 2>&1; then
+	chown nobody "$tmp/lint"
+	lint="runuser -u nobody -- env HOME=$tmp/lint TMPDIR=$tmp/lint $lint"
+fi
+if (cd "$tmp/lint" && $lint "$changes") >"$tmp/lintian" 2>&1 &&
+	! grep -q '^[EW]:' "$tmp/lintian"; then
 	ok "lintian $(basename "$changes"): no error, no warning"
 else
 	fail "lintian $(basename "$changes")"
