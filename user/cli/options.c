@@ -1,11 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <argp.h>
+#include <stdio.h>
 #include <string.h>
 #include "core/model.h"
 #include "core/parse.h"
+#include "platform/tracer.h"
 #include "cli/options.h"
 
-const char *argp_program_version = "blockwatch " BW_VERSION;
+/* --version names libbpf too: the shared library can differ from the headers built with. */
+static void print_version(FILE *f, struct argp_state *state)
+{
+	struct bw_libbpf_version v;
+
+	bw_tracer__libbpf_version(&v);
+	fprintf(f, "blockwatch %s (libbpf %u.%u built, %u.%u running)\n", BW_VERSION, v.built_major,
+		v.built_minor, v.running_major, v.running_minor);
+}
+void (*argp_program_version_hook)(FILE *, struct argp_state *) = print_version;
 static const char argp_program_doc[] =
 	"Find the threads of a running process that are stuck: for how long, on what,\n"
 	"and whether it is a deadlock, a leak, or just slow or idle.\n"
