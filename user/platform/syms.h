@@ -30,22 +30,11 @@
 #include <sys/types.h>
 #include <linux/types.h>
 #include "blockwatch.h"
+#include "core/model.h"
 
 struct bw_mem;
 struct bw_syms;
 struct bw_symcache;
-
-#define BW_FUNC_LEN 256
-#define BW_PATH_LEN 256
-
-/* Where a frame's function name came from. */
-enum bw_sym_source {
-	BW_SYM_NONE = 0,  /* no name */
-	BW_SYM_ELF,	  /* the binary's own .symtab or .dynsym */
-	BW_SYM_DEBUGFILE, /* an installed debug file (build-id or .gnu_debuglink) */
-	BW_SYM_MINIDEBUG, /* .gnu_debugdata (MiniDebugInfo) */
-	BW_SYM_GOPCLNTAB, /* a Go binary's pclntab */
-};
 
 /* The installed debug files' root of the host. */
 #define BW_SYMS_DEBUG_ROOT "/usr/lib/debug"
@@ -54,16 +43,6 @@ enum bw_sym_source {
 
 struct bw_syms_opts {
 	const char *debug_root; /* NULL: BW_SYMS_DEBUG_ROOT */
-};
-
-struct bw_frame {
-	__u64 pc;
-	__u64 offset;		  /* pc - function start */
-	char func[BW_FUNC_LEN];	  /* "" when unknown */
-	char module[BW_PATH_LEN]; /* basename of the ELF file, "" when unknown */
-	char file[BW_PATH_LEN];	  /* source file, "" when no DWARF */
-	int line;		  /* 0 when unknown */
-	int source;		  /* enum bw_sym_source of func */
 };
 
 /*
