@@ -23,6 +23,7 @@
 #include "export/render.h"
 #include "export/snapshot.h"
 #include "export/goreport.h"
+#include "go/gofuncs.h"
 #include "go/gowatch.h"
 #include "threads/inspect.h"
 #include "platform/ksyms.h"
@@ -902,7 +903,8 @@ static int run_watch(int argc, char **argv, bool snapshot)
 	/* Kernel stacks stay raw addresses when kallsyms hides them. */
 	if (bw_ksyms__new(&ksyms))
 		ksyms = NULL;
-	err = bw_inspector__new(&w.in);
+	/* Threads of stripped Go binaries are named from their pclntab. */
+	err = bw_inspector__new(&(struct bw_syms_opts){ .funcs = &bw_gofuncs }, &w.in);
 	if (err) {
 		fprintf(stderr, "blockwatch: failed to allocate: %s\n", strerror(-err));
 		goto cleanup;
