@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include "core/atomicfile.h"
 #include "core/capture.h"
+#include "core/patterns.h"
 #include "threads/classify.h"
 #include "export/diff.h"
 #include "platform/kfeatures.h"
@@ -24,6 +25,7 @@
 #include "export/snapshot.h"
 #include "export/goreport.h"
 #include "go/gofuncs.h"
+#include "go/goverdict.h"
 #include "go/gowatch.h"
 #include "threads/inspect.h"
 #include "platform/ksyms.h"
@@ -86,14 +88,33 @@ struct watch {
 	struct bw_tracer *tr;
 	struct bw_inspector *in;
 	struct bw_goset *goset; /* NULL with --no-go */
-	struct bw_gopatterns *benign;
-	struct bw_gopatterns *ignore; /* --ignore: idle thread waits; NULL without */
+	struct bw_patterns *benign;
+	struct bw_patterns *ignore; /* --ignore: idle thread waits; NULL without */
 	struct bw_piles *piles;
 	struct bw_filter *filter;     /* -a: --comm, --exclude-comm, --cgroup */
 	struct bw_httpd *httpd;	      /* --prometheus */
 	struct bw_prom_health health; /* totals since start, for /metrics */
 	bool probes_tried;
 };
+
+/* The built-in Go patterns, then the lines of f when not NULL: both --go-ignore and --ignore. */
+static int read_patterns(FILE *f, struct bw_patterns **out)
+{
+	struct bw_patterns *p = NULL;
+	int err;
+
+	err = bw_patterns__new(&p);
+	if (!err)
+		err = bw_gobenign_add(p);
+	if (!err && f)
+		err = bw_patterns__read(p, f);
+	if (err) {
+		bw_patterns__free(p);
+		return err;
+	}
+	*out = p;
+	return 0;
+}
 
 static __u64 park_of(void *ctx, __u64 gaddr, __u64 goid)
 {
@@ -850,7 +871,7 @@ static int run_watch(int argc, char **argv, bool snapshot)
 			goto cleanup;
 		}
 	}
-	err = bw_gopatterns__new(ignore, &w.benign);
+	err = read_patterns(ignore, &w.benign);
 	if (err) {
 		fprintf(stderr, "blockwatch: failed to read %s: %s\n",
 			cfg.go_ignore ? cfg.go_ignore : "built-in patterns",
@@ -865,7 +886,7 @@ static int run_watch(int argc, char **argv, bool snapshot)
 				strerror(errno));
 			goto cleanup;
 		}
-		err = bw_gopatterns__new(f, &w.ignore);
+		err = read_patterns(f, &w.ignore);
 		fclose(f);
 		if (err) {
 			fprintf(stderr, "blockwatch: failed to read %s: %s\n", cfg.ignore,
@@ -1006,11 +1027,11 @@ static int run_watch(int argc, char **argv, bool snapshot)
 cleanup:
 	bw_httpd__stop(w.httpd);
 	bw_piles__free(w.piles);
-	bw_gopatterns__free(w.ignore);
+	bw_patterns__free(w.ignore);
 	free(gos);
 	bw_inspector__free(w.in);
 	bw_goset__free(w.goset);
-	bw_gopatterns__free(w.benign);
+	bw_patterns__free(w.benign);
 	bw_filter__free(w.filter);
 	if (ignore)
 		fclose(ignore);

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,79 +20,14 @@ static const char *const builtin_benign[] = {
 	"os/signal.loop",
 };
 
-struct bw_gopatterns {
-	char **pats;
-	size_t n;
-};
-
-static int add_pattern(struct bw_gopatterns *p, const char *s, size_t len)
+int bw_gobenign_add(struct bw_patterns *p)
 {
-	char **np = realloc(p->pats, (p->n + 1) * sizeof(*np));
-
-	if (!np)
-		return -ENOMEM;
-	p->pats = np;
-	p->pats[p->n] = strndup(s, len);
-	if (!p->pats[p->n])
-		return -ENOMEM;
-	p->n++;
-	return 0;
-}
-
-int bw_gopatterns__new(FILE *f, struct bw_gopatterns **out)
-{
-	struct bw_gopatterns *p = calloc(1, sizeof(*p));
-	char line[1024];
 	size_t i;
 	int err = 0;
 
-	if (!p)
-		return -ENOMEM;
 	for (i = 0; !err && i < sizeof(builtin_benign) / sizeof(builtin_benign[0]); i++)
-		err = add_pattern(p, builtin_benign[i], strlen(builtin_benign[i]));
-	while (!err && f && fgets(line, sizeof(line), f)) {
-		char *s = line, *e;
-
-		if (!strchr(line, '\n') && !feof(f)) {
-			err = -EINVAL; /* a line longer than any function name */
-			break;
-		}
-		while (*s == ' ' || *s == '\t')
-			s++;
-		e = s + strcspn(s, "#\r\n");
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if (e > s)
-			err = add_pattern(p, s, e - s);
-	}
-	if (err) {
-		bw_gopatterns__free(p);
-		return err;
-	}
-	*out = p;
-	return 0;
-}
-
-bool bw_gopatterns__match(const struct bw_gopatterns *p, const char *func)
-{
-	size_t i;
-
-	for (i = 0; p && func && i < p->n; i++)
-		if (!fnmatch(p->pats[i], func, 0))
-			return true;
-	return false;
-}
-
-void bw_gopatterns__free(struct bw_gopatterns *p)
-{
-	size_t i;
-
-	if (!p)
-		return;
-	for (i = 0; i < p->n; i++)
-		free(p->pats[i]);
-	free(p->pats);
-	free(p);
+		err = bw_patterns__add(p, builtin_benign[i]);
+	return err;
 }
 
 static bool starts(const char *s, const char *prefix)
@@ -536,13 +470,13 @@ struct match_memo {
 	__u8 cls; /* class + 1, 0 = unknown */
 };
 
-static bool matches(struct match_memo *m, const struct bw_gopatterns *p, const char *name)
+static bool matches(struct match_memo *m, const struct bw_patterns *p, const char *name)
 {
 	struct match_memo *e = &m[((unsigned long)name >> 3) % MATCH_MEMO];
 
 	if (e->name != name) {
 		e->name = name;
-		e->hit = bw_gopatterns__match(p, name);
+		e->hit = bw_patterns__match(p, name);
 	}
 	return e->hit;
 }
@@ -578,7 +512,7 @@ static bool lock_wait(const struct bw_gorec *r)
  * or blocked when it waits for a lock.
  */
 static enum bw_verdict verdict_of(struct bw_gorec *r, __u64 threshold_ns,
-				  const struct bw_gopatterns *benign, struct match_memo *memo,
+				  const struct bw_patterns *benign, struct match_memo *memo,
 				  bool others_live)
 {
 	enum bw_gowait_class cls = class_of(memo, r->g.wait_reason);
@@ -806,7 +740,7 @@ static bool sorted_by_goid(const struct bw_gorec *recs, size_t n)
 }
 
 int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n, __u64 now_ns,
-			 __u64 threshold_ns, const struct bw_gopatterns *benign,
+			 __u64 threshold_ns, const struct bw_patterns *benign,
 			 struct bw_gogroup **groups_out, size_t *ngroups)
 {
 	struct track *tracks = calloc(n ? n : 1, sizeof(*tracks));

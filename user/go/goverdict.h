@@ -14,6 +14,7 @@
 #include "go/gobin.h"
 #include "go/goscan.h"
 #include "core/model.h"
+#include "core/patterns.h"
 
 #define BW_GO_FRAMES_MAX 48
 
@@ -63,12 +64,8 @@ struct bw_gogroup {
 	__u64 key;		 /* stable hash of the site */
 };
 
-/* Patterns of functions whose parked goroutines are normal (fnmatch syntax). */
-struct bw_gopatterns;
-/* The built-in list, plus the lines of f when f is not NULL ('#' comments). */
-int bw_gopatterns__new(FILE *f, struct bw_gopatterns **out);
-bool bw_gopatterns__match(const struct bw_gopatterns *p, const char *func);
-void bw_gopatterns__free(struct bw_gopatterns *p);
+/* Adds the built-in patterns of functions whose parked goroutines are normal. 0 or -ENOMEM. */
+int bw_gobenign_add(struct bw_patterns *p);
 
 enum bw_gowait_class bw_gowait_class(const char *reason);
 
@@ -107,7 +104,7 @@ int bw_gotracker__new(struct bw_gotracker **out);
  * (*groups malloc'd). recs are sorted by goid. 0 or -ENOMEM.
  */
 int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n, __u64 now_ns,
-			 __u64 threshold_ns, const struct bw_gopatterns *benign,
+			 __u64 threshold_ns, const struct bw_patterns *benign,
 			 struct bw_gogroup **groups, size_t *ngroups);
 void bw_gotracker__free(struct bw_gotracker *t);
 
