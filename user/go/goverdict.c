@@ -35,18 +35,6 @@ static bool starts(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
-const char *bw_age_source_name(enum bw_age_source s)
-{
-	switch (s) {
-	case BW_AGE_WAITSINCE:
-		return "gc";
-	case BW_AGE_PROBE:
-		return "probe";
-	default:
-		return "watched";
-	}
-}
-
 enum bw_gowait_class bw_gowait_class(const char *r)
 {
 	if (!r)
@@ -168,15 +156,6 @@ int bw_gorec_fill_stack(struct bw_gorec *r, const struct bw_gobin *gb)
 		return -ENOMEM;
 	r->nstack = symbolize(gb, r->g.pcs, r->g.npcs, r->stack, BW_GO_FRAMES_MAX);
 	return 0;
-}
-
-void bw_gorecs_free(struct bw_gorec *recs, size_t n)
-{
-	size_t i;
-
-	for (i = 0; recs && i < n; i++)
-		free(recs[i].stack);
-	free(recs);
 }
 
 struct sym_ent {

@@ -11,58 +11,11 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <linux/types.h>
+#include "core/gomodel.h"
+#include "core/model.h"
 #include "go/gobin.h"
 #include "go/goscan.h"
-#include "core/model.h"
 #include "core/patterns.h"
-
-#define BW_GO_FRAMES_MAX 48
-
-enum bw_gowait_class {
-	BW_GOWAIT_OTHER = 0,
-	BW_GOWAIT_CHAN,	   /* chan send/receive, select */
-	BW_GOWAIT_NILCHAN, /* nil channel, select {}: can never wake */
-	BW_GOWAIT_SYNC,	   /* sync.Mutex, RWMutex, WaitGroup, Cond, semacquire */
-	BW_GOWAIT_IO,	   /* network poller */
-	BW_GOWAIT_SLEEP,
-	BW_GOWAIT_RUNTIME, /* GC, finalizers, timers, tracing */
-	BW_GOWAIT_SYSCALL, /* in a syscall or cgo call: a thread is blocked */
-};
-
-/* How a goroutine's age is known: a lower bound in the first two cases. */
-enum bw_age_source {
-	BW_AGE_WATCHED = 0, /* seen parked in place since blockwatch first saw it */
-	BW_AGE_WAITSINCE,   /* g.waitsince: a GC found it parked then */
-	BW_AGE_PROBE,	    /* the opt-in probes saw it park */
-};
-
-const char *bw_age_source_name(enum bw_age_source s);
-
-struct bw_gorec {
-	struct bw_goroutine g;
-	struct bw_gofunc *stack; /* logical frames, inlined expanded; only when reported */
-	int nstack;
-	struct bw_gofunc blocked_at; /* first frame outside runtime and sync */
-	struct bw_gofunc created_by;
-	bool runtime_only; /* runtime-internal goroutine */
-	bool lock_wait;	   /* its stack passes through taking a sync.Mutex or RWMutex */
-	__u64 blocked_ns;  /* lower bound of the time parked in place */
-	enum bw_age_source age_source;
-	enum bw_verdict verdict;
-	__u32 group; /* index into the groups */
-};
-
-struct bw_gogroup {
-	const char *wait_reason;
-	struct bw_gofunc blocked_at;
-	struct bw_gofunc created_by;
-	size_t count;	 /* goroutines of the site now */
-	size_t reported; /* of them blocked at least the threshold */
-	__u64 oldest_ns;
-	double growth_per_min;	 /* of count, over the watch; 0 before two scans */
-	enum bw_verdict verdict; /* the worst of its members */
-	__u64 key;		 /* stable hash of the site */
-};
 
 /* Adds the built-in patterns of functions whose parked goroutines are normal. 0 or -ENOMEM. */
 int bw_gobenign_add(struct bw_patterns *p);
@@ -80,7 +33,6 @@ int bw_gowhy_text(const struct bw_goroutine *g, char *buf, size_t len);
 void bw_gorec_fill(struct bw_gorec *r, const struct bw_gobin *gb, const struct bw_goroutine *g);
 /* The whole symbolized stack, for records that are reported. 0 or -ENOMEM. */
 int bw_gorec_fill_stack(struct bw_gorec *r, const struct bw_gobin *gb);
-void bw_gorecs_free(struct bw_gorec *recs, size_t n);
 
 /*
  * The same symbolization, done once per distinct stack and creation pc:
