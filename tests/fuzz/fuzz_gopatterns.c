@@ -6,7 +6,7 @@
 #include <errno.h>
 #include "fuzz_util.h"
 #include "core/patterns.h"
-#include "go/goverdict.h"
+#include "go/gowait.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <criterion/criterion.h>
 #include "go/goverdict.h"
+#include "go/gowait.h"
 
 #define SEC 1000000000ULL
 #define THRESHOLD (10 * SEC)
@@ -32,27 +33,6 @@ static struct bw_patterns *builtin(void)
 	cr_assert_eq(bw_patterns__new(&p), 0);
 	cr_assert_eq(bw_gobenign_add(p), 0);
 	return p;
-}
-
-Test(goverdict, wait_classes)
-{
-	cr_assert_eq(bw_gowait_class("chan send"), BW_GOWAIT_CHAN);
-	cr_assert_eq(bw_gowait_class("chan receive"), BW_GOWAIT_CHAN);
-	cr_assert_eq(bw_gowait_class("select"), BW_GOWAIT_CHAN);
-	cr_assert_eq(bw_gowait_class("chan send (nil chan)"), BW_GOWAIT_NILCHAN);
-	cr_assert_eq(bw_gowait_class("chan receive (nil chan)"), BW_GOWAIT_NILCHAN);
-	cr_assert_eq(bw_gowait_class("select (no cases)"), BW_GOWAIT_NILCHAN);
-	cr_assert_eq(bw_gowait_class("sync.Mutex.Lock"), BW_GOWAIT_SYNC);
-	cr_assert_eq(bw_gowait_class("sync.WaitGroup.Wait"), BW_GOWAIT_SYNC);
-	cr_assert_eq(bw_gowait_class("semacquire"), BW_GOWAIT_SYNC);
-	cr_assert_eq(bw_gowait_class("sync.Cond.Wait"), BW_GOWAIT_SYNC);
-	cr_assert_eq(bw_gowait_class("IO wait"), BW_GOWAIT_IO);
-	cr_assert_eq(bw_gowait_class("sleep"), BW_GOWAIT_SLEEP);
-	cr_assert_eq(bw_gowait_class("GC worker (idle)"), BW_GOWAIT_RUNTIME);
-	cr_assert_eq(bw_gowait_class("finalizer wait"), BW_GOWAIT_RUNTIME);
-	cr_assert_eq(bw_gowait_class("timer goroutine (idle)"), BW_GOWAIT_RUNTIME);
-	cr_assert_eq(bw_gowait_class("syscall"), BW_GOWAIT_SYSCALL);
-	cr_assert_eq(bw_gowait_class(NULL), BW_GOWAIT_OTHER);
 }
 
 Test(goverdict, patterns)
@@ -343,30 +323,4 @@ Test(goverdict, young_members_of_a_growing_leak_are_reported)
 	cr_expect_eq(r[5].verdict, BW_VERDICT_NONE);
 	free(g);
 	bw_gotracker__free(t);
-}
-
-Test(goverdict, evidence_text)
-{
-	struct bw_goroutine g = { .wait_reason = "sync.Mutex.Lock" };
-	char buf[256];
-
-	g.why = BW_WHY_NILCHAN;
-	bw_gowhy_text(&g, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "nil channel");
-	g.why = BW_WHY_NOCASES;
-	bw_gowhy_text(&g, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "select with no cases");
-	g.why = BW_WHY_SYNC;
-	g.wait_obj = 0xc000123000;
-	g.why_goid = 41;
-	bw_gowhy_text(&g, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "mutex 0xc000123000 reachable from no live goroutine or global; also "
-			      "waited on by leaked goroutine 41");
-	g.why = BW_WHY_CHAN;
-	g.why_goid = 0;
-	bw_gowhy_text(&g, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "chan 0xc000123000 reachable from no live goroutine or global");
-	g.why = BW_WHY_NONE;
-	bw_gowhy_text(&g, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "");
 }

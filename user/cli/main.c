@@ -25,7 +25,7 @@
 #include "export/snapshot.h"
 #include "export/goreport.h"
 #include "go/gofuncs.h"
-#include "go/goverdict.h"
+#include "go/gowait.h"
 #include "go/gowatch.h"
 #include "threads/inspect.h"
 #include "platform/ksyms.h"

@@ -95,7 +95,7 @@ enum bw_goreach_state {
 	BW_REACH_NOOBJ,	      /* what it waits on was not found in memory */
 };
 
-/* Why a goroutine is leak or deadlock (text by bw_gowhy_text in goverdict.h). */
+/* Why a goroutine is leak or deadlock (text by bw_gowhy_text in go/gowait.h). */
 enum bw_gowhy {
 	BW_WHY_NONE = 0,
 	BW_WHY_NILCHAN, /* chan send/receive on a nil channel */

@@ -13,8 +13,7 @@
 #include "go/goreach.h"
 #include "go/goscan.h"
 #include "go/goversions.h"
-#include "go/goverdict.h"
-#include "go/goversions.h"
+#include "go/gowait.h"
 #include "platform/memread.h"
 
 #define GSCAN_BIT 0x1000

@@ -9,7 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "go/gobin.h"
 #include "go/goreach.h"
+#include "go/goscan.h"
+#include "go/gosyms.h"
+#include "go/goverdict.h"
+#include "go/gowait.h"
 #include "go/gowatch.h"
 #include "core/waitgraph.h"
 #include "platform/memread.h"

@@ -5,7 +5,8 @@
 
 #include <stddef.h>
 #include <sys/types.h>
-#include "go/goverdict.h"
+#include "core/gomodel.h"
+#include "core/patterns.h"
 
 struct bw_gowatch;
 
