@@ -24,17 +24,13 @@ struct bw_goscan;
  */
 int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out);
 /*
- * Reads every goroutine that is parked (waiting) or in a syscall; *gs is
- * malloc'd. Inconsistent reads (a g freed or moving under us) are skipped
- * and counted in *skipped. 0 or a negative errno.
- */
-int bw_goscan__scan(struct bw_goscan *gs, struct bw_goroutine **out, size_t *n, size_t *skipped);
-/*
- * The same in two halves, for a caller that reuses its records: begin reads
+ * A scan in two halves, for a caller that reuses its records: begin reads
  * the allgs slice (*len: the most goroutines the scan can give); when it
- * fails nothing changed. read then reads the goroutines into out, room for
- * len records stride bytes apart, each starting with a struct bw_goroutine
- * (the rest of each zeroed).
+ * fails nothing changed. read then reads every goroutine that is parked
+ * (waiting) or in a syscall into out, room for len records stride bytes
+ * apart, each starting with a struct bw_goroutine (the rest of each
+ * zeroed). Inconsistent reads (a g freed or moving under us) are skipped
+ * and counted in *skipped. 0 or a negative errno.
  */
 int bw_goscan__begin(struct bw_goscan *gs, size_t *len);
 int bw_goscan__read(struct bw_goscan *gs, void *out, size_t stride, size_t *n, size_t *skipped);
@@ -55,8 +51,6 @@ struct bw_range;
 const struct bw_range *bw_goscan__roots(const struct bw_goscan *gs, size_t *n);
 const struct bw_range *bw_goscan__heap(const struct bw_goscan *gs, size_t *n);
 struct bw_mem *bw_goscan__mem(const struct bw_goscan *gs);
-/* True when the roots leave out the runtime's own globals (symbols known). */
-bool bw_goscan__precise_roots(const struct bw_goscan *gs);
 /* The heap object containing addr (bw_reach_size_fn, ctx = the goscan). */
 int bw_goscan__object(void *ctx, __u64 addr, __u64 *base, __u64 *size);
 /* The same for n addresses in a few round trips (bw_reach_sizev_fn). */
