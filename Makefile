@@ -107,6 +107,17 @@ $(OUTPUT)/tests/e2e/%.o: tests/e2e/%.c | $(OUTPUT)/tests/e2e
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
+# Python frames of a live process (tests/python/check-frames.sh).
+PY_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(wildcard user/python/*.c)) \
+	$(OUTPUT)/user/platform/memread.o
+$(OUTPUT)/tests/python/%.o: tests/python/%.c | $(OUTPUT)/tests/python
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/pyframes: $(OUTPUT)/tests/python/pyframes.o $(PY_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -lelf -o $@
+
 # One-off: the cost of the stack map walk (bench/gcmap_bench.c), not part of any test.
 $(OUTPUT)/gcmap-bench: bench/gcmap_bench.c $(addprefix $(OUTPUT)/user/,go/gcmap.o go/gobin.o go/goversions.o go/x86dec.o platform/memread.o)
 	$(call msg,LINK,$@)
@@ -150,7 +161,7 @@ $(STRIPPED_TARGETS): $(OUTPUT)/targets/deadlock_pair.%: $(OUTPUT)/targets/deadlo
 
 targets: $(TARGETS) $(FIXTURES) $(SYMFIX_STRIPPED) $(STRIPPED_TARGETS)
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests/unit $(OUTPUT)/tests/bpf $(OUTPUT)/tests/e2e $(OUTPUT)/targets $(OUTPUT)/fixtures:
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests/unit $(OUTPUT)/tests/python $(OUTPUT)/tests/bpf $(OUTPUT)/tests/e2e $(OUTPUT)/targets $(OUTPUT)/fixtures:
 	$(Q)mkdir -p $@
 
 deps:
