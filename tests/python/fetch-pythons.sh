@@ -65,7 +65,7 @@ suite_of() {
 
 for v in $VERSIONS; do
 	dest="$DIR/python$v"
-	if [ -x "$dest/usr/bin/python$v" ] && [ -f "$dest/.patched" ]; then
+	if [ -x "$dest/usr/bin/python$v.stripped" ] && [ -f "$dest/.patched" ]; then
 		echo "have: python$v ($dest/usr/bin/python$v)"
 		continue
 	fi
@@ -88,9 +88,14 @@ for v in $VERSIONS; do
 	ld=$(cd "$dest.tmp" && ls usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 \
 		lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 2>/dev/null | head -1)
 	if [ $ok = 1 ] && [ -x "$exe" ] && [ -n "$ld" ]; then
+		# A copy as stripped as strip makes it, its debug file kept apart; made
+		# before patchelf, whose output strip cannot rewrite.
+		strip --strip-all -o "$exe.stripped" "$exe" || ok=0
 		# The final paths ($dest, not $dest.tmp): the folder is renamed below.
-		patchelf --set-interpreter "$dest/$ld" --force-rpath \
-			--set-rpath "$libdir:$dest/lib/x86_64-linux-gnu" "$exe" || ok=0
+		for e in "$exe" "$exe.stripped"; do
+			patchelf --set-interpreter "$dest/$ld" --force-rpath \
+				--set-rpath "$libdir:$dest/lib/x86_64-linux-gnu" "$e" || ok=0
+		done
 		# The embedded interpreter's library gets the same search path.
 		for so in "$dest.tmp"/usr/lib/x86_64-linux-gnu/libpython"$v".so.1.0; do
 			[ -f "$so" ] || continue

@@ -8,7 +8,9 @@
  *   Thread 0x00007f0e4d3ff6c0 tid 4242 interp 0 frames 6
  *     File "/usr/lib/python3.11/threading.py", line 320 in wait [Condition.wait]
  *
- * usage: pyframes PID [DEBUG_ROOT...]   (debug roots hold .build-id/)
+ * usage: pyframes [-x SOURCE[,SOURCE...]] PID [DEBUG_ROOT...]
+ * Debug roots hold .build-id/; -x leaves out sources of _PyRuntime (symtab,
+ * dynsym, section, debugfile) to try the others.
  * Exit: 0, 1 on an error, 2 when PID is not Python, 3 when its version has
  * no layout. Target strings are printed as read: this is a test tool.
  */
@@ -50,8 +52,15 @@ int main(int argc, char **argv)
 	int err, rc = 1, r;
 	pid_t pid;
 
-	if (argc < 2 || argc > 16) {
-		fprintf(stderr, "usage: pyframes PID [DEBUG_ROOT...]\n");
+	if (argc > 2 && strcmp(argv[1], "-x") == 0) {
+		for (r = BW_PYBIN_SYMTAB; r <= BW_PYBIN_DEBUGFILE; r++)
+			if (strstr(argv[2], bw_pybin__source_name((__u32)r)))
+				opts.skip |= BW_PYBIN_SKIP(r);
+		argv += 2;
+		argc -= 2;
+	}
+	if (argc < 2 || argc > 15) {
+		fprintf(stderr, "usage: pyframes [-x SOURCE[,SOURCE...]] PID [DEBUG_ROOT...]\n");
 		return 1;
 	}
 	pid = (pid_t)strtol(argv[1], NULL, 10);

@@ -70,6 +70,8 @@ static int find_binary(pid_t pid, const struct bw_pyproc_opts *opts, struct bw_p
 	__u64 start, end, off;
 	ssize_t n;
 	FILE *f;
+	const char *const *roots = opts ? opts->debug_roots : NULL;
+	unsigned int skip = opts ? opts->skip : 0;
 	int pass, err = -ENOENT;
 
 	snprintf(maps, sizeof(maps), "/proc/%d/exe", (int)pid);
@@ -94,9 +96,9 @@ static int find_binary(pid_t pid, const struct bw_pyproc_opts *opts, struct bw_p
 			/* The mapping itself: the file the process runs, even deleted or in a container. */
 			snprintf(file, sizeof(file), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
 				 (int)pid, (uint64_t)start, (uint64_t)end);
-			if (bw_pybin__read(file, opts ? opts->debug_roots : NULL, 0, bin) != 0) {
+			if (bw_pybin__read(file, roots, skip, bin) != 0) {
 				snprintf(file, sizeof(file), "/proc/%d/root%s", (int)pid, path);
-				if (bw_pybin__read(file, opts ? opts->debug_roots : NULL, 0, bin) != 0)
+				if (bw_pybin__read(file, roots, skip, bin) != 0)
 					continue;
 			}
 			if (!bin->runtime)

@@ -33,6 +33,8 @@ struct bw_pyproc_info {
 struct bw_pyproc_opts {
 	/* Folders holding .build-id/ debug files, NULL-terminated; NULL: /usr/lib/debug. */
 	const char *const *debug_roots;
+	/* BW_PYBIN_SKIP() of the sources of _PyRuntime not to use (tests of the fallbacks). */
+	unsigned int skip;
 };
 
 /*
