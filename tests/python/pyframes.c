@@ -82,7 +82,8 @@ int main(int argc, char **argv)
 		info = bw_pyproc__info(pp);
 		print_version(info->version_hex);
 		printf(" layout none binary %s\n", info->binary);
-		fprintf(stderr, "pyframes: python %u.%u: no layout for this version (C frames only)\n",
+		fprintf(stderr,
+			"pyframes: python %u.%u: no layout for this version (C frames only)\n",
 			info->version_hex >> 24, (info->version_hex >> 16) & 0xff);
 		rc = 3;
 		goto cleanup;

@@ -18,8 +18,11 @@ struct lt_case {
 	int first;
 };
 
-#define CASE(id, firstl, nm)                                                                  \
-	{ nm, id##_table, sizeof(id##_table), id##_lines, sizeof(id##_lines) / sizeof(int), firstl },
+#define CASE(id, firstl, nm)                                                                         \
+	{                                                                                            \
+		nm,    id##_table, sizeof(id##_table), id##_lines, sizeof(id##_lines) / sizeof(int), \
+		firstl                                                                               \
+	},
 #include "pylinetable_cases.h"
 
 Test(pylinetable, real_tables)
@@ -33,8 +36,9 @@ Test(pylinetable, real_tables)
 		for (i = 0; i < k->nlines; i++) {
 			int got = bw_pylinetable__line(k->table, k->len, k->first, 2 * i);
 
-			cr_expect_eq(got, k->lines[i], "%s: code unit %zu: line %d, CPython says %d",
-				     k->name, i, got, k->lines[i]);
+			cr_expect_eq(got, k->lines[i],
+				     "%s: code unit %zu: line %d, CPython says %d", k->name, i, got,
+				     k->lines[i]);
 			if (k->lines[i] > 5000)
 				versions_far++;
 		}
@@ -59,8 +63,8 @@ Test(pylinetable, malformed)
 {
 	/* Not at an entry (high bit clear), empty, truncated long form. */
 	const __u8 bad[] = { 0x01, 0x80 };
-	const __u8 trunc[] = { 0xf0 }; /* long form, 1 unit, its varints cut off */
-	const __u8 none[] = { 0xf8 }; /* no location, 1 unit */
+	const __u8 trunc[] = { 0xf0 };		      /* long form, 1 unit, its varints cut off */
+	const __u8 none[] = { 0xf8 };		      /* no location, 1 unit */
 	const __u8 oneline2[] = { 0xe0, 0x01, 0x02 }; /* one-line form, +2 */
 
 	cr_expect_eq(bw_pylinetable__line(bad, sizeof(bad), 10, 0), -1);

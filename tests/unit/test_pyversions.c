@@ -87,13 +87,15 @@ static int find_type(struct dw *d, const char *name, Dwarf_Die *out)
 
 				if (!n || strcmp(n, name) != 0)
 					continue;
-				if (tag == DW_TAG_typedef && peel(&child, &t) == 0 && dwarf_haschildren(&t)) {
+				if (tag == DW_TAG_typedef && peel(&child, &t) == 0 &&
+				    dwarf_haschildren(&t)) {
 					*out = t;
 					return 0;
 				}
 				if ((tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
 				     tag == DW_TAG_enumeration_type) &&
-				    dwarf_haschildren(&child) && !dwarf_hasattr(&child, DW_AT_declaration)) {
+				    dwarf_haschildren(&child) &&
+				    !dwarf_hasattr(&child, DW_AT_declaration)) {
 					*out = child;
 					return 0;
 				}
@@ -187,7 +189,10 @@ struct field_check {
 	unsigned int min_minor, max_minor;
 };
 
-#define F(s, p, f, lo, hi) { s, p, offsetof(struct bw_pylayout, f), lo, hi }
+#define F(s, p, f, lo, hi)                                                                         \
+	{                                                                                          \
+		s, p, offsetof(struct bw_pylayout, f), lo, hi                                      \
+	}
 static const struct field_check fields[] = {
 	F("pyruntimestate", "interpreters.head", runtime_interpreters_head, 11, 99),
 	F("_is", "id", interp_id, 11, 99),

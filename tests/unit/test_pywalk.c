@@ -303,7 +303,8 @@ Test(pywalk, unicode_kinds)
 	cr_expect_str_eq(buf, "caf\xc3\xa9");
 	a = str_obj(ucs2, 2, 2, 0);
 	cr_assert_eq(bw_pywalk__unicode(L, sp.mem + (a - BASE), 256, buf, sizeof(buf), &need), 0);
-	cr_expect_str_eq(buf, "\xe2\x82\xac" "1");
+	cr_expect_str_eq(buf, "\xe2\x82\xac"
+			      "1");
 	a = str_obj(ucs4, 1, 4, 0);
 	cr_assert_eq(bw_pywalk__unicode(L, sp.mem + (a - BASE), 256, buf, sizeof(buf), &need), 0);
 	cr_expect_str_eq(buf, "\xf0\x9f\x90\x8d");
@@ -339,7 +340,8 @@ Test(pyproc, maps_lines)
 						&o, path, sizeof(path)),
 		     0);
 	cr_expect_str_eq(path, "");
-	cr_expect_eq(bw_pyproc__parse_maps_line("garbage", &s, &e, &o, path, sizeof(path)), -EINVAL);
+	cr_expect_eq(bw_pyproc__parse_maps_line("garbage", &s, &e, &o, path, sizeof(path)),
+		     -EINVAL);
 }
 
 Test(pyproc, version_from_name)

@@ -92,7 +92,8 @@ static size_t read_at(Elf *elf, __u64 vaddr, void *buf, size_t len)
 	while ((scn = elf_nextscn(elf, scn))) {
 		__u64 off, avail;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS || !(sh.sh_flags & SHF_ALLOC))
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
+		    !(sh.sh_flags & SHF_ALLOC))
 			continue;
 		if (vaddr < sh.sh_addr || vaddr >= sh.sh_addr + sh.sh_size)
 			continue;
@@ -135,28 +136,40 @@ static void read_build_id(Elf *elf, struct bw_pybin *out)
 	}
 }
 
-static Elf *open_elf(const char *path, int *fd)
+/* The ELF of path, or NULL with *err set: -errno, or -EINVAL when not a 64-bit ELF. */
+static Elf *open_elf(const char *path, int *fd, int *err)
 {
 	Elf *elf;
 
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0)
+	if (*fd < 0) {
+		*err = -errno;
 		return NULL;
+	}
 	elf = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF || gelf_getclass(elf) != ELFCLASS64) {
 		if (elf)
 			elf_end(elf);
 		close(*fd);
 		*fd = -1;
+		*err = -EINVAL;
 		return NULL;
 	}
+	*err = 0;
 	return elf;
+}
+
+static void set_runtime(struct bw_pybin *out, const GElf_Sym *sym, __u32 source)
+{
+	out->runtime = sym->st_value;
+	out->runtime_size = sym->st_size;
+	out->runtime_from = source;
 }
 
 /* _PyRuntime from the debug file of the build-id, under each root. */
 static void from_debug_file(const char *const *roots, struct bw_pybin *out)
 {
-	char hex[2 * sizeof(out->build_id) + 1];
+	char hex[2 * sizeof(out->build_id) + 1] = "";
 	__u32 i;
 
 	if (out->build_id_len < 2)
@@ -167,18 +180,17 @@ static void from_debug_file(const char *const *roots, struct bw_pybin *out)
 		GElf_Sym sym;
 		char path[512];
 		Elf *elf;
-		int fd, n;
+		int fd, n, err;
 
-		n = snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", *roots, hex, hex + 2);
+		n = snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", *roots, hex,
+			     hex + 2);
 		if (n < 0 || (size_t)n >= sizeof(path))
 			continue;
-		elf = open_elf(path, &fd);
+		elf = open_elf(path, &fd, &err);
 		if (!elf)
 			continue;
 		if (find_sym(elf, SHT_SYMTAB, "_PyRuntime", &sym) == 0) {
-			out->runtime = sym.st_value;
-			out->runtime_size = sym.st_size;
-			out->runtime_from = BW_PYBIN_DEBUGFILE;
+			set_runtime(out, &sym, BW_PYBIN_DEBUGFILE);
 			snprintf(out->debug_file, sizeof(out->debug_file), "%s", path);
 		}
 		elf_end(elf);
@@ -213,14 +225,14 @@ int bw_pybin__read(const char *path, const char *const *debug_roots, unsigned in
 	GElf_Shdr sh;
 	GElf_Sym sym;
 	Elf *elf;
-	int fd, err = 0;
+	int fd, err;
 
 	memset(out, 0, sizeof(*out));
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -EINVAL;
-	elf = open_elf(path, &fd);
+	elf = open_elf(path, &fd, &err);
 	if (!elf)
-		return fd < 0 && errno ? -errno : -EINVAL;
+		return err;
 	if (!gelf_getehdr(elf, &eh)) {
 		err = -EINVAL;
 		goto cleanup;
@@ -230,15 +242,12 @@ int bw_pybin__read(const char *path, const char *const *debug_roots, unsigned in
 	read_build_id(elf, out);
 	if (!(skip & BW_PYBIN_SKIP(BW_PYBIN_SYMTAB)) &&
 	    find_sym(elf, SHT_SYMTAB, "_PyRuntime", &sym) == 0)
-		out->runtime_from = BW_PYBIN_SYMTAB;
+		set_runtime(out, &sym, BW_PYBIN_SYMTAB);
 	else if (!(skip & BW_PYBIN_SKIP(BW_PYBIN_DYNSYM)) &&
 		 find_sym(elf, SHT_DYNSYM, "_PyRuntime", &sym) == 0)
-		out->runtime_from = BW_PYBIN_DYNSYM;
-	if (out->runtime_from) {
-		out->runtime = sym.st_value;
-		out->runtime_size = sym.st_size;
-	} else if (!(skip & BW_PYBIN_SKIP(BW_PYBIN_SECTION)) &&
-		   find_section(elf, ".PyRuntime", &sh) && sh.sh_addr) {
+		set_runtime(out, &sym, BW_PYBIN_DYNSYM);
+	else if (!(skip & BW_PYBIN_SKIP(BW_PYBIN_SECTION)) &&
+		 find_section(elf, ".PyRuntime", &sh) && sh.sh_addr) {
 		out->runtime = sh.sh_addr;
 		out->runtime_from = BW_PYBIN_SECTION;
 	} else if (!(skip & BW_PYBIN_SKIP(BW_PYBIN_DEBUGFILE))) {

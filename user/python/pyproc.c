@@ -15,8 +15,8 @@ struct bw_pyproc {
 	struct bw_pywalk *walk; /* NULL without a layout */
 };
 
-int bw_pyproc__parse_maps_line(const char *line, __u64 *start, __u64 *end, __u64 *off,
-			       char *path, size_t path_len)
+int bw_pyproc__parse_maps_line(const char *line, __u64 *start, __u64 *end, __u64 *off, char *path,
+			       size_t path_len)
 {
 	unsigned long long s, e, o;
 	int n = 0;
@@ -83,10 +83,11 @@ static int find_binary(pid_t pid, const struct bw_pyproc_opts *opts, struct bw_p
 
 		f = fopen(maps, "re");
 		if (!f)
-			return -errno;
+			return errno ? -errno : -EIO;
 		while (fgets(line, sizeof(line), f)) {
 			if (bw_pyproc__parse_maps_line(line, &start, &end, &off, path,
-						       sizeof(path)) != 0 || path[0] != '/')
+						       sizeof(path)) != 0 ||
+			    path[0] != '/')
 				continue;
 			if (pass == 0 ? strcmp(path, exe) != 0 : !is_libpython(path))
 				continue;
@@ -127,7 +128,7 @@ static int find_bias(pid_t pid, const struct bw_pybin *bin, struct bw_pyproc_inf
 	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
 	f = fopen(maps, "re");
 	if (!f)
-		return -errno;
+		return errno ? -errno : -EIO;
 	while (err && fgets(line, sizeof(line), f)) {
 		if (bw_pyproc__parse_maps_line(line, &start, &end, &off, path, sizeof(path)) != 0 ||
 		    strcmp(path, info->binary) != 0)
@@ -155,7 +156,7 @@ int bw_pyproc__open(pid_t pid, struct bw_mem *mem, const struct bw_pyproc_opts *
 
 	*out = NULL;
 	pp = calloc(1, sizeof(*pp));
-	bin = malloc(sizeof(*bin));
+	bin = calloc(1, sizeof(*bin));
 	if (!pp || !bin) {
 		err = -ENOMEM;
 		goto cleanup;

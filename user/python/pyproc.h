@@ -53,8 +53,8 @@ int bw_pyproc__threads(struct bw_pyproc *pp, struct bw_pythread **out, size_t *n
 void bw_pyproc__free(struct bw_pyproc *pp);
 
 /* One /proc/PID/maps line: 0, or -EINVAL. path is "" for an anonymous mapping. Pure. */
-int bw_pyproc__parse_maps_line(const char *line, __u64 *start, __u64 *end, __u64 *off,
-			       char *path, size_t path_len);
+int bw_pyproc__parse_maps_line(const char *line, __u64 *start, __u64 *end, __u64 *off, char *path,
+			       size_t path_len);
 /* "3.11" in a path such as /usr/bin/python3.11 or libpython3.13.so.1.0: 0x030b0000, or 0. Pure. */
 __u32 bw_pyproc__version_from_name(const char *path);
 

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#define BW_PYLAYOUT_TABLE 1	   /* from the table of this module */
+#define BW_PYLAYOUT_TABLE 1	    /* from the table of this module */
 #define BW_PYLAYOUT_DEBUG_OFFSETS 2 /* from the target's _Py_DebugOffsets */
 
 /* The cookie at the start of _PyRuntime in 3.13+. */
@@ -44,10 +44,10 @@ struct bw_pylayout {
 	/* PyThreadState */
 	__s32 tstate_next;
 	__s32 tstate_interp;
-	__s32 tstate_cframe;	    /* 3.11-3.12: _PyCFrame *, -1 later */
-	__s32 cframe_current_frame; /* in _PyCFrame, with tstate_cframe */
-	__s32 tstate_current_frame; /* 3.13+: _PyInterpreterFrame *, -1 before */
-	__s32 tstate_thread_id;	    /* unsigned long: the pthread_t */
+	__s32 tstate_cframe;	       /* 3.11-3.12: _PyCFrame *, -1 later */
+	__s32 cframe_current_frame;    /* in _PyCFrame, with tstate_cframe */
+	__s32 tstate_current_frame;    /* 3.13+: _PyInterpreterFrame *, -1 before */
+	__s32 tstate_thread_id;	       /* unsigned long: the pthread_t */
 	__s32 tstate_native_thread_id; /* unsigned long: the kernel tid */
 	/* _PyInterpreterFrame */
 	__u32 frame_size; /* bytes read per frame: up to and with owner */
@@ -56,13 +56,13 @@ struct bw_pylayout {
 	__u32 frame_executable_tag; /* low bits to clear: 3.14's _PyStackRef tags */
 	__s32 frame_instr_ptr;	    /* prev_instr (3.11-3.12) or instr_ptr */
 	__s32 frame_owner;	    /* char */
-	__u32 owner_shim_min; /* owner values from this on are C-stack shims (3.12+) */
+	__u32 owner_shim_min;	    /* owner values from this on are C-stack shims (3.12+) */
 	/* PyCodeObject */
 	__s32 code_filename;
 	__s32 code_name;
 	__s32 code_qualname;
 	__s32 code_linetable;
-	__s32 code_firstlineno; /* int */
+	__s32 code_firstlineno;	  /* int */
 	__s32 code_code_adaptive; /* the bytecode, inline */
 	/* objects */
 	__s32 ob_type;
