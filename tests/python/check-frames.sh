@@ -9,6 +9,10 @@
 # two must agree thread by thread (pthread id) on every frame's file, line
 # and function name.
 #
+# Where Debian's austin runs (trixie's 3.7, fetched with the interpreters:
+# it knows 3.11 to 3.13), `austin -w PID` is a second oracle, compared by
+# kernel tid on each frame's qualified name, file and line.
+#
 # Each served version runs as Debian ships it, as a `strip --strip-all` copy
 # (the debug file kept apart), and embedded (tests/python/embed loading
 # libpython3.X.so). 3.11 is bookworm's; 3.13 and 3.14 come from the cache
@@ -47,6 +51,29 @@ norm_ours() {
 	     END { if (rec != "") print rec }' "$1" | sort
 }
 
+plain() { sed 's/\x1b\[[0-9;]*m//g' "$1"; }
+
+# austin -w: "Thread N:TID" then frames outermost first, "qualname (file:line)".
+norm_austin() {
+	plain "$1" | awk '
+	     function flush() { if (rec != "" && n > 0) { s = rec; for (i = n; i >= 1; i--) s = s "|" f[i]; print s } }
+	     /Thread [0-9]+:[0-9]+/ { flush(); split($NF, p, ":"); rec = "T " p[2]; n = 0; next }
+	     /^    [^ ].* \(.*:[0-9]+\)$/ { line = substr($0, 5); f[++n] = line }
+	     END { flush() }' | sort
+}
+norm_ours_austin() {
+	awk 'function flush() { if (rec != "" && n > 0) print rec }
+	     /^Thread 0x/ { flush(); rec = "T " $4; n = 0; next }
+	     /^  File / { q = $0; sub(/.*\[/, "", q); sub(/\]$/, "", q)
+			 file = $0; sub(/^  File "/, "", file); sub(/", line .*/, "", file)
+			 ln = $0; sub(/.*", line /, "", ln); sub(/ in .*/, "", ln)
+			 rec = rec "|" q " (" file ":" ln ")"; n++ }
+	     END { flush() }' "$1" | sort
+}
+AUSTIN=$CACHE/austin/usr/bin/austin
+austin_passed=0
+austin_skipped=0
+
 wait_ready() { # pid file
 	i=0
 	while [ $i -lt $((READY_S * 20)) ]; do
@@ -70,6 +97,29 @@ wait_dump() { # file
 		i=$((i + 1))
 	done
 	return 1
+}
+
+# The frames against austin's, by kernel tid (qualified names): skipped,
+# with a notice, where austin does not know the version.
+check_austin() {
+	[ "$austin_rc" = skip ] && return
+	if ! plain "$WORK/$tag.austin" | grep -q 'Thread [0-9]*:'; then
+		echo "skip: $name: austin: $(plain "$WORK/$tag.austin" | grep -m1 -iE 'not a python|error|version' | sed 's/^[^A-Za-z]*//')"
+		austin_skipped=$((austin_skipped + 1))
+		return
+	fi
+	norm_austin "$WORK/$tag.austin" >"$WORK/$tag.austin.norm"
+	norm_ours_austin "$ours" >"$ours.austin.norm"
+	if cmp -s "$WORK/$tag.austin.norm" "$ours.austin.norm"; then
+		echo "ok: $name: $(wc -l <"$ours.austin.norm") threads match austin -w" \
+			"(tid, qualified name, file, line)"
+		passed=$((passed + 1))
+		austin_passed=$((austin_passed + 1))
+	else
+		echo "FAIL: $name: frames differ from austin's:"
+		diff "$WORK/$tag.austin.norm" "$ours.austin.norm" | tr '|' '\n' | head -40
+		failed=$((failed + 1))
+	fi
 }
 
 # One check: label, debug root, PYTHONHOME ("" for none), sources of
@@ -104,6 +154,17 @@ check() {
 		"$PYFRAMES" ${c_skip:+-x "$c_skip"} $pid "$c_root" >"$ours" 2>"$WORK/$tag.pyframes.err"
 		rc=$?
 		t1=$(date +%s%N)
+		austin_rc=skip
+		if [ -x "$AUSTIN" ] && [ $rc = 0 ]; then
+			# Austin gives up on a process it cannot read yet: a few tries.
+			for try in 1 2 3 4 5; do
+				timeout 20 "$AUSTIN" -w $pid >"$WORK/$tag.austin" 2>&1
+				austin_rc=$?
+				plain "$WORK/$tag.austin" | grep -q 'Thread [0-9]*:' && break
+				plain "$WORK/$tag.austin" | grep -q 'not a Python' && [ $try -ge 3 ] && break
+				sleep 0.2
+			done
+		fi
 		kill -USR1 $pid
 		wait_dump "$fh"
 		kill $pid 2>/dev/null
@@ -123,6 +184,7 @@ check() {
 					print $2 ", layout " $4 ", _PyRuntime from " $6 " of " p[n] }');" \
 				"$(((t1 - t0) / 1000000)) ms for the driver)"
 			passed=$((passed + 1))
+			check_austin
 		else
 			echo "FAIL: $name: frames differ from faulthandler's ($threads threads):"
 			diff "$fh.norm" "$ours.norm" | tr '|' '\n' | head -40
@@ -199,5 +261,7 @@ else
 	failed=$((failed + 1))
 fi
 
+[ -x "$AUSTIN" ] || echo "skip: austin not fetched: no second oracle"
+echo "austin: $austin_passed matched, $austin_skipped skipped (versions it does not read)"
 echo "python frames: $passed passed, $failed failed, $skipped skipped"
 [ $failed = 0 ]

@@ -118,5 +118,30 @@ for v in $VERSIONS; do
 		echo "skip: python$v not served (unpack failed)"
 	fi
 done
+# Austin (where mode, -w PID) as a second oracle: trixie's, with trixie's
+# glibc beside it, patched the same way.
+dest=$DIR/austin
+if [ -x "$dest/usr/bin/austin" ] && [ -f "$dest/.patched" ]; then
+	echo "have: austin ($dest/usr/bin/austin)"
+else
+	rm -rf "$DIR/debs" "$dest.tmp" && mkdir -p "$DIR/debs" "$dest.tmp" || exit 1
+	ok=1
+	(cd "$DIR/debs" && $APT download austin/trixie libc6/trixie) >"$DIR/download-austin.log" 2>&1 ||
+		ok=0
+	for deb in "$DIR"/debs/*.deb; do
+		[ $ok = 1 ] && [ -f "$deb" ] && { dpkg -x "$deb" "$dest.tmp" || ok=0; }
+	done
+	if [ $ok = 1 ] && [ -x "$dest.tmp/usr/bin/austin" ] &&
+		patchelf --set-interpreter "$dest/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" \
+			--force-rpath --set-rpath "$dest/usr/lib/x86_64-linux-gnu" \
+			"$dest.tmp/usr/bin/austin"; then
+		touch "$dest.tmp/.patched"
+		rm -rf "$dest" && mv "$dest.tmp" "$dest"
+		echo "got: austin ($dest/usr/bin/austin)"
+	else
+		rm -rf "$dest.tmp"
+		echo "skip: austin not served"
+	fi
+fi
 rm -rf "$DIR/debs"
 exit 0
