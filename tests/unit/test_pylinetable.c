@@ -74,3 +74,22 @@ Test(pylinetable, malformed)
 	cr_expect_eq(bw_pylinetable__line(oneline2, sizeof(oneline2), 10, 1), 12);
 	cr_expect_eq(bw_pylinetable__line(oneline2, sizeof(oneline2), 10, 2), -1);
 }
+
+/* Deltas that add up past an int, or below zero, give no line (found by fuzz_pywalk). */
+Test(pylinetable, hostile_deltas)
+{
+	/* No-columns entries of +(63 << 23) each: varint 63 << 24, zigzag even. */
+	const __u8 up[] = { 0xe8, 0x40, 0x40, 0x40, 0x40, 0x3f, 0xe8, 0x40, 0x40,
+			    0x40, 0x40, 0x3f, 0xe8, 0x40, 0x40, 0x40, 0x40, 0x3f };
+	const __u8 down[] = { 0xe8, 0x15 }; /* -10 */
+	int i;
+
+	for (i = 0; i < 3; i++)
+		cr_expect_eq(bw_pylinetable__line(up, sizeof(up), 0x7ffffff0, 2 * (__u64)i), -1,
+			     "entry %d", i);
+	/* From 10^9, the third entry passes INT_MAX; the first two are still lines. */
+	cr_expect_eq(bw_pylinetable__line(up, sizeof(up), 1000000000, 0), 1000000000 + (63 << 23));
+	cr_expect_eq(bw_pylinetable__line(up, sizeof(up), 1000000000, 4), -1);
+	cr_expect_eq(bw_pylinetable__line(down, sizeof(down), 3, 0), -1);
+	cr_expect_eq(bw_pylinetable__line(down, sizeof(down), -5, 0), -1);
+}

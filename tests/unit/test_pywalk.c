@@ -214,6 +214,21 @@ Test(pywalk, threads_frames_and_lines)
 	bw_pywalk__free(w);
 }
 
+/* A hostile co_firstlineno before the first instruction: no line, not a negative one. */
+Test(pywalk, negative_first_line_is_no_line)
+{
+	__u64 f0 = frame(code_obj("a", "a", "/a.py", -7), -1, 0, 0);
+	struct bw_pywalk *w = walker();
+	struct bw_pythread *th;
+	size_t n;
+
+	cr_assert_eq(bw_pywalk__threads(w, runtime_with(tstate(0, f0, 1, 2)), &th, &n), 0);
+	cr_assert_eq(th[0].nframes, 1);
+	cr_expect_eq(th[0].frames[0].line, -1);
+	bw_pywalk__free_threads(th, n);
+	bw_pywalk__free(w);
+}
+
 Test(pywalk, unmapped_frame_keeps_the_frames_before)
 {
 	__u64 run = code_obj("run", "run", "/w.py", 1);

@@ -6,6 +6,7 @@
  * line form (line + kind - 10), 13 no columns (signed line delta), 14 long
  * form (signed line delta, end line, columns), 15 no location.
  */
+#include <limits.h>
 #include "python/pylinetable.h"
 
 #define KIND_ONE_LINE0 10
@@ -53,7 +54,7 @@ static int line_delta(const __u8 *t, size_t len, size_t pos)
 int bw_pylinetable__line(const __u8 *table, size_t len, int firstlineno, __u64 addr_bytes)
 {
 	__u64 start = 0;
-	int line = firstlineno;
+	__s64 line = firstlineno; /* a hostile table's deltas add up past an int */
 	size_t pos = 0;
 
 	while (pos < len) {
@@ -64,8 +65,10 @@ int bw_pylinetable__line(const __u8 *table, size_t len, int firstlineno, __u64 a
 			return -1; /* not at an entry: malformed */
 		end = start + 2 * ((__u64)(first & 7) + 1);
 		line += line_delta(table, len, pos);
+		if (line < 0 || line > INT_MAX)
+			return -1;
 		if (addr_bytes < end)
-			return ((first >> 3) & 15) == KIND_NONE ? -1 : line;
+			return ((first >> 3) & 15) == KIND_NONE ? -1 : (int)line;
 		start = end;
 		for (pos++; pos < len && !(table[pos] & 0x80); pos++)
 			;

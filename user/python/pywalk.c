@@ -387,7 +387,7 @@ static int walk_frames(struct bw_pywalk *w, __u64 frame, struct bw_pythread *t)
 		f->firstlineno = c->firstlineno;
 		/* Before the first instruction, CPython says the first line (PyCode_Addr2Line). */
 		if (addr < 0)
-			f->line = c->firstlineno;
+			f->line = c->firstlineno >= 0 ? c->firstlineno : -1;
 		else if (c->linetable)
 			f->line = bw_pylinetable__line(c->linetable, c->linetable_len,
 						       c->firstlineno, (__u64)addr);
