@@ -246,6 +246,44 @@ for v in $VERSIONS; do
 	check "python$v embedded" "$root" "$home" "" "$embed" "$lib"
 done
 
+# A version without a layout: python3.11 whose Py_Version says 3.12 (no
+# Debian suite serves 3.12, and it has neither a table nor _Py_DebugOffsets).
+# pyframes must say so (exit 3) and print no frame, rather than guess.
+fake=$WORK/python3.12-fake
+addr=$(nm -D /usr/bin/python3.11 2>/dev/null | awk '$3 == "Py_Version" { print $1 }')
+sect=
+if [ -n "$addr" ]; then
+	# Each PROGBITS section as "addr offset size" in hex; the one holding addr.
+	sect=$(readelf -SW /usr/bin/python3.11 | sed 's/^ *\[ *[0-9]*\] *//' |
+		awk '$2 == "PROGBITS" { print $3, $4, $5 }' | while read -r s o z; do
+		if [ $((0x$addr)) -ge $((0x$s)) ] && [ $((0x$addr)) -lt $((0x$s + 0x$z)) ]; then
+			echo $((0x$addr - 0x$s + 0x$o))
+			break
+		fi
+	done)
+fi
+if [ -n "$sect" ] && cp /usr/bin/python3.11 "$fake" &&
+	printf '\360\000\014\003' | dd of="$fake" bs=1 seek="$sect" conv=notrunc 2>/dev/null; then
+	PYTHONHOME=/usr "$fake" "$HERE/targets/parked.py" "$WORK/fake.fh" >"$WORK/fake.out" 2>&1 &
+	pid=$!
+	wait_ready $pid "$WORK/fake.out"
+	"$PYFRAMES" $pid >"$WORK/fake.pyframes" 2>"$WORK/fake.err"
+	rc=$?
+	kill $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	if [ $rc = 3 ] && ! grep -q '^  File' "$WORK/fake.pyframes" &&
+		grep -q 'python 3.12: no layout' "$WORK/fake.err"; then
+		echo "ok: python3.11 saying 3.12: $(cat "$WORK/fake.err" | sed 's/^pyframes: //')"
+		passed=$((passed + 1))
+	else
+		echo "FAIL: python3.11 saying 3.12: pyframes exited $rc: $(cat "$WORK/fake.err")"
+		failed=$((failed + 1))
+	fi
+else
+	echo "skip: no Py_Version in /usr/bin/python3.11 to make a 3.12 of"
+	skipped=$((skipped + 1))
+fi
+
 # Not Python: said as such (exit 2), nothing printed as frames.
 sleep 30 &
 pid=$!
