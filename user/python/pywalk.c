@@ -206,13 +206,13 @@ fail:
 	return NULL;
 }
 
-/* True when the object at addr is of the type named "code". */
-static bool is_code(struct bw_pywalk *w, __u64 obj)
+/* True when type (an object's ob_type) is the type named "code". */
+static bool is_code_type(struct bw_pywalk *w, __u64 type)
 {
-	__u64 type, name;
 	char tp_name[8];
+	__u64 name;
 
-	if (rd_u64(w, obj + (__u64)w->L.ob_type, &type) != 0 || !ptr_ok(type))
+	if (!ptr_ok(type))
 		return false;
 	if (w->code_type)
 		return type == w->code_type;
@@ -251,7 +251,9 @@ static void fill_code(struct bw_pywalk *w, struct code *c)
 	size_t head_len = (size_t)L->code_code_adaptive;
 	__u8 head[CODE_HEAD_MAX];
 
-	if (head_len > sizeof(head) || !is_code(w, c->addr) || rd(w, c->addr, head, head_len) != 0)
+	/* One read for the fields up to the bytecode, the type among them. */
+	if (head_len > sizeof(head) || head_len < (size_t)L->ob_type + 8 ||
+	    rd(w, c->addr, head, head_len) != 0 || !is_code_type(w, get_u64(head, L->ob_type)))
 		return;
 	c->valid = true;
 	c->firstlineno = get_s32(head, L->code_firstlineno);
