@@ -19,6 +19,8 @@
 #define BW_KSTACK_DEPTH 32
 /* User registers saved at kernel entry, in DWARF order for x86_64 (0..16). */
 #define BW_NREGS 17
+/* Processes in one -p list: the entries of the tgids map (maps.bpf.h). */
+#define BW_TGIDS_ENTRIES 1024
 /* x86_64 syscall numbers the BPF programs look for. */
 #define BW_NR_FUTEX 202
 #define BW_NR_FUTEX_WAITV 449

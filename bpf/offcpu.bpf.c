@@ -13,6 +13,7 @@
 #include <bpf/bpf_core_read.h>
 #include "blockwatch.h"
 #include "compat.bpf.h"
+#include "maps.bpf.h"
 #include "filter.bpf.h"
 
 #define PF_KTHREAD 0x00200000
@@ -21,14 +22,6 @@
 const volatile bool has_prev_state_arg = true;
 /* Threads with a history at once (--max-threads); more are counted, not tracked. */
 const volatile __u64 max_threads = 16384;
-
-/* Task storage, or a tid-keyed hash of max_threads entries (compat.bpf.h). */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct bw_history);
-} histories SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

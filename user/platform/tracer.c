@@ -127,7 +127,10 @@ static int attach_iter(struct bw_tracer *tr, __u32 tgid)
 	return err;
 }
 
-/* The set is in place before a program is attached. */
+/*
+ * The tgids map of maps.bpf.h, one for every object: filled once, before a
+ * program is attached.
+ */
 static int fill_tgids(struct bpf_map *map, const struct bw_tracer_opts *opts)
 {
 	__u8 one = 1;
@@ -139,6 +142,28 @@ static int fill_tgids(struct bpf_map *map, const struct bw_tracer_opts *opts)
 		if (bpf_map__update_elem(map, &opts->tgids[i], sizeof(opts->tgids[i]), &one,
 					 sizeof(one), BPF_ANY))
 			return -errno;
+	return 0;
+}
+
+/*
+ * Before obj is loaded, each of its maps named as one of owner's (the maps
+ * of maps.bpf.h) is made that map: one map for every object.
+ */
+static int share_maps(const struct bpf_object *owner, struct bpf_object *obj)
+{
+	struct bpf_map *map, *own;
+	int err;
+
+	for (map = bpf_object__next_map(obj, NULL); map; map = bpf_object__next_map(obj, map)) {
+		if (bpf_map__is_internal(map))
+			continue;
+		own = bpf_object__find_map_by_name(owner, bpf_map__name(map));
+		if (!own)
+			continue;
+		err = bpf_map__reuse_fd(map, bpf_map__fd(own));
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -179,22 +204,15 @@ static int start_futex(struct bw_tracer *tr, const struct bw_tracer_opts *opts)
 		tr->futex->rodata->filter_tgids = opts->ntgids > 1;
 		tr->futex->rodata->has_task_storage = !(tr->fallbacks & BW_FALLBACK_TASK_STORAGE);
 		tr->futex->rodata->has_task_pt_regs = !(tr->fallbacks & BW_FALLBACK_TASK_PT_REGS);
-		if ((tr->fallbacks & BW_FALLBACK_TASK_STORAGE) &&
-		    hash_by_tid(tr->futex->maps.futex_waits,
-				opts->max_threads ? opts->max_threads : 16384)) {
-			futex_bpf__destroy(tr->futex);
-			tr->futex = NULL;
-			return -EINVAL;
-		}
 		bpf_program__set_autoload(tr->futex->progs.futex_enter, way == FUTEX_FENTRY);
 		bpf_program__set_autoload(tr->futex->progs.futex_waitv_enter, way == FUTEX_FENTRY);
 		bpf_program__set_autoload(tr->futex->progs.futex_tp_enter, way == FUTEX_SYSCALL_TP);
 		bpf_program__set_autoload(tr->futex->progs.futex_tp_waitv, way == FUTEX_SYSCALL_TP);
 		bpf_program__set_autoload(tr->futex->progs.futex_sys_enter,
 					  way == FUTEX_RAW_SYS_ENTER);
-		err = futex_bpf__load(tr->futex);
+		err = share_maps(tr->offcpu->obj, tr->futex->obj);
 		if (!err)
-			err = fill_tgids(tr->futex->maps.tgids, opts);
+			err = futex_bpf__load(tr->futex);
 		if (!err)
 			err = futex_bpf__attach(tr->futex);
 		if (!err) {
@@ -261,11 +279,13 @@ int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out)
 	tr->offcpu->rodata->has_task_pt_regs = !(tr->fallbacks & BW_FALLBACK_TASK_PT_REGS);
 	tr->iter->rodata->has_task_storage = !(tr->fallbacks & BW_FALLBACK_TASK_STORAGE);
 	tr->iter->rodata->has_task_pt_regs = !(tr->fallbacks & BW_FALLBACK_TASK_PT_REGS);
+	/* The maps of maps.bpf.h are created here, with offcpu's; the others reuse them. */
 	if (tr->fallbacks & BW_FALLBACK_TASK_STORAGE) {
 		err = hash_by_tid(tr->offcpu->maps.histories, tr->offcpu->rodata->max_threads);
-		/* The iterator's own futex map stays empty without --futex-calls. */
+		/* Empty without --futex-calls: the iterator finds no futex wait. */
 		if (!err)
-			err = hash_by_tid(tr->iter->maps.futex_waits, 1);
+			err = hash_by_tid(tr->offcpu->maps.futex_waits,
+					  opts->futex_calls ? tr->offcpu->rodata->max_threads : 1);
 		if (err)
 			goto cleanup;
 	}
@@ -286,15 +306,9 @@ int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out)
 		if (err)
 			goto cleanup;
 	}
-	/* The iterator reads the task storage of both (its own, empty, without futex calls). */
-	err = bpf_map__reuse_fd(tr->iter->maps.histories, bpf_map__fd(tr->offcpu->maps.histories));
-	if (!err && tr->futex)
-		err = bpf_map__reuse_fd(tr->iter->maps.futex_waits,
-					bpf_map__fd(tr->futex->maps.futex_waits));
+	err = share_maps(tr->offcpu->obj, tr->iter->obj);
 	if (!err)
 		err = taskiter_bpf__load(tr->iter);
-	if (!err)
-		err = fill_tgids(tr->iter->maps.tgids, opts);
 	if (!err)
 		err = offcpu_bpf__attach(tr->offcpu);
 	if (!err)
