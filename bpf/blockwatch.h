@@ -19,6 +19,15 @@
 #define BW_KSTACK_DEPTH 32
 /* User registers saved at kernel entry, in DWARF order for x86_64 (0..16). */
 #define BW_NREGS 17
+/*
+ * Threads with a block history at once unless --max-threads says otherwise:
+ * the bound of offcpu.bpf.c's histories, and the entries of its tid-keyed
+ * hashes without task storage. A plain number, so that BW_STR makes it the
+ * command line's help text.
+ */
+#define BW_THREAD_ENTRIES_DEFAULT 16384
+#define BW_STR_(x) #x
+#define BW_STR(x) BW_STR_(x)
 /* Processes in one -p list: the entries of the tgids map (maps.bpf.h). */
 #define BW_TGIDS_ENTRIES 1024
 /* x86_64 syscall numbers the BPF programs look for. */

@@ -21,7 +21,7 @@
 /* sched_switch got its prev_state argument in 5.18 (commit fa2c3254d7cf). */
 const volatile bool has_prev_state_arg = true;
 /* Threads with a history at once (--max-threads); more are counted, not tracked. */
-const volatile __u64 max_threads = 16384;
+const volatile __u64 max_threads = BW_THREAD_ENTRIES_DEFAULT;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

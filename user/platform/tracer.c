@@ -272,8 +272,8 @@ int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out)
 		tr->iter->rodata->filter_tgids = true;
 	}
 	tr->offcpu->rodata->has_prev_state_arg = sched_switch_has_prev_state(opts->btf_path);
-	if (opts->max_threads)
-		tr->offcpu->rodata->max_threads = opts->max_threads;
+	tr->offcpu->rodata->max_threads =
+		opts->max_threads ? opts->max_threads : BW_THREAD_ENTRIES_DEFAULT;
 	tr->fallbacks = probe_fallbacks(opts->force_fallbacks);
 	tr->offcpu->rodata->has_task_storage = !(tr->fallbacks & BW_FALLBACK_TASK_STORAGE);
 	tr->offcpu->rodata->has_task_pt_regs = !(tr->fallbacks & BW_FALLBACK_TASK_PT_REGS);
