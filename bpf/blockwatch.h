@@ -133,7 +133,6 @@ _Static_assert(sizeof(struct bw_gopark) == 24, "bw_gopark layout");
 enum bw_counter {
 	BW_CNT_HIST_FULL = 0, /* no history storage: a thread went untracked */
 	BW_CNT_TRACKED,	      /* threads with a history now */
-	BW_CNT_FUTEX,	      /* unused */
 	BW_CNT_MAX,
 };
 
