@@ -97,7 +97,7 @@ static __always_inline void settle(struct bw_history *h, struct task_struct *tas
 {
 	__u64 arrival;
 
-	if (!bw_have_arrival(task) || !h->block_start_rq)
+	if (!bw_have_arrival(task) || !h->block_start_rq_ns)
 		return;
 	arrival = task->sched_info.last_arrival;
 	/* Back on a CPU, but no arrival seen: the end is unknown. */
@@ -207,7 +207,7 @@ int dump_task(struct bpf_iter__task *ctx)
 		else
 			rec->syscall_nr = -1;
 	}
-	rec->kstack_len = bpf_get_task_stack(task, rec->kstack, sizeof(rec->kstack), 0);
+	rec->kstack_bytes = bpf_get_task_stack(task, rec->kstack, sizeof(rec->kstack), 0);
 	read_storage(out, task);
 	bpf_seq_write(seq, out, sizeof(*out));
 	return 0;

@@ -173,7 +173,7 @@ Test(bpf_offcpu, kernel_clock_and_arrival)
 	run(skel, 10, BW_TASK_INTERRUPTIBLE, 0, 0);
 	after = mono_now();
 	cr_assert_eq(history(skel, self(), &h), 0);
-	cr_assert_neq(h.block_start_rq, 0);
+	cr_assert_neq(h.block_start_rq_ns, 0);
 	/* The start in CLOCK_MONOTONIC: the runqueue clock plus a calibrated offset. */
 	cr_assert_geq(h.block_start_ns + TICK_NS, before, "start %llu before %llu",
 		      (unsigned long long)h.block_start_ns, (unsigned long long)before);

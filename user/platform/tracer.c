@@ -398,49 +398,49 @@ static void regs_from_proc(struct bw_task_rec *recs, size_t n)
 
 int bw_tracer__scan(struct bw_tracer *tr, struct bw_task_rec **recs, size_t *n)
 {
-	size_t cap = 64, len = 0;
+	size_t cap_recs = 64, nrecs = 0;
 	struct bw_scan_rec *buf;
-	ssize_t got;
+	ssize_t got_bytes;
 	char *p;
 	int fd, err = 0;
 
 	fd = bpf_iter_create(bpf_link__fd(tr->iter_link));
 	if (fd < 0)
 		return -errno;
-	buf = malloc(cap * sizeof(*buf));
+	buf = malloc(cap_recs * sizeof(*buf));
 	if (!buf) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
 	for (;;) {
-		if (len == cap) {
-			struct bw_scan_rec *nbuf = realloc(buf, 2 * cap * sizeof(*buf));
+		if (nrecs == cap_recs) {
+			struct bw_scan_rec *nbuf = realloc(buf, 2 * cap_recs * sizeof(*buf));
 
 			if (!nbuf) {
 				err = -ENOMEM;
 				goto cleanup;
 			}
 			buf = nbuf;
-			cap *= 2;
+			cap_recs *= 2;
 		}
 		/* The kernel never splits a record: seq_write fits whole ones. */
-		p = (char *)(buf + len);
-		got = read(fd, p, (cap - len) * sizeof(*buf));
-		if (got < 0) {
+		p = (char *)(buf + nrecs);
+		got_bytes = read(fd, p, (cap_recs - nrecs) * sizeof(*buf));
+		if (got_bytes < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			err = -errno;
 			goto cleanup;
 		}
-		if (!got)
+		if (!got_bytes)
 			break;
-		len += got / sizeof(*buf);
+		nrecs += got_bytes / sizeof(*buf);
 	}
-	err = split_scan(tr, buf, len, recs);
+	err = split_scan(tr, buf, nrecs, recs);
 	if (!err && (tr->fallbacks & BW_FALLBACK_TASK_PT_REGS))
-		regs_from_proc(*recs, len);
+		regs_from_proc(*recs, nrecs);
 	if (!err)
-		*n = len;
+		*n = nrecs;
 cleanup:
 	free(buf);
 	close(fd);
