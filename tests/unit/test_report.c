@@ -72,6 +72,7 @@ Test(report, json_lines_parse_and_carry_fields)
 {
 	struct bw_thread t[4];
 	struct bw_report_opts o = { .threshold_ns = 10 * SEC, .watched_ns = 2 * SEC };
+	struct bw_classify_opts co = { .threshold_ns = o.threshold_ns };
 	struct bw_frame fr = {
 		.pc = 0x401000,
 		.func = "evil\"\x1b",
@@ -94,7 +95,7 @@ Test(report, json_lines_parse_and_carry_fields)
 	t[1].ustack_len = 1;
 	t[1].kstack_len = 1;
 	t[1].kstack[0] = 0xffffffff81000000ULL;
-	cr_assert_eq(bw_classify(t, 4, o.threshold_ns), 0);
+	cr_assert_eq(bw_classify_opts(t, 4, &co), 0);
 
 	f = open_memstream(&buf, &len);
 	bw_report_json(f, t, 4, &o);
@@ -144,13 +145,14 @@ Test(report, text_has_no_raw_control_bytes)
 {
 	struct bw_thread t[2];
 	struct bw_report_opts o = { .threshold_ns = 10 * SEC, .watched_ns = 2 * SEC };
+	struct bw_classify_opts co = { .threshold_ns = o.threshold_ns };
 	char *buf = NULL;
 	size_t len = 0, i;
 	FILE *f;
 
 	add(&t[0], 100, "x\x1b]2;title\x07", BW_WAIT_MUTEX, 101);
 	add(&t[1], 101, "y", BW_WAIT_MUTEX, 100);
-	cr_assert_eq(bw_classify(t, 2, o.threshold_ns), 0);
+	cr_assert_eq(bw_classify_opts(t, 2, &co), 0);
 	f = open_memstream(&buf, &len);
 	bw_report_text(f, t, 2, &o);
 	fclose(f);
@@ -167,6 +169,7 @@ Test(report, stuck_is_counted_explained_and_grouped)
 {
 	struct bw_thread t[4];
 	struct bw_report_opts o = { .threshold_ns = 10 * SEC, .watched_ns = 2 * SEC };
+	struct bw_classify_opts co = { .threshold_ns = o.threshold_ns };
 	struct bw_frame fr[2] = { { .pc = 0x1000, .func = "pthread_cond_wait" },
 				  { .pc = 0x2000, .func = "consumer_loop" } };
 	char *buf = NULL;
@@ -182,7 +185,7 @@ Test(report, stuck_is_counted_explained_and_grouped)
 		t[i].ustack_len = 2;
 	}
 	add(&t[3], 103, "joiner", BW_WAIT_JOIN, 101);
-	cr_assert_eq(bw_classify(t, 4, o.threshold_ns), 0);
+	cr_assert_eq(bw_classify_opts(t, 4, &co), 0);
 	bw_report_count(t, 4, v);
 	cr_expect_eq(v[BW_VERDICT_STUCK], 3);
 	cr_expect_eq(v[BW_VERDICT_LEAK], 0);

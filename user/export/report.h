@@ -17,7 +17,7 @@ struct bw_report_opts {
 	bool all;		      /* -a: every process */
 };
 
-/* Threads must be classified (bw_classify). Only those with a verdict are listed. */
+/* Threads must be classified (bw_classify_opts). Only those with a verdict are listed. */
 void bw_report_text(FILE *f, const struct bw_thread *threads, size_t n,
 		    const struct bw_report_opts *opts);
 void bw_report_json(FILE *f, const struct bw_thread *threads, size_t n,
