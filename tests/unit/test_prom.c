@@ -105,18 +105,6 @@ static char *expose(const struct bw_prom_input *in)
 	return buf;
 }
 
-static char *label_value(const char *s, size_t max)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	cr_assert_not_null(f);
-	bw_prom_label_value(f, s, max);
-	fclose(f);
-	return buf;
-}
-
 static size_t count_lines(const char *text, const char *prefix)
 {
 	size_t n = 0, plen = strlen(prefix);
@@ -245,35 +233,6 @@ Test(prom, go_comm_wins_and_main_thread_before_lowest_tid)
 	/* pid 400: nothing reported, no Go: no series at all. */
 	cr_assert_null(strstr(text, "pid=\"400\""));
 	free(text);
-}
-
-Test(prom, label_escaping)
-{
-	static const struct {
-		const char *in, *out;
-		size_t max;
-	} cases[] = {
-		{ "a\"b\\c\nd", "a\\\"b\\\\c\\nd", 0 },
-		{ "tab\there", "tab\\\\x09here", 0 },
-		{ "\x1b[31mred", "\\\\x1b[31mred", 0 },
-		{ "del\x7f", "del\\\\x7f", 0 },
-		{ "bad\xff\xfe", "bad\\\\xff\\\\xfe", 0 },
-		{ "caf\xc3\xa9", "caf\xc3\xa9", 0 },		      /* valid UTF-8 stays */
-		{ "csi\xc2\x9b", "csi\\\\xc2\\\\x9b", 0 },	      /* C1 control */
-		{ "over\xc0\xaf", "over\\\\xc0\\\\xaf", 0 },	      /* overlong '/' */
-		{ "sur\xed\xa0\x80", "sur\\\\xed\\\\xa0\\\\x80", 0 }, /* surrogate */
-		{ "0123456789abcdefXYZ", "0123456789abcde", 15 },
-		{ "caf\xc3\xa9", "caf\\\\xc3", 4 }, /* a sequence cut by the cap */
-		{ NULL, "", 0 },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *out = label_value(cases[i].in, cases[i].max);
-
-		cr_expect_str_eq(out, cases[i].out, "case %zu", i);
-		free(out);
-	}
 }
 
 Test(prom, hostile_comm_keeps_one_sample_per_line)

@@ -5,53 +5,9 @@
 #include <criterion/criterion.h>
 #include <json-c/json.h>
 #include "threads/classify.h"
-#include "core/escape.h"
 #include "export/report.h"
 
 #define SEC 1000000000ULL
-
-static char *json_of(const char *s)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	bw_json_str(f, s);
-	fclose(f);
-	return buf;
-}
-
-Test(escape, json_strings)
-{
-	char *out;
-
-	out = json_of("a\"b\\c\n\t\x1b[31m");
-	cr_assert_str_eq(out, "\"a\\\"b\\\\c\\n\\t\\u001b[31m\"");
-	free(out);
-	out = json_of("caf\xc3\xa9");
-	cr_assert_str_eq(out, "\"caf\xc3\xa9\"");
-	free(out);
-	/* Invalid UTF-8: a lone continuation byte, an overlong, a surrogate. */
-	out = json_of("\xff\x80\xc0\xaf\xed\xa0\x80");
-	cr_assert_str_eq(out, "\"\\u00ff\\u0080\\u00c0\\u00af\\u00ed\\u00a0\\u0080\"");
-	free(out);
-	out = json_of(NULL);
-	cr_assert_str_eq(out, "\"\"");
-	free(out);
-}
-
-Test(escape, text_strings)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	bw_text_str(f, "ok\x1b]0;pwned\x07\\x", 0);
-	bw_text_str(f, "abcdef", 3);
-	fclose(f);
-	cr_assert_str_eq(buf, "ok\\x1b]0;pwned\\x07\\\\xabc");
-	free(buf);
-}
 
 static void add(struct bw_thread *t, __u32 tid, const char *comm, enum bw_wait wait, __u32 owner)
 {

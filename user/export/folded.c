@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/escape.h"
 #include "export/folded.h"
 #include "platform/ksyms.h"
 
@@ -16,29 +16,14 @@ struct lines {
 	size_t n, cap;
 };
 
-static void name_esc(FILE *f, const char *s, size_t max)
-{
-	const unsigned char *u = (const unsigned char *)(s ? s : "");
-	size_t i;
-
-	for (i = 0; i < max && u[i]; i++) {
-		if (u[i] == '\\')
-			fputs("\\\\", f);
-		else if (u[i] >= 0x20 && u[i] < 0x7f && u[i] != ';')
-			fputc(u[i], f);
-		else
-			fprintf(f, "\\x%02x", u[i]);
-	}
-}
-
 static void user_frame(FILE *f, const struct bw_frame *fr)
 {
 	fputc(';', f);
 	if (fr->func[0]) {
-		name_esc(f, fr->func, sizeof(fr->func));
+		bw_folded_str(f, fr->func, sizeof(fr->func));
 	} else if (fr->module[0]) {
 		fputc('[', f);
-		name_esc(f, fr->module, sizeof(fr->module));
+		bw_folded_str(f, fr->module, sizeof(fr->module));
 		fputc(']', f);
 	} else {
 		fputs("[unknown]", f);
@@ -52,7 +37,7 @@ static void kernel_frame(FILE *f, const struct bw_ksyms *ksyms, __u64 addr)
 
 	fputc(';', f);
 	if (sym)
-		name_esc(f, sym, SIZE_MAX);
+		bw_folded_str(f, sym, 0);
 	else
 		fprintf(f, "0x%llx", (unsigned long long)addr);
 	fputs("_[k]", f);
@@ -62,14 +47,15 @@ static void go_frame(FILE *f, const struct bw_gofunc *fn)
 {
 	fputc(';', f);
 	if (fn->name && fn->name[0])
-		name_esc(f, fn->name, SIZE_MAX);
+		bw_folded_str(f, fn->name, 0);
 	else
 		fputs("[unknown]", f);
 }
 
+/* max: bytes of comm at most (0: all). */
 static void root_frame(FILE *f, const char *comm, size_t max, __u32 pid)
 {
-	name_esc(f, comm, max);
+	bw_folded_str(f, comm, max);
 	fprintf(f, " (%u)", pid);
 }
 
@@ -100,7 +86,7 @@ static int add_goroutine(struct line *l, const struct bw_pprof_goproc *gp, const
 	f = open_memstream(&l->stack, &len);
 	if (!f)
 		return -ENOMEM;
-	root_frame(f, gp->comm, SIZE_MAX, gp->pid);
+	root_frame(f, gp->comm, 0, gp->pid);
 	for (i = nst - 1; i >= 0; i--)
 		go_frame(f, &r->stack[i]);
 	/* Stack not filled: at least where it blocks. */

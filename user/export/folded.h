@@ -13,9 +13,10 @@
  * symbol); goroutine stacks are the logical Go frames. Unsymbolized user
  * frames are "[<module>]" or "[unknown]". Pure: writes to a FILE *.
  *
- * Names are target-controlled: printable ASCII stays as is except ';' (the
- * separator), '\' is doubled, and ';' and every other byte (controls, newlines,
- * non-ASCII) become \xNN, so a line is always one stack.
+ * Names are target-controlled (bw_folded_str, core/escape.h): printable
+ * ASCII stays as is except ';' (the separator), '\' is doubled, and ';' and
+ * every other byte (controls, newlines, non-ASCII) become \xNN, so a line is
+ * always one stack.
  */
 #ifndef BW_FOLDED_H
 #define BW_FOLDED_H

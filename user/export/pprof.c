@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include "core/escape.h"
 #include "platform/ksyms.h"
 #include "export/pprof.h"
 #include "proto/profile.pb-c.h"
@@ -175,33 +176,11 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
-/* Printable ASCII as is, '\' doubled, any other byte as \xNN (like bw_text_str). */
-static char *escape_dup(const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	char *out = malloc(strlen(s) * 4 + 1), *p = out;
-
-	if (!out)
-		return NULL;
-	for (; *u; u++) {
-		if (*u == '\\') {
-			*p++ = '\\';
-			*p++ = '\\';
-		} else if (*u >= 0x20 && *u < 0x7f) {
-			*p++ = *u;
-		} else {
-			p += sprintf(p, "\\x%02x", *u);
-		}
-	}
-	*p = '\0';
-	return out;
-}
-
 /* The string table index of s, escaped. */
 static int intern(struct builder *b, const char *s, int64_t *idx)
 {
 	struct idmap_ent *e;
-	char *esc = escape_dup(s ? s : "");
+	char *esc = bw_text_dup(s);
 	bool added;
 	int err;
 

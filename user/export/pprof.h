@@ -21,8 +21,8 @@
  * mapping, "[blockwatch]", spans all addresses and is marked symbolized (every
  * location carries its function), so readers never look for binaries to
  * symbolize with. Target-controlled strings (comm, symbols, files, wait reasons)
- * are escaped as the text report does: printable ASCII as is, '\' doubled,
- * any other byte as \xNN.
+ * are escaped as the text report does (bw_text_dup, core/escape.h): printable
+ * ASCII as is, '\' doubled, any other byte as \xNN.
  */
 #ifndef BW_PPROF_H
 #define BW_PPROF_H

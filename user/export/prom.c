@@ -35,33 +35,6 @@ struct goline {
 	enum bw_verdict verdict;
 };
 
-void bw_prom_label_value(FILE *f, const char *str, size_t max)
-{
-	const unsigned char *s = (const unsigned char *)(str ? str : "");
-	size_t i = 0, len;
-
-	if (!max)
-		max = SIZE_MAX;
-	while (i < max && s[i]) {
-		if (s[i] == '\\') {
-			fputs("\\\\", f);
-		} else if (s[i] == '"') {
-			fputs("\\\"", f);
-		} else if (s[i] == '\n') {
-			fputs("\\n", f);
-		} else if (s[i] < 0x20 || s[i] == 0x7f) {
-			fprintf(f, "\\\\x%02x", s[i]);
-		} else if ((len = bw_utf8_len(s + i, max - i, true)) > 0) {
-			fwrite(s + i, 1, len, f);
-			i += len;
-			continue;
-		} else {
-			fprintf(f, "\\\\x%02x", s[i]);
-		}
-		i++;
-	}
-}
-
 static const char *func_name(const char *s)
 {
 	return s && *s ? s : "[unknown]";
@@ -113,7 +86,7 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 static void label(FILE *f, const char *name, const char *value, size_t max)
 {
 	fprintf(f, ",%s=\"", name);
-	bw_prom_label_value(f, value, max);
+	bw_prom_label_str(f, value, max);
 	fputc('"', f);
 }
 
@@ -121,7 +94,7 @@ static void label(FILE *f, const char *name, const char *value, size_t max)
 static void series(FILE *f, const char *name, const struct proc *p)
 {
 	fprintf(f, "%s{pid=\"%u\",comm=\"", name, p->pid);
-	bw_prom_label_value(f, p->comm, BW_PROM_COMM_MAX);
+	bw_prom_label_str(f, p->comm, BW_PROM_COMM_MAX);
 	fputc('"', f);
 }
 
@@ -360,9 +333,9 @@ static void site_series(FILE *f, const char *name, const struct proc *p, const s
 	series(f, name, p);
 	fputs(",site=\"", f);
 	if (s->at) {
-		bw_prom_label_value(f, s->at, BW_PROM_FUNC_MAX);
+		bw_prom_label_str(f, s->at, BW_PROM_FUNC_MAX);
 		fputs(" <- ", f);
-		bw_prom_label_value(f, s->by, BW_PROM_FUNC_MAX);
+		bw_prom_label_str(f, s->by, BW_PROM_FUNC_MAX);
 	} else {
 		fputs("other", f);
 	}

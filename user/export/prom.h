@@ -42,11 +42,10 @@
  * Target-controlled strings (comm, function names, wait reasons, the Go
  * version) are cut at a byte cap (comm BW_PROM_COMM_MAX, function names
  * BW_PROM_FUNC_MAX, wait reasons and versions BW_PROM_REASON_MAX) and
- * escaped: '\', '"' and newline as the format says (\\, \", \n); bytes that
- * are not valid UTF-8, other C0 controls, DEL and C1 controls become the four
- * characters \xNN (the backslash written \\), as the text report shows them;
- * valid printable UTF-8 stays as is. A NULL or empty function name is
- * "[unknown]", an empty wait reason or version "unknown".
+ * escaped as label values (bw_prom_label_str, core/escape.h): '\', '"' and
+ * newline as the format says, other controls and bytes that are not valid
+ * UTF-8 as \\xNN. A NULL or empty function name is "[unknown]", an empty
+ * wait reason or version "unknown".
  */
 #ifndef BW_PROM_H
 #define BW_PROM_H
@@ -107,11 +106,5 @@ struct bw_prom_input {
  * (-EIO when there is none).
  */
 int bw_prom_write(FILE *f, const struct bw_prom_input *in);
-
-/*
- * Writes s as the inside of a label value (no quotes), at most max bytes of
- * it (0: all), escaped as above. For tests and for other exporters.
- */
-void bw_prom_label_value(FILE *f, const char *s, size_t max);
 
 #endif
