@@ -47,7 +47,7 @@ FUZZ_MODS_gopatterns := go/goverdict go/gobin go/goversions go/x86dec
 FUZZ_LIBS_gopatterns := -ldw -lelf -lz
 FUZZ_MODS_escape := core/escape
 FUZZ_LIBS_escape := -ljson-c
-FUZZ_MODS_snapshot := export/snapshot core/escape platform/ksyms go/goverdict go/gobin go/goversions go/x86dec
+FUZZ_MODS_snapshot := export/snapshot core/capture core/escape platform/ksyms go/goverdict go/gobin go/goversions go/x86dec
 FUZZ_LIBS_snapshot := -ljson-c -ldw -lelf -lz
 
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))

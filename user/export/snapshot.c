@@ -298,13 +298,11 @@ static const char *keep(struct owned *o, const char *s)
 	return o->strs[o->nstrs] ? o->strs[o->nstrs++] : NULL;
 }
 
-void bw_capture_free(struct bw_capture *c)
+static void owned_free(void *p)
 {
-	struct owned *o = c ? c->owned : NULL;
+	struct owned *o = p;
 	size_t i;
 
-	if (!o)
-		return;
 	for (i = 0; i < o->nstrs; i++)
 		free(o->strs[i]);
 	free(o->strs);
@@ -324,7 +322,6 @@ void bw_capture_free(struct bw_capture *c)
 	bw_ksyms__free(o->ksyms);
 	free(o->ksyms_text);
 	free(o);
-	c->owned = NULL;
 }
 
 static bool get_u64(json_object *obj, const char *key, __u64 *v)
@@ -720,6 +717,7 @@ int bw_snapshot_read(FILE *in, struct bw_capture *c, char *err, size_t errlen)
 	if (!o)
 		return -ENOMEM;
 	c->owned = o;
+	c->free_owned = owned_free;
 	while ((len = getline(&line, &linecap, in)) > 0) {
 		json_object *obj;
 		const char *type;
