@@ -6,7 +6,7 @@
 #include <criterion/criterion.h>
 #include "export/diff.h"
 #include "platform/ksyms.h"
-#include "export/render.h"
+#include "export/report.h"
 #include "export/snapshot.h"
 
 #define SEC 1000000000ULL
@@ -148,9 +148,9 @@ static char *render(const struct bw_capture *c, bool json)
 	FILE *f = open_memstream(&buf, &len);
 
 	if (json)
-		bw_render_json(f, c);
+		bw_report_json(f, c);
 	else
-		bw_render_text(f, c);
+		bw_report_text(f, c);
 	fclose(f);
 	return buf;
 }

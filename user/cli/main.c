@@ -20,9 +20,7 @@
 #include "export/httpd.h"
 #include "export/prom.h"
 #include "export/pprof.h"
-#include "export/render.h"
 #include "export/snapshot.h"
-#include "export/goreport.h"
 #include "go/gowatch.h"
 #include "threads/inspect.h"
 #include "platform/ksyms.h"
@@ -689,60 +687,48 @@ fail:
 	return err;
 }
 
-/* The exposition of the last scan, handed to the /metrics server. */
-static void publish_metrics(struct watch *w)
+/* The exposition of the last scan's capture, handed to the /metrics server. */
+static void publish_metrics(struct watch *w, const struct bw_capture *c)
 {
-	struct bw_prom_input in = { .max_sites = w->cfg->max_sites,
-				    .no_histograms = w->cfg->no_histograms };
+	struct bw_prom_opts o = { .max_sites = w->cfg->max_sites,
+				  .no_histograms = w->cfg->no_histograms };
 	size_t i, n = w->goset ? bw_goset__count(w->goset) : 0, len = 0;
-	struct bw_prom_goproc *gp = calloc(n ? n : 1, sizeof(*gp));
 	__u64 skipped = 0;
 	char *text = NULL;
 	FILE *f;
 	int err;
 
-	if (!gp)
-		return;
-	in.threads = bw_inspector__threads(w->in, &in.nthreads);
-	in.goprocs = gp;
 	for (i = 0; i < n; i++) {
 		struct bw_gowatch *gw = bw_goset__get(w->goset, i);
 
-		if (!gw)
-			continue;
-		gp[in.ngoprocs].pid = bw_gowatch__pid(gw);
-		gp[in.ngoprocs].go_version = bw_gowatch__version(gw);
-		gp[in.ngoprocs].recs = bw_gowatch__records(gw, &gp[in.ngoprocs].nrecs);
-		gp[in.ngoprocs].groups = bw_gowatch__groups(gw, &gp[in.ngoprocs].ngroups);
-		in.ngoprocs++;
-		skipped += bw_gowatch__skipped(gw);
+		if (gw)
+			skipped += bw_gowatch__skipped(gw);
 	}
 	/* A counter never goes down, even when a process takes its tally away. */
 	if (skipped > w->health.skipped_goroutine_reads)
 		w->health.skipped_goroutine_reads = skipped;
-	in.health = w->health;
+	o.health = w->health;
 	f = open_memstream(&text, &len);
 	if (f) {
-		err = bw_prom_write(f, &in);
+		err = bw_prom_write(f, c, &o);
 		/* Closed once whatever the write gave; fclose sets text and len. */
 		if (!fclose(f) && !err)
 			bw_httpd__publish(w->httpd, text, len);
 	}
 	free(text);
-	free(gp);
 }
 
-/* Writes path whole or not at all with writer(f, in). */
+/* Writes path whole or not at all with writer(f, c). */
 static int write_atomic(const char *path, const char *what,
-			int (*writer)(FILE *f, const struct bw_pprof_input *in),
-			const struct bw_pprof_input *in)
+			int (*writer)(FILE *f, const struct bw_capture *c),
+			const struct bw_capture *c)
 {
 	struct bw_atomic a;
 	int err;
 
 	err = bw_atomic_open(&a, path);
 	if (!err) {
-		err = writer(a.f, in);
+		err = writer(a.f, c);
 		if (err)
 			bw_atomic_abort(&a);
 		else
@@ -757,32 +743,12 @@ static int write_atomic(const char *path, const char *what,
 /* The profiles of a capture: pprof and folded stacks, where asked for. */
 static int write_profiles(const struct bw_capture *c, const char *pprof, const char *folded)
 {
-	struct bw_pprof_goproc *gp = calloc(c->ngos ? c->ngos : 1, sizeof(*gp));
-	struct bw_pprof_input in = { .threads = c->threads,
-				     .nthreads = c->nthreads,
-				     .ksyms = c->ksyms,
-				     .goprocs = gp,
-				     .ngoprocs = c->ngos,
-				     .time_ns = c->created_unix_s * 1000000000ULL,
-				     .duration_ns = c->watched_ns };
-	size_t i, j;
 	int err = 0;
 
-	if (!gp)
-		return -ENOMEM;
-	for (i = 0; i < c->ngos; i++) {
-		gp[i].pid = c->gos[i].pid;
-		gp[i].recs = c->gos[i].recs;
-		gp[i].nrecs = c->gos[i].nrecs;
-		for (j = 0; j < c->nthreads; j++)
-			if (c->threads[j].tid == c->gos[i].pid)
-				gp[i].comm = c->threads[j].comm;
-	}
 	if (pprof)
-		err = write_atomic(pprof, "pprof profile", bw_pprof_write, &in);
+		err = write_atomic(pprof, "pprof profile", bw_pprof_write, c);
 	if (!err && folded)
-		err = write_atomic(folded, "folded stacks", bw_folded_write, &in);
-	free(gp);
+		err = write_atomic(folded, "folded stacks", bw_folded_write, c);
 	return err;
 }
 
@@ -797,16 +763,14 @@ static int run_watch(int argc, char **argv, bool snapshot)
 			      /* a snapshot ages what it sees over a couple of scans */
 			      .duration_ns = snapshot ? 2 * NSEC_PER_SEC : 0 };
 	struct bw_capture_go *gos = NULL;
-	struct bw_capture cap;
+	struct bw_capture cap = {};
 	struct bw_tracer_opts topts = {};
-	struct bw_report_opts ropts = {};
 	struct watch w = { .cfg = &cfg };
 	struct bw_ksyms *ksyms = NULL;
 	FILE *ignore = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct bw_thread *threads;
 	__u64 start, deadline, next_scan, next_go_scan, go_interval;
-	size_t n, nseen = 0;
+	size_t nseen = 0;
 	bool progress;
 	int err, code = EXIT_NO_TRACE;
 
@@ -909,9 +873,6 @@ static int run_watch(int argc, char **argv, bool snapshot)
 	}
 
 	progress = !cfg.json && !cfg.snapshot && isatty(STDERR_FILENO);
-	ropts.threshold_ns = cfg.threshold_ns;
-	ropts.ksyms = ksyms;
-	ropts.all = cfg.all;
 	start = now_ns();
 	deadline = cfg.duration_ns ? start + cfg.duration_ns : 0;
 	if (!cfg.json && !progress)
@@ -946,24 +907,29 @@ static int run_watch(int argc, char **argv, bool snapshot)
 				cfg.npids > 1 ? "processes " : "process ", cfg.pid);
 			goto cleanup;
 		}
+		/* What a scan freed (libdw sessions, goroutine tables) goes back to the system. */
+		malloc_trim(0);
+		/* One capture a scan: progress, /metrics, the report, snapshot and profiles. */
+		free(gos);
+		gos = live_capture(&w, &cap, ksyms, now_ns() - start);
+		if (!gos) {
+			fprintf(stderr, "blockwatch: failed to allocate: %s\n", strerror(ENOMEM));
+			goto cleanup;
+		}
 		if (!nseen && !cfg.all) {
 			fprintf(stderr, "%sblockwatch: %s exited; reporting what was seen\n",
 				progress ? "\n" : "",
 				cfg.npids > 1 ? "the watched processes" : "the process");
 			break;
 		}
-		/* What a scan freed (libdw sessions, goroutine tables) goes back to the system. */
-		malloc_trim(0);
-		threads = bw_inspector__threads(w.in, &n);
-		ropts.watched_ns = now_ns() - start;
 		w.health.scans++;
 		w.health.scan_duration_ns = now_ns() - scan_start;
-		w.health.dropped_threads = bw_tracer__dropped(w.tr);
-		w.health.watched_processes = count_processes(threads, n);
+		w.health.dropped_threads = cap.dropped;
+		w.health.watched_processes = count_processes(cap.threads, cap.nthreads);
 		if (w.httpd)
-			publish_metrics(&w);
+			publish_metrics(&w, &cap);
 		if (progress)
-			bw_report_progress(stderr, threads, n, &ropts);
+			bw_report_progress(stderr, &cap);
 		if (exiting || (deadline && now_ns() >= deadline))
 			break;
 		next_scan += cfg.interval_ns;
@@ -980,11 +946,6 @@ static int run_watch(int argc, char **argv, bool snapshot)
 	if (progress)
 		fputc('\n', stderr);
 
-	gos = live_capture(&w, &cap, ksyms, now_ns() - start);
-	if (!gos) {
-		fprintf(stderr, "blockwatch: failed to allocate: %s\n", strerror(ENOMEM));
-		goto cleanup;
-	}
 	if (cfg.output && write_snapshot(cfg.output, &cap))
 		goto cleanup;
 	if ((cfg.pprof || cfg.folded) && write_profiles(&cap, cfg.pprof, cfg.folded))
@@ -993,12 +954,12 @@ static int run_watch(int argc, char **argv, bool snapshot)
 		fprintf(stderr, "blockwatch: wrote %s: %zu threads, %zu Go processes\n", cfg.output,
 			cap.nthreads, cap.ngos);
 	else if (cfg.json)
-		bw_render_json(stdout, &cap);
+		bw_report_json(stdout, &cap);
 	else
-		bw_render_text(stdout, &cap);
+		bw_report_text(stdout, &cap);
 	fflush(stdout);
-	code = bw_render_found(&cap) ? EXIT_FOUND : EXIT_CLEAN;
-	if (cfg.fail_on_stuck && bw_render_stuck(&cap))
+	code = bw_report_found(&cap) ? EXIT_FOUND : EXIT_CLEAN;
+	if (cfg.fail_on_stuck && bw_report_stuck(&cap))
 		code = EXIT_FOUND;
 
 cleanup:
@@ -1106,11 +1067,11 @@ static int run_report(int argc, char **argv)
 		return EXIT_NO_TRACE;
 	}
 	if (fa.json)
-		bw_render_json(stdout, &c);
+		bw_report_json(stdout, &c);
 	else
-		bw_render_text(stdout, &c);
+		bw_report_text(stdout, &c);
 	fflush(stdout);
-	code = bw_render_found(&c) ? EXIT_FOUND : EXIT_CLEAN;
+	code = bw_report_found(&c) ? EXIT_FOUND : EXIT_CLEAN;
 	bw_capture_free(&c);
 	return code;
 }

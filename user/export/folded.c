@@ -77,7 +77,8 @@ static int add_thread(struct line *l, const struct bw_thread *t, const struct bw
 	return fclose(f) ? -ENOMEM : 0;
 }
 
-static int add_goroutine(struct line *l, const struct bw_pprof_goproc *gp, const struct bw_gorec *r)
+static int add_goroutine(struct line *l, const struct bw_capture_go *gp, const char *comm,
+			 const struct bw_gorec *r)
 {
 	int i, nst = r->stack ? r->nstack : 0;
 	size_t len;
@@ -86,7 +87,7 @@ static int add_goroutine(struct line *l, const struct bw_pprof_goproc *gp, const
 	f = open_memstream(&l->stack, &len);
 	if (!f)
 		return -ENOMEM;
-	root_frame(f, gp->comm, 0, gp->pid);
+	root_frame(f, comm, 0, gp->pid);
 	for (i = nst - 1; i >= 0; i--)
 		go_frame(f, &r->stack[i]);
 	/* Stack not filled: at least where it blocks. */
@@ -119,7 +120,7 @@ static int line_cmp(const void *a, const void *b)
 	return strcmp(((const struct line *)a)->stack, ((const struct line *)b)->stack);
 }
 
-int bw_folded_write(FILE *f, const struct bw_pprof_input *in)
+int bw_folded_write(FILE *f, const struct bw_capture *c)
 {
 	struct lines ls = { 0 };
 	struct line *l;
@@ -127,20 +128,21 @@ int bw_folded_write(FILE *f, const struct bw_pprof_input *in)
 	__u64 sum;
 	int err = 0;
 
-	for (i = 0; !err && i < in->nthreads; i++) {
-		if (in->threads[i].verdict == BW_VERDICT_NONE)
+	for (i = 0; !err && i < c->nthreads; i++) {
+		if (c->threads[i].verdict == BW_VERDICT_NONE)
 			continue;
-		l = new_line(&ls, in->threads[i].blocked_ns);
-		err = l ? add_thread(l, &in->threads[i], in->ksyms) : -ENOMEM;
+		l = new_line(&ls, c->threads[i].blocked_ns);
+		err = l ? add_thread(l, &c->threads[i], c->ksyms) : -ENOMEM;
 	}
-	for (i = 0; !err && i < in->ngoprocs; i++) {
-		const struct bw_pprof_goproc *gp = &in->goprocs[i];
+	for (i = 0; !err && i < c->ngos; i++) {
+		const struct bw_capture_go *gp = &c->gos[i];
+		const char *comm = bw_capture_comm(c, gp->pid);
 
 		for (j = 0; !err && j < gp->nrecs; j++) {
 			if (gp->recs[j].verdict == BW_VERDICT_NONE)
 				continue;
 			l = new_line(&ls, gp->recs[j].blocked_ns);
-			err = l ? add_goroutine(l, gp, &gp->recs[j]) : -ENOMEM;
+			err = l ? add_goroutine(l, gp, comm, &gp->recs[j]) : -ENOMEM;
 		}
 	}
 	if (err)
