@@ -282,3 +282,28 @@ Test(snapshot, diff_shows_growth_and_new_threads)
 	free(buf);
 	bw_ksyms__free(ksyms);
 }
+
+/* A Go process's own comm, when a capture has one, comes back; none is written otherwise. */
+Test(snapshot, go_comm_travels_when_given)
+{
+	struct bw_capture c, back;
+	char why[256] = "", *snap;
+	size_t len;
+
+	fixture(&c);
+	snap = write_to_string(&c, &len);
+	cr_assert_null(strstr(snap, "\"comm\":\"gosvc\""));
+	cr_assert_eq(read_from(snap, len, &back, why), 0, "%s", why);
+	cr_assert_null(back.gos[0].comm);
+	bw_capture_free(&back);
+	free(snap);
+	go.comm = "gosvc";
+	snap = write_to_string(&c, &len);
+	cr_assert_not_null(strstr(snap, "\"groups\":1,\"comm\":\"gosvc\""), "%s", snap);
+	cr_assert_eq(read_from(snap, len, &back, why), 0, "%s", why);
+	cr_assert_str_eq(back.gos[0].comm, "gosvc");
+	cr_assert_str_eq(bw_capture_comm(&back, 10), "gosvc");
+	bw_capture_free(&back);
+	free(snap);
+	bw_ksyms__free(ksyms);
+}

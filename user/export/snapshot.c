@@ -167,6 +167,10 @@ static void write_go(struct writer *w, const struct bw_capture_go *g)
 	fprintf(f, "{\"type\":\"go\",\"pid\":%u,\"version\":", g->pid);
 	bw_json_str(f, g->go_version ? g->go_version : "");
 	fprintf(f, ",\"groups\":%zu", g->ngroups);
+	if (g->comm && g->comm[0]) { /* a live capture has none: its comm is its threads' */
+		fputs(",\"comm\":", f);
+		bw_json_str(f, g->comm);
+	}
 	if (g->scan_stacks && g->scan_heap && g->scan_globals) {
 		fputs(",\"scan\":{\"stacks\":", f);
 		bw_json_str(f, g->scan_stacks);
@@ -565,6 +569,8 @@ static bool read_go(struct owned *o, json_object *obj, size_t expect_groups)
 	o->ngos++;
 	g->pid = u64_of(obj, "pid", &ok);
 	g->go_version = keep(o, str_of(obj, "version", &ok));
+	if (json_object_object_get_ex(obj, "comm", NULL)) /* optional */
+		g->comm = keep(o, str_of(obj, "comm", &ok));
 	if (json_object_object_get_ex(obj, "scan", &x)) { /* added later: optional */
 		g->scan_stacks = keep(o, str_of(x, "stacks", &ok));
 		g->scan_heap = keep(o, str_of(x, "heap", &ok));
