@@ -3,6 +3,7 @@
 #include <string.h>
 #include "core/escape.h"
 #include "export/goreport.h"
+#include "go/gowait.h"
 #include "core/parse.h"
 
 #define TEXT_STACK_FRAMES 8

@@ -10,6 +10,7 @@
 #include "core/escape.h"
 #include "platform/ksyms.h"
 #include "export/pprof.h"
+#include "go/gowait.h"
 #include "proto/profile.pb-c.h"
 
 #define LABELS_MAX 8

@@ -56,6 +56,7 @@ struct bw_inspector {
 	struct proc_cache *procs;
 	size_t nprocs;
 	struct bw_symcache *symcache;
+	struct bw_syms_opts syms_opts;
 	struct stack *stacks[STACK_BUCKETS];
 };
 
@@ -101,14 +102,16 @@ static void free_threads(struct bw_inspector *in, struct bw_thread *threads, siz
 	free(threads);
 }
 
-int bw_inspector__new(struct bw_inspector **out)
+int bw_inspector__new(const struct bw_syms_opts *opts, struct bw_inspector **out)
 {
 	struct bw_inspector *in = calloc(1, sizeof(*in));
 
 	*out = NULL;
 	if (!in)
 		return -ENOMEM;
-	if (bw_symcache__new(&in->symcache)) {
+	if (opts)
+		in->syms_opts = *opts;
+	if (bw_symcache__new_opts(&in->syms_opts, &in->symcache)) {
 		free(in);
 		return -ENOMEM;
 	}
@@ -267,7 +270,8 @@ static void unwind(struct bw_inspector *in, struct proc_cache *p, struct bw_thre
 	struct stack *st;
 	int i, n;
 
-	if (!p->syms && !p->syms_failed && p->reader && bw_syms__new(p->reader, &p->syms))
+	if (!p->syms && !p->syms_failed && p->reader &&
+	    bw_syms__new_opts(p->reader, &in->syms_opts, &p->syms))
 		p->syms_failed = true;
 	if (!p->syms || !p->mem)
 		return;
