@@ -58,9 +58,16 @@ static int resize(struct bw_hashmap *m, size_t slots)
 
 	if (vb && slots + 1 > SIZE_MAX / vb)
 		return -ENOMEM;
-	keys = calloc(slots, sizeof(*keys));
-	if (keys)
+	/*
+	 * Zeroed by hand, not calloc: fresh pages of calloc are the zero page
+	 * until written, and the probe reads a slot before writing it, a
+	 * second page fault for each page.
+	 */
+	keys = malloc(slots * sizeof(*keys));
+	if (keys) {
+		memset(keys, 0, slots * sizeof(*keys));
 		vals = malloc(vb ? (slots + 1) * vb : 1);
+	}
 	if (!keys || !vals) {
 		free(keys);
 		return -ENOMEM;
