@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "core/hash.h"
+#include "core/hashmap.h"
 #include "go/gcmap.h"
 #include "go/gobin.h"
 #include "go/goheap.h"
@@ -42,7 +44,6 @@
 #define SPAN_FIELDS 256 /* bytes of an mspan read to get startAddr and elemsize */
 
 struct stack_ent {
-	__u64 hash;
 	__u32 npcs;
 	__u32 gen; /* last scan that used it */
 	__u64 pcs[];
@@ -92,10 +93,9 @@ struct bw_goscan {
 	struct batch *batch;
 	__u64 *chanv; /* channels of the last scan's goroutines */
 	size_t nchanv, cap_chanv;
-	struct stack_ent **stacks; /* interned pcs: open addressing, NULL = empty */
-	size_t cap_stacks, nstacks;
-	__u32 gen, last_ok_gen; /* scan counter; stacks are kept two good scans */
-	struct bw_range *segs;	/* writable PT_LOADs: the globals */
+	struct bw_hashmap *stacks; /* interned pcs: their hash -> struct stack_ent * */
+	__u32 gen, last_ok_gen;	   /* scan counter; stacks are kept two good scans */
+	struct bw_range *segs;	   /* writable PT_LOADs: the globals */
 	size_t nsegs;
 	struct bw_range *roots; /* segs, then stacks of goroutines not stuck */
 	size_t nroots, cap_roots;
@@ -436,7 +436,8 @@ int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
 	gs->stack_buf = malloc(STACK_READ_MAX);
 	gs->stack_bits = malloc(STACK_READ_MAX / 64 + 1);
 	gs->batch = malloc(sizeof(*gs->batch));
-	if (!gs->stack_buf || !gs->stack_bits || !gs->batch) {
+	if (!gs->stack_buf || !gs->stack_bits || !gs->batch ||
+	    bw_hashmap__new(sizeof(struct stack_ent *), &gs->stacks)) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -445,6 +446,17 @@ int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
 cleanup:
 	bw_goscan__free(gs);
 	return err;
+}
+
+static void free_stacks(struct bw_hashmap *stacks)
+{
+	struct stack_ent **e;
+	size_t it = 0;
+	__u64 h;
+
+	while (stacks && bw_hashmap__next(stacks, &it, &h, (void **)&e))
+		free(*e);
+	bw_hashmap__free(stacks);
 }
 
 void bw_goscan__free(struct bw_goscan *gs)
@@ -461,9 +473,7 @@ void bw_goscan__free(struct bw_goscan *gs)
 	free(gs->batch);
 	free(gs->ptrs);
 	free(gs->chanv);
-	for (size_t i = 0; i < gs->cap_stacks; i++)
-		free(gs->stacks[i]);
-	free(gs->stacks);
+	free_stacks(gs->stacks);
 	free(gs->segs);
 	free(gs->roots);
 	free(gs->heap);
@@ -843,72 +853,64 @@ static __u32 get32(const __u8 *buf, __s32 off)
 /* A word at a time: it runs over a million stacks each scan. */
 static __u64 hash_bytes(const __u8 *p, size_t n)
 {
-	__u64 h = 0xcbf29ce484222325ULL ^ n, w;
+	__u64 h = BW_FNV_OFFSET ^ n, w;
 
 	for (; n >= 8; p += 8, n -= 8) {
 		memcpy(&w, p, 8);
-		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h = bw_hash_u64(h ^ w);
 		h ^= h >> 32;
 	}
-	while (n--)
-		h = (h ^ *p++) * 0x100000001b3ULL;
-	return h;
+	return bw_fnv1a(h, p, n);
 }
 
-/* Rebuilds the stack table with cap slots, dropping stacks last used before keep_gen. */
-static int rehash_stacks(struct bw_goscan *gs, size_t cap, __u32 keep_gen)
-{
-	struct stack_ent **t = calloc(cap, sizeof(*t)), *e;
-	size_t i, j;
+struct pcs_key {
+	const __u64 *pcs;
+	__u32 n;
+};
 
-	if (!t)
-		return -ENOMEM;
-	for (i = 0; i < gs->cap_stacks; i++) {
-		e = gs->stacks[i];
-		if (!e)
-			continue;
-		if (e->gen < keep_gen) {
-			free(e);
-			gs->nstacks--;
-			continue;
-		}
-		for (j = e->hash & (cap - 1); t[j]; j = (j + 1) & (cap - 1))
-			;
-		t[j] = e;
-	}
-	free(gs->stacks);
-	gs->stacks = t;
-	gs->cap_stacks = cap;
-	return 0;
+static bool same_pcs(const void *val, const void *probe)
+{
+	const struct stack_ent *e = *(struct stack_ent *const *)val;
+	const struct pcs_key *k = probe;
+
+	return e->npcs == k->n && !memcmp(e->pcs, k->pcs, k->n * sizeof(*k->pcs));
 }
 
 /* The shared copy of pcs[0..n): goroutines parked alike share one. NULL on ENOMEM. */
 static const __u64 *intern_stack(struct bw_goscan *gs, const __u64 *pcs, __u32 n)
 {
 	__u64 h = hash_bytes((const __u8 *)pcs, n * sizeof(*pcs));
-	struct stack_ent *e;
-	size_t i;
+	const struct pcs_key key = { pcs, n };
+	struct stack_ent *e, **slot;
 
-	if (2 * (gs->nstacks + 1) > gs->cap_stacks &&
-	    rehash_stacks(gs, gs->cap_stacks ? 2 * gs->cap_stacks : 1024, 0))
-		return NULL;
-	for (i = h & (gs->cap_stacks - 1); (e = gs->stacks[i]);
-	     i = (i + 1) & (gs->cap_stacks - 1)) {
-		if (e->hash == h && e->npcs == n && !memcmp(e->pcs, pcs, n * sizeof(*pcs))) {
-			e->gen = gs->gen;
-			return e->pcs;
-		}
+	slot = bw_hashmap__find_hashed(gs->stacks, h, same_pcs, &key);
+	if (slot) {
+		(*slot)->gen = gs->gen;
+		return (*slot)->pcs;
 	}
 	e = malloc(sizeof(*e) + n * sizeof(*pcs));
 	if (!e)
 		return NULL;
-	e->hash = h;
 	e->npcs = n;
 	e->gen = gs->gen;
 	memcpy(e->pcs, pcs, n * sizeof(*pcs));
-	gs->stacks[i] = e;
-	gs->nstacks++;
+	if (bw_hashmap__add_hashed(gs->stacks, h, (void **)&slot)) {
+		free(e);
+		return NULL;
+	}
+	*slot = e;
 	return e->pcs;
+}
+
+/* Stacks last used before the scan *ctx (a __u32) go. */
+static bool stack_used(__u64 hash, void *val, void *ctx)
+{
+	struct stack_ent *e = *(struct stack_ent **)val;
+
+	if (e->gen >= *(const __u32 *)ctx)
+		return true;
+	free(e);
+	return false;
 }
 
 /*
@@ -1234,7 +1236,7 @@ static bool in_heap(const struct bw_goscan *gs, __u64 v)
 
 static struct sudog_memo *sudog_memo(struct bw_goscan *gs, __u64 pc)
 {
-	return &gs->sudog_at[(pc * 0x9e3779b97f4a7c15ULL) >> 56];
+	return &gs->sudog_at[bw_hash_bits(pc, 8)];
 }
 
 /*
@@ -1787,8 +1789,8 @@ int bw_goscan__read(struct bw_goscan *gs, void *out, size_t stride, size_t *n, s
 	sort_u64(gs->stops, gs->nstops);
 	sort_opaque(gs);
 	/* Stacks neither this scan nor the previous one uses: no record points there. */
-	if (!gs->cap_stacks || !rehash_stacks(gs, gs->cap_stacks, gs->last_ok_gen))
-		gs->last_ok_gen = gs->gen;
+	bw_hashmap__retain(gs->stacks, stack_used, &gs->last_ok_gen);
+	gs->last_ok_gen = gs->gen;
 	*n = cnt;
 	return 0;
 }
