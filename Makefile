@@ -8,7 +8,7 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS ?= -g -O2
 WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2
 INCLUDES := -I$(OUTPUT) -Ibpf -Iuser
-USER_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE $(INCLUDES) -MMD -MP
+USER_CFLAGS := $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE $(INCLUDES) -MMD -MP
 LDLIBS := -lbpf -ldw -lelf -lz -llzma -ljson-c -lpthread
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -63,7 +63,7 @@ all: blockwatch
 
 blockwatch: $(USER_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # The BPF programs build from the committed vmlinux/vmlinux_$(ARCH).h, so the
 # build does not depend on the build host's kernel (CO-RE relocates against
@@ -171,7 +171,7 @@ test: ensure-deps
 	@$(MAKE) --no-print-directory test-all
 
 test-all: check-layers test-golden test-unit test-bpf test-e2e test-real test-go-servers test-prom test-prom-tool test-deploy \
-	fuzz-regress lint test-asan valgrind
+	test-docs test-package fuzz-regress lint test-asan valgrind
 
 # Idle, healthy programs from Debian's archive (CPython, redis-server, a JVM):
 # no leak, no deadlock, exit 0. Port: redis-server's, for a shared machine.
@@ -260,6 +260,7 @@ clean:
 include mk/pprof.mk
 include mk/prom.mk
 include mk/quality.mk
+include mk/install.mk
 
 # Benchmarks (not part of make test): bench/run.sh, results in bench/results.md.
 .PHONY: bench

@@ -4,7 +4,8 @@
 # Validates deploy/ with the tools that will read it:
 #   - systemd-analyze verify of deploy/blockwatch.service, in a scratch root
 #     holding the system's units and an executable where ExecStart points,
-#     any warning (unknown key, bad value) counting as a failure; then
+#     any warning (unknown key, bad value, a Documentation= page that is not
+#     docs/blockwatch.8) counting as a failure; then
 #     systemd-analyze security --offline, failing above exposure 4.0
 #   - promtool check rules deploy/prometheus/alerts.yml and promtool test
 #     rules tests/deploy/alerts-test.yml (the alerts fire when they should,
@@ -69,7 +70,10 @@ else
 		chmod 0755 "$root$exe"
 		cp $unit "$root/etc/systemd/system/"
 		name=/etc/systemd/system/$(basename $unit)
-		if systemd-analyze verify --root="$root" "$name" >"$tmp/out" 2>&1 &&
+		# Documentation=man:blockwatch(8) is looked up with man: the tree's page.
+		mkdir -p "$tmp/man/man8"
+		cp docs/blockwatch.8 "$tmp/man/man8/"
+		if MANPATH=$tmp/man systemd-analyze verify --root="$root" "$name" >"$tmp/out" 2>&1 &&
 			[ ! -s "$tmp/out" ]; then
 			ok "systemd-analyze verify $unit"
 		else

@@ -915,3 +915,20 @@ struct bw_gowatch *bw_goset__find(const struct bw_goset *set, __u32 pid)
 			return set->procs[i].gw;
 	return NULL;
 }
+
+void bw_goset__link_threads(const struct bw_goset *set, struct bw_thread *threads, size_t n)
+{
+	struct bw_gowatch *gw;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct bw_thread *t = &threads[i];
+
+		gw = bw_goset__find(set, t->pid);
+		if (!gw)
+			continue;
+		t->goid = bw_gowatch__goid_of_tid(gw, t->tid);
+		if (t->wait == BW_WAIT_FUTEX)
+			t->wait = BW_WAIT_RUNTIME;
+	}
+}

@@ -57,5 +57,13 @@ size_t bw_goset__count(const struct bw_goset *set);
 struct bw_gowatch *bw_goset__get(const struct bw_goset *set, size_t i);
 /* The watch of pid, or NULL. */
 struct bw_gowatch *bw_goset__find(const struct bw_goset *set, __u32 pid);
+/*
+ * Ties the threads of the Go processes of set to their goroutines (goid).
+ * A bare futex wait on a Go thread is the runtime's own (notes, runtime
+ * locks: idle Ms, signal and timer waits), whether or not symbols said so:
+ * Go code has no futex of its own, and C code called through cgo shows its
+ * pthread frames instead.
+ */
+void bw_goset__link_threads(const struct bw_goset *set, struct bw_thread *threads, size_t n);
 void bw_goset__free(struct bw_goset *set);
 #endif

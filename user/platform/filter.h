@@ -4,6 +4,9 @@
 #define BW_FILTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "blockwatch.h"
 
 struct bw_filter;
 
@@ -19,6 +22,17 @@ bool bw_filter__wants_cgroup(const struct bw_filter *f);
  */
 bool bw_filter__match(const struct bw_filter *f, const char *comm, const char *cgroup);
 void bw_filter__free(struct bw_filter *f);
+/* The cgroup v2 path of pid into buf: 0 or a negative errno (bw_proc_cgroup, or a test's). */
+typedef int (*bw_cgroup_fn)(pid_t pid, char *buf, size_t len);
+/*
+ * Drops from recs the threads of the processes f excludes (f NULL: none) and
+ * those of self, blockwatch itself. Decides once per process, by its main
+ * thread's name: threads of many processes come interleaved, in tid order.
+ * cgroup_of is asked only when f filters on cgroups; a process whose cgroup
+ * it cannot tell is excluded. 0 or -ENOMEM.
+ */
+int bw_filter__recs(const struct bw_filter *f, __u32 self, bw_cgroup_fn cgroup_of,
+		    struct bw_task_rec *recs, size_t *n);
 /* The cgroup v2 path in a /proc/PID/cgroup text ("0::/a/b"), copied to buf; 0 or -ENOENT. */
 int bw_parse_cgroup(const char *text, char *buf, size_t len);
 

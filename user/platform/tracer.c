@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <bpf/libbpf_version.h>
 #include "platform/kfeatures.h"
 #include "platform/procfs.h"
 #include "platform/tracer.h"
@@ -534,4 +535,12 @@ void bw_tracer__free(struct bw_tracer *tr)
 	offcpu_bpf__destroy(tr->offcpu);
 	free(tr->extra);
 	free(tr);
+}
+
+void bw_tracer__libbpf_version(struct bw_libbpf_version *out)
+{
+	out->built_major = LIBBPF_MAJOR_VERSION;
+	out->built_minor = LIBBPF_MINOR_VERSION;
+	out->running_major = libbpf_major_version();
+	out->running_minor = libbpf_minor_version();
 }

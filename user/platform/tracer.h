@@ -50,4 +50,11 @@ __u32 bw_tracer__fallbacks(const struct bw_tracer *tr);
 __u64 bw_tracer__dropped(struct bw_tracer *tr);
 void bw_tracer__free(struct bw_tracer *tr);
 
+/* The libbpf whose headers we were built with, and the shared library running now. */
+struct bw_libbpf_version {
+	__u32 built_major, built_minor;
+	__u32 running_major, running_minor;
+};
+void bw_tracer__libbpf_version(struct bw_libbpf_version *out);
+
 #endif

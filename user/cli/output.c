@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/* What a run writes besides its report: the capture, /metrics, snapshot and profiles. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/atomicfile.h"
+#include "export/folded.h"
+#include "export/httpd.h"
+#include "export/pprof.h"
+#include "export/prom.h"
+#include "export/snapshot.h"
+#include "go/gowatch.h"
+#include "platform/tracer.h"
+#include "threads/inspect.h"
+#include "cli/output.h"
+
+/* The capture of a live run: points into the watch's state. */
+struct bw_capture_go *live_capture(struct watch *w, struct bw_capture *c,
+				   const struct bw_ksyms *ksyms, __u64 watched_ns)
+{
+	size_t i, n = w->goset ? bw_goset__count(w->goset) : 0;
+	struct bw_capture_go *gos = calloc(n ? n : 1, sizeof(*gos));
+
+	memset(c, 0, sizeof(*c));
+	bw_capture_stamp(c);
+	c->threshold_ns = w->cfg->threshold_ns;
+	c->watched_ns = watched_ns;
+	c->dropped = bw_tracer__dropped(w->tr);
+	c->fallbacks = bw_tracer__fallbacks(w->tr);
+	c->all = w->cfg->all;
+	c->threads = bw_inspector__threads(w->in, &c->nthreads);
+	c->ksyms = ksyms;
+	for (i = 0; gos && i < n; i++) {
+		struct bw_gowatch *gw = bw_goset__get(w->goset, i);
+		struct bw_capture_go *g = &gos[c->ngos];
+
+		if (!gw)
+			continue;
+		g->pid = bw_gowatch__pid(gw);
+		g->go_version = bw_gowatch__version(gw);
+		bw_gowatch__scan_kinds(gw, &g->scan_stacks, &g->scan_heap, &g->scan_globals);
+		g->recs = bw_gowatch__records(gw, &g->nrecs);
+		g->groups = bw_gowatch__groups(gw, &g->ngroups);
+		c->ngos++;
+	}
+	c->gos = gos;
+	return gos;
+}
+
+int write_snapshot(const char *path, const struct bw_capture *c)
+{
+	struct bw_atomic a;
+	int err;
+
+	err = bw_atomic_open(&a, path);
+	if (err)
+		goto fail;
+	err = bw_snapshot_write(a.f, c);
+	if (err) {
+		bw_atomic_abort(&a);
+		goto fail;
+	}
+	err = bw_atomic_commit(&a);
+	if (err)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "blockwatch: failed to write snapshot %s: %s\n", path, strerror(-err));
+	return err;
+}
+
+/* The exposition of the last scan, handed to the /metrics server. */
+void publish_metrics(struct watch *w)
+{
+	struct bw_prom_input in = { .max_sites = w->cfg->max_sites,
+				    .no_histograms = w->cfg->no_histograms };
+	size_t i, n = w->goset ? bw_goset__count(w->goset) : 0, len = 0;
+	struct bw_prom_goproc *gp = calloc(n ? n : 1, sizeof(*gp));
+	__u64 skipped = 0;
+	char *text = NULL;
+	FILE *f;
+	int err;
+
+	if (!gp)
+		return;
+	in.threads = bw_inspector__threads(w->in, &in.nthreads);
+	in.goprocs = gp;
+	for (i = 0; i < n; i++) {
+		struct bw_gowatch *gw = bw_goset__get(w->goset, i);
+
+		if (!gw)
+			continue;
+		gp[in.ngoprocs].pid = bw_gowatch__pid(gw);
+		gp[in.ngoprocs].go_version = bw_gowatch__version(gw);
+		gp[in.ngoprocs].recs = bw_gowatch__records(gw, &gp[in.ngoprocs].nrecs);
+		gp[in.ngoprocs].groups = bw_gowatch__groups(gw, &gp[in.ngoprocs].ngroups);
+		in.ngoprocs++;
+		skipped += bw_gowatch__skipped(gw);
+	}
+	/* A counter never goes down, even when a process takes its tally away. */
+	if (skipped > w->health.skipped_goroutine_reads)
+		w->health.skipped_goroutine_reads = skipped;
+	in.health = w->health;
+	f = open_memstream(&text, &len);
+	if (f) {
+		err = bw_prom_write(f, &in);
+		/* Closed once whatever the write gave; fclose sets text and len. */
+		if (!fclose(f) && !err)
+			bw_httpd__publish(w->httpd, text, len);
+	}
+	free(text);
+	free(gp);
+}
+
+/* Writes path whole or not at all with writer(f, in). */
+static int write_atomic(const char *path, const char *what,
+			int (*writer)(FILE *f, const struct bw_pprof_input *in),
+			const struct bw_pprof_input *in)
+{
+	struct bw_atomic a;
+	int err;
+
+	err = bw_atomic_open(&a, path);
+	if (!err) {
+		err = writer(a.f, in);
+		if (err)
+			bw_atomic_abort(&a);
+		else
+			err = bw_atomic_commit(&a);
+	}
+	if (err)
+		fprintf(stderr, "blockwatch: failed to write %s %s: %s\n", what, path,
+			strerror(-err));
+	return err;
+}
+
+/* The profiles of a capture: pprof and folded stacks, where asked for. */
+int write_profiles(const struct bw_capture *c, const char *pprof, const char *folded)
+{
+	struct bw_pprof_goproc *gp = calloc(c->ngos ? c->ngos : 1, sizeof(*gp));
+	struct bw_pprof_input in = { .threads = c->threads,
+				     .nthreads = c->nthreads,
+				     .ksyms = c->ksyms,
+				     .goprocs = gp,
+				     .ngoprocs = c->ngos,
+				     .time_ns = c->created_unix_s * 1000000000ULL,
+				     .duration_ns = c->watched_ns };
+	size_t i, j;
+	int err = 0;
+
+	if (!gp)
+		return -ENOMEM;
+	for (i = 0; i < c->ngos; i++) {
+		gp[i].pid = c->gos[i].pid;
+		gp[i].recs = c->gos[i].recs;
+		gp[i].nrecs = c->gos[i].nrecs;
+		for (j = 0; j < c->nthreads; j++)
+			if (c->threads[j].tid == c->gos[i].pid)
+				gp[i].comm = c->threads[j].comm;
+	}
+	if (pprof)
+		err = write_atomic(pprof, "pprof profile", bw_pprof_write, &in);
+	if (!err && folded)
+		err = write_atomic(folded, "folded stacks", bw_folded_write, &in);
+	free(gp);
+	return err;
+}

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The watch and snapshot commands: open, scan on schedule, report, close. */
+#include <errno.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include "export/httpd.h"
+#include "export/render.h"
+#include "export/report.h"
+#include "go/gowatch.h"
+#include "platform/filter.h"
+#include "platform/kfeatures.h"
+#include "platform/ksyms.h"
+#include "platform/preflight.h"
+#include "platform/tracer.h"
+#include "threads/inspect.h"
+#include "threads/pile.h"
+#include "threads/threadpids.h"
+#include "cli/output.h"
+#include "cli/scan.h"
+#include "cli/schedule.h"
+#include "cli/watch.h"
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	exiting = 1;
+}
+
+/* Sleeps until deadline or a signal. */
+static void sleep_until(__u64 deadline)
+{
+	struct timespec ts = { .tv_sec = deadline / NSEC_PER_SEC,
+			       .tv_nsec = deadline % NSEC_PER_SEC };
+
+	while (!exiting && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/*
+ * Each process with a stuck thread holds a few fds while watched (its ELF
+ * files; libdw's debuginfod client, two sockets): with -a, a few hundred of
+ * them pass the usual soft limit of 1024 and the next scan fails. Nothing
+ * here uses select(2), so the hard limit is safe.
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static __u64 count_processes(const struct bw_thread *threads, size_t n)
+{
+	size_t npids = 0;
+	__u32 *pids = bw_thread_pids(threads, n, &npids);
+
+	free(pids);
+	return npids;
+}
+
+/* The built-in patterns plus the lines of path (NULL: none); says why it failed. */
+static int read_patterns(const char *path, struct bw_gopatterns **out)
+{
+	FILE *f = NULL;
+	int err;
+
+	if (path) {
+		f = fopen(path, "re");
+		if (!f) {
+			err = -errno;
+			fprintf(stderr, "blockwatch: failed to open %s: %s\n", path,
+				strerror(-err));
+			return err;
+		}
+	}
+	err = bw_gopatterns__new(f, out);
+	if (f)
+		fclose(f);
+	if (err)
+		fprintf(stderr, "blockwatch: failed to read %s: %s\n",
+			path ? path : "built-in patterns",
+			err == -EINVAL ? "line too long" : strerror(-err));
+	return err;
+}
+
+/*
+ * Opens the tracer and the modules of a watch, each failure said as before
+ * and in the same order (the e2e errors suite relies on it): 0 or an exit code.
+ */
+static int watch_open(struct watch *w)
+{
+	const struct config *cfg = w->cfg;
+	struct bw_tracer_opts topts = { .tgids = cfg->pids,
+					.ntgids = cfg->npids,
+					.max_threads = cfg->max_threads,
+					.verbose = cfg->verbose,
+					.futex_calls = cfg->futex_calls,
+					.btf_path = cfg->btf };
+	const char *fallbacks = getenv("BLOCKWATCH_FALLBACKS");
+	int err;
+
+	if (bw_filter__new(cfg->comm_re, cfg->exclude_re, cfg->cgroup, &w->filter)) {
+		fprintf(stderr,
+			"blockwatch: failed to compile --comm/--exclude-comm: invalid regex\n");
+		return EXIT_USAGE;
+	}
+	/* A test knob: the fallbacks of old kernels, forced on this one. */
+	if (fallbacks && bw_features_parse(fallbacks, &topts.force_fallbacks)) {
+		fprintf(stderr, "blockwatch: failed to parse BLOCKWATCH_FALLBACKS: want all or "
+				"task_storage,task_pt_regs,task_iter_pid\n");
+		return EXIT_USAGE;
+	}
+	if (read_patterns(cfg->go_ignore, &w->benign) ||
+	    (cfg->ignore && read_patterns(cfg->ignore, &w->ignore)))
+		return EXIT_NO_TRACE;
+	if (bw_piles__new(&w->piles) || (!cfg->no_go && bw_goset__new(&w->goset))) {
+		fprintf(stderr, "blockwatch: failed to allocate: %s\n", strerror(ENOMEM));
+		return EXIT_NO_TRACE;
+	}
+	err = bw_tracer__new(&topts, &w->tr);
+	if (err) {
+		fprintf(stderr, "blockwatch: failed to load BPF programs: %s%s\n", strerror(-err),
+			cfg->verbose ? "" : " (-v shows why)");
+		return EXIT_NO_TRACE;
+	}
+	if (cfg->verbose) {
+		fputs("blockwatch: kernel fallbacks: ", stderr);
+		bw_features_text(stderr, bw_tracer__fallbacks(w->tr));
+		fputc('\n', stderr);
+	}
+	if (cfg->prometheus) {
+		err = bw_httpd__start(cfg->prometheus, &w->httpd);
+		if (err) {
+			fprintf(stderr, "blockwatch: failed to serve /metrics on %s: %s\n",
+				cfg->prometheus, strerror(-err));
+			return EXIT_NO_TRACE;
+		}
+	}
+	/* Kernel stacks stay raw addresses when kallsyms hides them. */
+	if (bw_ksyms__new(&w->ksyms))
+		w->ksyms = NULL;
+	err = bw_inspector__new(&w->in);
+	if (err) {
+		fprintf(stderr, "blockwatch: failed to allocate: %s\n", strerror(-err));
+		return EXIT_NO_TRACE;
+	}
+	return 0;
+}
+
+static void watch_close(struct watch *w)
+{
+	bw_httpd__stop(w->httpd);
+	bw_piles__free(w->piles);
+	bw_gopatterns__free(w->ignore);
+	bw_inspector__free(w->in);
+	bw_goset__free(w->goset);
+	bw_gopatterns__free(w->benign);
+	bw_filter__free(w->filter);
+	bw_ksyms__free(w->ksyms);
+	bw_tracer__free(w->tr);
+}
+
+/* After each scan: the health /metrics shows, and the progress line on a terminal. */
+static void after_scan(struct watch *w, struct bw_report_opts *ropts, bool progress, __u64 start_ns,
+		       __u64 scan_start_ns)
+{
+	struct bw_thread *threads;
+	size_t n;
+
+	/* What a scan freed (libdw sessions, goroutine tables) goes back to the system. */
+	malloc_trim(0);
+	threads = bw_inspector__threads(w->in, &n);
+	ropts->watched_ns = bw_now_ns() - start_ns;
+	w->health.scans++;
+	w->health.scan_duration_ns = bw_now_ns() - scan_start_ns;
+	w->health.dropped_threads = bw_tracer__dropped(w->tr);
+	w->health.watched_processes = count_processes(threads, n);
+	if (w->httpd)
+		publish_metrics(w);
+	if (progress)
+		bw_report_progress(stderr, threads, n, ropts);
+}
+
+/* Scans until the deadline or a signal: 0 to report what was seen, else a negative errno. */
+static int watch_loop(struct watch *w, struct bw_schedule *s, struct bw_report_opts *ropts,
+		      bool progress)
+{
+	const struct config *cfg = w->cfg;
+	size_t nseen = 0;
+	int err;
+
+	for (;;) {
+		__u64 scan_start_ns = bw_now_ns();
+		bool last = bw_schedule_last(s, exiting, scan_start_ns);
+
+		err = bw_scan(w, bw_schedule_go_due(s, last), &nseen);
+		if (err) {
+			fprintf(stderr, "blockwatch: failed to scan threads: %s\n", strerror(-err));
+			return err;
+		}
+		if (!nseen && !cfg->all && bw_schedule_first(s)) {
+			/* Not even one thread: nothing to report, and no reason to wait. */
+			fprintf(stderr,
+				"blockwatch: failed to see the threads of %s%u: exited, or hidden "
+				"from tracing\n",
+				cfg->npids > 1 ? "processes " : "process ", cfg->pid);
+			return -ESRCH;
+		}
+		if (!nseen && !cfg->all) {
+			fprintf(stderr, "%sblockwatch: %s exited; reporting what was seen\n",
+				progress ? "\n" : "",
+				cfg->npids > 1 ? "the watched processes" : "the process");
+			return 0;
+		}
+		after_scan(w, ropts, progress, s->start_ns, scan_start_ns);
+		if (bw_schedule_last(s, exiting, bw_now_ns()))
+			return 0;
+		/* A signal ends the sleep: the scan after it is the last. */
+		sleep_until(bw_schedule_next(s, bw_now_ns(), w->health.scan_duration_ns));
+	}
+}
+
+/* What the watch saw: the snapshot and profiles asked for, and the report. The exit code. */
+static int watch_report(struct watch *w, __u64 watched_ns)
+{
+	const struct config *cfg = w->cfg;
+	struct bw_capture_go *gos;
+	struct bw_capture cap;
+	int code = EXIT_NO_TRACE;
+
+	gos = live_capture(w, &cap, w->ksyms, watched_ns);
+	if (!gos) {
+		fprintf(stderr, "blockwatch: failed to allocate: %s\n", strerror(ENOMEM));
+		return EXIT_NO_TRACE;
+	}
+	if (cfg->output && write_snapshot(cfg->output, &cap))
+		goto cleanup;
+	if ((cfg->pprof || cfg->folded) && write_profiles(&cap, cfg->pprof, cfg->folded))
+		goto cleanup;
+	if (cfg->snapshot)
+		fprintf(stderr, "blockwatch: wrote %s: %zu threads, %zu Go processes\n",
+			cfg->output, cap.nthreads, cap.ngos);
+	else if (cfg->json)
+		bw_render_json(stdout, &cap);
+	else
+		bw_render_text(stdout, &cap);
+	fflush(stdout);
+	code = bw_render_found(&cap) ? EXIT_FOUND : EXIT_CLEAN;
+	if (cfg->fail_on_stuck && bw_render_stuck(&cap))
+		code = EXIT_FOUND;
+cleanup:
+	free(gos);
+	return code;
+}
+
+static int run_watch(int argc, char **argv, bool snapshot)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct bw_report_opts ropts = {};
+	struct bw_schedule sched;
+	struct config cfg;
+	struct watch w = { .cfg = &cfg };
+	char why[256];
+	bool progress;
+	int code;
+
+	if (bw_options_parse(argc, argv, snapshot, &cfg))
+		return EXIT_USAGE;
+	if (bw_preflight_check(cfg.btf, cfg.pids, cfg.npids, getpid(), why, sizeof(why))) {
+		fprintf(stderr, "blockwatch: %s\n", why);
+		return EXIT_NO_TRACE;
+	}
+	raise_fd_limit();
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	code = watch_open(&w);
+	if (code)
+		goto cleanup;
+	progress = !cfg.json && !cfg.snapshot && isatty(STDERR_FILENO);
+	ropts.threshold_ns = cfg.threshold_ns;
+	ropts.ksyms = w.ksyms;
+	ropts.all = cfg.all;
+	bw_schedule_init(&sched, &cfg, bw_now_ns());
+	/* Quiet when not on a terminal: the report is the output. */
+	if (progress)
+		fprintf(stderr, "watching %s%u, threshold %llums; Ctrl-C to stop and report\n",
+			cfg.all ? "all processes" : "pid ", cfg.all ? 0 : cfg.pid,
+			(unsigned long long)cfg.threshold_ns / 1000000);
+	code = EXIT_NO_TRACE;
+	if (watch_loop(&w, &sched, &ropts, progress))
+		goto cleanup;
+	if (progress)
+		fputc('\n', stderr);
+	code = watch_report(&w, bw_now_ns() - sched.start_ns);
+
+cleanup:
+	watch_close(&w);
+	return code;
+}
+
+int bw_cmd_watch(int argc, char **argv)
+{
+	return run_watch(argc, argv, false);
+}
+
+int bw_cmd_snapshot(int argc, char **argv)
+{
+	return run_watch(argc, argv, true);
+}
