@@ -35,11 +35,14 @@ FIXTURES := $(patsubst tests/fixtures/%.c,$(OUTPUT)/fixtures/%,$(FIXTURE_SRCS))
 # outlives `make clean`; versions no suite serves are skipped with a notice.
 GO_TOOLCHAINS ?= /var/cache/blockwatch/go-toolchains
 GO_FIXTURES := $(OUTPUT)/go-fixtures
+# CPython 3.13 (trixie) and 3.14 (sid) with their -dbg packages, likewise.
+PYTHONS ?= /var/cache/blockwatch/pythons
 GO_TARGETS := $(OUTPUT)/go-targets
 
 DEPS_PKGS := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcriterion-dev \
 	libjson-c-dev liblzma-dev xz-utils binutils libc6-dbg pkg-config make gcc golang-go clang-format \
-	python3 redis-server openjdk-17-jdk-headless prometheus-node-exporter prometheus-pushgateway
+	python3 redis-server openjdk-17-jdk-headless prometheus-node-exporter prometheus-pushgateway \
+	python3.11 libpython3.11 python3.11-dbg libpython3.11-dbg patchelf
 
 # The kernel matrix (make test-kernels): Debian kernels booted under qemu.
 KERNELS_CACHE ?= /var/cache/blockwatch/kernels
@@ -57,7 +60,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(SKELS)
 # check-layers and test-golden run in test-all.
-.PHONY: check-layers test-golden all clean vmlinux test-kernels run-test-kernels deps ensure-deps go-toolchains go-fixtures go-targets test-prom-tool test-real test test-all test-unit test-bpf test-e2e test-go-servers demo run-demo check-format format targets
+.PHONY: check-layers test-golden test-python python-pythons all clean vmlinux test-kernels run-test-kernels deps ensure-deps go-toolchains go-fixtures go-targets test-prom-tool test-real test test-all test-unit test-bpf test-e2e test-go-servers demo run-demo check-format format targets
 
 all: blockwatch
 
@@ -107,6 +110,22 @@ $(OUTPUT)/tests/e2e/%.o: tests/e2e/%.c | $(OUTPUT)/tests/e2e
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
+# Python frames of a live process (tests/python/check-frames.sh).
+PY_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(wildcard user/python/*.c)) \
+	$(OUTPUT)/user/platform/memread.o
+$(OUTPUT)/tests/python/%.o: tests/python/%.c | $(OUTPUT)/tests/python
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/pyframes: $(OUTPUT)/tests/python/pyframes.o $(PY_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -lelf -o $@
+
+# A program embedding Python: it loads any libpython3.X.so given to it.
+$(OUTPUT)/py-embed: tests/python/embed.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -g -O1 -Wall -MMD -MP -MF $@.d $< -ldl -o $@
+
 # One-off: the cost of the stack map walk (bench/gcmap_bench.c), not part of any test.
 $(OUTPUT)/gcmap-bench: bench/gcmap_bench.c $(addprefix $(OUTPUT)/user/,go/gcmap.o go/gobin.o go/goversions.o go/x86dec.o platform/memread.o)
 	$(call msg,LINK,$@)
@@ -155,7 +174,7 @@ $(STRIPPED_TARGETS): $(OUTPUT)/targets/deadlock_pair.%: $(OUTPUT)/targets/deadlo
 
 targets: $(TARGETS) $(FIXTURES) $(SYMFIX_STRIPPED) $(STRIPPED_TARGETS)
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests/unit $(OUTPUT)/tests/bpf $(OUTPUT)/tests/e2e $(OUTPUT)/targets $(OUTPUT)/fixtures:
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests/unit $(OUTPUT)/tests/python $(OUTPUT)/tests/bpf $(OUTPUT)/tests/e2e $(OUTPUT)/targets $(OUTPUT)/fixtures:
 	$(Q)mkdir -p $@
 
 deps:
@@ -170,8 +189,8 @@ ensure-deps:
 test: ensure-deps
 	@$(MAKE) --no-print-directory test-all
 
-test-all: check-layers test-golden test-unit test-bpf test-e2e test-real test-go-servers test-prom test-prom-tool test-deploy \
-	test-docs test-package fuzz-regress lint test-asan valgrind
+test-all: check-layers test-golden test-unit test-bpf test-e2e test-python test-real test-go-servers test-prom test-prom-tool \
+	test-deploy test-docs test-package fuzz-regress lint test-asan valgrind
 
 # Idle, healthy programs from Debian's archive (CPython, redis-server, a JVM):
 # no leak, no deadlock, exit 0. Port: redis-server's, for a shared machine.
@@ -202,14 +221,25 @@ test-prom-tool: blockwatch $(OUTPUT)/targets/demo $(OUTPUT)/go-demo
 go-toolchains:
 	@sh tests/go/fetch-toolchains.sh $(GO_TOOLCHAINS)
 
+python-pythons:
+	@sh tests/python/fetch-pythons.sh $(PYTHONS)
+
+# Python frames read from memory against faulthandler's dump of the same
+# threads, on every CPython served (tests/python/check-frames.sh). Root: the
+# driver reads other processes' memory.
+test-python: $(OUTPUT)/pyframes $(OUTPUT)/py-embed python-pythons
+	@if [ "$$(id -u)" != 0 ]; then echo "test-python: must run as root" >&2; exit 1; fi
+	@sh tests/python/check-frames.sh $(CURDIR)/$(OUTPUT)/pyframes $(CURDIR)/$(OUTPUT)/py-embed \
+		$(CURDIR)/$(OUTPUT)/python-frames $(PYTHONS)
+
 go-fixtures: go-toolchains
 	@sh tests/go/build-fixtures.sh $(GO_FIXTURES) $(GO_TOOLCHAINS)
 
 go-targets: go-toolchains
 	@BW_GO_TOOLCHAINS=$(GO_TOOLCHAINS) sh tests/go/build-targets.sh $(GO_TARGETS)
 
-test-unit: $(OUTPUT)/unit-tests targets go-fixtures
-	BW_GO_FIXTURES=$(GO_FIXTURES) $(OUTPUT)/unit-tests --jobs 2
+test-unit: $(OUTPUT)/unit-tests targets go-fixtures python-pythons
+	BW_GO_FIXTURES=$(GO_FIXTURES) BW_PYTHONS=$(PYTHONS) $(OUTPUT)/unit-tests --jobs 2
 
 test-bpf: $(OUTPUT)/bpf-tests
 	@if [ "$$(id -u)" != 0 ]; then echo "test-bpf: must run as root (loads BPF)" >&2; exit 1; fi

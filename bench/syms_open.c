@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "go/gofuncs.h"
 #include "platform/syms.h"
 
 static double now_ms(void)
@@ -29,7 +30,7 @@ static int cmp_double(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	struct bw_syms_opts opts = { 0 };
+	struct bw_syms_opts opts = { .funcs = &bw_gofuncs }; /* as blockwatch names frames */
 	struct bw_syms *syms;
 	struct bw_frame f = { 0 };
 	double *open_ms, *find_ms;

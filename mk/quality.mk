@@ -35,20 +35,20 @@ FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -fsanitize=fuzzer-no-l
 	-std=gnu11 -D_GNU_SOURCE $(INCLUDES) -Itests/fuzz -MMD -MP
 
 # Each target links only the pure modules it needs.
-FUZZ_NAMES := parse ksyms gobin syms procfs gopatterns escape snapshot
+FUZZ_NAMES := parse ksyms gobin syms procfs gopatterns escape snapshot pywalk
 FUZZ_MODS_parse := core/parse
 FUZZ_MODS_ksyms := platform/ksyms
 FUZZ_MODS_gobin := go/gobin go/goversions go/x86dec go/gcmap
 FUZZ_LIBS_gobin := -ldw -lelf -lz
-FUZZ_MODS_syms := platform/syms platform/memread core/hashmap $(FUZZ_MODS_gobin)
+FUZZ_MODS_syms := platform/syms platform/memread go/gofuncs core/hashmap $(FUZZ_MODS_gobin)
 FUZZ_LIBS_syms := -ldw -lelf -lz -llzma
 FUZZ_MODS_procfs := platform/procfs platform/filter
-FUZZ_MODS_gopatterns := go/goverdict go/gobin go/goversions go/x86dec
-FUZZ_LIBS_gopatterns := -ldw -lelf -lz
+FUZZ_MODS_gopatterns := core/patterns go/gowait
 FUZZ_MODS_escape := core/escape
 FUZZ_LIBS_escape := -ljson-c
-FUZZ_MODS_snapshot := export/snapshot core/escape platform/ksyms go/goverdict go/gobin go/goversions go/x86dec
-FUZZ_LIBS_snapshot := -ljson-c -ldw -lelf -lz
+FUZZ_MODS_snapshot := export/snapshot core/escape core/gomodel platform/ksyms
+FUZZ_LIBS_snapshot := -ljson-c
+FUZZ_MODS_pywalk := python/pywalk python/pylinetable python/pyversions
 
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <elf.h>
 #include "fuzz_util.h"
+#include "go/gofuncs.h"
 #include "platform/syms.h"
 
 static char debug_root[] = "/tmp/bw-fuzz-syms-XXXXXX";
@@ -53,8 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fd = fuzz_memfd(data, size, path, sizeof(path));
 	if (fd < 0)
 		abort();
-	err = bw_syms__new_elf_opts(path, &(struct bw_syms_opts){ .debug_root = debug_root },
-				    &syms);
+	err = bw_syms__new_elf_opts(
+		path, &(struct bw_syms_opts){ .debug_root = debug_root, .funcs = &bw_gofuncs },
+		&syms);
 	close(fd);
 	if (err) {
 		if (syms)

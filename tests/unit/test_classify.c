@@ -2,7 +2,7 @@
 #include <string.h>
 #include <criterion/criterion.h>
 #include "threads/classify.h"
-#include "go/goverdict.h"
+#include "core/patterns.h"
 #include "core/waitgraph.h"
 
 #define SEC 1000000000ULL
@@ -245,7 +245,7 @@ Test(classify, runtime_table_and_ignore)
 	};
 	struct bw_classify_opts o = { .threshold_ns = THRESHOLD };
 	static char pats[] = "# ours\nmy_idle_*\n";
-	struct bw_gopatterns *user = NULL;
+	struct bw_patterns *user = NULL;
 	FILE *f;
 
 	snprintf(frames[0].func, sizeof(frames[0].func), "_ZN14PosixSemaphore4waitEv");
@@ -266,7 +266,8 @@ Test(classify, runtime_table_and_ignore)
 
 	f = fmemopen(pats, strlen(pats), "r");
 	cr_assert_not_null(f);
-	cr_assert_eq(bw_gopatterns__new(f, &user), 0);
+	cr_assert_eq(bw_patterns__new(&user), 0);
+	cr_assert_eq(bw_patterns__read(user, f), 0);
 	fclose(f);
 	snprintf(frames[1].func, sizeof(frames[1].func), "my_idle_loop");
 	o.ignore = user;
@@ -274,7 +275,7 @@ Test(classify, runtime_table_and_ignore)
 	cr_expect_eq(find(t, 2, 2)->verdict, BW_VERDICT_IDLE);
 	cr_expect_eq(find(t, 2, 2)->reason, BW_REASON_IGNORED);
 	cr_expect_str_eq(find(t, 2, 2)->why, "my_idle_loop matches --ignore");
-	bw_gopatterns__free(user);
+	bw_patterns__free(user);
 }
 
 Test(classify, progress_and_timeouts)

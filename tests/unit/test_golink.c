@@ -9,6 +9,8 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <criterion/criterion.h>
+#include "core/patterns.h"
+#include "go/gowait.h"
 #include "go/gowatch.h"
 
 #define SEC 1000000000ULL
@@ -81,10 +83,11 @@ Test(golink, go_threads_futex_is_runtime, .timeout = 60)
 		thread(go, go, BW_WAIT_EPOLL),
 		thread(getpid(), getpid(), BW_WAIT_FUTEX),
 	};
-	struct bw_gopatterns *benign;
+	struct bw_patterns *benign;
 	struct bw_goset *set;
 
-	cr_assert_eq(bw_gopatterns__new(NULL, &benign), 0);
+	cr_assert_eq(bw_patterns__new(&benign), 0);
+	cr_assert_eq(bw_gobenign_add(benign), 0);
 	cr_assert_eq(bw_goset__new(&set), 0);
 	cr_assert_eq(bw_goset__scan(set, pids, 2, 10 * SEC, benign, NULL, NULL), 0);
 	cr_assert(bw_goset__find(set, go), "the fixture is a Go process");
@@ -95,7 +98,7 @@ Test(golink, go_threads_futex_is_runtime, .timeout = 60)
 	cr_expect_eq(t[2].wait, BW_WAIT_FUTEX);
 	cr_expect_eq(t[2].goid, 0);
 	bw_goset__free(set);
-	bw_gopatterns__free(benign);
+	bw_patterns__free(benign);
 	kill(go, SIGKILL);
 	waitpid(go, NULL, 0);
 }

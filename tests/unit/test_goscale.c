@@ -19,6 +19,9 @@
 #include <sys/wait.h>
 #include <criterion/criterion.h>
 #include "export/goreport.h"
+#include "go/gobin.h"
+#include "go/gorec.h"
+#include "go/gosyms.h"
 #include "go/goverdict.h"
 #include "platform/memread.h"
 

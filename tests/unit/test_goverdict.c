@@ -3,6 +3,7 @@
 #include <string.h>
 #include <criterion/criterion.h>
 #include "go/goverdict.h"
+#include "go/gowait.h"
 
 #define SEC 1000000000ULL
 #define THRESHOLD (10 * SEC)
@@ -25,64 +26,44 @@ static struct bw_gorec rec(__u64 goid, const char *reason, const char *at, const
 	return r;
 }
 
-static struct bw_gopatterns *builtin(void)
+static struct bw_patterns *builtin(void)
 {
-	struct bw_gopatterns *p;
+	struct bw_patterns *p;
 
-	cr_assert_eq(bw_gopatterns__new(NULL, &p), 0);
+	cr_assert_eq(bw_patterns__new(&p), 0);
+	cr_assert_eq(bw_gobenign_add(p), 0);
 	return p;
-}
-
-Test(goverdict, wait_classes)
-{
-	cr_assert_eq(bw_gowait_class("chan send"), BW_GOWAIT_CHAN);
-	cr_assert_eq(bw_gowait_class("chan receive"), BW_GOWAIT_CHAN);
-	cr_assert_eq(bw_gowait_class("select"), BW_GOWAIT_CHAN);
-	cr_assert_eq(bw_gowait_class("chan send (nil chan)"), BW_GOWAIT_NILCHAN);
-	cr_assert_eq(bw_gowait_class("chan receive (nil chan)"), BW_GOWAIT_NILCHAN);
-	cr_assert_eq(bw_gowait_class("select (no cases)"), BW_GOWAIT_NILCHAN);
-	cr_assert_eq(bw_gowait_class("sync.Mutex.Lock"), BW_GOWAIT_SYNC);
-	cr_assert_eq(bw_gowait_class("sync.WaitGroup.Wait"), BW_GOWAIT_SYNC);
-	cr_assert_eq(bw_gowait_class("semacquire"), BW_GOWAIT_SYNC);
-	cr_assert_eq(bw_gowait_class("sync.Cond.Wait"), BW_GOWAIT_SYNC);
-	cr_assert_eq(bw_gowait_class("IO wait"), BW_GOWAIT_IO);
-	cr_assert_eq(bw_gowait_class("sleep"), BW_GOWAIT_SLEEP);
-	cr_assert_eq(bw_gowait_class("GC worker (idle)"), BW_GOWAIT_RUNTIME);
-	cr_assert_eq(bw_gowait_class("finalizer wait"), BW_GOWAIT_RUNTIME);
-	cr_assert_eq(bw_gowait_class("timer goroutine (idle)"), BW_GOWAIT_RUNTIME);
-	cr_assert_eq(bw_gowait_class("syscall"), BW_GOWAIT_SYSCALL);
-	cr_assert_eq(bw_gowait_class(NULL), BW_GOWAIT_OTHER);
 }
 
 Test(goverdict, patterns)
 {
-	struct bw_gopatterns *p;
+	struct bw_patterns *p = builtin();
 	FILE *f = fmemopen((char[]){ "# mine\n  main.(*pool).worker  # idle workers\n\nfoo.*\n" },
 			   60, "r");
 
-	cr_assert_eq(bw_gopatterns__new(f, &p), 0);
+	cr_assert_eq(bw_patterns__read(p, f), 0);
 	fclose(f);
-	cr_assert(bw_gopatterns__match(p, "main.(*pool).worker"));
-	cr_assert(bw_gopatterns__match(p, "foo.bar"));
-	cr_assert(bw_gopatterns__match(p, "os/signal.loop"));
+	cr_assert(bw_patterns__match(p, "main.(*pool).worker"));
+	cr_assert(bw_patterns__match(p, "foo.bar"));
+	cr_assert(bw_patterns__match(p, "os/signal.loop"));
 	/* Reachability decides these now: no whole-module or idiom excuses. */
-	cr_assert_not(bw_gopatterns__match(p, "net/http.(*persistConn).writeLoop"));
-	cr_assert_not(bw_gopatterns__match(p, "google.golang.org/grpc.(*Server).Serve"));
-	cr_assert_not(bw_gopatterns__match(p, "main.leakSend"));
-	cr_assert_not(bw_gopatterns__match(p, "# mine"));
-	bw_gopatterns__free(p);
+	cr_assert_not(bw_patterns__match(p, "net/http.(*persistConn).writeLoop"));
+	cr_assert_not(bw_patterns__match(p, "google.golang.org/grpc.(*Server).Serve"));
+	cr_assert_not(bw_patterns__match(p, "main.leakSend"));
+	cr_assert_not(bw_patterns__match(p, "# mine"));
+	bw_patterns__free(p);
 }
 
 /* Runs the tracker over the same goroutines at the given times. */
 static void track(struct bw_gotracker *t, struct bw_gorec *r, size_t n, __u64 now,
-		  const struct bw_gopatterns *p, struct bw_gogroup **g, size_t *ng)
+		  const struct bw_patterns *p, struct bw_gogroup **g, size_t *ng)
 {
 	cr_assert_eq(bw_gotracker__update(t, r, n, now, THRESHOLD, p, g, ng), 0);
 }
 
 Test(goverdict, parked_in_place_ages_and_is_judged)
 {
-	struct bw_gopatterns *p = builtin();
+	struct bw_patterns *p = builtin();
 	struct bw_gotracker *t;
 	struct bw_gogroup *g = NULL;
 	size_t ng, i;
@@ -133,12 +114,12 @@ Test(goverdict, parked_in_place_ages_and_is_judged)
 	cr_assert_eq(g[r[1].group].oldest_ns, 11 * SEC);
 	free(g);
 	bw_gotracker__free(t);
-	bw_gopatterns__free(p);
+	bw_patterns__free(p);
 }
 
 Test(goverdict, a_goroutine_that_ran_starts_over)
 {
-	struct bw_gopatterns *p = builtin();
+	struct bw_patterns *p = builtin();
 	struct bw_gotracker *t;
 	struct bw_gogroup *g;
 	size_t ng;
@@ -167,7 +148,7 @@ Test(goverdict, a_goroutine_that_ran_starts_over)
 	cr_assert_eq(r.blocked_ns, 0);
 	free(g);
 	bw_gotracker__free(t);
-	bw_gopatterns__free(p);
+	bw_patterns__free(p);
 }
 
 Test(goverdict, waitsince_gives_age_at_once)
@@ -215,7 +196,7 @@ Test(goverdict, growth_per_site)
 
 Test(goverdict, leaked_status_and_benign_creator)
 {
-	struct bw_gopatterns *p = builtin();
+	struct bw_patterns *p = builtin();
 	struct bw_gotracker *t;
 	struct bw_gogroup *g;
 	size_t ng;
@@ -234,13 +215,13 @@ Test(goverdict, leaked_status_and_benign_creator)
 	cr_assert_eq(r[1].verdict, BW_VERDICT_IDLE);
 	free(g);
 	bw_gotracker__free(t);
-	bw_gopatterns__free(p);
+	bw_patterns__free(p);
 }
 
 /* Judges recs once, all parked 100 s (waitsince), with the builtin patterns. */
 static void judge(struct bw_gorec *r, size_t n, struct bw_gogroup **g, size_t *ng)
 {
-	struct bw_gopatterns *p = builtin();
+	struct bw_patterns *p = builtin();
 	struct bw_gotracker *t;
 	size_t i;
 
@@ -249,7 +230,7 @@ static void judge(struct bw_gorec *r, size_t n, struct bw_gogroup **g, size_t *n
 	cr_assert_eq(bw_gotracker__new(&t), 0);
 	track(t, r, n, 101 * SEC, p, g, ng);
 	bw_gotracker__free(t);
-	bw_gopatterns__free(p);
+	bw_patterns__free(p);
 }
 
 Test(goverdict, sync_waits_are_judged_by_reachability)
@@ -342,30 +323,4 @@ Test(goverdict, young_members_of_a_growing_leak_are_reported)
 	cr_expect_eq(r[5].verdict, BW_VERDICT_NONE);
 	free(g);
 	bw_gotracker__free(t);
-}
-
-Test(goverdict, evidence_text)
-{
-	struct bw_goroutine g = { .wait_reason = "sync.Mutex.Lock" };
-	char buf[256];
-
-	g.why = BW_WHY_NILCHAN;
-	bw_gowhy_text(&g, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "nil channel");
-	g.why = BW_WHY_NOCASES;
-	bw_gowhy_text(&g, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "select with no cases");
-	g.why = BW_WHY_SYNC;
-	g.wait_obj = 0xc000123000;
-	g.why_goid = 41;
-	bw_gowhy_text(&g, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "mutex 0xc000123000 reachable from no live goroutine or global; also "
-			      "waited on by leaked goroutine 41");
-	g.why = BW_WHY_CHAN;
-	g.why_goid = 0;
-	bw_gowhy_text(&g, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "chan 0xc000123000 reachable from no live goroutine or global");
-	g.why = BW_WHY_NONE;
-	bw_gowhy_text(&g, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "");
 }

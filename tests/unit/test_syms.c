@@ -21,6 +21,7 @@
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <criterion/criterion.h>
+#include "go/gofuncs.h"
 #include "platform/memread.h"
 #include "platform/syms.h"
 
@@ -566,6 +567,7 @@ static int futex_threads(pid_t pid, pid_t *tids, int max)
 Test(syms, stripped_go_thread_named_from_pclntab, .timeout = 60)
 {
 	static const char *const builds[] = { "stripped", "pie-stripped" };
+	const struct bw_syms_opts go_opts = { .funcs = &bw_gofuncs };
 	size_t b;
 
 	for (b = 0; b < sizeof(builds) / sizeof(builds[0]); b++) {
@@ -596,8 +598,8 @@ Test(syms, stripped_go_thread_named_from_pclntab, .timeout = 60)
 		read_line(c.out_fd, line, sizeof(line));
 		cr_assert_str_eq(line, "ready");
 		cr_assert_eq(bw_mem__open(c.pid, &mem), 0);
-		cr_assert_eq(bw_syms__new(c.pid, &syms), 0);
-		cr_assert_eq(bw_symcache__new(&cache), 0);
+		cr_assert_eq(bw_syms__new_opts(c.pid, &go_opts, &syms), 0);
+		cr_assert_eq(bw_symcache__new_opts(&go_opts, &cache), 0);
 		/*
 		 * Each futex waiter until one unwinds past runtime.futex: a thread
 		 * caught while it starts (no frame chain yet) shows only that frame.

@@ -20,6 +20,7 @@
 #include <elfutils/libdwelf.h>
 #include <gelf.h>
 #include "go/gobin.h"
+#include "go/gofuncs.h"
 #include "platform/syms.h"
 
 static const char *const symfix_funcs[] = { "symfix_inner", "symfix_outer", "symfix_worker",
@@ -58,13 +59,25 @@ static void symfix_addrs(__u64 addrs[NFUNCS])
 	bw_syms__free(syms);
 }
 
-static struct bw_syms *open_elf(const char *path, const char *debug_root)
+static struct bw_syms *open_elf_funcs(const char *path, const char *debug_root,
+				      const struct bw_syms_funcs *funcs)
 {
-	struct bw_syms_opts opts = { .debug_root = debug_root };
+	struct bw_syms_opts opts = { .debug_root = debug_root, .funcs = funcs };
 	struct bw_syms *syms = NULL;
 
 	cr_assert_eq(bw_syms__new_elf_opts(path, &opts, &syms), 0, "is %s built?", path);
 	return syms;
+}
+
+static struct bw_syms *open_elf(const char *path, const char *debug_root)
+{
+	return open_elf_funcs(path, debug_root, NULL);
+}
+
+/* With the Go function reader, as blockwatch makes its symbolizers. */
+static struct bw_syms *open_go(const char *path)
+{
+	return open_elf_funcs(path, NULL, &bw_gofuncs);
 }
 
 /* Every symfix function named in path's symbolizer (source, and DWARF lines or not). */
@@ -188,6 +201,89 @@ Test(syms_stripped, stripped_has_no_names)
 	char *root = make_tmpdir();
 
 	assert_unnamed(fixture("symfix.stripped"), root);
+	rm_rf(root);
+	free(root);
+}
+
+/* A function reader of its own: what it counts and the name it gives every pc. */
+struct fake_reader {
+	int opens, finds, frees;
+	char path[PATH_MAX];
+};
+
+static struct fake_reader fake;
+
+static int fake_open(const char *path, struct Elf *elf, void **reader)
+{
+	fake.opens++;
+	cr_assert_not_null(elf);
+	snprintf(fake.path, sizeof(fake.path), "%s", path);
+	*reader = &fake;
+	return 0;
+}
+
+static int fake_find(void *reader, __u64 pc, struct bw_syms_func *out)
+{
+	cr_assert_eq(reader, &fake);
+	fake.finds++;
+	*out = (struct bw_syms_func){
+		.name = "fake_func", .file = "fake.go", .entry = pc - 3, .line = 7
+	};
+	return 0;
+}
+
+static void fake_free(void *reader)
+{
+	cr_assert_eq(reader, &fake);
+	fake.frees++;
+}
+
+static const struct bw_syms_funcs fake_funcs = {
+	.source = BW_SYM_GOPCLNTAB,
+	.open = fake_open,
+	.find = fake_find,
+	.free = fake_free,
+};
+
+/*
+ * The reader of the options names what nothing else names, opened once per
+ * module and freed with the symbolizer; a pc the ELF names never reaches it.
+ */
+Test(syms_stripped, function_reader_names_what_nothing_else_does)
+{
+	char *root = make_tmpdir();
+	struct bw_syms *syms;
+	__u64 addrs[NFUNCS];
+	struct bw_frame f;
+	size_t i;
+
+	symfix_addrs(addrs);
+	memset(&fake, 0, sizeof(fake));
+	syms = open_elf_funcs(fixture("symfix.stripped"), root, &fake_funcs);
+	for (i = 0; i < NFUNCS; i++) {
+		cr_assert_eq(bw_syms__find(syms, addrs[i] + 1, &f), 0);
+		cr_assert_str_eq(f.func, "fake_func");
+		cr_assert_eq(f.offset, 3);
+		cr_assert_eq(f.source, BW_SYM_GOPCLNTAB);
+		cr_assert_str_eq(f.file, "fake.go");
+		cr_assert_eq(f.line, 7);
+	}
+	cr_assert_eq(fake.opens, 1);
+	cr_assert_eq(fake.finds, NFUNCS);
+	cr_assert_str_eq(fake.path, fixture("symfix.stripped"));
+	bw_syms__free(syms);
+	cr_assert_eq(fake.frees, 1);
+
+	memset(&fake, 0, sizeof(fake));
+	syms = open_elf_funcs(fixture("symfix"), root, &fake_funcs);
+	for (i = 0; i < NFUNCS; i++) {
+		cr_assert_eq(bw_syms__find(syms, addrs[i] + 1, &f), 0);
+		cr_assert_str_eq(f.func, symfix_funcs[i]);
+		cr_assert_eq(f.source, BW_SYM_ELF);
+	}
+	cr_assert_eq(fake.opens + fake.finds, 0);
+	bw_syms__free(syms);
+	cr_assert_eq(fake.frees, 0);
 	rm_rf(root);
 	free(root);
 }
@@ -379,7 +475,7 @@ static int check_go_twin(const char *dir, const char *twin)
 	if (stat(normal, &st) || stat(stripped, &st))
 		return 0;
 	ref = open_elf(normal, NULL);
-	syms = open_elf(stripped, NULL);
+	syms = open_go(stripped);
 	for (i = 0; i < NGOFUNCS; i++) {
 		cr_assert_eq(bw_syms__addr_of(ref, go_funcs[i], &addr), 0, "%s: %s", normal,
 			     go_funcs[i]);
@@ -400,7 +496,7 @@ static int check_go_stripped(const char *dir, const char *name)
 {
 	struct bw_gobin *gb = NULL;
 	char path[PATH_MAX];
-	struct bw_syms *syms;
+	struct bw_syms *syms, *bare;
 	struct bw_frame f;
 	struct stat st;
 	__u64 addr, size;
@@ -411,15 +507,20 @@ static int check_go_stripped(const char *dir, const char *name)
 		return 0;
 	cr_assert_eq(bw_gobin__open(path, &gb), 0, "%s", path);
 	cr_assert_eq(bw_gobin__info(gb)->flags & BW_GOBIN_SYMTAB, 0, "%s has a .symtab", path);
-	syms = open_elf(path, NULL);
+	syms = open_go(path);
+	bare = open_elf(path, NULL);
 	for (i = 0; i < NGOFUNCS; i++) {
 		cr_assert_eq(bw_gobin__lookup(gb, go_funcs[i], &addr, &size), 0, "%s: %s", path,
 			     go_funcs[i]);
+		/* Without the Go reader nothing in the file names it. */
+		cr_assert_eq(bw_syms__find(bare, addr + 2, &f), -ENOENT, "%s: %s", path, f.func);
+		cr_assert_eq(f.source, BW_SYM_NONE);
 		cr_assert_eq(bw_syms__find(syms, addr + 2, &f), 0, "%s: %s", path, go_funcs[i]);
 		cr_assert_str_eq(f.func, go_funcs[i], "%s", path);
 		cr_assert_eq(f.offset, 2);
 		cr_assert_eq(f.source, BW_SYM_GOPCLNTAB);
 	}
+	bw_syms__free(bare);
 	bw_syms__free(syms);
 	bw_gobin__free(gb);
 	return 1;

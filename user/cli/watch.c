@@ -12,6 +12,9 @@
 #include "export/httpd.h"
 #include "export/render.h"
 #include "export/report.h"
+#include "core/patterns.h"
+#include "go/gofuncs.h"
+#include "go/gowait.h"
 #include "go/gowatch.h"
 #include "platform/filter.h"
 #include "platform/kfeatures.h"
@@ -69,7 +72,7 @@ static __u64 count_processes(const struct bw_thread *threads, size_t n)
 }
 
 /* The built-in patterns plus the lines of path (NULL: none); says why it failed. */
-static int read_patterns(const char *path, struct bw_gopatterns **out)
+static int read_patterns(const char *path, struct bw_patterns **out)
 {
 	FILE *f = NULL;
 	int err;
@@ -83,13 +86,20 @@ static int read_patterns(const char *path, struct bw_gopatterns **out)
 			return err;
 		}
 	}
-	err = bw_gopatterns__new(f, out);
+	err = bw_patterns__new(out);
+	if (!err)
+		err = bw_gobenign_add(*out);
+	if (!err && f)
+		err = bw_patterns__read(*out, f);
 	if (f)
 		fclose(f);
-	if (err)
+	if (err) {
+		bw_patterns__free(*out);
+		*out = NULL;
 		fprintf(stderr, "blockwatch: failed to read %s: %s\n",
 			path ? path : "built-in patterns",
 			err == -EINVAL ? "line too long" : strerror(-err));
+	}
 	return err;
 }
 
@@ -149,7 +159,8 @@ static int watch_open(struct watch *w)
 	/* Kernel stacks stay raw addresses when kallsyms hides them. */
 	if (bw_ksyms__new(&w->ksyms))
 		w->ksyms = NULL;
-	err = bw_inspector__new(&w->in);
+	/* Threads of stripped Go binaries are named from their pclntab. */
+	err = bw_inspector__new(&(struct bw_syms_opts){ .funcs = &bw_gofuncs }, &w->in);
 	if (err) {
 		fprintf(stderr, "blockwatch: failed to allocate: %s\n", strerror(-err));
 		return EXIT_NO_TRACE;
@@ -161,10 +172,10 @@ static void watch_close(struct watch *w)
 {
 	bw_httpd__stop(w->httpd);
 	bw_piles__free(w->piles);
-	bw_gopatterns__free(w->ignore);
+	bw_patterns__free(w->ignore);
 	bw_inspector__free(w->in);
 	bw_goset__free(w->goset);
-	bw_gopatterns__free(w->benign);
+	bw_patterns__free(w->benign);
 	bw_filter__free(w->filter);
 	bw_ksyms__free(w->ksyms);
 	bw_tracer__free(w->tr);

@@ -12,8 +12,8 @@ struct watch {
 	struct bw_tracer *tr;
 	struct bw_inspector *in;
 	struct bw_goset *goset; /* NULL with --no-go */
-	struct bw_gopatterns *benign;
-	struct bw_gopatterns *ignore; /* --ignore: idle thread waits; NULL without */
+	struct bw_patterns *benign;
+	struct bw_patterns *ignore; /* --ignore: idle thread waits; NULL without */
 	struct bw_piles *piles;
 	struct bw_filter *filter;     /* -a: --comm, --exclude-comm, --cgroup */
 	struct bw_httpd *httpd;	      /* --prometheus */

@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "go/goverdict.h"
+#include "core/gomodel.h"
 #include "core/model.h"
 
 struct bw_ksyms;

@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include "blockwatch.h"
-#include "platform/syms.h"
 
 #define BW_CHAIN_MAX 16
 #define BW_VERSION "0.1"
@@ -73,6 +72,29 @@ enum bw_reason {
 };
 
 #define BW_WHY_LEN 160
+
+#define BW_FUNC_LEN 256
+#define BW_PATH_LEN 256
+
+/* Where a frame's function name came from. */
+enum bw_sym_source {
+	BW_SYM_NONE = 0,  /* no name */
+	BW_SYM_ELF,	  /* the binary's own .symtab or .dynsym */
+	BW_SYM_DEBUGFILE, /* an installed debug file (build-id or .gnu_debuglink) */
+	BW_SYM_MINIDEBUG, /* .gnu_debugdata (MiniDebugInfo) */
+	BW_SYM_GOPCLNTAB, /* a Go binary's pclntab */
+};
+
+/* One symbolized user frame (platform/syms.h makes them). */
+struct bw_frame {
+	__u64 pc;
+	__u64 offset;		  /* pc - function start */
+	char func[BW_FUNC_LEN];	  /* "" when unknown */
+	char module[BW_PATH_LEN]; /* basename of the ELF file, "" when unknown */
+	char file[BW_PATH_LEN];	  /* source file, "" when no DWARF */
+	int line;		  /* 0 when unknown */
+	int source;		  /* enum bw_sym_source of func */
+};
 
 /* What a file descriptor refers to, from /proc/PID/fd. */
 enum bw_fd_kind {

@@ -5,6 +5,7 @@
 #include "core/hash.h"
 #include "core/escape.h"
 #include "export/goreport.h"
+#include "go/gowait.h"
 #include "core/parse.h"
 
 #define TEXT_STACK_FRAMES 8

@@ -4,7 +4,7 @@
 #define BW_GOREPORT_H
 
 #include <stdio.h>
-#include "go/goverdict.h"
+#include "core/gomodel.h"
 
 struct bw_goreport {
 	__u32 pid;

@@ -9,6 +9,7 @@
 #include <zlib.h>
 #include "platform/ksyms.h"
 #include "export/pprof.h"
+#include "go/gowait.h"
 #include "proto/profile.pb-c.h"
 
 #define LABELS_MAX 8

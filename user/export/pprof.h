@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <linux/types.h>
-#include "go/goverdict.h"
+#include "core/gomodel.h"
 #include "core/model.h"
 
 struct bw_ksyms;

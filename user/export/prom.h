@@ -55,7 +55,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <linux/types.h>
-#include "go/goverdict.h"
+#include "core/gomodel.h"
 #include "core/model.h"
 
 /* The Content-Type of what bw_prom_write writes. */

@@ -30,6 +30,7 @@
 #define BW_GOBIN_H
 
 #include <linux/types.h>
+#include "core/gomodel.h"
 
 struct bw_gobin;
 
@@ -52,20 +53,6 @@ struct bw_goinfo {
 	__u64 text_start;    /* runtime.text (1.18+: the base of the entry offsets) */
 	__u64 moduledata;    /* runtime.firstmoduledata, 0 when not found */
 	__u64 gofunc;	     /* go:func.* (base of funcdata offsets), 0 if unknown */
-};
-
-/*
- * One frame. name and file are never NULL ("" when unknown). For a frame of
- * a function inlined into its caller, entry/end are those of the physical
- * function the code was compiled into, inlined is 1.
- */
-struct bw_gofunc {
-	const char *name; /* "main.(*worker).run" */
-	const char *file; /* "/home/x/main.go" */
-	__u64 entry;	  /* first pc of the physical function */
-	__u64 end;	  /* one past its last pc */
-	__s32 line;	  /* 0 when unknown */
-	__u32 inlined;
 };
 
 /*

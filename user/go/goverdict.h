@@ -1,113 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Goroutine verdicts. Pure: takes symbolized goroutines and the time, keeps
- * what it needs across scans (how long each has stayed parked in place, how
- * fast each creation site grows), and decides leak / idle / blocked.
+ * Goroutine verdicts. Pure: takes symbolized goroutines (gorec.h, gosyms.h)
+ * and the time, keeps what it needs across scans (how long each has stayed
+ * parked in place, how fast each creation site grows), and decides leak /
+ * idle / blocked, and groups them by site.
  */
 #ifndef BW_GOVERDICT_H
 #define BW_GOVERDICT_H
 
-#include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <linux/types.h>
-#include "go/gobin.h"
-#include "go/goscan.h"
-#include "core/model.h"
-
-#define BW_GO_FRAMES_MAX 48
-
-enum bw_gowait_class {
-	BW_GOWAIT_OTHER = 0,
-	BW_GOWAIT_CHAN,	   /* chan send/receive, select */
-	BW_GOWAIT_NILCHAN, /* nil channel, select {}: can never wake */
-	BW_GOWAIT_SYNC,	   /* sync.Mutex, RWMutex, WaitGroup, Cond, semacquire */
-	BW_GOWAIT_IO,	   /* network poller */
-	BW_GOWAIT_SLEEP,
-	BW_GOWAIT_RUNTIME, /* GC, finalizers, timers, tracing */
-	BW_GOWAIT_SYSCALL, /* in a syscall or cgo call: a thread is blocked */
-};
-
-/* How a goroutine's age is known: a lower bound in the first two cases. */
-enum bw_age_source {
-	BW_AGE_WATCHED = 0, /* seen parked in place since blockwatch first saw it */
-	BW_AGE_WAITSINCE,   /* g.waitsince: a GC found it parked then */
-	BW_AGE_PROBE,	    /* the opt-in probes saw it park */
-};
-
-const char *bw_age_source_name(enum bw_age_source s);
-
-struct bw_gorec {
-	struct bw_goroutine g;
-	struct bw_gofunc *stack; /* logical frames, inlined expanded; only when reported */
-	int nstack;
-	struct bw_gofunc blocked_at; /* first frame outside runtime and sync */
-	struct bw_gofunc created_by;
-	bool runtime_only; /* runtime-internal goroutine */
-	bool lock_wait;	   /* its stack passes through taking a sync.Mutex or RWMutex */
-	__u64 blocked_ns;  /* lower bound of the time parked in place */
-	enum bw_age_source age_source;
-	enum bw_verdict verdict;
-	__u32 group; /* index into the groups */
-};
-
-struct bw_gogroup {
-	const char *wait_reason;
-	struct bw_gofunc blocked_at;
-	struct bw_gofunc created_by;
-	size_t count;	 /* goroutines of the site now */
-	size_t reported; /* of them blocked at least the threshold */
-	__u64 oldest_ns;
-	double growth_per_min;	 /* of count, over the watch; 0 before two scans */
-	enum bw_verdict verdict; /* the worst of its members */
-	__u64 key;		 /* stable hash of the site */
-};
-
-/* Patterns of functions whose parked goroutines are normal (fnmatch syntax). */
-struct bw_gopatterns;
-/* The built-in list, plus the lines of f when f is not NULL ('#' comments). */
-int bw_gopatterns__new(FILE *f, struct bw_gopatterns **out);
-bool bw_gopatterns__match(const struct bw_gopatterns *p, const char *func);
-void bw_gopatterns__free(struct bw_gopatterns *p);
-
-enum bw_gowait_class bw_gowait_class(const char *reason);
-
-/*
- * The evidence of a leak or deadlock verdict in words ("nil channel", "chan
- * 0x... reachable from no live goroutine or global"...), "" when none; as
- * snprintf.
- */
-int bw_gowhy_text(const struct bw_goroutine *g, char *buf, size_t len);
-
-/* Where g blocks and who created it, from the binary (pure: file data only). */
-void bw_gorec_fill(struct bw_gorec *r, const struct bw_gobin *gb, const struct bw_goroutine *g);
-/* The whole symbolized stack, for records that are reported. 0 or -ENOMEM. */
-int bw_gorec_fill_stack(struct bw_gorec *r, const struct bw_gobin *gb);
-void bw_gorecs_free(struct bw_gorec *recs, size_t n);
-
-/*
- * The same symbolization, done once per distinct stack and creation pc:
- * goroutines parked alike share the result. Stacks filled from the cache
- * belong to it (free the records with free(), not bw_gorecs_free).
- */
-struct bw_gosyms;
-int bw_gosyms__new(const struct bw_gobin *gb, struct bw_gosyms **out);
-/* bw_gorec_fill for r->g already in place (the rest of r zeroed). 0 or -ENOMEM. */
-int bw_gosyms__fill(struct bw_gosyms *c, struct bw_gorec *r);
-/* bw_gorec_fill_stack, sharing the frames. 0 or -ENOMEM. */
-int bw_gosyms__fill_stack(struct bw_gosyms *c, struct bw_gorec *r);
-/* Forgets the stacks no fill used since the last sweep: their records must be gone. */
-void bw_gosyms__sweep(struct bw_gosyms *c);
-void bw_gosyms__free(struct bw_gosyms *c);
+#include "core/gomodel.h"
+#include "core/patterns.h"
 
 struct bw_gotracker;
 int bw_gotracker__new(struct bw_gotracker **out);
 /*
  * Sets blocked_ns, verdict and group of each record, and builds the groups
- * (*groups malloc'd). recs are sorted by goid. 0 or -ENOMEM.
+ * (*groups malloc'd). recs are sorted by goid. benign: functions whose
+ * parked goroutines are normal (bw_gobenign_add and the user's), or NULL.
+ * 0 or -ENOMEM.
  */
 int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n, __u64 now_ns,
-			 __u64 threshold_ns, const struct bw_gopatterns *benign,
+			 __u64 threshold_ns, const struct bw_patterns *benign,
 			 struct bw_gogroup **groups, size_t *ngroups);
 void bw_gotracker__free(struct bw_gotracker *t);
 

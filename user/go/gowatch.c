@@ -9,7 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "go/gobin.h"
 #include "go/goreach.h"
+#include "go/goscan.h"
+#include "go/gosyms.h"
+#include "go/goverdict.h"
+#include "go/gowait.h"
 #include "go/gowatch.h"
 #include "core/hashmap.h"
 #include "core/waitgraph.h"
@@ -631,7 +636,7 @@ static int sort_by_goid(struct bw_gorec *recs, size_t n)
 	return 0;
 }
 
-int bw_gowatch__scan(struct bw_gowatch *gw, __u64 threshold_ns, const struct bw_gopatterns *benign,
+int bw_gowatch__scan(struct bw_gowatch *gw, __u64 threshold_ns, const struct bw_patterns *benign,
 		     bw_gopark_fn park, void *park_ctx)
 {
 	struct bw_gogroup *groups = NULL;
@@ -871,7 +876,7 @@ static struct probed *probe(struct bw_goset *set, __u32 pid)
 }
 
 int bw_goset__scan(struct bw_goset *set, const __u32 *pids, size_t npids, __u64 threshold_ns,
-		   const struct bw_gopatterns *benign, bw_gopark_fn park, void *park_ctx)
+		   const struct bw_patterns *benign, bw_gopark_fn park, void *park_ctx)
 {
 	size_t i = 0;
 

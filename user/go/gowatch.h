@@ -5,7 +5,8 @@
 
 #include <stddef.h>
 #include <sys/types.h>
-#include "go/goverdict.h"
+#include "core/gomodel.h"
+#include "core/patterns.h"
 
 struct bw_gowatch;
 
@@ -27,7 +28,7 @@ int bw_gowatch__new(pid_t pid, struct bw_gowatch **out);
  * One scan; 0 or a negative errno. When the process is gone or its goroutine
  * list cannot be read, the previous results stay; after -ENOMEM there are none.
  */
-int bw_gowatch__scan(struct bw_gowatch *gw, __u64 threshold_ns, const struct bw_gopatterns *benign,
+int bw_gowatch__scan(struct bw_gowatch *gw, __u64 threshold_ns, const struct bw_patterns *benign,
 		     bw_gopark_fn park, void *park_ctx);
 /* 0, or -ENOENT when the runtime functions are not found. */
 int bw_gowatch__probe_points(const struct bw_gowatch *gw, struct bw_goprobe_points *out);
@@ -52,7 +53,7 @@ int bw_goset__new(struct bw_goset **out);
  * scans the Go ones. Per-process failures are skipped, not fatal.
  */
 int bw_goset__scan(struct bw_goset *set, const __u32 *pids, size_t npids, __u64 threshold_ns,
-		   const struct bw_gopatterns *benign, bw_gopark_fn park, void *park_ctx);
+		   const struct bw_patterns *benign, bw_gopark_fn park, void *park_ctx);
 size_t bw_goset__count(const struct bw_goset *set);
 struct bw_gowatch *bw_goset__get(const struct bw_goset *set, size_t i);
 /* The watch of pid, or NULL. */

@@ -16,7 +16,6 @@
 #include <elfutils/libdwfl.h>
 #include <lzma.h>
 #include "core/hashmap.h"
-#include "go/gobin.h"
 #include "platform/memread.h"
 #include "platform/syms.h"
 
@@ -30,10 +29,10 @@ struct mod_bin {
 
 #define NOSHARE UINT64_MAX
 
-/* A module's Go reader, opened at its first miss when it looks like Go (NULL: not Go). */
-struct mod_go {
+/* A module's reader of bw_syms_funcs, opened at its first miss (NULL: none for it). */
+struct mod_funcs {
 	Dwfl_Module *mod;
-	struct bw_gobin *gb;
+	void *reader;
 };
 
 struct bw_syms {
@@ -45,8 +44,9 @@ struct bw_syms {
 	int root_same; /* -1 unknown, else whether /proc/PID/root is our / */
 	struct mod_bin *mods;
 	size_t nmods;
-	struct mod_go *gomods;
-	size_t ngomods;
+	const struct bw_syms_funcs *funcs; /* NULL: none */
+	struct mod_funcs *funcmods;
+	size_t nfuncmods;
 	/* dwfl_attach_state works once per Dwfl: attach once, then swap the thread below. */
 	bool attached;
 	bool attach_failed;
@@ -119,6 +119,7 @@ static int syms_alloc(pid_t pid, const Dwfl_Callbacks *callbacks, const struct b
 		return -ENOMEM;
 	syms->pid = pid;
 	syms->root_same = -1;
+	syms->funcs = opts ? opts->funcs : NULL;
 	syms->callbacks = *callbacks;
 	/* libdwfl's search path: the binary's directory, its .debug/, then the root. */
 	if (asprintf(&syms->debug_path, ":.debug:%s", root) < 0) {
@@ -325,6 +326,11 @@ static int own_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf
 
 int bw_syms__new(pid_t pid, struct bw_syms **out)
 {
+	return bw_syms__new_opts(pid, NULL, out);
+}
+
+int bw_syms__new_opts(pid_t pid, const struct bw_syms_opts *popts, struct bw_syms **out)
+{
 	char debug_root[64 + sizeof(BW_SYMS_DEBUG_ROOT)];
 	struct bw_syms_opts opts = { .debug_root = debug_root };
 	struct bw_syms *syms = NULL;
@@ -335,6 +341,11 @@ int bw_syms__new(pid_t pid, struct bw_syms **out)
 		return -EINVAL;
 	/* The target's own debug files: those of its root (ours, unless it is in a container). */
 	snprintf(debug_root, sizeof(debug_root), "/proc/%d/root%s", pid, BW_SYMS_DEBUG_ROOT);
+	if (popts) {
+		opts.funcs = popts->funcs;
+		if (popts->debug_root)
+			opts.debug_root = popts->debug_root;
+	}
 	err = syms_alloc(pid, &proc_callbacks, &opts, &syms);
 	if (err)
 		return err;
@@ -403,52 +414,47 @@ static void set_module(Dwfl_Module *mod, struct bw_frame *out)
 			 strncmp(modname, "[vdso", 5) ? base_name(modname) : "[vdso]");
 }
 
-/* Go binaries carry one of these, stripped or not, internally or externally linked. */
-static bool is_go(Elf *elf)
+/* mod's reader of syms->funcs, opened on first use; NULL when it has none for mod. */
+static void *module_reader(struct bw_syms *syms, Dwfl_Module *mod)
 {
-	return has_section(elf, ".go.buildinfo", NULL) || has_section(elf, ".gopclntab", NULL) ||
-	       has_section(elf, ".note.go.buildid", NULL);
-}
-
-/* mod's Go reader, opened on first use; NULL when mod is no Go binary. */
-static struct bw_gobin *module_gobin(struct bw_syms *syms, Dwfl_Module *mod)
-{
-	struct bw_gobin *gb = NULL;
+	struct mod_funcs *funcmods;
 	const char *path = NULL;
-	struct mod_go *gomods;
+	void *reader = NULL;
 	Dwarf_Addr bias;
 	Elf *elf;
 	size_t i;
 
-	for (i = 0; i < syms->ngomods; i++)
-		if (syms->gomods[i].mod == mod)
-			return syms->gomods[i].gb;
-	gomods = realloc(syms->gomods, (syms->ngomods + 1) * sizeof(*gomods));
-	if (!gomods)
+	if (!syms->funcs)
 		return NULL;
-	syms->gomods = gomods;
+	for (i = 0; i < syms->nfuncmods; i++)
+		if (syms->funcmods[i].mod == mod)
+			return syms->funcmods[i].reader;
+	funcmods = realloc(syms->funcmods, (syms->nfuncmods + 1) * sizeof(*funcmods));
+	if (!funcmods)
+		return NULL;
+	syms->funcmods = funcmods;
 	elf = dwfl_module_getelf(mod, &bias);
 	dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &path, NULL);
-	if (elf && path && is_go(elf) && bw_gobin__open(path, &gb))
-		gb = NULL;
-	gomods[syms->ngomods++] = (struct mod_go){ .mod = mod, .gb = gb };
-	return gb;
+	if (elf && path && syms->funcs->open(path, elf, &reader))
+		reader = NULL;
+	funcmods[syms->nfuncmods++] = (struct mod_funcs){ .mod = mod, .reader = reader };
+	return reader;
 }
 
-/* A Go function from the pclntab of mod's binary, for a pc no ELF symbol names. */
-static void find_in_gobin(struct bw_syms *syms, Dwfl_Module *mod, __u64 pc, struct bw_frame *out)
+/* A function from the reader of mod's binary, for a pc no ELF symbol names. */
+static void find_in_reader(struct bw_syms *syms, Dwfl_Module *mod, __u64 pc, struct bw_frame *out)
 {
-	struct bw_gobin *gb = module_gobin(syms, mod);
-	struct bw_gofunc fn;
+	void *reader = module_reader(syms, mod);
+	struct bw_syms_func fn = { 0 };
 	Dwarf_Addr bias;
 
-	if (!gb || !dwfl_module_getelf(mod, &bias) || bw_gobin__func(gb, pc - bias, &fn) ||
-	    !fn.name[0])
+	if (!reader || !dwfl_module_getelf(mod, &bias) ||
+	    syms->funcs->find(reader, pc - bias, &fn) || !fn.name || !fn.name[0])
 		return;
 	copy_str(out->func, sizeof(out->func), fn.name);
 	out->offset = pc - bias - fn.entry;
-	out->source = BW_SYM_GOPCLNTAB;
-	if (!out->file[0] && fn.file[0] && fn.line > 0) {
+	out->source = syms->funcs->source;
+	if (!out->file[0] && fn.file && fn.file[0] && fn.line > 0) {
 		copy_path_tail(out->file, sizeof(out->file), fn.file);
 		out->line = fn.line;
 	}
@@ -498,7 +504,7 @@ static void find_in_module(struct bw_syms *syms, Dwfl_Module *mod, __u64 pc, str
 		}
 	}
 	if (!out->func[0])
-		find_in_gobin(syms, mod, pc, out);
+		find_in_reader(syms, mod, pc, out);
 }
 
 int bw_syms__find(struct bw_syms *syms, __u64 pc, struct bw_frame *out)
@@ -522,6 +528,7 @@ struct symbin {
 	size_t keylen;
 	char *path;
 	const char *debug_root; /* the cache's */
+	const struct bw_syms_funcs *funcs;
 	/* Link-time addresses; closed after SYMBIN_SYMS_IDLE scans without a miss (DWARF is large). */
 	struct bw_syms *syms;
 	unsigned int syms_idle;
@@ -539,6 +546,7 @@ struct bw_symcache {
 	struct stat root;
 	bool has_root;
 	char *debug_root; /* NULL: the default */
+	const struct bw_syms_funcs *funcs;
 };
 
 int bw_symcache__new(struct bw_symcache **out)
@@ -557,6 +565,7 @@ int bw_symcache__new_opts(const struct bw_syms_opts *opts, struct bw_symcache **
 		free(c);
 		return -ENOMEM;
 	}
+	c->funcs = opts ? opts->funcs : NULL;
 	c->has_root = !stat("/", &c->root);
 	*out = c;
 	return 0;
@@ -681,7 +690,7 @@ static int first_module(Dwfl_Module *mod, void **userdata, const char *name, Dwa
 /* Opens b's symbolizer from its path, if the file still is the binary b->key names. */
 static int symbin_load(struct symbin *b)
 {
-	struct bw_syms_opts opts = { .debug_root = b->debug_root };
+	struct bw_syms_opts opts = { .debug_root = b->debug_root, .funcs = b->funcs };
 	const unsigned char *bits;
 	struct bw_syms *syms = NULL;
 	Dwfl_Module *mod = NULL;
@@ -726,6 +735,7 @@ static struct symbin *symbin_open(struct bw_symcache *c, const char *path, const
 	memcpy(b->key, key, keylen);
 	b->keylen = keylen;
 	b->debug_root = c->debug_root;
+	b->funcs = c->funcs;
 	if (symbin_load(b))
 		goto fail;
 	bins = realloc(c->bins, (c->nbins + 1) * sizeof(*bins));
@@ -1015,10 +1025,11 @@ void bw_syms__free(struct bw_syms *syms)
 
 	if (!syms)
 		return;
-	for (i = 0; i < syms->ngomods; i++)
-		bw_gobin__free(syms->gomods[i].gb);
+	for (i = 0; i < syms->nfuncmods; i++)
+		if (syms->funcmods[i].reader)
+			syms->funcs->free(syms->funcmods[i].reader);
 	dwfl_end(syms->dwfl);
-	free(syms->gomods);
+	free(syms->funcmods);
 	free(syms->mods);
 	free(syms->debug_path);
 	free(syms);

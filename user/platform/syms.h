@@ -18,8 +18,9 @@
  *    is not read, and the binary then gets no symbols at all, not even from
  *    a debug file (checked before the search: ~160 ms per binary, once);
  *  - else .dynsym;
- *  - else, for a Go binary, its pclntab (user/gobin.h): stripped Go binaries
- *    (-ldflags='-s -w', strip(1)) keep it.
+ *  - else the function reader of the options (struct bw_syms_funcs), when
+ *    the caller gives one: go/gofuncs.h names a stripped Go binary's
+ *    functions (-ldflags='-s -w', strip(1)) from its pclntab.
  * libdwfl also asks debuginfod servers when DEBUGINFOD_URLS is set (read at
  * each query): blockwatch's main unsets it.
  */
@@ -30,40 +31,46 @@
 #include <sys/types.h>
 #include <linux/types.h>
 #include "blockwatch.h"
+#include "core/model.h"
 
 struct bw_mem;
 struct bw_syms;
 struct bw_symcache;
-
-#define BW_FUNC_LEN 256
-#define BW_PATH_LEN 256
-
-/* Where a frame's function name came from. */
-enum bw_sym_source {
-	BW_SYM_NONE = 0,  /* no name */
-	BW_SYM_ELF,	  /* the binary's own .symtab or .dynsym */
-	BW_SYM_DEBUGFILE, /* an installed debug file (build-id or .gnu_debuglink) */
-	BW_SYM_MINIDEBUG, /* .gnu_debugdata (MiniDebugInfo) */
-	BW_SYM_GOPCLNTAB, /* a Go binary's pclntab */
-};
 
 /* The installed debug files' root of the host. */
 #define BW_SYMS_DEBUG_ROOT "/usr/lib/debug"
 /* Largest MiniDebugInfo read: decompressed .gnu_debugdata, in bytes. */
 #define BW_SYMS_DEBUGDATA_MAX (64u << 20)
 
-struct bw_syms_opts {
-	const char *debug_root; /* NULL: BW_SYMS_DEBUG_ROOT */
+struct Elf;
+
+/* A function as a reader of struct bw_syms_funcs gives it. */
+struct bw_syms_func {
+	const char *name; /* "" or NULL when none */
+	const char *file; /* "" or NULL when unknown */
+	__u64 entry;	  /* link-time address of its first instruction */
+	int line;	  /* of the pc asked, 0 when unknown */
 };
 
-struct bw_frame {
-	__u64 pc;
-	__u64 offset;		  /* pc - function start */
-	char func[BW_FUNC_LEN];	  /* "" when unknown */
-	char module[BW_PATH_LEN]; /* basename of the ELF file, "" when unknown */
-	char file[BW_PATH_LEN];	  /* source file, "" when no DWARF */
-	int line;		  /* 0 when unknown */
-	int source;		  /* enum bw_sym_source of func */
+/*
+ * Names for the pcs of a module that its ELF symbols and debug files leave
+ * unnamed, from a format this module does not read (a Go binary's pclntab):
+ * the language runtime that knows the format provides them. A module's
+ * reader is opened at its first unnamed pc and lives as long as the
+ * symbolizer.
+ */
+struct bw_syms_funcs {
+	int source; /* enum bw_sym_source of the names it gives */
+	/* The reader of path (elf: the module's ELF) into *reader; < 0 when path is not its kind. */
+	int (*open)(const char *path, struct Elf *elf, void **reader);
+	/* The function at link-time pc: 0, or -ENOENT. Its strings live as long as the reader. */
+	int (*find)(void *reader, __u64 pc, struct bw_syms_func *out);
+	void (*free)(void *reader);
+};
+
+struct bw_syms_opts {
+	const char *debug_root; /* NULL: BW_SYMS_DEBUG_ROOT (bw_syms__new: the target's own) */
+	const struct bw_syms_funcs *funcs; /* NULL: none; outlives the symbolizers */
 };
 
 /*
@@ -71,6 +78,8 @@ struct bw_frame {
  * root is /proc/PID/root/usr/lib/debug: the target's own debug files.
  */
 int bw_syms__new(pid_t pid, struct bw_syms **out);
+/* The same with options; opts may be NULL (the defaults). */
+int bw_syms__new_opts(pid_t pid, const struct bw_syms_opts *opts, struct bw_syms **out);
 /* Symbolizer for one ELF file at its link-time addresses (tests, offline). */
 int bw_syms__new_elf(const char *path, struct bw_syms **out);
 /* The same with options; opts may be NULL (the defaults). */

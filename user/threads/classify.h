@@ -22,15 +22,15 @@
 #include <stddef.h>
 #include "core/model.h"
 
-struct bw_gopatterns;
+struct bw_patterns;
 
 /* Voluntary switches that say a thread woke from waits before we watched. */
 #define BW_POOL_MIN_WAKEUPS 8
 
 struct bw_classify_opts {
 	__u64 threshold_ns;
-	const struct bw_gopatterns *ignore; /* the user's idle functions, or NULL */
-	bool no_builtin;		    /* without the built-in runtime table (tests) */
+	const struct bw_patterns *ignore; /* the user's idle functions, or NULL */
+	bool no_builtin;		  /* without the built-in runtime table (tests) */
 };
 
 /* Sorts threads by tid. 0 or -ENOMEM. */

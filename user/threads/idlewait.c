@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <fnmatch.h>
 #include <string.h>
-#include "go/goverdict.h"
+#include "core/patterns.h"
 #include "threads/idlewait.h"
 
 /*
@@ -143,12 +143,12 @@ const struct bw_idle_rule *bw_idle_match(const struct bw_idle_input *in)
 	return NULL;
 }
 
-const char *bw_idle_user_match(const struct bw_gopatterns *user, const struct bw_idle_input *in)
+const char *bw_idle_user_match(const struct bw_patterns *user, const struct bw_idle_input *in)
 {
 	int i;
 
 	for (i = 0; user && i < in->nframes; i++)
-		if (in->frames[i].func[0] && bw_gopatterns__match(user, in->frames[i].func))
+		if (in->frames[i].func[0] && bw_patterns__match(user, in->frames[i].func))
 			return in->frames[i].func;
 	return NULL;
 }

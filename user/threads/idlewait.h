@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include "core/model.h"
 
-struct bw_gopatterns;
+struct bw_patterns;
 
 struct bw_idle_rule {
 	const char *runtime; /* "JVM", "CPython", ... */
@@ -49,6 +49,6 @@ const struct bw_idle_rule *bw_idle_match(const struct bw_idle_input *in);
  * The first frame whose function matches one of the user's patterns (the
  * --ignore file, parsed as --go-ignore's), or NULL.
  */
-const char *bw_idle_user_match(const struct bw_gopatterns *user, const struct bw_idle_input *in);
+const char *bw_idle_user_match(const struct bw_patterns *user, const struct bw_idle_input *in);
 
 #endif

@@ -56,6 +56,7 @@ struct bw_inspector {
 	struct proc_cache *procs;
 	size_t nprocs;
 	struct bw_symcache *symcache;
+	struct bw_syms_opts syms_opts;
 	struct bw_hashmap *stacks; /* stack_hash -> struct stack * */
 };
 
@@ -121,14 +122,16 @@ static void free_threads(struct bw_inspector *in, struct bw_thread *threads, siz
 	free(threads);
 }
 
-int bw_inspector__new(struct bw_inspector **out)
+int bw_inspector__new(const struct bw_syms_opts *opts, struct bw_inspector **out)
 {
 	struct bw_inspector *in = calloc(1, sizeof(*in));
 
 	*out = NULL;
 	if (!in)
 		return -ENOMEM;
-	if (bw_symcache__new(&in->symcache) ||
+	if (opts)
+		in->syms_opts = *opts;
+	if (bw_symcache__new_opts(&in->syms_opts, &in->symcache) ||
 	    bw_hashmap__new(sizeof(struct stack *), &in->stacks)) {
 		bw_symcache__free(in->symcache);
 		free(in);
@@ -291,7 +294,8 @@ static void unwind(struct bw_inspector *in, struct proc_cache *p, struct bw_thre
 	struct stack_key key;
 	int i, n;
 
-	if (!p->syms && !p->syms_failed && p->reader && bw_syms__new(p->reader, &p->syms))
+	if (!p->syms && !p->syms_failed && p->reader &&
+	    bw_syms__new_opts(p->reader, &in->syms_opts, &p->syms))
 		p->syms_failed = true;
 	if (!p->syms || !p->mem)
 		return;

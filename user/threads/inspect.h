@@ -25,7 +25,10 @@ struct bw_thread_obs {
 	struct bw_futex_wait futex;
 };
 
-int bw_inspector__new(struct bw_inspector **out);
+struct bw_syms_opts;
+
+/* opts (may be NULL: the defaults) go to every symbolizer it makes; it keeps a copy. */
+int bw_inspector__new(const struct bw_syms_opts *opts, struct bw_inspector **out);
 /*
  * Replaces the current threads with those of recs; obs[i] goes with recs[i]
  * (obs may be NULL: no histories). now_ns is the scan's CLOCK_MONOTONIC

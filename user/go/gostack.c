@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The scanner's stack reading: a goroutine's first stack bytes in the batch's
+ * one read, its frame-pointer walk (the whole stack when deeper), the hash
+ * that tells it ran, its live words by the stack maps, and the table of
+ * interned pcs the records point to.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "go/gcmap.h"
+#include "go/goscan_internal.h"
+#include "platform/memread.h"
+
+/* Bytes of a parked stack hashed to see whether the goroutine ran. */
+#define STACK_HASH_BYTES 512
+/* A word at a time: it runs over a million stacks each scan. */
+static __u64 hash_bytes(const __u8 *p, size_t n)
+{
+	__u64 h = 0xcbf29ce484222325ULL ^ n, w;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 32;
+	}
+	while (n--)
+		h = (h ^ *p++) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Rebuilds the stack table with cap slots, dropping stacks last used before keep_gen. */
+int bw_goscan_rehash_stacks(struct bw_goscan *gs, size_t cap, __u32 keep_gen)
+{
+	struct stack_ent **t = calloc(cap, sizeof(*t)), *e;
+	size_t i, j;
+
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < gs->cap_stacks; i++) {
+		e = gs->stacks[i];
+		if (!e)
+			continue;
+		if (e->gen < keep_gen) {
+			free(e);
+			gs->nstacks--;
+			continue;
+		}
+		for (j = e->hash & (cap - 1); t[j]; j = (j + 1) & (cap - 1))
+			;
+		t[j] = e;
+	}
+	free(gs->stacks);
+	gs->stacks = t;
+	gs->cap_stacks = cap;
+	return 0;
+}
+
+/* The shared copy of pcs[0..n): goroutines parked alike share one. NULL on ENOMEM. */
+static const __u64 *intern_stack(struct bw_goscan *gs, const __u64 *pcs, __u32 n)
+{
+	__u64 h = hash_bytes((const __u8 *)pcs, n * sizeof(*pcs));
+	struct stack_ent *e;
+	size_t i;
+
+	if (2 * (gs->nstacks + 1) > gs->cap_stacks &&
+	    bw_goscan_rehash_stacks(gs, gs->cap_stacks ? 2 * gs->cap_stacks : 1024, 0))
+		return NULL;
+	for (i = h & (gs->cap_stacks - 1); (e = gs->stacks[i]);
+	     i = (i + 1) & (gs->cap_stacks - 1)) {
+		if (e->hash == h && e->npcs == n && !memcmp(e->pcs, pcs, n * sizeof(*pcs))) {
+			e->gen = gs->gen;
+			return e->pcs;
+		}
+	}
+	e = malloc(sizeof(*e) + n * sizeof(*pcs));
+	if (!e)
+		return NULL;
+	e->hash = h;
+	e->npcs = n;
+	e->gen = gs->gen;
+	memcpy(e->pcs, pcs, n * sizeof(*pcs));
+	gs->stacks[i] = e;
+	gs->nstacks++;
+	return e->pcs;
+}
+
+/*
+ * Walks the frame-pointer chain of a parked goroutine in buf, its stack
+ * bytes [sp, sp + len): [bp] is the caller's bp, [bp+8] the return pc. A
+ * chain leaving the bytes, or not growing upwards, ends the walk. True when
+ * it ended only because the next frame lies past len.
+ */
+static bool walk_frames(const __u8 *buf, __u64 sp, __u64 len, __u64 bp, __u64 bias, __u64 *pcs,
+			__u32 *npcs)
+{
+	__u64 ret, next;
+
+	while (*npcs < BW_GO_STACK_MAX && bp >= sp && bp + 16 <= sp + len && !(bp & 7)) {
+		memcpy(&next, buf + (bp - sp), 8);
+		memcpy(&ret, buf + (bp - sp) + 8, 8);
+		if (!ret)
+			return false;
+		pcs[(*npcs)++] = ret - bias;
+		if (next <= bp)
+			return false;
+		bp = next;
+	}
+	return *npcs < BW_GO_STACK_MAX && bp >= sp && !(bp & 7) && bp + 16 > sp + len;
+}
+
+/*
+ * Words the liveness search can do anything with: in the heap, where it
+ * follows pointers, or below a heap range by less than the extent it gives
+ * an object waited on whose size is unknown (gowatch's UNSIZED_READ, 256).
+ * Objects waited on outside the heap are live from the start: a word into
+ * them changes nothing.
+ */
+#define HEAP_MARGIN 4096
+
+static bool near_heap(const struct bw_goscan *gs, __u64 w)
+{
+	size_t i;
+
+	for (i = 0; i < gs->nheap; i++)
+		if (w < gs->heap[i].end && w + HEAP_MARGIN >= gs->heap[i].start)
+			return true;
+	return false;
+}
+
+/*
+ * The live words of g's stack by the stack maps, from buf[0, len) read at
+ * its sp: kept when they are those a read of the whole stack would give
+ * (the whole stack is in buf, or the walk reached the outermost frame with
+ * maps for every frame), so that the liveness search does not read the
+ * stack again. Left unmapped otherwise, or when out of memory.
+ */
+static void map_stack(struct bw_goscan *gs, struct bw_goroutine *g, const __u8 *buf, __u64 len)
+{
+	__u64 whole = g->stack_hi - g->sched_sp, i, n = 0, bits = 0;
+	int rc;
+
+	g->map = 0;
+	g->live_n = g->live_bits = 0;
+	if (g->status == BW_GSTATUS_SYSCALL || whole > STACK_READ_MAX || len > whole)
+		return;
+	memset(gs->stack_bits, 0, len / 64 + 1);
+	rc = bw_gcmap_stack(gs->gb, gs->bias, g->sched_pc, g->sched_sp, buf, len, gs->stack_bits);
+	if (rc < 0 || (rc && len != whole))
+		return;
+	if (gs->nlwords + len / 8 > gs->cap_lwords) {
+		size_t cap = gs->cap_lwords ? 2 * gs->cap_lwords : 65536;
+		__u64 *v;
+
+		while (cap < gs->nlwords + len / 8)
+			cap *= 2;
+		v = realloc(gs->lwords, cap * sizeof(*v));
+		if (!v)
+			return;
+		gs->lwords = v;
+		gs->cap_lwords = cap;
+	}
+	for (i = 0; i < len / 8; i++) {
+		__u64 w;
+
+		if (!(gs->stack_bits[i / 8] & (1u << (i % 8))))
+			continue;
+		bits++;
+		memcpy(&w, buf + 8 * i, 8);
+		if (w && !(w & 7) && near_heap(gs, w)) /* the search skips the others */
+			gs->lwords[gs->nlwords + n++] = w;
+	}
+	g->live_at = gs->nlwords;
+	g->live_n = n;
+	g->live_bits = bits;
+	g->map = rc ? BW_GOMAP_CONSERVATIVE : BW_GOMAP_PRECISE;
+	gs->nlwords += n;
+}
+
+const __u64 *bw_goscan__stack_words(const struct bw_goscan *gs, size_t *n)
+{
+	*n = gs->nlwords;
+	return gs->lwords;
+}
+
+void bw_goscan__drop_stack_words(struct bw_goscan *gs)
+{
+	free(gs->lwords);
+	gs->lwords = NULL;
+	gs->nlwords = gs->cap_lwords = 0;
+}
+
+/* pcs and stack_hash of each goroutine to walk: its first stack bytes in one go. */
+void bw_goscan_read_stacks(struct bw_goscan *gs, struct batch *b, size_t nb)
+{
+	__u64 pcs[BW_GO_STACK_MAX];
+	size_t k, nv = 0;
+
+	for (k = 0; k < nb; k++) {
+		struct pending *p = &b->p[k];
+		__u64 sp = p->g->sched_sp;
+
+		p->stack_len = 0;
+		if (!p->live || !p->walk || sp < p->lo || sp >= p->hi)
+			continue;
+		p->stack_len = p->hi - sp < STACK_READ_MAX ? p->hi - sp : STACK_READ_MAX;
+		b->v[nv++] = vec(sp, b->sbuf[k],
+				 p->stack_len < STACK_FIRST ? p->stack_len : STACK_FIRST);
+	}
+	bw_mem__readv(gs->mem, b->v, nv);
+	for (k = nv = 0; k < nb; k++) {
+		struct pending *p = &b->p[k];
+		struct bw_goroutine *g = p->g;
+		__u32 len, npcs = 0;
+		bool err;
+
+		if (!p->live)
+			continue;
+		if (p->walk)
+			pcs[npcs++] = g->sched_pc - gs->bias;
+		if (p->stack_len) {
+			len = b->v[nv].len;
+			err = b->v[nv++].err;
+			if (!err) {
+				g->stack_hash =
+					hash_bytes(b->sbuf[k],
+						   len < STACK_HASH_BYTES ? len : STACK_HASH_BYTES);
+				/* Deeper than the first bytes: read the whole of it. */
+				if (walk_frames(b->sbuf[k], g->sched_sp, len, g->sched_bp, gs->bias,
+						pcs, &npcs) &&
+				    len < p->stack_len) {
+					npcs = 1;
+					if (bw_mem__read(gs->mem, g->sched_sp, gs->stack_buf,
+							 p->stack_len)) {
+						g->stack_hash = 0;
+					} else {
+						walk_frames(gs->stack_buf, g->sched_sp,
+							    p->stack_len, g->sched_bp, gs->bias,
+							    pcs, &npcs);
+						map_stack(gs, g, gs->stack_buf, p->stack_len);
+					}
+				} else {
+					map_stack(gs, g, b->sbuf[k], len);
+				}
+			}
+		}
+		g->npcs = npcs;
+		g->pcs = npcs ? intern_stack(gs, pcs, npcs) : NULL;
+		if (!g->pcs)
+			g->npcs = 0;
+	}
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The scanner's sudog reading: the channels of a select (the waitlink chain
+ * from g.waiting) and the sync object a sync waiter sleeps on.
+ */
+#include <errno.h>
+#include <string.h>
+#include "go/goscan_internal.h"
+#include "go/goversions.h"
+#include "platform/memread.h"
+
+#define SUDOG_HOPS 64
+/* The channels of each select: one sudog per case, chained by waitlink. */
+void bw_goscan_read_sudogs(struct bw_goscan *gs, struct batch *b, size_t nb)
+{
+	const struct bw_golayout *l = &gs->lay;
+	__s32 lo = l->sudog_c, hi = l->sudog_c + 8;
+	size_t k, nv;
+	bool more = true;
+
+	/* c and waitlink sit side by side: one piece each. */
+	if (l->sudog_waitlink >= 0) {
+		lo = l->sudog_waitlink < lo ? l->sudog_waitlink : lo;
+		hi = l->sudog_waitlink + 8 > hi ? l->sudog_waitlink + 8 : hi;
+	}
+	if (hi - lo > (__s32)sizeof(b->p[0].sd))
+		hi = lo + 8; /* far apart: c alone, then waitlink alone */
+	while (more) {
+		for (k = nv = 0; k < nb; k++) {
+			struct pending *p = &b->p[k];
+
+			if (!p->live || !p->sudog || p->nchans >= BW_GO_CHANS_MAX ||
+			    p->hops >= SUDOG_HOPS) {
+				p->sudog = 0;
+				continue;
+			}
+			bw_goscan_add_stop(gs, p->sudog);
+			b->v[nv++] = vec(p->sudog + lo, p->sd, hi - lo);
+		}
+		bw_mem__readv(gs->mem, b->v, nv);
+		more = false;
+		for (k = nv = 0; k < nb; k++) {
+			struct pending *p = &b->p[k];
+			__u64 c = 0, next = 0;
+			int err;
+
+			if (!p->sudog)
+				continue;
+			err = b->v[nv++].err;
+			if (err) {
+				p->sudog = 0;
+				continue;
+			}
+			memcpy(&c, p->sd + (l->sudog_c - lo), 8);
+			if (l->sudog_waitlink < 0)
+				err = -ENOENT;
+			else if (l->sudog_waitlink >= lo && l->sudog_waitlink + 8 <= hi)
+				memcpy(&next, p->sd + (l->sudog_waitlink - lo), 8);
+			else
+				err = bw_mem__read_u64(gs->mem, p->sudog + l->sudog_waitlink,
+						       &next);
+			if (!p->hops++)
+				p->g->chan = c;
+			if (c)
+				p->chans[p->nchans++] = c;
+			p->sudog = err ? 0 : next;
+			more = more || p->sudog;
+		}
+	}
+}
+
+/* sync.Cond: L (16 bytes), then the notifyList {wait, notify, lock, head, tail}. */
+#define COND_NOTIFY 16
+#define COND_HEAD 32
+#define COND_TAIL 40
+/* Stack bytes searched for the waiter's own sudog, or its Cond. */
+#define SYNC_SEARCH 1024
+#define SYNC_CANDS (SYNC_SEARCH / 8)
+
+static bool in_heap(const struct bw_goscan *gs, __u64 v)
+{
+	size_t lo = 0, hi = gs->nheap;
+
+	if (!v || (v & 7))
+		return false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v < gs->heap[mid].start)
+			hi = mid;
+		else if (v >= gs->heap[mid].end)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+static struct sudog_memo *sudog_memo(struct bw_goscan *gs, __u64 pc)
+{
+	return &gs->sudog_at[(pc * 0x9e3779b97f4a7c15ULL) >> 56];
+}
+
+/*
+ * The stack words of a waiter that may point to what it sleeps on (its
+ * sudog or its Cond): heap pointers among its first stack bytes.
+ */
+static size_t candidates(const struct bw_goscan *gs, const struct pending *p, const __u8 *sbuf,
+			 __u64 *cand, __u32 *off)
+{
+	size_t n = 0, len = p->stack_len < STACK_FIRST ? p->stack_len : STACK_FIRST, i;
+	__u64 w;
+
+	if (len > SYNC_SEARCH)
+		len = SYNC_SEARCH;
+	for (i = 0; i + 8 <= len && n < SYNC_CANDS; i += 8) {
+		memcpy(&w, sbuf + i, 8);
+		/* Pointers into its own stack (frame pointers, locals) are neither. */
+		if (in_heap(gs, w) && (w < p->lo || w >= p->hi)) {
+			off[n] = i;
+			cand[n++] = w;
+		}
+	}
+	return n;
+}
+
+/*
+ * The sync object a waiter sleeps on: its sudog's elem (the semaphore's
+ * address; from Go 1.26 also the notifyList of a Cond), the sudog found
+ * through g.waiting (1.26+) or on the waiter's own stack (semacquire1 and
+ * notifyListWait keep it there across the park), checked by sudog.g. A
+ * Cond waiter before 1.26 has no elem: its Cond is the stack word whose
+ * notifyList holds the sudog at its head or tail. Unknown stays 0: the
+ * waiter is then never called leaked.
+ */
+static void read_sync_one(struct bw_goscan *gs, struct batch *b, size_t k)
+{
+	struct pending *p = &b->p[k];
+	struct bw_goroutine *g = p->g;
+	__u64 cand[SYNC_CANDS], words[SYNC_CANDS][6], s = 0, elem = 0;
+	__u32 off[SYNC_CANDS];
+	struct bw_memvec v[SYNC_CANDS];
+	struct sudog_memo *m;
+	size_t n, i;
+
+	if (g->waiting && !bw_mem__read(gs->mem, g->waiting, words[0], 32) &&
+	    words[0][BW_GO_SUDOG_G / 8] == p->gaddr) {
+		s = g->waiting;
+		elem = words[0][BW_GO_SUDOG_ELEM / 8];
+	}
+	n = s || !g->stack_hash ? 0 : candidates(gs, p, b->sbuf[k], cand, off);
+	m = sudog_memo(gs, g->sched_pc);
+	/* Goroutines parked alike keep the sudog at the same stack offset: try it first. */
+	for (i = 0; i < n && m->pc == g->sched_pc + 1; i++) {
+		if (off[i] != m->off)
+			continue;
+		if (!bw_mem__read(gs->mem, cand[i], words[0], 32) &&
+		    words[0][BW_GO_SUDOG_G / 8] == p->gaddr) {
+			s = cand[i];
+			elem = words[0][BW_GO_SUDOG_ELEM / 8];
+		}
+		break;
+	}
+	if (!s && n) {
+		for (i = 0; i < n; i++)
+			v[i] = vec(cand[i], words[i], 32);
+		bw_mem__readv(gs->mem, v, n);
+		for (i = 0; i < n && !s; i++) {
+			if (v[i].err || words[i][BW_GO_SUDOG_G / 8] != p->gaddr)
+				continue;
+			s = cand[i];
+			elem = words[i][BW_GO_SUDOG_ELEM / 8];
+			*m = (struct sudog_memo){ .pc = g->sched_pc + 1, .off = off[i] };
+		}
+	}
+	if (!s)
+		return;
+	p->sync_sudog = s;
+	if (!elem && !strcmp(g->wait_reason, "sync.Cond.Wait") && g->stack_hash) {
+		n = candidates(gs, p, b->sbuf[k], cand, off);
+		for (i = 0; i < n; i++)
+			v[i] = vec(cand[i], words[i], 48);
+		bw_mem__readv(gs->mem, v, n);
+		for (i = 0; i < n && !elem; i++)
+			if (!v[i].err &&
+			    (words[i][COND_HEAD / 8] == s || words[i][COND_TAIL / 8] == s))
+				elem = cand[i] + COND_NOTIFY;
+	}
+	g->sync_obj = elem;
+}
+
+void bw_goscan_read_sync(struct bw_goscan *gs, struct batch *b, size_t nb)
+{
+	size_t k;
+
+	for (k = 0; k < nb; k++) {
+		if (!b->p[k].live || !b->p[k].sync)
+			continue;
+		read_sync_one(gs, b, k);
+		if (b->p[k].sync_sudog)
+			bw_goscan_add_stop(gs, b->p[k].sync_sudog);
+	}
+}
