@@ -131,6 +131,11 @@ $(OUTPUT)/gcmap-bench: bench/gcmap_bench.c $(addprefix $(OUTPUT)/user/,go/gcmap.
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $^ $(LDLIBS) -o $@
 
+# One-off: the shared hash table against goreach's old inline one (bench/hashmap_bench.c).
+$(OUTPUT)/hashmap-bench: bench/hashmap_bench.c $(OUTPUT)/user/core/hashmap.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $^ -o $@
+
 $(OUTPUT)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -ljson-c -lcriterion -o $@

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/hash.h"
 #include "core/escape.h"
 #include "export/goreport.h"
 #include "go/gowait.h"
@@ -63,11 +65,11 @@ struct memo {
 
 static size_t memo_slot(const void *const *key, size_t n)
 {
-	__u64 h = 0xcbf29ce484222325ULL;
+	__u64 h = BW_FNV_OFFSET;
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		h = (h ^ (__u64)(unsigned long)key[i]) * 0x100000001b3ULL;
+		h = bw_fnv1a_u64(h, (__u64)(uintptr_t)key[i]);
 	return (h ^ (h >> 32)) % MEMO_SLOTS;
 }
 

@@ -4,19 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
+#include "core/hash.h"
 #include "core/escape.h"
 #include "platform/ksyms.h"
 #include "export/snapshot.h"
-
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
-
-static __u64 fnv(__u64 h, const char *p, size_t n)
-{
-	while (n--)
-		h = (h ^ (unsigned char)*p++) * FNV_PRIME;
-	return h;
-}
 
 /* ---- writing ----------------------------------------------------------------- */
 
@@ -49,7 +40,7 @@ static void rec_end(struct writer *w)
 	w->line = NULL;
 	if (!w->buf)
 		return;
-	w->hash = fnv(w->hash, w->buf, w->len);
+	w->hash = bw_fnv1a(w->hash, w->buf, w->len);
 	if (fwrite(w->buf, 1, w->len, w->out) != w->len)
 		w->err = -EIO;
 	free(w->buf);
@@ -240,7 +231,7 @@ static void write_go(struct writer *w, const struct bw_capture_go *g)
 
 int bw_snapshot_write(FILE *out, const struct bw_capture *c)
 {
-	struct writer w = { .out = out, .hash = FNV_OFFSET };
+	struct writer w = { .out = out, .hash = BW_FNV_OFFSET };
 	FILE *f;
 	size_t i;
 
@@ -712,7 +703,7 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t len, con
 int bw_snapshot_read(FILE *in, struct bw_capture *c, char *err, size_t errlen)
 {
 	struct owned *o = calloc(1, sizeof(*o));
-	__u64 hash = FNV_OFFSET, records = 0, v;
+	__u64 hash = BW_FNV_OFFSET, records = 0, v;
 	size_t linecap = 0, lineno = 0, groups_cap = 0;
 	char *line = NULL;
 	ssize_t len;
@@ -805,7 +796,7 @@ int bw_snapshot_read(FILE *in, struct bw_capture *c, char *err, size_t errlen)
 		if (ret)
 			goto out;
 		if (!ended) {
-			hash = fnv(hash, line, len);
+			hash = bw_fnv1a(hash, line, len);
 			records++;
 		}
 	}

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/hash.h"
 #include "go/gcmap.h"
 #include "go/goheap.h"
 #include "platform/memread.h"
@@ -84,7 +85,7 @@ void bw_goheap__free(struct bw_goheap *h)
 
 static size_t slot_of(__u64 v, size_t n)
 {
-	return (v * 0x9e3779b97f4a7c15ULL >> 32) % n;
+	return (bw_hash_u64(v) >> 32) % n;
 }
 
 /* The heap bits of a small-object span, read once a scan. */

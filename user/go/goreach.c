@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "go/goreach.h"
+#include "core/hashmap.h"
 
 #define CHUNK 65536
 /* Objects waited on that one word may fall in when extents overlap (no sizes). */
@@ -42,8 +43,7 @@ struct search {
 	int *perr;
 	struct item *queue;
 	size_t qhead, qlen, qcap;
-	__u64 *seen; /* open addressing, 0 = empty */
-	size_t seen_cap, nseen;
+	struct bw_hashmap *seen; /* addresses pushed, a set */
 	size_t bytes;
 	bool sized;
 };
@@ -220,21 +220,6 @@ static bool hit_objs(struct search *s, __u64 w, int depth, int *err)
 	return hit;
 }
 
-/* True the first time addr is seen. */
-static bool first_visit(struct search *s, __u64 addr)
-{
-	size_t i = (addr * 0x9e3779b97f4a7c15ULL) & (s->seen_cap - 1);
-
-	while (s->seen[i]) {
-		if (s->seen[i] == addr)
-			return false;
-		i = (i + 1) & (s->seen_cap - 1);
-	}
-	s->seen[i] = addr;
-	s->nseen++;
-	return true;
-}
-
 /* Bytes to read of the object at addr (base, size when known, err < 0 when not). */
 static size_t object_len(const struct search *s, __u64 addr, __u64 base, __u64 size, int err)
 {
@@ -253,7 +238,7 @@ static size_t object_len(const struct search *s, __u64 addr, __u64 base, __u64 s
 static int scan_words(struct search *s, const __u64 *w, size_t n, const __u8 *ptrs, int depth)
 {
 	size_t i, np = 0;
-	int err = 0;
+	int err = 0, added;
 
 	for (i = 0; i < n && !err; i++) {
 		if (!w[i] || (w[i] & 7) || (ptrs && !(ptrs[i / 8] >> (i % 8) & 1)))
@@ -263,11 +248,13 @@ static int scan_words(struct search *s, const __u64 *w, size_t n, const __u8 *pt
 		if (depth >= s->lim->max_depth || !in_ranges(s->heap, s->nheap, w[i]) ||
 		    is_stop(s, w[i]) || in_ranges(s->in->opaque, s->in->nopaque, w[i]))
 			continue;
-		if (s->nseen >= s->lim->max_objects)
+		if (bw_hashmap__count(s->seen) >= s->lim->max_objects)
 			return -E2BIG; /* the search ends: what was to be pushed does not matter */
-		if (!first_visit(s, w[i]))
-			continue;
-		s->pend[np++] = w[i];
+		added = bw_hashmap__insert(s->seen, w[i], NULL);
+		if (added < 0)
+			return added;
+		if (added)
+			s->pend[np++] = w[i];
 	}
 	if (err)
 		return err;
@@ -435,11 +422,8 @@ int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *li
 	s.pbase = calloc(CHUNK / 8, sizeof(*s.pbase));
 	s.psize = calloc(CHUNK / 8, sizeof(*s.psize));
 	s.perr = calloc(CHUNK / 8, sizeof(*s.perr));
-	for (s.seen_cap = 1024; s.seen_cap < 2 * lim->max_objects; s.seen_cap *= 2)
-		;
-	s.seen = calloc(s.seen_cap, sizeof(*s.seen));
-	if (!heap || !buf || (io->ptrs && !masks) || !s.seen || !s.pend || !s.pbase || !s.psize ||
-	    !s.perr) {
+	if (bw_hashmap__new(0, &s.seen) || !heap || !buf || (io->ptrs && !masks) || !s.pend ||
+	    !s.pbase || !s.psize || !s.perr) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -515,11 +499,11 @@ int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *li
 			np++;
 		}
 	}
-	out->objects = s.nseen;
+	out->objects = bw_hashmap__count(s.seen);
 	out->bytes = s.bytes;
 out:
 	free(s.queue);
-	free(s.seen);
+	bw_hashmap__free(s.seen);
 	free(s.pend);
 	free(s.pbase);
 	free(s.psize);

@@ -315,7 +315,8 @@ int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
 	gs->stack_buf = malloc(STACK_READ_MAX);
 	gs->stack_bits = malloc(STACK_READ_MAX / 64 + 1);
 	gs->batch = malloc(sizeof(*gs->batch));
-	if (!gs->stack_buf || !gs->stack_bits || !gs->batch) {
+	if (!gs->stack_buf || !gs->stack_bits || !gs->batch ||
+	    bw_hashmap__new(sizeof(struct stack_ent *), &gs->stacks)) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -340,9 +341,7 @@ void bw_goscan__free(struct bw_goscan *gs)
 	free(gs->batch);
 	free(gs->ptrs);
 	free(gs->chanv);
-	for (size_t i = 0; i < gs->cap_stacks; i++)
-		free(gs->stacks[i]);
-	free(gs->stacks);
+	bw_goscan_free_stacks(gs->stacks);
 	free(gs->segs);
 	free(gs->roots);
 	free(gs->heap);
@@ -804,8 +803,8 @@ int bw_goscan__read(struct bw_goscan *gs, void *out, size_t stride, size_t *n, s
 	sort_u64(gs->stops, gs->nstops);
 	sort_opaque(gs);
 	/* Stacks neither this scan nor the previous one uses: no record points there. */
-	if (!gs->cap_stacks || !bw_goscan_rehash_stacks(gs, gs->cap_stacks, gs->last_ok_gen))
-		gs->last_ok_gen = gs->gen;
+	bw_goscan_sweep_stacks(gs, gs->last_ok_gen);
+	gs->last_ok_gen = gs->gen;
 	*n = cnt;
 	return 0;
 }

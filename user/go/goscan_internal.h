@@ -15,6 +15,7 @@
 #include <sys/types.h>
 #include <linux/types.h>
 #include "core/gomodel.h"
+#include "core/hashmap.h"
 #include "go/gobin.h"
 #include "go/goreach.h"
 #include "go/goscan.h"
@@ -40,7 +41,6 @@
 
 /* A stack of return pcs, interned: goroutines parked alike share one. */
 struct stack_ent {
-	__u64 hash;
 	__u32 npcs;
 	__u32 gen; /* last scan that used it */
 	__u64 pcs[];
@@ -90,10 +90,9 @@ struct bw_goscan {
 	struct batch *batch;
 	__u64 *chanv; /* channels of the last scan's goroutines */
 	size_t nchanv, cap_chanv;
-	struct stack_ent **stacks; /* interned pcs: open addressing, NULL = empty */
-	size_t cap_stacks, nstacks;
-	__u32 gen, last_ok_gen; /* scan counter; stacks are kept two good scans */
-	struct bw_range *segs;	/* writable PT_LOADs: the globals */
+	struct bw_hashmap *stacks; /* interned pcs: their hash -> struct stack_ent * */
+	__u32 gen, last_ok_gen;	   /* scan counter; stacks are kept two good scans */
+	struct bw_range *segs;	   /* writable PT_LOADs: the globals */
 	size_t nsegs;
 	struct bw_range *roots; /* segs, then stacks of goroutines not stuck */
 	size_t nroots, cap_roots;
@@ -163,8 +162,10 @@ void bw_goscan_add_root(struct bw_goscan *gs, __u64 start, __u64 end);
 
 /* gostack.c: pcs, stack_hash and live words of each goroutine of the batch to walk. */
 void bw_goscan_read_stacks(struct bw_goscan *gs, struct batch *b, size_t nb);
-/* Rebuilds the stack table with cap slots, dropping stacks last used before keep_gen. */
-int bw_goscan_rehash_stacks(struct bw_goscan *gs, size_t cap, __u32 keep_gen);
+/* Drops the interned stacks last used before scan keep_gen. */
+void bw_goscan_sweep_stacks(struct bw_goscan *gs, __u32 keep_gen);
+/* Frees the table of interned stacks (NULL too). */
+void bw_goscan_free_stacks(struct bw_hashmap *stacks);
 
 /* gosudog.c: the channels of each select, then the sync object each sync waiter sleeps on. */
 void bw_goscan_read_sudogs(struct bw_goscan *gs, struct batch *b, size_t nb);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/hash.h"
 #include "go/gcmap.h"
 #include "go/goscan_internal.h"
 #include "platform/memread.h"
@@ -17,72 +18,80 @@
 /* A word at a time: it runs over a million stacks each scan. */
 static __u64 hash_bytes(const __u8 *p, size_t n)
 {
-	__u64 h = 0xcbf29ce484222325ULL ^ n, w;
+	__u64 h = BW_FNV_OFFSET ^ n, w;
 
 	for (; n >= 8; p += 8, n -= 8) {
 		memcpy(&w, p, 8);
-		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h = bw_hash_u64(h ^ w);
 		h ^= h >> 32;
 	}
-	while (n--)
-		h = (h ^ *p++) * 0x100000001b3ULL;
-	return h;
+	return bw_fnv1a(h, p, n);
 }
 
-/* Rebuilds the stack table with cap slots, dropping stacks last used before keep_gen. */
-int bw_goscan_rehash_stacks(struct bw_goscan *gs, size_t cap, __u32 keep_gen)
-{
-	struct stack_ent **t = calloc(cap, sizeof(*t)), *e;
-	size_t i, j;
+struct pcs_key {
+	const __u64 *pcs;
+	__u32 n;
+};
 
-	if (!t)
-		return -ENOMEM;
-	for (i = 0; i < gs->cap_stacks; i++) {
-		e = gs->stacks[i];
-		if (!e)
-			continue;
-		if (e->gen < keep_gen) {
-			free(e);
-			gs->nstacks--;
-			continue;
-		}
-		for (j = e->hash & (cap - 1); t[j]; j = (j + 1) & (cap - 1))
-			;
-		t[j] = e;
-	}
-	free(gs->stacks);
-	gs->stacks = t;
-	gs->cap_stacks = cap;
-	return 0;
+static bool same_pcs(const void *val, const void *probe)
+{
+	const struct stack_ent *e = *(struct stack_ent *const *)val;
+	const struct pcs_key *k = probe;
+
+	return e->npcs == k->n && !memcmp(e->pcs, k->pcs, k->n * sizeof(*k->pcs));
 }
 
 /* The shared copy of pcs[0..n): goroutines parked alike share one. NULL on ENOMEM. */
 static const __u64 *intern_stack(struct bw_goscan *gs, const __u64 *pcs, __u32 n)
 {
 	__u64 h = hash_bytes((const __u8 *)pcs, n * sizeof(*pcs));
-	struct stack_ent *e;
-	size_t i;
+	const struct pcs_key key = { pcs, n };
+	struct stack_ent *e, **slot;
 
-	if (2 * (gs->nstacks + 1) > gs->cap_stacks &&
-	    bw_goscan_rehash_stacks(gs, gs->cap_stacks ? 2 * gs->cap_stacks : 1024, 0))
-		return NULL;
-	for (i = h & (gs->cap_stacks - 1); (e = gs->stacks[i]);
-	     i = (i + 1) & (gs->cap_stacks - 1)) {
-		if (e->hash == h && e->npcs == n && !memcmp(e->pcs, pcs, n * sizeof(*pcs))) {
-			e->gen = gs->gen;
-			return e->pcs;
-		}
+	slot = bw_hashmap__find_hashed(gs->stacks, h, same_pcs, &key);
+	if (slot) {
+		(*slot)->gen = gs->gen;
+		return (*slot)->pcs;
 	}
 	e = malloc(sizeof(*e) + n * sizeof(*pcs));
 	if (!e)
 		return NULL;
-	e->hash = h;
 	e->npcs = n;
 	e->gen = gs->gen;
 	memcpy(e->pcs, pcs, n * sizeof(*pcs));
-	gs->stacks[i] = e;
-	gs->nstacks++;
+	if (bw_hashmap__add_hashed(gs->stacks, h, (void **)&slot)) {
+		free(e);
+		return NULL;
+	}
+	*slot = e;
 	return e->pcs;
+}
+
+/* Stacks last used before the scan *ctx (a __u32) go. */
+static bool stack_used(__u64 hash, void *val, void *ctx)
+{
+	struct stack_ent *e = *(struct stack_ent **)val;
+
+	if (e->gen >= *(const __u32 *)ctx)
+		return true;
+	free(e);
+	return false;
+}
+
+void bw_goscan_sweep_stacks(struct bw_goscan *gs, __u32 keep_gen)
+{
+	bw_hashmap__retain(gs->stacks, stack_used, &keep_gen);
+}
+
+void bw_goscan_free_stacks(struct bw_hashmap *stacks)
+{
+	struct stack_ent **e;
+	size_t it = 0;
+	__u64 h;
+
+	while (stacks && bw_hashmap__next(stacks, &it, &h, (void **)&e))
+		free(*e);
+	bw_hashmap__free(stacks);
 }
 
 /*

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include "core/hash.h"
 #include "go/goscan_internal.h"
 #include "go/goversions.h"
 #include "platform/memread.h"
@@ -98,7 +99,7 @@ static bool in_heap(const struct bw_goscan *gs, __u64 v)
 
 static struct sudog_memo *sudog_memo(struct bw_goscan *gs, __u64 pc)
 {
-	return &gs->sudog_at[(pc * 0x9e3779b97f4a7c15ULL) >> 56];
+	return &gs->sudog_at[bw_hash_bits(pc, 8)];
 }
 
 /*

@@ -2,12 +2,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/hash.h"
+#include "core/hashmap.h"
 #include "go/gorec.h"
 #include "go/gosyms.h"
 #include "go/gowait.h"
 
 struct sym_ent {
-	__u64 hash;
 	__u32 npcs;
 	__u32 gen;
 	bool user_frame; /* blocked_at is outside the wait machinery */
@@ -18,17 +19,10 @@ struct sym_ent {
 	__u64 pcs[];
 };
 
-struct creator_ent {
-	__u64 gopc; /* + 1: 0 = empty */
-	struct bw_gofunc by;
-};
-
 struct bw_gosyms {
 	const struct bw_gobin *gb;
-	struct sym_ent **tab; /* open addressing by pcs, NULL = empty */
-	size_t cap, n;
-	struct creator_ent *by; /* open addressing by gopc */
-	size_t cap_by, nby;
+	struct bw_hashmap *syms; /* hash of the pcs -> struct sym_ent * */
+	struct bw_hashmap *by;	 /* gopc -> struct bw_gofunc */
 	__u32 gen;
 };
 
@@ -41,125 +35,92 @@ int bw_gosyms__new(const struct bw_gobin *gb, struct bw_gosyms **out)
 		return -ENOMEM;
 	c->gb = gb;
 	c->gen = 1;
+	if (bw_hashmap__new(sizeof(struct sym_ent *), &c->syms) ||
+	    bw_hashmap__new(sizeof(struct bw_gofunc), &c->by)) {
+		bw_gosyms__free(c);
+		return -ENOMEM;
+	}
 	*out = c;
 	return 0;
 }
 
 void bw_gosyms__free(struct bw_gosyms *c)
 {
-	size_t i;
+	struct sym_ent **e;
+	size_t it = 0;
+	__u64 h;
 
 	if (!c)
 		return;
-	for (i = 0; i < c->cap; i++) {
-		if (c->tab[i])
-			free(c->tab[i]->stack);
-		free(c->tab[i]);
+	while (c->syms && bw_hashmap__next(c->syms, &it, &h, (void **)&e)) {
+		free((*e)->stack);
+		free(*e);
 	}
-	free(c->tab);
-	free(c->by);
+	bw_hashmap__free(c->syms);
+	bw_hashmap__free(c->by);
 	free(c);
 }
 
 static __u64 hash_pcs(const __u64 *pcs, __u32 n)
 {
-	__u64 h = 0xcbf29ce484222325ULL ^ n;
+	__u64 h = BW_FNV_OFFSET ^ n;
 	__u32 i;
 
 	for (i = 0; i < n; i++)
-		h = (h ^ pcs[i]) * 0x100000001b3ULL;
+		h = bw_fnv1a_u64(h, pcs[i]);
 	return h ^ (h >> 29);
 }
 
-/* Rebuilds the table with cap slots, dropping entries older than keep_gen. */
-static int rehash_syms(struct bw_gosyms *c, size_t cap, __u32 keep_gen)
-{
-	struct sym_ent **t = calloc(cap, sizeof(*t)), *e;
-	size_t i, j;
+struct pcs_key {
+	const __u64 *pcs;
+	__u32 n;
+};
 
-	if (!t)
-		return -ENOMEM;
-	for (i = 0; i < c->cap; i++) {
-		e = c->tab[i];
-		if (!e)
-			continue;
-		if (e->gen < keep_gen) {
-			free(e->stack);
-			free(e);
-			c->n--;
-			continue;
-		}
-		for (j = e->hash & (cap - 1); t[j]; j = (j + 1) & (cap - 1))
-			;
-		t[j] = e;
-	}
-	free(c->tab);
-	c->tab = t;
-	c->cap = cap;
-	return 0;
+static bool same_pcs(const void *val, const void *probe)
+{
+	const struct sym_ent *e = *(struct sym_ent *const *)val;
+	const struct pcs_key *k = probe;
+
+	return e->npcs == k->n && (!k->n || !memcmp(e->pcs, k->pcs, k->n * sizeof(*k->pcs)));
 }
 
 static struct sym_ent *sym_of(struct bw_gosyms *c, const __u64 *pcs, __u32 npcs)
 {
 	__u64 h = hash_pcs(pcs, npcs);
-	struct sym_ent *e;
-	size_t i;
+	const struct pcs_key key = { pcs, npcs };
+	struct sym_ent *e, **slot = bw_hashmap__find_hashed(c->syms, h, same_pcs, &key);
 
-	if (2 * (c->n + 1) > c->cap && rehash_syms(c, c->cap ? 2 * c->cap : 256, 0))
-		return NULL;
-	for (i = h & (c->cap - 1); (e = c->tab[i]); i = (i + 1) & (c->cap - 1)) {
-		if (e->hash == h && e->npcs == npcs &&
-		    (!npcs || !memcmp(e->pcs, pcs, npcs * sizeof(*pcs)))) {
-			e->gen = c->gen;
-			return e;
-		}
+	if (slot) {
+		(*slot)->gen = c->gen;
+		return *slot;
 	}
 	e = calloc(1, sizeof(*e) + npcs * sizeof(*pcs));
 	if (!e)
 		return NULL;
-	e->hash = h;
 	e->npcs = npcs;
 	e->gen = c->gen;
 	if (npcs)
 		memcpy(e->pcs, pcs, npcs * sizeof(*pcs));
 	e->user_frame = bw_gorec_blocked_frame(c->gb, pcs, npcs, &e->blocked_at, &e->lock_wait);
-	c->tab[i] = e;
-	c->n++;
+	if (bw_hashmap__add_hashed(c->syms, h, (void **)&slot)) {
+		free(e);
+		return NULL;
+	}
+	*slot = e;
 	return e;
 }
 
+/* Valid until the next creator_of. */
 static const struct bw_gofunc *creator_of(struct bw_gosyms *c, __u64 gopc)
 {
-	struct creator_ent *e;
-	size_t i;
+	struct bw_gofunc *by;
+	int added = bw_hashmap__insert(c->by, gopc, (void **)&by);
 
-	if (2 * (c->nby + 1) > c->cap_by) {
-		size_t cap = c->cap_by ? 2 * c->cap_by : 64, j;
-		struct creator_ent *t = calloc(cap, sizeof(*t));
-
-		if (!t)
-			return NULL;
-		for (i = 0; i < c->cap_by; i++) {
-			if (!c->by[i].gopc)
-				continue;
-			for (j = (c->by[i].gopc * 0x9e3779b97f4a7c15ULL) >> 40 & (cap - 1);
-			     t[j].gopc; j = (j + 1) & (cap - 1))
-				;
-			t[j] = c->by[i];
-		}
-		free(c->by);
-		c->by = t;
-		c->cap_by = cap;
-	}
-	for (i = ((gopc + 1) * 0x9e3779b97f4a7c15ULL) >> 40 & (c->cap_by - 1); c->by[i].gopc;
-	     i = (i + 1) & (c->cap_by - 1))
-		if (c->by[i].gopc == gopc + 1)
-			return &c->by[i].by;
-	e = &c->by[i];
-	e->gopc = gopc + 1;
-	bw_gorec_creator(c->gb, gopc, &e->by);
-	c->nby++;
-	return &e->by;
+	if (added < 0)
+		return NULL;
+	if (added)
+		bw_gorec_creator(c->gb, gopc, by);
+	return by;
 }
 
 int bw_gosyms__fill(struct bw_gosyms *c, struct bw_gorec *r)
@@ -202,8 +163,20 @@ int bw_gosyms__fill_stack(struct bw_gosyms *c, struct bw_gorec *r)
 	return 0;
 }
 
+/* Entries no fill used since the scan *ctx (a __u32) go. */
+static bool sym_used(__u64 hash, void *val, void *ctx)
+{
+	struct sym_ent *e = *(struct sym_ent **)val;
+
+	if (e->gen >= *(const __u32 *)ctx)
+		return true;
+	free(e->stack);
+	free(e);
+	return false;
+}
+
 void bw_gosyms__sweep(struct bw_gosyms *c)
 {
-	if (c->cap && !rehash_syms(c, c->cap, c->gen))
-		c->gen++;
+	bw_hashmap__retain(c->syms, sym_used, &c->gen);
+	c->gen++;
 }

@@ -16,6 +16,7 @@
 #include "go/goverdict.h"
 #include "go/gowait.h"
 #include "go/gowatch.h"
+#include "core/hashmap.h"
 #include "core/waitgraph.h"
 #include "platform/memread.h"
 #include "go/gcmap.h"
@@ -144,26 +145,26 @@ static void readv_scan_mem(void *ctx, struct bw_reach_piece *p, size_t n)
 	}
 }
 
-/* Distinct objects waited on: address -> index, open addressing. */
+/* Distinct objects waited on, indexed in the order first seen. */
 struct objset {
-	__u64 *keys; /* address + 1, 0 = empty */
-	__u32 *idx;
-	size_t cap, n;
-	__u64 *addr; /* by index */
+	struct bw_hashmap *idx; /* address -> __u32 index */
+	__u64 *addr;		/* by index */
+	size_t n;
 };
 
+/* The index of a, a new one when a is new; -ENOMEM. */
 static long obj_index(struct objset *o, __u64 a)
 {
-	size_t i;
+	__u32 *v;
+	int added = bw_hashmap__insert(o->idx, a, (void **)&v);
 
-	for (i = (a * 0x9e3779b97f4a7c15ULL) >> 20 & (o->cap - 1); o->keys[i];
-	     i = (i + 1) & (o->cap - 1))
-		if (o->keys[i] == a + 1)
-			return o->idx[i];
-	o->keys[i] = a + 1;
-	o->idx[i] = o->n;
-	o->addr[o->n] = a;
-	return o->n++;
+	if (added < 0)
+		return added;
+	if (added) {
+		*v = o->n;
+		o->addr[o->n++] = a;
+	}
+	return *v;
 }
 
 struct live_ctx {
@@ -411,17 +412,14 @@ static int mark_reachable(struct bw_gowatch *gw, struct bw_gorec *recs, size_t n
 	struct bw_reach_in in = { 0 };
 	struct bw_reach_out out = { 0 };
 	size_t nidx = 0;
+	long idx = 0;
 	bool sized;
 	int err = -ENOMEM;
 
-	for (os.cap = 64; os.cap < 2 * (nt + n + 1); os.cap *= 2)
-		;
-	os.keys = calloc(os.cap, sizeof(*os.keys));
-	os.idx = malloc(os.cap * sizeof(*os.idx));
 	os.addr = malloc((nt + n + 1) * sizeof(*os.addr));
-	if (!w || !obj_idx || !live || !os.keys || !os.idx || !os.addr)
+	if (!w || !obj_idx || !live || !os.addr || bw_hashmap__new(sizeof(__u32), &os.idx))
 		goto out;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && idx >= 0; i++) {
 		struct bw_goroutine *g = &recs[i].g;
 		enum bw_gowait_class c = class_memo(&last, &cls, g->wait_reason);
 
@@ -434,21 +432,30 @@ static int mark_reachable(struct bw_gowatch *gw, struct bw_gorec *recs, size_t n
 		if (c == BW_GOWAIT_NILCHAN) {
 			w[i].never = true;
 		} else if (c == BW_GOWAIT_CHAN) {
-			for (j = 0; j < g->nchans; j++)
-				if (chans[g->chans_at + j])
-					obj_idx[nidx++] = obj_index(&os, chans[g->chans_at + j]);
+			for (j = 0; j < g->nchans && idx >= 0; j++) {
+				if (!chans[g->chans_at + j])
+					continue;
+				idx = obj_index(&os, chans[g->chans_at + j]);
+				if (idx >= 0)
+					obj_idx[nidx++] = idx;
+			}
 			w[i].n = nidx - w[i].at;
 			g->wait_obj = g->chan;
 			g->reach = w[i].n ? BW_REACH_UNKNOWN : BW_REACH_NOOBJ;
 		} else if (c == BW_GOWAIT_SYNC) {
 			if (g->sync_obj) {
-				obj_idx[nidx++] = obj_index(&os, g->sync_obj);
-				w[i].n = 1;
+				idx = obj_index(&os, g->sync_obj);
+				if (idx >= 0) {
+					obj_idx[nidx++] = idx;
+					w[i].n = 1;
+				}
 			}
 			g->wait_obj = g->sync_obj;
 			g->reach = w[i].n ? BW_REACH_UNKNOWN : BW_REACH_NOOBJ;
 		}
 	}
+	if (idx < 0)
+		goto out;
 	/* Each object's extent: the heap object it is in, else its address (or what precedes it). */
 	objs = malloc((os.n ? os.n : 1) * sizeof(*objs));
 	base = calloc(os.n + 1, sizeof(*base));
@@ -458,10 +465,15 @@ static int mark_reachable(struct bw_gowatch *gw, struct bw_gorec *recs, size_t n
 	is_chan = calloc(os.n + 1, sizeof(*is_chan));
 	if (!objs || !base || !size || !serr || !reached || !is_chan)
 		goto out;
-	for (i = 0; i < n; i++)
-		for (j = 0; j < recs[i].g.nchans; j++)
-			if (chans[recs[i].g.chans_at + j] && os.n)
-				is_chan[obj_index(&os, chans[recs[i].g.chans_at + j])] = true;
+	/* Only the objects indexed above: one more now would have no room in these arrays. */
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < recs[i].g.nchans; j++) {
+			const __u32 *v = bw_hashmap__find(os.idx, chans[recs[i].g.chans_at + j]);
+
+			if (v)
+				is_chan[*v] = true;
+		}
+	}
 	bw_goscan__objects(gw->scan, os.addr, os.n, base, size, serr);
 	sized = false;
 	for (i = 0; i < os.n; i++)
@@ -561,8 +573,7 @@ static int mark_reachable(struct bw_gowatch *gw, struct bw_gorec *recs, size_t n
 out:
 	free(w);
 	free(obj_idx);
-	free(os.keys);
-	free(os.idx);
+	bw_hashmap__free(os.idx);
 	free(os.addr);
 	free(objs);
 	free(mroots);

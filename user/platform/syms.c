@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <elfutils/libdwfl.h>
 #include <lzma.h>
+#include "core/hashmap.h"
 #include "platform/memread.h"
 #include "platform/syms.h"
 
@@ -531,9 +532,7 @@ struct symbin {
 	/* Link-time addresses; closed after SYMBIN_SYMS_IDLE scans without a miss (DWARF is large). */
 	struct bw_syms *syms;
 	unsigned int syms_idle;
-	__u64 *addrs; /* open addressing on link-time address + 1; 0 is free */
-	struct bw_frame *frames;
-	size_t cap, used;
+	struct bw_hashmap *memo; /* link-time address -> struct bw_frame */
 	unsigned int idle;
 };
 
@@ -578,8 +577,7 @@ static void symbin_free(struct symbin *b)
 		return;
 	bw_syms__free(b->syms);
 	free(b->path);
-	free(b->addrs);
-	free(b->frames);
+	bw_hashmap__free(b->memo);
 	free(b);
 }
 
@@ -732,7 +730,7 @@ static struct symbin *symbin_open(struct bw_symcache *c, const char *path, const
 	struct symbin *b = NULL, **bins;
 
 	b = calloc(1, sizeof(*b));
-	if (!b || !(b->path = strdup(path)))
+	if (!b || !(b->path = strdup(path)) || bw_hashmap__new(sizeof(struct bw_frame), &b->memo))
 		goto fail;
 	memcpy(b->key, key, keylen);
 	b->keylen = keylen;
@@ -803,65 +801,22 @@ static struct symbin *symbin_of(struct bw_syms *syms, struct bw_symcache *c, Dwf
 	return b;
 }
 
-static size_t addr_slot(const struct symbin *b, __u64 addr)
-{
-	__u64 h = (addr + 1) * 0x9e3779b97f4a7c15ULL;
-
-	return (h >> 17) & (b->cap - 1);
-}
-
-static int memo_grow(struct symbin *b)
-{
-	size_t cap = b->cap ? 2 * b->cap : 64, i, j;
-	struct symbin old = *b;
-
-	b->addrs = calloc(cap, sizeof(*b->addrs));
-	b->frames = malloc(cap * sizeof(*b->frames));
-	if (!b->addrs || !b->frames) {
-		free(b->addrs);
-		free(b->frames);
-		b->addrs = old.addrs;
-		b->frames = old.frames;
-		return -ENOMEM;
-	}
-	b->cap = cap;
-	for (i = 0; i < old.cap; i++) {
-		if (!old.addrs[i])
-			continue;
-		for (j = addr_slot(b, old.addrs[i] - 1); b->addrs[j]; j = (j + 1) & (cap - 1))
-			;
-		b->addrs[j] = old.addrs[i];
-		b->frames[j] = old.frames[i];
-	}
-	free(old.addrs);
-	free(old.frames);
-	return 0;
-}
-
 /* Function, offset and line of a link-time address of b, looked up once. */
 static const struct bw_frame *symbin_find(struct symbin *b, __u64 addr)
 {
-	struct bw_frame frame;
-	size_t j;
+	struct bw_frame frame, *hit = bw_hashmap__find(b->memo, addr);
 
 	b->idle = 0;
-	if (b->cap) {
-		for (j = addr_slot(b, addr); b->addrs[j]; j = (j + 1) & (b->cap - 1))
-			if (b->addrs[j] == addr + 1)
-				return &b->frames[j];
-	}
+	if (hit)
+		return hit;
 	if (!b->syms && symbin_load(b))
 		return NULL;
 	b->syms_idle = 0;
 	bw_syms__find(b->syms, addr, &frame);
-	if (2 * (b->used + 1) > b->cap && memo_grow(b))
+	if (bw_hashmap__insert(b->memo, addr, (void **)&hit) < 0)
 		return NULL;
-	for (j = addr_slot(b, addr); b->addrs[j]; j = (j + 1) & (b->cap - 1))
-		;
-	b->addrs[j] = addr + 1;
-	b->frames[j] = frame;
-	b->used++;
-	return &b->frames[j];
+	*hit = frame;
+	return hit;
 }
 
 int bw_syms__find_shared(struct bw_syms *syms, struct bw_symcache *c, __u64 pc,

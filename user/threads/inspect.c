@@ -6,6 +6,8 @@
 #include <time.h>
 #include <sys/syscall.h>
 #include "threads/inspect.h"
+#include "core/hash.h"
+#include "core/hashmap.h"
 #include "platform/memread.h"
 #include "threads/pile.h"
 #include "platform/procfs.h"
@@ -20,7 +22,6 @@
 
 /* Scans a shared binary stays cached without a lookup (a minute at the default interval). */
 #define SYMBIN_MAX_IDLE 60
-#define STACK_BUCKETS 4096
 
 struct proc_cache {
 	__u32 pid;
@@ -42,7 +43,6 @@ struct proc_cache {
  * at frames[], and the last one to let go frees it.
  */
 struct stack {
-	struct stack *next; /* in its hash bucket */
 	size_t refs;
 	__u64 hash;
 	__u32 pid;
@@ -57,7 +57,7 @@ struct bw_inspector {
 	size_t nprocs;
 	struct bw_symcache *symcache;
 	struct bw_syms_opts syms_opts;
-	struct stack *stacks[STACK_BUCKETS];
+	struct bw_hashmap *stacks; /* stack_hash -> struct stack * */
 };
 
 static struct stack *stack_of(const struct bw_frame *frames)
@@ -65,32 +65,52 @@ static struct stack *stack_of(const struct bw_frame *frames)
 	return (struct stack *)((char *)frames - offsetof(struct stack, frames));
 }
 
+static bool is_stack(const void *val, const void *probe)
+{
+	return *(struct stack *const *)val == probe;
+}
+
 static void stack_put(struct bw_inspector *in, struct bw_frame *frames)
 {
-	struct stack *st, **pp;
+	struct stack *st;
 
 	if (!frames)
 		return;
 	st = stack_of(frames);
 	if (--st->refs)
 		return;
-	for (pp = &in->stacks[st->hash % STACK_BUCKETS]; *pp; pp = &(*pp)->next) {
-		if (*pp == st) {
-			*pp = st->next;
-			break;
-		}
-	}
+	bw_hashmap__delete_hashed(in->stacks, st->hash, is_stack, st);
 	free(st);
 }
 
 static __u64 stack_hash(__u32 pid, const __u64 *pcs, int n)
 {
-	__u64 h = 0xcbf29ce484222325ULL ^ pid;
+	__u64 h = BW_FNV_OFFSET ^ pid;
 	int i;
 
 	for (i = 0; i < n; i++)
-		h = (h ^ pcs[i]) * 0x100000001b3ULL;
+		h = bw_fnv1a_u64(h, pcs[i]);
 	return h;
+}
+
+/* What a stack is looked up by: the process and its pcs. */
+struct stack_key {
+	__u32 pid;
+	int n;
+	const __u64 *pcs;
+};
+
+static bool same_stack(const void *val, const void *probe)
+{
+	const struct stack *st = *(struct stack *const *)val;
+	const struct stack_key *k = probe;
+	int i;
+
+	if (st->pid != k->pid || st->n != k->n)
+		return false;
+	for (i = 0; i < k->n && st->frames[i].pc == k->pcs[i]; i++)
+		;
+	return i == k->n;
 }
 
 static void free_threads(struct bw_inspector *in, struct bw_thread *threads, size_t n)
@@ -111,7 +131,9 @@ int bw_inspector__new(const struct bw_syms_opts *opts, struct bw_inspector **out
 		return -ENOMEM;
 	if (opts)
 		in->syms_opts = *opts;
-	if (bw_symcache__new_opts(&in->syms_opts, &in->symcache)) {
+	if (bw_symcache__new_opts(&in->syms_opts, &in->symcache) ||
+	    bw_hashmap__new(sizeof(struct stack *), &in->stacks)) {
+		bw_symcache__free(in->symcache);
 		free(in);
 		return -ENOMEM;
 	}
@@ -132,6 +154,7 @@ void bw_inspector__free(struct bw_inspector *in)
 	}
 	free(in->procs);
 	bw_symcache__free(in->symcache);
+	bw_hashmap__free(in->stacks); /* empty: the threads held the last references */
 	free(in);
 }
 
@@ -267,7 +290,8 @@ static bool same_block(const struct bw_thread *a, const struct bw_thread *b)
 static void unwind(struct bw_inspector *in, struct proc_cache *p, struct bw_thread *t)
 {
 	__u64 pcs[USTACK_MAX], hash;
-	struct stack *st;
+	struct stack *st, **slot;
+	struct stack_key key;
 	int i, n;
 
 	if (!p->syms && !p->syms_failed && p->reader &&
@@ -279,18 +303,16 @@ static void unwind(struct bw_inspector *in, struct proc_cache *p, struct bw_thre
 	if (n <= 0)
 		return;
 	hash = stack_hash(p->pid, pcs, n);
-	for (st = in->stacks[hash % STACK_BUCKETS]; st; st = st->next) {
-		if (st->hash != hash || st->pid != p->pid || st->n != n)
-			continue;
-		for (i = 0; i < n && st->frames[i].pc == pcs[i]; i++)
-			;
-		if (i == n)
-			break;
-	}
+	key = (struct stack_key){ p->pid, n, pcs };
+	slot = bw_hashmap__find_hashed(in->stacks, hash, same_stack, &key);
+	st = slot ? *slot : NULL;
 	if (!st) {
 		st = calloc(1, sizeof(*st) + n * sizeof(st->frames[0]));
-		if (!st)
+		if (!st || bw_hashmap__add_hashed(in->stacks, hash, (void **)&slot)) {
+			free(st);
 			return;
+		}
+		*slot = st;
 		st->hash = hash;
 		st->pid = p->pid;
 		st->n = n;
@@ -303,8 +325,6 @@ static void unwind(struct bw_inspector *in, struct proc_cache *p, struct bw_thre
 				f->offset++;
 			f->pc = pcs[i];
 		}
-		st->next = in->stacks[hash % STACK_BUCKETS];
-		in->stacks[hash % STACK_BUCKETS] = st;
 	}
 	st->refs++;
 	t->ustack = st->frames;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/hash.h"
 #include "threads/pile.h"
 
 struct site {
@@ -64,11 +65,11 @@ static bool candidate(const struct bw_thread *t)
 
 static __u64 site_key(const struct bw_thread *t)
 {
-	__u64 h = 0xcbf29ce484222325ULL ^ t->pid ^ ((__u64)t->wait << 32);
+	__u64 h = BW_FNV_OFFSET ^ t->pid ^ ((__u64)t->wait << 32);
 	int i;
 
 	for (i = 0; i < t->ustack_len; i++)
-		h = (h ^ t->ustack[i].pc) * 0x100000001b3ULL;
+		h = bw_fnv1a_u64(h, t->ustack[i].pc);
 	return h;
 }
 
