@@ -14,11 +14,25 @@
 #define __always_inline inline __attribute__((always_inline))
 #endif
 
-#define BW_COMM_LEN 16
-#define BW_HIST_SLOTS 32 /* log2 buckets of block duration, in microseconds */
-#define BW_KSTACK_DEPTH 32
+#define BW_COMM_BYTES 16     /* task->comm, its NUL included (TASK_COMM_LEN) */
+#define BW_HIST_SLOTS 32     /* log2 buckets of block duration, in microseconds */
+#define BW_KSTACK_ENTRIES 32 /* kernel return addresses kept per thread */
+/* The names before the units, for the rest of user/ until it is renamed. */
+#define BW_COMM_LEN BW_COMM_BYTES
+#define BW_KSTACK_DEPTH BW_KSTACK_ENTRIES
 /* User registers saved at kernel entry, in DWARF order for x86_64 (0..16). */
 #define BW_NREGS 17
+/*
+ * Threads with a block history at once unless --max-threads says otherwise:
+ * the bound of offcpu.bpf.c's histories, and the entries of its tid-keyed
+ * hashes without task storage. A plain number, so that BW_STR makes it the
+ * command line's help text.
+ */
+#define BW_THREAD_ENTRIES_DEFAULT 16384
+#define BW_STR_(x) #x
+#define BW_STR(x) BW_STR_(x)
+/* Processes in one -p list: the entries of the tgids map (maps.bpf.h). */
+#define BW_TGIDS_ENTRIES 1024
 /* x86_64 syscall numbers the BPF programs look for. */
 #define BW_NR_FUTEX 202
 #define BW_NR_FUTEX_WAITV 449
@@ -48,10 +62,10 @@ struct bw_history {
 	__u32 block_state;    /* task state at the start of the open block */
 	__u32 tgid;
 	__u32 slots[BW_HIST_SLOTS];
-	__u32 futex_blocks;   /* completed blocks that were futex waits */
-	__u32 block_futex;    /* the open block is a futex wait */
-	__u64 regs;	      /* the thread's kernel-entry registers (kernel address) */
-	__u64 block_start_rq; /* the open block's start in the runqueue clock, or 0 */
+	__u32 futex_blocks;	 /* completed blocks that were futex waits */
+	__u32 block_futex;	 /* the open block is a futex wait */
+	__u64 regs;		 /* the thread's kernel-entry registers (kernel address) */
+	__u64 block_start_rq_ns; /* the open block's start in the runqueue clock, or 0 */
 };
 _Static_assert(sizeof(struct bw_history) == 192, "bw_history layout");
 
@@ -84,10 +98,10 @@ struct bw_task_rec {
 	__s64 syscall_nr;     /* -1 outside a syscall */
 	__u64 args[6];	      /* syscall arguments */
 	__u64 regs[BW_NREGS]; /* user registers at kernel entry */
-	__s32 kstack_len;     /* bytes in kstack, or a negative errno */
+	__s32 kstack_bytes;   /* bytes of kstack filled, or a negative errno */
 	__u32 pad;
-	__u64 kstack[BW_KSTACK_DEPTH];
-	char comm[BW_COMM_LEN];
+	__u64 kstack[BW_KSTACK_ENTRIES];
+	char comm[BW_COMM_BYTES];
 };
 _Static_assert(sizeof(struct bw_task_rec) == 520, "bw_task_rec layout");
 
@@ -122,8 +136,7 @@ _Static_assert(sizeof(struct bw_gopark) == 24, "bw_gopark layout");
 enum bw_counter {
 	BW_CNT_HIST_FULL = 0, /* no history storage: a thread went untracked */
 	BW_CNT_TRACKED,	      /* threads with a history now */
-	BW_CNT_FUTEX,	      /* unused */
-	BW_CNT_MAX,
+	BW_CNT_ENTRIES,	      /* the counters map's entries */
 };
 
 /* DWARF register numbers on x86_64 (System V psABI, figure 3.36). */
@@ -181,7 +194,7 @@ static __always_inline bool bw_is_block(__u32 state)
 static __always_inline void bw_drop_block(struct bw_history *h)
 {
 	h->block_start_ns = 0;
-	h->block_start_rq = 0;
+	h->block_start_rq_ns = 0;
 }
 
 /* Closes h's open block, which lasted delta ns. */
@@ -202,9 +215,9 @@ static __always_inline void bw_close_block(struct bw_history *h, __u64 delta)
  */
 static __always_inline bool bw_close_at_arrival(struct bw_history *h, __u64 arrival)
 {
-	if (arrival < h->block_start_rq)
+	if (arrival < h->block_start_rq_ns)
 		return false;
-	bw_close_block(h, arrival - h->block_start_rq);
+	bw_close_block(h, arrival - h->block_start_rq_ns);
 	return true;
 }
 

@@ -45,14 +45,14 @@ static __always_inline bool bw_have_arrival(struct task_struct *t)
 const volatile bool has_task_storage = true;
 const volatile bool has_task_pt_regs = true;
 
-#define BW_THREAD_SIZE 16384
+#define BW_KERNEL_STACK_BYTES 16384 /* THREAD_SIZE */
 
 /* Kernel address of t's saved user registers (see has_task_pt_regs). */
 static __always_inline __u64 bw_task_regs_addr(struct task_struct *t)
 {
 	if (has_task_pt_regs)
 		return (__u64)bpf_task_pt_regs(t);
-	return (__u64)BPF_CORE_READ(t, stack) + BW_THREAD_SIZE - sizeof(struct pt_regs);
+	return (__u64)BPF_CORE_READ(t, stack) + BW_KERNEL_STACK_BYTES - sizeof(struct pt_regs);
 }
 
 /* The current task, for probe reads (without has_task_storage). */

@@ -14,6 +14,7 @@
 #include <bpf/bpf_core_read.h>
 #include "blockwatch.h"
 #include "compat.bpf.h"
+#include "maps.bpf.h"
 #include "filter.bpf.h"
 
 #define FUTEX_WAIT 0
@@ -22,14 +23,6 @@
 #define FUTEX_WAIT_REQUEUE_PI 11
 #define FUTEX_LOCK_PI2 13
 #define FUTEX_CMD_MASK 0x7f
-
-/* Task storage, or a tid-keyed hash (compat.bpf.h). */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct bw_futex_wait);
-} futex_waits SEC(".maps");
 
 static __always_inline bool is_wait_op(__u32 op)
 {

@@ -14,9 +14,12 @@
 const volatile __u32 g_goid_off = 152;
 const volatile __u32 g_waitreason_off = 176;
 
+/* Goroutines whose last park is kept: a million-goroutine process fits. */
+#define GOPARKS_ENTRIES (1 << 20)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, GOPARKS_ENTRIES);
 	__type(key, __u64); /* g address */
 	__type(value, struct bw_gopark);
 } goparks SEC(".maps");

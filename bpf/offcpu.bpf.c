@@ -13,6 +13,7 @@
 #include <bpf/bpf_core_read.h>
 #include "blockwatch.h"
 #include "compat.bpf.h"
+#include "maps.bpf.h"
 #include "filter.bpf.h"
 
 #define PF_KTHREAD 0x00200000
@@ -20,19 +21,11 @@
 /* sched_switch got its prev_state argument in 5.18 (commit fa2c3254d7cf). */
 const volatile bool has_prev_state_arg = true;
 /* Threads with a history at once (--max-threads); more are counted, not tracked. */
-const volatile __u64 max_threads = 16384;
-
-/* Task storage, or a tid-keyed hash of max_threads entries (compat.bpf.h). */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct bw_history);
-} histories SEC(".maps");
+const volatile __u64 max_threads = BW_THREAD_ENTRIES_DEFAULT;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, BW_CNT_MAX);
+	__uint(max_entries, BW_CNT_ENTRIES);
 	__type(key, __u32);
 	__type(value, __u64);
 } counters SEC(".maps");
@@ -48,8 +41,8 @@ struct {
 #define CALIB_NS 10000000ULL
 
 struct calib {
-	__u64 rq_clock; /* runqueue clock when the offset was taken, 0: never */
-	__u64 offset;	/* CLOCK_MONOTONIC - runqueue clock, mod 2^64 */
+	__u64 rq_clock_ns; /* runqueue clock when the offset was taken, 0: never */
+	__u64 offset_ns;   /* CLOCK_MONOTONIC - runqueue clock, mod 2^64 */
 };
 
 struct {
@@ -78,11 +71,11 @@ static __always_inline __u64 switch_clock(struct task_struct *t, __u64 *rq)
 	c = bpf_map_lookup_elem(&calibs, &zero);
 	if (!c)
 		return bpf_ktime_get_ns();
-	if (!c->rq_clock || rq_clock - c->rq_clock > CALIB_NS) {
-		c->offset = bpf_ktime_get_ns() - rq_clock;
-		c->rq_clock = rq_clock;
+	if (!c->rq_clock_ns || rq_clock - c->rq_clock_ns > CALIB_NS) {
+		c->offset_ns = bpf_ktime_get_ns() - rq_clock;
+		c->rq_clock_ns = rq_clock;
 	}
-	return rq_clock + c->offset;
+	return rq_clock + c->offset_ns;
 }
 
 static __always_inline void count(__u32 idx)
@@ -176,7 +169,7 @@ static __always_inline void switch_out(struct task_struct *t, __u32 tgid, __u32 
 		return;
 	if (!h)
 		return;
-	if (bw_have_arrival(t) && h->block_start_rq) {
+	if (bw_have_arrival(t) && h->block_start_rq_ns) {
 		if (!arrival)
 			arrival = t->sched_info.last_arrival;
 		/* An arrival before the start: the block's end is unknown. */
@@ -187,9 +180,9 @@ static __always_inline void switch_out(struct task_struct *t, __u32 tgid, __u32 
 		return;
 	if (now) {
 		h->block_start_ns = now;
-		h->block_start_rq = now;
+		h->block_start_rq_ns = now;
 	} else {
-		h->block_start_ns = switch_clock(t, &h->block_start_rq);
+		h->block_start_ns = switch_clock(t, &h->block_start_rq_ns);
 	}
 	h->tgid = tgid;
 	h->block_state = state;

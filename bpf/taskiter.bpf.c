@@ -10,6 +10,7 @@
 #include <bpf/bpf_core_read.h>
 #include "blockwatch.h"
 #include "compat.bpf.h"
+#include "maps.bpf.h"
 #include "filter.bpf.h"
 
 #define PF_KTHREAD 0x00200000
@@ -20,24 +21,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bw_scan_rec);
 } scratch SEC(".maps");
-
-/*
- * The maps of offcpu.bpf.c and futex.bpf.c: the loader shares their fds
- * (task storage, or tid-keyed hashes: compat.bpf.h).
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct bw_history);
-} histories SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct bw_futex_wait);
-} futex_waits SEC(".maps");
 
 /*
  * rq->clock - rq->clock_task of the CPU whose runqueue a task is on: what
@@ -114,7 +97,7 @@ static __always_inline void settle(struct bw_history *h, struct task_struct *tas
 {
 	__u64 arrival;
 
-	if (!bw_have_arrival(task) || !h->block_start_rq)
+	if (!bw_have_arrival(task) || !h->block_start_rq_ns)
 		return;
 	arrival = task->sched_info.last_arrival;
 	/* Back on a CPU, but no arrival seen: the end is unknown. */
@@ -224,7 +207,7 @@ int dump_task(struct bpf_iter__task *ctx)
 		else
 			rec->syscall_nr = -1;
 	}
-	rec->kstack_len = bpf_get_task_stack(task, rec->kstack, sizeof(rec->kstack), 0);
+	rec->kstack_bytes = bpf_get_task_stack(task, rec->kstack, sizeof(rec->kstack), 0);
 	read_storage(out, task);
 	bpf_seq_write(seq, out, sizeof(*out));
 	return 0;

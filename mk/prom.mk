@@ -21,8 +21,9 @@ LDLIBS += $(PROM_LDLIBS)
 .PHONY: test-prom test-deploy
 
 PROM_SERVE := $(OUTPUT)/prom-serve
-PROM_SERVE_OBJS := $(OUTPUT)/tests/prom/serve.o \
-	$(patsubst %,$(OUTPUT)/user/%.o,export/prom core/escape export/httpd threads/waitclass core/parse)
+PROM_SERVE_OBJS := $(OUTPUT)/tests/prom/serve.o $(OUTPUT)/tests/unit/fixture.o \
+	$(patsubst %,$(OUTPUT)/user/%.o,export/prom core/capture core/escape export/httpd \
+		threads/waitclass core/parse platform/ksyms)
 
 $(OUTPUT)/tests/prom:
 	$(Q)mkdir -p $@

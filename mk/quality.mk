@@ -46,7 +46,7 @@ FUZZ_MODS_procfs := platform/procfs platform/filter
 FUZZ_MODS_gopatterns := core/patterns go/gowait
 FUZZ_MODS_escape := core/escape
 FUZZ_LIBS_escape := -ljson-c
-FUZZ_MODS_snapshot := export/snapshot core/escape core/gomodel platform/ksyms
+FUZZ_MODS_snapshot := export/snapshot core/capture core/escape core/gomodel platform/ksyms
 FUZZ_LIBS_snapshot := -ljson-c
 FUZZ_MODS_pywalk := python/pywalk python/pylinetable python/pyversions
 

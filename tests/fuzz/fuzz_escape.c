@@ -2,7 +2,9 @@
 /*
  * Escaping of target-controlled strings. bw_json_str must always yield one
  * valid JSON string (json-c, strict, UTF-8 validated) that decodes to text
- * escaping again to the same value; bw_text_str must yield printable ASCII.
+ * escaping again to the same value; bw_text_str and bw_text_dup must yield
+ * the same printable ASCII, bw_folded_str that without ';', and
+ * bw_prom_label_str no control byte (a label value stays on its line).
  */
 #include <json-c/json.h>
 #include "core/escape.h"
@@ -59,6 +61,44 @@ static void check_text(const char *s, size_t max)
 	free(out);
 }
 
+/* The folded and label forms of s: one frame, one label value. */
+static void check_frame_and_label(const char *s)
+{
+	char *out = NULL, *dup;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		abort();
+	bw_folded_str(f, s, 0);
+	fclose(f);
+	for (i = 0; i < len; i++)
+		if (out[i] < 0x20 || out[i] > 0x7e || out[i] == ';')
+			abort(); /* a frame would split, or a line break */
+	free(out);
+	out = NULL;
+	f = open_memstream(&out, &len);
+	if (!f)
+		abort();
+	bw_text_str(f, s, 0);
+	fclose(f);
+	dup = bw_text_dup(s);
+	if (!dup || strcmp(dup, out))
+		abort(); /* pprof's strings are the text report's */
+	free(dup);
+	free(out);
+	out = NULL;
+	f = open_memstream(&out, &len);
+	if (!f)
+		abort();
+	bw_prom_label_str(f, s, 0);
+	fclose(f);
+	for (i = 0; i < len; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			abort();
+	free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = fuzz_strdup(data, size), *d1, *d2;
@@ -75,6 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort(); /* ASCII must come back unchanged */
 	check_text(s, 0);
 	check_text(s, size % 17);
+	check_frame_and_label(s);
 	/* "At most max bytes of s": a field of max bytes need not end in NUL. */
 	if (size) {
 		char *raw = malloc(size), *out = NULL;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Serves a fixed scan on /metrics the way blockwatch --prometheus does: the
- * exposition built by bw_prom_write, published through bw_httpd once a
- * second (scans counting up). For tests/prom/scrape-test.sh.
+ * exposition of a capture built by bw_prom_write, published through bw_httpd
+ * once a second (scans counting up). For tests/prom/scrape-test.sh.
  *
  *   prom-serve ADDR:PORT    serve until SIGINT or SIGTERM; prints "port N"
  *   prom-serve --print      write one exposition to stdout and exit
@@ -19,6 +19,7 @@
 #include <time.h>
 #include "export/httpd.h"
 #include "export/prom.h"
+#include "../unit/fixture.h"
 
 static volatile sig_atomic_t exiting;
 
@@ -30,21 +31,17 @@ static void on_signal(int sig)
 static void thread(struct bw_thread *t, __u32 pid, __u32 tid, const char *comm, enum bw_wait w,
 		   enum bw_verdict v)
 {
-	memset(t, 0, sizeof(*t));
-	t->pid = pid;
-	t->tid = tid;
-	snprintf(t->comm, sizeof(t->comm), "%s", comm);
-	t->wait = w;
-	t->verdict = v;
-	t->wait_fd = -1;
+	fx_thread(t, pid, tid, comm, w, v, 0);
 }
 
+/* The scan as a capture, with the tool's health and knobs beside it. */
 struct fixture {
 	struct bw_thread threads[6];
 	struct bw_gorec recs[3];
 	struct bw_gogroup groups[2];
-	struct bw_prom_goproc goproc;
-	struct bw_prom_input in;
+	struct bw_capture_go go;
+	struct bw_capture c;
+	struct bw_prom_opts opts;
 };
 
 static void fixture_init(struct fixture *fx)
@@ -66,35 +63,26 @@ static void fixture_init(struct fixture *fx)
 	fx->recs[1] = fx->recs[0];
 	fx->recs[2].g.wait_reason = "IO wait";
 	fx->recs[2].verdict = BW_VERDICT_IDLE;
-	fx->groups[0].wait_reason = "chan receive";
-	fx->groups[0].blocked_at.name = "main.handler.func1";
-	fx->groups[0].created_by.name = "main.handler";
-	fx->groups[0].count = 2;
-	fx->groups[0].reported = 2;
-	fx->groups[0].growth_per_min = 4;
-	fx->groups[0].verdict = BW_VERDICT_LEAK;
-	fx->groups[1].wait_reason = "IO wait";
-	fx->groups[1].blocked_at.name = "net/http.(*conn).serve";
-	fx->groups[1].created_by.name = "net/http.(*Server).Serve";
-	fx->groups[1].count = 1;
-	fx->groups[1].reported = 1;
-	fx->groups[1].verdict = BW_VERDICT_IDLE;
-	fx->goproc.pid = 4343;
-	fx->goproc.go_version = "go1.19.8";
-	fx->goproc.recs = fx->recs;
-	fx->goproc.nrecs = 3;
-	fx->goproc.groups = fx->groups;
-	fx->goproc.ngroups = 2;
+	fx_group(&fx->groups[0], "chan receive", "main.handler.func1", "main.handler", 2, 4,
+		 BW_VERDICT_LEAK);
+	fx_group(&fx->groups[1], "IO wait", "net/http.(*conn).serve", "net/http.(*Server).Serve", 1,
+		 0, BW_VERDICT_IDLE);
+	fx->go.pid = 4343;
+	fx->go.go_version = "go1.19.8";
+	fx->go.recs = fx->recs;
+	fx->go.nrecs = 3;
+	fx->go.groups = fx->groups;
+	fx->go.ngroups = 2;
 
-	fx->in.threads = fx->threads;
-	fx->in.nthreads = 6;
-	fx->in.goprocs = &fx->goproc;
-	fx->in.ngoprocs = 1;
-	fx->in.health.scan_duration_ns = 3500000;
-	fx->in.health.watched_processes = 3;
+	fx->c.threads = fx->threads;
+	fx->c.nthreads = 6;
+	fx->c.gos = &fx->go;
+	fx->c.ngos = 1;
+	fx->opts.health.scan_duration_ns = 3500000;
+	fx->opts.health.watched_processes = 3;
 }
 
-static int publish(struct bw_httpd *h, const struct bw_prom_input *in)
+static int publish(struct bw_httpd *h, const struct fixture *fx)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -103,7 +91,7 @@ static int publish(struct bw_httpd *h, const struct bw_prom_input *in)
 
 	if (!f)
 		return -errno;
-	err = bw_prom_write(f, in);
+	err = bw_prom_write(f, &fx->c, &fx->opts);
 	if (fclose(f) && !err)
 		err = -errno;
 	if (!err)
@@ -125,7 +113,7 @@ int main(int argc, char **argv)
 	}
 	fixture_init(&fx);
 	if (!strcmp(argv[1], "--print"))
-		return bw_prom_write(stdout, &fx.in) ? 1 : 0;
+		return bw_prom_write(stdout, &fx.c, &fx.opts) ? 1 : 0;
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -138,8 +126,8 @@ int main(int argc, char **argv)
 	printf("port %u\n", bw_httpd__port(h));
 	fflush(stdout);
 	while (!exiting) {
-		fx.in.health.scans++;
-		err = publish(h, &fx.in);
+		fx.opts.health.scans++;
+		err = publish(h, &fx);
 		if (err) {
 			fprintf(stderr, "prom-serve: failed to publish: %s\n", strerror(-err));
 			break;

@@ -8,6 +8,9 @@
 #define SEC 1000000000ULL
 #define THRESHOLD (10 * SEC)
 
+/* What the command line passes, with no --ignore patterns. */
+static const struct bw_classify_opts by_threshold = { .threshold_ns = THRESHOLD };
+
 static struct bw_thread mk(__u32 pid, __u32 tid, char state, __u64 blocked, enum bw_wait wait,
 			   __u32 owner)
 {
@@ -144,7 +147,7 @@ Test(classify, verdicts)
 	size_t i;
 
 	t[13].gone_owner_tid = 99;
-	cr_assert_eq(bw_classify(t, n, THRESHOLD), 0);
+	cr_assert_eq(bw_classify_opts(t, n, &by_threshold), 0);
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		const struct bw_thread *x = find(t, n, want[i].tid);
 
@@ -183,7 +186,7 @@ Test(classify, proof_follows_the_wait_for_graph)
 
 	t[9 - 1].timed = true;
 	t[3].gone_owner_tid = 4242;
-	cr_assert_eq(bw_classify(t, n, THRESHOLD), 0);
+	cr_assert_eq(bw_classify_opts(t, n, &by_threshold), 0);
 	cr_expect_eq(find(t, n, 3)->verdict, BW_VERDICT_LEAK);
 	cr_expect_eq(find(t, n, 3)->reason, BW_REASON_OWNER_DEADLOCK);
 	cr_expect_eq(find(t, n, 4)->reason, BW_REASON_OWNER_GONE);
@@ -224,7 +227,7 @@ Test(classify, pools_are_idle)
 	t[4].voluntary_switches = 100;
 	t[5].wait_addr = 0x1000;
 	t[5].voluntary_switches = 100;
-	cr_assert_eq(bw_classify(t, n, THRESHOLD), 0);
+	cr_assert_eq(bw_classify_opts(t, n, &by_threshold), 0);
 	cr_expect_eq(find(t, n, 1)->verdict, BW_VERDICT_IDLE);
 	cr_expect_eq(find(t, n, 1)->reason, BW_REASON_POOL);
 	cr_expect_eq(find(t, n, 2)->reason, BW_REASON_POOL);
@@ -290,7 +293,7 @@ Test(classify, progress_and_timeouts)
 	t[1].progressing = true;
 	t[2].timed = true; /* a timed wait ends by itself */
 	t[3].timed = true;
-	cr_assert_eq(bw_classify(t, 4, THRESHOLD), 0);
+	cr_assert_eq(bw_classify_opts(t, 4, &by_threshold), 0);
 	cr_assert_eq(find(t, 4, 1)->verdict, BW_VERDICT_BLOCKED);
 	cr_assert_eq(find(t, 4, 3)->verdict, BW_VERDICT_IDLE);
 	cr_assert_eq(find(t, 4, 4)->verdict, BW_VERDICT_BLOCKED);

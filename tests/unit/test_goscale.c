@@ -250,7 +250,8 @@ Test(goscale, shared_stacks_print_like_copies)
 	struct bw_gofunc copies[40][3];
 	struct bw_gorec r[80];
 	struct bw_gogroup g[2] = { { .key = 0x1234 }, { .key = 0x5678 } };
-	struct bw_goreport rep = { .pid = 7, .recs = r, .nrecs = 80, .groups = g, .ngroups = 2 };
+	struct bw_capture_go go = { .pid = 7, .recs = r, .nrecs = 80, .groups = g, .ngroups = 2 };
+	struct bw_capture c = { .gos = &go, .ngos = 1 };
 	char *shared = NULL, *copied = NULL;
 	size_t ls = 0, lc = 0, i;
 	FILE *f;
@@ -268,7 +269,7 @@ Test(goscale, shared_stacks_print_like_copies)
 	}
 	f = open_memstream(&shared, &ls);
 	cr_assert_not_null(f);
-	bw_goreport_json(f, &rep);
+	bw_goreport_json(f, &c);
 	fclose(f);
 	for (i = 0; i < 80; i++) {
 		if (i < 40) {
@@ -278,7 +279,7 @@ Test(goscale, shared_stacks_print_like_copies)
 	}
 	f = open_memstream(&copied, &lc);
 	cr_assert_not_null(f);
-	bw_goreport_json(f, &rep);
+	bw_goreport_json(f, &c);
 	fclose(f);
 	cr_expect_eq(ls, lc);
 	cr_expect_str_eq(shared, copied);

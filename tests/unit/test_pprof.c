@@ -6,129 +6,15 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <criterion/criterion.h>
-#include "platform/ksyms.h"
 #include "export/pprof.h"
+#include "fixture.h"
 #include "proto/profile.pb-c.h"
 
-#define SEC 1000000000ULL
+#define SEC FX_SEC
 
-static const char kallsyms[] = "ffffffff81001000 T schedule\n"
-			       "ffffffff81002000 T futex_wait_queue\n"
-			       "ffffffff81003000 T do_futex\n"
-			       "ffffffff81004000 T after_do_futex\n";
-
-/* Two C threads and a Go process: what a scan hands the profile writers. */
-struct scan {
-	struct bw_ksyms *ksyms;
-	struct bw_frame ustack_a[4], ustack_c[2];
-	struct bw_thread threads[3];
-	struct bw_gofunc gostack[3];
-	struct bw_gorec recs[3];
-	struct bw_pprof_goproc goproc;
-	struct bw_pprof_input in;
-};
-
-static void frame(struct bw_frame *fr, __u64 pc, const char *func, const char *module,
-		  const char *file, int line)
+static void scan_init(struct fx_scan *s)
 {
-	memset(fr, 0, sizeof(*fr));
-	fr->pc = pc;
-	snprintf(fr->func, sizeof(fr->func), "%s", func);
-	snprintf(fr->module, sizeof(fr->module), "%s", module);
-	snprintf(fr->file, sizeof(fr->file), "%s", file);
-	fr->line = line;
-}
-
-static void thread(struct bw_thread *t, __u32 tid, enum bw_verdict v, enum bw_wait wait,
-		   __u64 blocked_ns)
-{
-	memset(t, 0, sizeof(*t));
-	t->pid = 100;
-	t->tid = tid;
-	strcpy(t->comm, "leakd");
-	t->state = 'S';
-	t->verdict = v;
-	t->wait = wait;
-	t->blocked_ns = blocked_ns;
-	t->wait_fd = -1;
-	t->syscall_nr = 202;
-}
-
-static void gorec(struct bw_gorec *r, __u64 goid, enum bw_verdict v, struct bw_gofunc *stack, int n)
-{
-	memset(r, 0, sizeof(*r));
-	r->g.goid = goid;
-	r->g.status = BW_GSTATUS_WAITING;
-	r->g.wait_reason = "chan receive";
-	r->verdict = v;
-	r->blocked_ns = 20 * SEC;
-	r->stack = stack;
-	r->nstack = n;
-	r->blocked_at = stack[n - 1];
-	r->created_by =
-		(struct bw_gofunc){ .name = "main.main", .file = "/src/gosrv/main.go", .line = 30 };
-}
-
-static void scan_init(struct scan *s)
-{
-	FILE *f = fmemopen((void *)kallsyms, strlen(kallsyms), "r");
-
-	memset(s, 0, sizeof(*s));
-	cr_assert_not_null(f);
-	cr_assert_eq(bw_ksyms__load(f, &s->ksyms), 0);
-	fclose(f);
-
-	frame(&s->ustack_a[0], 0x7f0000001000, "__futex_abstimed_wait_common", "libc.so.6",
-	      "futex-internal.c", 57);
-	frame(&s->ustack_a[1], 0x7f0000002000, "pthread_cond_wait", "libc.so.6", "", 0);
-	frame(&s->ustack_a[2], 0x401234, "leaky_worker", "leakd", "/src/leakd.c", 42);
-	frame(&s->ustack_a[3], 0x401800, "", "leakd", "", 0);
-	thread(&s->threads[0], 101, BW_VERDICT_LEAK, BW_WAIT_CONDVAR, 5 * SEC);
-	s->threads[0].kstack[0] = 0xffffffff81002040;
-	s->threads[0].kstack[1] = 0xffffffff81003010;
-	s->threads[0].kstack_len = 2;
-	s->threads[0].ustack = s->ustack_a;
-	s->threads[0].ustack_len = 4;
-	/* Not reported: no verdict. */
-	thread(&s->threads[1], 102, BW_VERDICT_NONE, BW_WAIT_NONE, 0);
-	s->threads[1].ustack = s->ustack_a;
-	s->threads[1].ustack_len = 4;
-	/* Shares leaky_worker's return address with the first. */
-	frame(&s->ustack_c[0], 0x7f0000003000, "epoll_wait", "libc.so.6", "", 0);
-	frame(&s->ustack_c[1], 0x401234, "leaky_worker", "leakd", "/src/leakd.c", 42);
-	thread(&s->threads[2], 103, BW_VERDICT_IDLE, BW_WAIT_EPOLL, SEC);
-	s->threads[2].ustack = s->ustack_c;
-	s->threads[2].ustack_len = 2;
-	s->threads[2].goid = 77;
-
-	s->gostack[0] = (struct bw_gofunc){ .name = "runtime.gopark",
-					    .file = "/usr/lib/go/src/runtime/proc.go",
-					    .line = 363 };
-	s->gostack[1] = (struct bw_gofunc){ .name = "runtime.chanrecv1",
-					    .file = "/usr/lib/go/src/runtime/chan.go",
-					    .line = 442 };
-	s->gostack[2] = (struct bw_gofunc){ .name = "main.leakyHandler",
-					    .file = "/src/gosrv/main.go",
-					    .line = 17 };
-	gorec(&s->recs[0], 7, BW_VERDICT_LEAK, s->gostack, 3);
-	gorec(&s->recs[1], 8, BW_VERDICT_NONE, s->gostack, 3);
-	gorec(&s->recs[2], 9, BW_VERDICT_LEAK, s->gostack, 3);
-	s->goproc = (struct bw_pprof_goproc){
-		.pid = 200, .comm = "gosrv", .recs = s->recs, .nrecs = 3
-	};
-
-	s->in.threads = s->threads;
-	s->in.nthreads = 3;
-	s->in.ksyms = s->ksyms;
-	s->in.goprocs = &s->goproc;
-	s->in.ngoprocs = 1;
-	s->in.time_ns = 1700000000 * SEC;
-	s->in.duration_ns = 30 * SEC;
-}
-
-static void scan_fini(struct scan *s)
-{
-	bw_ksyms__free(s->ksyms);
+	cr_assert_eq(fx_profile_scan(s), 0);
 }
 
 /* The whole of f, gunzipped. */
@@ -162,7 +48,7 @@ static unsigned char *gunzip_file(FILE *f, size_t *len)
 	return out;
 }
 
-static Perftools__Profiles__Profile *write_and_decode(const struct bw_pprof_input *in)
+static Perftools__Profiles__Profile *write_and_decode(const struct bw_capture *c)
 {
 	FILE *f = tmpfile();
 	Perftools__Profiles__Profile *p;
@@ -170,7 +56,7 @@ static Perftools__Profiles__Profile *write_and_decode(const struct bw_pprof_inpu
 	size_t len;
 
 	cr_assert_not_null(f);
-	cr_assert_eq(bw_pprof_write(f, in), 0);
+	cr_assert_eq(bw_pprof_write(f, c), 0);
 	raw = gunzip_file(f, &len);
 	fclose(f);
 	p = perftools__profiles__profile__unpack(NULL, len, raw);
@@ -268,11 +154,11 @@ static bool has_string(const Perftools__Profiles__Profile *p, const char *want)
 
 Test(pprof, header_and_sample_types)
 {
-	struct scan s;
+	struct fx_scan s;
 	Perftools__Profiles__Profile *p;
 
 	scan_init(&s);
-	p = write_and_decode(&s.in);
+	p = write_and_decode(&s.c);
 	cr_assert_geq(p->n_string_table, 1);
 	cr_assert_str_eq(p->string_table[0], "");
 	cr_assert_eq(p->n_sample_type, 2);
@@ -286,18 +172,18 @@ Test(pprof, header_and_sample_types)
 	cr_assert_eq(p->n_comment, 1);
 	cr_assert(strstr(str(p, p->comment[0]), "blockwatch"));
 	perftools__profiles__profile__free_unpacked(p, NULL);
-	scan_fini(&s);
+	fx_scan_fini(&s);
 }
 
 Test(pprof, one_sample_per_reported_thread_and_goroutine)
 {
-	struct scan s;
+	struct fx_scan s;
 	Perftools__Profiles__Profile *p;
 	char *st;
 	size_t i;
 
 	scan_init(&s);
-	p = write_and_decode(&s.in);
+	p = write_and_decode(&s.c);
 	/* Threads 101 and 103, goroutines 7 and 9; not 102 nor 8 (no verdict). */
 	cr_assert_eq(p->n_sample, 4);
 	for (i = 0; i < p->n_sample; i++)
@@ -343,19 +229,19 @@ Test(pprof, one_sample_per_reported_thread_and_goroutine)
 	cr_assert_eq(label_num(p, p->sample[2], "goid"), 7);
 	cr_assert_eq(label_num(p, p->sample[3], "goid"), 9);
 	perftools__profiles__profile__free_unpacked(p, NULL);
-	scan_fini(&s);
+	fx_scan_fini(&s);
 }
 
 Test(pprof, locations_and_functions_shared_and_consistent)
 {
-	struct scan s;
+	struct fx_scan s;
 	Perftools__Profiles__Profile *p;
 	const Perftools__Profiles__Location *l;
 	const Perftools__Profiles__Function *fn;
 	size_t i, j;
 
 	scan_init(&s);
-	p = write_and_decode(&s.in);
+	p = write_and_decode(&s.c);
 	/* 7 for thread 101, epoll_wait for 103, 3 Go frames and the Go root. */
 	cr_assert_eq(p->n_location, 12);
 	cr_assert_eq(p->n_function, 12);
@@ -406,63 +292,63 @@ Test(pprof, locations_and_functions_shared_and_consistent)
 	fn = func_by_id(p, l->line[0]->function_id);
 	cr_assert_str_eq(str(p, fn->filename), "/src/gosrv/main.go");
 	perftools__profiles__profile__free_unpacked(p, NULL);
-	scan_fini(&s);
+	fx_scan_fini(&s);
 }
 
 Test(pprof, kernel_frames_without_ksyms_are_addresses)
 {
-	struct scan s;
+	struct fx_scan s;
 	Perftools__Profiles__Profile *p;
 	char *st;
 
 	scan_init(&s);
-	s.in.ksyms = NULL;
-	s.in.ngoprocs = 0;
-	p = write_and_decode(&s.in);
+	s.c.ksyms = NULL;
+	s.c.ngos = 0;
+	p = write_and_decode(&s.c);
 	cr_assert_eq(p->n_sample, 2);
 	st = stack_of(p, p->sample[0]);
 	cr_assert(!strncmp(st, "[k] 0xffffffff81002040|[k] 0xffffffff81003010|", 46), "%s", st);
 	free(st);
 	perftools__profiles__profile__free_unpacked(p, NULL);
-	scan_fini(&s);
+	fx_scan_fini(&s);
 }
 
 Test(pprof, goroutine_without_stack_keeps_where_it_blocks)
 {
-	struct scan s;
+	struct fx_scan s;
 	Perftools__Profiles__Profile *p;
 	char *st;
 
 	scan_init(&s);
-	s.in.nthreads = 0;
+	s.c.nthreads = 0;
 	s.recs[0].stack = NULL;
 	s.recs[0].nstack = 0;
 	s.recs[2].g.wait_reason = "";
 	s.recs[2].g.status = BW_GSTATUS_SYSCALL;
-	p = write_and_decode(&s.in);
+	p = write_and_decode(&s.c);
 	cr_assert_eq(p->n_sample, 2);
 	st = stack_of(p, p->sample[0]);
 	cr_assert_str_eq(st, "main.leakyHandler|gosrv (200)");
 	free(st);
 	cr_assert_str_eq(label_str(p, p->sample[1], "wait"), "syscall");
 	perftools__profiles__profile__free_unpacked(p, NULL);
-	scan_fini(&s);
+	fx_scan_fini(&s);
 }
 
 Test(pprof, hostile_strings_escaped)
 {
-	struct scan s;
+	struct fx_scan s;
 	Perftools__Profiles__Profile *p;
 	size_t i;
 	const unsigned char *c;
 
 	scan_init(&s);
 	strcpy(s.threads[0].comm, "ev\x1b]0;x\x07\n");
-	snprintf(s.ustack_a[2].func, sizeof(s.ustack_a[2].func), "%s", "f\\x41\xff\xc3\xa9");
-	snprintf(s.ustack_a[2].file, sizeof(s.ustack_a[2].file), "%s", "/tmp/\r\n.c");
+	snprintf(s.frames[2].func, sizeof(s.frames[2].func), "%s", "f\\x41\xff\xc3\xa9");
+	snprintf(s.frames[2].file, sizeof(s.frames[2].file), "%s", "/tmp/\r\n.c");
 	s.recs[0].g.wait_reason = "chan\x1b[2J";
-	s.goproc.comm = "go\tsrv";
-	p = write_and_decode(&s.in);
+	s.go.comm = "go\tsrv";
+	p = write_and_decode(&s.c);
 	/* Nothing a terminal would act on, and valid UTF-8 for strict readers. */
 	for (i = 0; i < p->n_string_table; i++)
 		for (c = (const unsigned char *)p->string_table[i]; *c; c++)
@@ -474,15 +360,15 @@ Test(pprof, hostile_strings_escaped)
 	cr_assert_str_eq(label_str(p, p->sample[2], "wait"), "chan\\x1b[2J");
 	cr_assert(has_string(p, "go\\x09srv (200)"));
 	perftools__profiles__profile__free_unpacked(p, NULL);
-	scan_fini(&s);
+	fx_scan_fini(&s);
 }
 
 Test(pprof, empty_scan_is_a_valid_profile)
 {
-	struct bw_pprof_input in = { 0 };
+	struct bw_capture c = { 0 };
 	Perftools__Profiles__Profile *p;
 
-	p = write_and_decode(&in);
+	p = write_and_decode(&c);
 	cr_assert_eq(p->n_sample, 0);
 	cr_assert_eq(p->n_location, 0);
 	cr_assert_str_eq(p->string_table[0], "");
@@ -492,15 +378,15 @@ Test(pprof, empty_scan_is_a_valid_profile)
 
 Test(pprof, write_error_is_reported)
 {
-	struct scan s;
+	struct fx_scan s;
 	FILE *f = fopen("/dev/full", "w");
 
 	if (!f)
 		cr_skip_test("no /dev/full");
 	scan_init(&s);
-	cr_assert_eq(bw_pprof_write(f, &s.in), -ENOSPC);
+	cr_assert_eq(bw_pprof_write(f, &s.c), -ENOSPC);
 	fclose(f);
-	scan_fini(&s);
+	fx_scan_fini(&s);
 }
 
 /* Runs sh -c cmd; its exit status, or -1. */
@@ -552,7 +438,7 @@ static char *go_pprof(const char *dir, const char *args)
 Test(pprof, go_tool_pprof_reads_it)
 {
 	char dir[] = "/tmp/bw-pprof-XXXXXX", path[512], cmd[600], *out;
-	struct scan s;
+	struct fx_scan s;
 	FILE *f;
 
 	if (run("command -v go >/dev/null 2>&1"))
@@ -562,7 +448,7 @@ Test(pprof, go_tool_pprof_reads_it)
 	snprintf(path, sizeof(path), "%s/blocked.pb.gz", dir);
 	f = fopen(path, "w");
 	cr_assert_not_null(f);
-	cr_assert_eq(bw_pprof_write(f, &s.in), 0);
+	cr_assert_eq(bw_pprof_write(f, &s.c), 0);
 	cr_assert_eq(fclose(f), 0);
 
 	out = go_pprof(dir, "-top -sample_index=blocked");
@@ -581,5 +467,5 @@ Test(pprof, go_tool_pprof_reads_it)
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	run(cmd);
-	scan_fini(&s);
+	fx_scan_fini(&s);
 }

@@ -7,112 +7,29 @@
 #include <sys/wait.h>
 #include <criterion/criterion.h>
 #include "export/prom.h"
+#include "fixture.h"
 
-#define SEC 1000000000ULL
-
-struct scan {
-	struct bw_thread threads[8];
-	struct bw_gorec recs[4];
-	struct bw_gogroup groups[3];
-	struct bw_prom_goproc goproc;
-	struct bw_prom_input in;
-};
-
-static void thread(struct bw_thread *t, __u32 pid, __u32 tid, const char *comm, enum bw_wait w,
-		   enum bw_verdict v)
+/* The prom scan and its tool health. */
+static void scan_init(struct fx_scan *s, struct bw_prom_opts *o)
 {
-	memset(t, 0, sizeof(*t));
-	t->pid = pid;
-	t->tid = tid;
-	snprintf(t->comm, sizeof(t->comm), "%s", comm);
-	t->wait = w;
-	t->verdict = v;
-	t->blocked_ns = v == BW_VERDICT_NONE ? 0 : 20 * SEC;
-	t->wait_fd = -1;
-}
-
-static void gorec(struct bw_gorec *r, __u64 goid, const char *reason, enum bw_verdict v)
-{
-	memset(r, 0, sizeof(*r));
-	r->g.goid = goid;
-	r->g.wait_reason = reason;
-	r->verdict = v;
-}
-
-static void group(struct bw_gogroup *g, const char *reason, const char *at, const char *by,
-		  size_t count, double growth, enum bw_verdict v)
-{
-	memset(g, 0, sizeof(*g));
-	g->wait_reason = reason;
-	g->blocked_at.name = at;
-	g->created_by.name = by;
-	g->count = count;
-	g->reported = v == BW_VERDICT_NONE ? 0 : count;
-	g->growth_per_min = growth;
-	g->verdict = v;
-}
-
-/* Two C processes (one leaking, one deadlocked) and a Go one. */
-static void scan_init(struct scan *s)
-{
-	memset(s, 0, sizeof(*s));
-	thread(&s->threads[0], 100, 102, "worker-2", BW_WAIT_CONDVAR, BW_VERDICT_LEAK);
-	thread(&s->threads[1], 100, 100, "leakd", BW_WAIT_EPOLL, BW_VERDICT_IDLE);
-	thread(&s->threads[2], 100, 101, "worker-1", BW_WAIT_CONDVAR, BW_VERDICT_LEAK);
-	thread(&s->threads[3], 100, 103, "worker-3", BW_WAIT_NONE, BW_VERDICT_NONE);
-	thread(&s->threads[4], 200, 202, "dl-a", BW_WAIT_MUTEX, BW_VERDICT_DEADLOCK);
-	thread(&s->threads[5], 200, 201, "dl-b", BW_WAIT_MUTEX, BW_VERDICT_DEADLOCK);
-	thread(&s->threads[6], 300, 300, "gosvc", BW_WAIT_RUNTIME, BW_VERDICT_NONE);
-	thread(&s->threads[7], 400, 400, "quiet", BW_WAIT_NONE, BW_VERDICT_NONE);
-	s->threads[0].reason = s->threads[2].reason = BW_REASON_PILE;
-	s->threads[4].reason = s->threads[5].reason = BW_REASON_CYCLE;
-
-	gorec(&s->recs[0], 7, "chan receive", BW_VERDICT_LEAK);
-	gorec(&s->recs[1], 8, "select", BW_VERDICT_NONE);
-	gorec(&s->recs[2], 9, "chan receive", BW_VERDICT_LEAK);
-	gorec(&s->recs[3], 10, "", BW_VERDICT_IDLE);
-	group(&s->groups[0], "select", "main.loop", "main.start", 1, 0, BW_VERDICT_NONE);
-	group(&s->groups[1], "chan receive", "main.worker", "main.main", 2, 1.5, BW_VERDICT_LEAK);
-	group(&s->groups[2], "", NULL, "main.main", 1, 0, BW_VERDICT_IDLE);
-	s->goproc.pid = 300;
-	s->goproc.go_version = "go1.22.1";
-	s->goproc.recs = s->recs;
-	s->goproc.nrecs = 4;
-	s->goproc.groups = s->groups;
-	s->goproc.ngroups = 3;
-
-	s->in.threads = s->threads;
-	s->in.nthreads = 8;
-	s->in.goprocs = &s->goproc;
-	s->in.ngoprocs = 1;
-	s->in.health.scans = 42;
-	s->in.health.scan_duration_ns = 12500000;
-	s->in.health.dropped_threads = 3;
-	s->in.health.skipped_goroutine_reads = 5;
-	s->in.health.watched_processes = 4;
+	fx_prom_scan(s);
+	memset(o, 0, sizeof(*o));
+	o->health.scans = 42;
+	o->health.scan_duration_ns = 12500000;
+	o->health.dropped_threads = 3;
+	o->health.skipped_goroutine_reads = 5;
+	o->health.watched_processes = 4;
 }
 
 /* The exposition as a malloc'd string; asserts bw_prom_write returns 0. */
-static char *expose(const struct bw_prom_input *in)
+static char *expose(const struct bw_capture *c, const struct bw_prom_opts *o)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	cr_assert_not_null(f);
-	cr_assert_eq(bw_prom_write(f, in), 0);
-	fclose(f);
-	return buf;
-}
-
-static char *label_value(const char *s, size_t max)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	cr_assert_not_null(f);
-	bw_prom_label_value(f, s, max);
+	cr_assert_eq(bw_prom_write(f, c, o), 0);
 	fclose(f);
 	return buf;
 }
@@ -209,20 +126,21 @@ static const char expected[] =
 
 Test(prom, exact_text)
 {
-	struct scan s;
+	struct fx_scan s;
+	struct bw_prom_opts o;
 	char *text;
 
-	scan_init(&s);
-	s.in.no_histograms = true;
-	text = expose(&s.in);
+	scan_init(&s, &o);
+	o.no_histograms = true;
+	text = expose(&s.c, &o);
 	cr_assert_str_eq(text, expected);
 	free(text);
 }
 
 Test(prom, empty_scan_has_every_family)
 {
-	struct bw_prom_input in = { 0 };
-	char *text = expose(&in);
+	struct bw_capture c = { 0 };
+	char *text = expose(&c, NULL);
 
 	cr_assert_eq(count_lines(text, "# TYPE "), 15);
 	cr_assert_eq(count_lines(text, "blockwatch_threads"), 0);
@@ -233,12 +151,13 @@ Test(prom, empty_scan_has_every_family)
 
 Test(prom, go_comm_wins_and_main_thread_before_lowest_tid)
 {
-	struct scan s;
+	struct fx_scan s;
+	struct bw_prom_opts o;
 	char *text;
 
-	scan_init(&s);
-	s.goproc.comm = "gosvc-real";
-	text = expose(&s.in);
+	scan_init(&s, &o);
+	s.go.comm = "gosvc-real";
+	text = expose(&s.c, &o);
 	cr_assert_not_null(strstr(text, "blockwatch_leaks{pid=\"300\",comm=\"gosvc-real\"} 2\n"));
 	/* pid 100: its main thread's comm although 101 and 102 come first. */
 	cr_assert_not_null(strstr(text, "blockwatch_leaks{pid=\"100\",comm=\"leakd\"} 2\n"));
@@ -247,47 +166,19 @@ Test(prom, go_comm_wins_and_main_thread_before_lowest_tid)
 	free(text);
 }
 
-Test(prom, label_escaping)
-{
-	static const struct {
-		const char *in, *out;
-		size_t max;
-	} cases[] = {
-		{ "a\"b\\c\nd", "a\\\"b\\\\c\\nd", 0 },
-		{ "tab\there", "tab\\\\x09here", 0 },
-		{ "\x1b[31mred", "\\\\x1b[31mred", 0 },
-		{ "del\x7f", "del\\\\x7f", 0 },
-		{ "bad\xff\xfe", "bad\\\\xff\\\\xfe", 0 },
-		{ "caf\xc3\xa9", "caf\xc3\xa9", 0 },		      /* valid UTF-8 stays */
-		{ "csi\xc2\x9b", "csi\\\\xc2\\\\x9b", 0 },	      /* C1 control */
-		{ "over\xc0\xaf", "over\\\\xc0\\\\xaf", 0 },	      /* overlong '/' */
-		{ "sur\xed\xa0\x80", "sur\\\\xed\\\\xa0\\\\x80", 0 }, /* surrogate */
-		{ "0123456789abcdefXYZ", "0123456789abcde", 15 },
-		{ "caf\xc3\xa9", "caf\\\\xc3", 4 }, /* a sequence cut by the cap */
-		{ NULL, "", 0 },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *out = label_value(cases[i].in, cases[i].max);
-
-		cr_expect_str_eq(out, cases[i].out, "case %zu", i);
-		free(out);
-	}
-}
-
 Test(prom, hostile_comm_keeps_one_sample_per_line)
 {
-	struct scan s;
+	struct fx_scan s;
+	struct bw_prom_opts o;
 	char *text, *line, *save = NULL;
 
-	scan_init(&s);
+	scan_init(&s, &o);
 	memcpy(s.threads[1].comm, "a\"b\\c\nd\x01\xff}\" 9\n#", 16);
 	s.threads[1].comm[15] = '\0';
-	s.goproc.comm = "x\ny\"} 1\n";
+	s.go.comm = "x\ny\"} 1\n";
 	s.groups[1].blocked_at.name = "main.\"evil\"\n}";
 	s.recs[0].g.wait_reason = "chan\nreceive";
-	text = expose(&s.in);
+	text = expose(&s.c, &o);
 	cr_assert_not_null(
 		strstr(text, "blockwatch_threads{pid=\"100\",comm=\"a\\\"b\\\\c\\nd"
 			     "\\\\x01\\\\xff}\\\" 9\\n#\",wait=\"condvar\",verdict=\"leak\"} 2\n"),
@@ -302,15 +193,16 @@ Test(prom, hostile_comm_keeps_one_sample_per_line)
 
 Test(prom, comm_cut_at_15_bytes)
 {
-	struct scan s;
-	struct bw_prom_input in = { 0 };
+	struct fx_scan s;
+	struct bw_prom_opts o;
+	struct bw_capture c = { 0 };
 	char *text;
 
-	scan_init(&s);
-	s.goproc.comm = "a-very-long-process-name";
-	in.goprocs = &s.goproc;
-	in.ngoprocs = 1;
-	text = expose(&in);
+	scan_init(&s, &o);
+	s.go.comm = "a-very-long-process-name";
+	c.gos = &s.go;
+	c.ngos = 1;
+	text = expose(&c, &o);
 	cr_assert_not_null(
 		strstr(text, "blockwatch_leaks{pid=\"300\",comm=\"a-very-long-pro\"} 2\n"));
 	free(text);
@@ -321,23 +213,24 @@ Test(prom, site_cap)
 {
 	static char names[25][32];
 	struct bw_gogroup groups[26];
-	struct bw_prom_goproc go = { .pid = 9, .comm = "svc" };
-	struct bw_prom_input in = { .goprocs = &go, .ngoprocs = 1 };
+	struct bw_capture_go go = { .pid = 9, .comm = "svc" };
+	struct bw_capture c = { .gos = &go, .ngos = 1 };
+	struct bw_prom_opts o = { 0 };
 	char *text;
 	size_t i;
 
 	for (i = 0; i < 25; i++) {
 		snprintf(names[i], sizeof(names[i]), "main.site%02zu", i);
 		/* site00 is small but leaks: it must not fold. */
-		group(&groups[i], "select", names[i], "main.main", i ? 100 - i : 1, 0.5,
-		      i ? BW_VERDICT_IDLE : BW_VERDICT_LEAK);
+		fx_group(&groups[i], "select", names[i], "main.main", i ? 100 - i : 1, 0.5,
+			 i ? BW_VERDICT_IDLE : BW_VERDICT_LEAK);
 	}
 	/* Same functions as site01, another line: same labels, one series. */
-	group(&groups[25], "select", names[1], "main.main", 1000, 1, BW_VERDICT_IDLE);
+	fx_group(&groups[25], "select", names[1], "main.main", 1000, 1, BW_VERDICT_IDLE);
 	go.groups = groups;
 	go.ngroups = 26;
 
-	text = expose(&in);
+	text = expose(&c, &o);
 	cr_assert_eq(count_lines(text, "blockwatch_goroutine_site_goroutines{"), 21);
 	cr_assert_eq(count_lines(text, "blockwatch_goroutine_site_growth_per_minute{"), 21);
 	cr_assert_not_null(strstr(text, "site=\"main.site00 <- main.main\",wait_reason=\"select\","
@@ -357,8 +250,8 @@ Test(prom, site_cap)
 		strstr(text, "site=\"other\",wait_reason=\"other\",verdict=\"idle\"} 2.5\n"));
 	free(text);
 
-	in.max_sites = 3;
-	text = expose(&in);
+	o.max_sites = 3;
+	text = expose(&c, &o);
 	cr_assert_eq(count_lines(text, "blockwatch_goroutine_site_goroutines{"), 4);
 	free(text);
 }
@@ -366,14 +259,16 @@ Test(prom, site_cap)
 Test(prom, histogram_cumulative)
 {
 	struct bw_thread t[3];
-	struct bw_prom_input in = { .threads = t, .nthreads = 3 };
+	struct bw_capture c;
+	struct bw_prom_opts o = { 0 };
 	char *text, line[256];
 	__u64 cum = 0;
 	int i;
 
-	thread(&t[0], 50, 50, "hist", BW_WAIT_NONE, BW_VERDICT_NONE);
-	thread(&t[1], 50, 51, "hist", BW_WAIT_SLEEP, BW_VERDICT_IDLE);
-	thread(&t[2], 50, 52, "hist", BW_WAIT_NONE, BW_VERDICT_NONE); /* no history */
+	fx_thread(&t[0], 50, 50, "hist", BW_WAIT_NONE, BW_VERDICT_NONE, 0);
+	fx_thread(&t[1], 50, 51, "hist", BW_WAIT_SLEEP, BW_VERDICT_IDLE, 20 * FX_SEC);
+	fx_thread(&t[2], 50, 52, "hist", BW_WAIT_NONE, BW_VERDICT_NONE, 0); /* no history */
+	fx_capture(&c, t, 3);
 	t[0].has_history = t[1].has_history = true;
 	t[0].history.slots[0] = 4; /* < 2us */
 	t[0].history.slots[3] = 1; /* [8, 16) us */
@@ -382,7 +277,7 @@ Test(prom, histogram_cumulative)
 	t[1].history.slots[BW_HIST_SLOTS - 1] = 5; /* >= 2^31 us: +Inf only */
 	t[0].history.total_ns = 1500000000;
 	t[1].history.total_ns = 3;
-	text = expose(&in);
+	text = expose(&c, &o);
 
 	for (i = 0; i < BW_HIST_SLOTS - 1; i++) {
 		cum += t[0].history.slots[i] + t[1].history.slots[i];
@@ -419,32 +314,33 @@ Test(prom, histogram_cumulative)
 	}
 	free(text);
 
-	in.no_histograms = true;
-	text = expose(&in);
+	o.no_histograms = true;
+	text = expose(&c, &o);
 	cr_assert_null(strstr(text, "blockwatch_block_duration_seconds"));
 	free(text);
 }
 
 Test(prom, errors)
 {
-	struct scan s;
-	struct bw_prom_goproc two[2];
+	struct fx_scan s;
+	struct bw_prom_opts o;
+	struct bw_capture_go two[2];
 	FILE *f;
 
-	scan_init(&s);
-	two[0] = two[1] = s.goproc;
-	s.in.goprocs = two;
-	s.in.ngoprocs = 2;
+	scan_init(&s, &o);
+	two[0] = two[1] = s.go;
+	s.c.gos = two;
+	s.c.ngos = 2;
 	f = fopen("/dev/null", "w");
 	cr_assert_not_null(f);
-	cr_assert_eq(bw_prom_write(f, &s.in), -EINVAL);
+	cr_assert_eq(bw_prom_write(f, &s.c, &o), -EINVAL);
 	fclose(f);
 
-	scan_init(&s);
+	scan_init(&s, &o);
 	f = fopen("/dev/full", "w");
 	if (!f)
 		cr_skip_test("no /dev/full");
-	cr_assert_eq(bw_prom_write(f, &s.in), -ENOSPC);
+	cr_assert_eq(bw_prom_write(f, &s.c, &o), -ENOSPC);
 	fclose(f);
 }
 
@@ -469,13 +365,14 @@ Test(prom, promtool_check_metrics)
 {
 	char promtool[4096], file[] = "/tmp/bw-prom-XXXXXX", outname[64], cmd[8300];
 	char out[8192] = "";
-	struct scan s;
+	struct fx_scan s;
+	struct bw_prom_opts opts;
 	FILE *f, *o;
 	int fd, status;
 
 	if (!find_promtool(promtool, sizeof(promtool)))
 		cr_skip_test("promtool not found (Debian package prometheus): skipping the check");
-	scan_init(&s);
+	scan_init(&s, &opts);
 	s.threads[1].has_history = true;
 	s.threads[1].history.slots[5] = 3;
 	s.threads[1].history.total_ns = 123456789;
@@ -489,7 +386,7 @@ Test(prom, promtool_check_metrics)
 	cr_assert_geq(fd, 0);
 	f = fdopen(fd, "w");
 	cr_assert_not_null(f);
-	cr_assert_eq(bw_prom_write(f, &s.in), 0);
+	cr_assert_eq(bw_prom_write(f, &s.c, &opts), 0);
 	fclose(f);
 	snprintf(outname, sizeof(outname), "%s.out", file);
 	snprintf(cmd, sizeof(cmd), "'%s' check metrics < %s > %s 2>&1", promtool, file, outname);

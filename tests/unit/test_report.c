@@ -5,52 +5,17 @@
 #include <criterion/criterion.h>
 #include <json-c/json.h>
 #include "threads/classify.h"
-#include "core/escape.h"
 #include "export/report.h"
+#include "fixture.h"
 
-#define SEC 1000000000ULL
+#define SEC FX_SEC
 
-static char *json_of(const char *s)
+/* Threads alone, watched 2 s, threshold 10 s. */
+static void capture(struct bw_capture *c, const struct bw_thread *t, size_t n)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	bw_json_str(f, s);
-	fclose(f);
-	return buf;
-}
-
-Test(escape, json_strings)
-{
-	char *out;
-
-	out = json_of("a\"b\\c\n\t\x1b[31m");
-	cr_assert_str_eq(out, "\"a\\\"b\\\\c\\n\\t\\u001b[31m\"");
-	free(out);
-	out = json_of("caf\xc3\xa9");
-	cr_assert_str_eq(out, "\"caf\xc3\xa9\"");
-	free(out);
-	/* Invalid UTF-8: a lone continuation byte, an overlong, a surrogate. */
-	out = json_of("\xff\x80\xc0\xaf\xed\xa0\x80");
-	cr_assert_str_eq(out, "\"\\u00ff\\u0080\\u00c0\\u00af\\u00ed\\u00a0\\u0080\"");
-	free(out);
-	out = json_of(NULL);
-	cr_assert_str_eq(out, "\"\"");
-	free(out);
-}
-
-Test(escape, text_strings)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	bw_text_str(f, "ok\x1b]0;pwned\x07\\x", 0);
-	bw_text_str(f, "abcdef", 3);
-	fclose(f);
-	cr_assert_str_eq(buf, "ok\\x1b]0;pwned\\x07\\\\xabc");
-	free(buf);
+	fx_capture(c, t, n);
+	c->threshold_ns = 10 * SEC;
+	c->watched_ns = 2 * SEC;
 }
 
 static void add(struct bw_thread *t, __u32 tid, const char *comm, enum bw_wait wait, __u32 owner)
@@ -71,7 +36,8 @@ static void add(struct bw_thread *t, __u32 tid, const char *comm, enum bw_wait w
 Test(report, json_lines_parse_and_carry_fields)
 {
 	struct bw_thread t[4];
-	struct bw_report_opts o = { .threshold_ns = 10 * SEC, .watched_ns = 2 * SEC };
+	struct bw_capture c;
+	struct bw_classify_opts co = { .threshold_ns = 10 * SEC };
 	struct bw_frame fr = {
 		.pc = 0x401000,
 		.func = "evil\"\x1b",
@@ -94,10 +60,11 @@ Test(report, json_lines_parse_and_carry_fields)
 	t[1].ustack_len = 1;
 	t[1].kstack_len = 1;
 	t[1].kstack[0] = 0xffffffff81000000ULL;
-	cr_assert_eq(bw_classify(t, 4, o.threshold_ns), 0);
+	cr_assert_eq(bw_classify_opts(t, 4, &co), 0);
 
 	f = open_memstream(&buf, &len);
-	bw_report_json(f, t, 4, &o);
+	capture(&c, t, 4);
+	bw_report_json(f, &c);
 	fclose(f);
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct json_object *obj = json_tokener_parse(line), *v;
@@ -143,16 +110,18 @@ Test(report, json_lines_parse_and_carry_fields)
 Test(report, text_has_no_raw_control_bytes)
 {
 	struct bw_thread t[2];
-	struct bw_report_opts o = { .threshold_ns = 10 * SEC, .watched_ns = 2 * SEC };
+	struct bw_capture c;
+	struct bw_classify_opts co = { .threshold_ns = 10 * SEC };
 	char *buf = NULL;
 	size_t len = 0, i;
 	FILE *f;
 
 	add(&t[0], 100, "x\x1b]2;title\x07", BW_WAIT_MUTEX, 101);
 	add(&t[1], 101, "y", BW_WAIT_MUTEX, 100);
-	cr_assert_eq(bw_classify(t, 2, o.threshold_ns), 0);
+	cr_assert_eq(bw_classify_opts(t, 2, &co), 0);
 	f = open_memstream(&buf, &len);
-	bw_report_text(f, t, 2, &o);
+	capture(&c, t, 2);
+	bw_report_text(f, &c);
 	fclose(f);
 	for (i = 0; i < len; i++)
 		cr_assert(buf[i] == '\n' || (buf[i] >= 0x20 && buf[i] < 0x7f), "byte 0x%02x at %zu",
@@ -166,7 +135,8 @@ Test(report, text_has_no_raw_control_bytes)
 Test(report, stuck_is_counted_explained_and_grouped)
 {
 	struct bw_thread t[4];
-	struct bw_report_opts o = { .threshold_ns = 10 * SEC, .watched_ns = 2 * SEC };
+	struct bw_capture c;
+	struct bw_classify_opts co = { .threshold_ns = 10 * SEC };
 	struct bw_frame fr[2] = { { .pc = 0x1000, .func = "pthread_cond_wait" },
 				  { .pc = 0x2000, .func = "consumer_loop" } };
 	char *buf = NULL;
@@ -182,12 +152,13 @@ Test(report, stuck_is_counted_explained_and_grouped)
 		t[i].ustack_len = 2;
 	}
 	add(&t[3], 103, "joiner", BW_WAIT_JOIN, 101);
-	cr_assert_eq(bw_classify(t, 4, o.threshold_ns), 0);
-	bw_report_count(t, 4, v);
+	cr_assert_eq(bw_classify_opts(t, 4, &co), 0);
+	capture(&c, t, 4);
+	bw_report_count(&c, v);
 	cr_expect_eq(v[BW_VERDICT_STUCK], 3);
 	cr_expect_eq(v[BW_VERDICT_LEAK], 0);
 	f = open_memstream(&buf, &len);
-	bw_report_text(f, t, 4, &o);
+	bw_report_text(f, &c);
 	fclose(f);
 	cr_expect(strstr(buf, ": 0 deadlocked, 0 leaked, 3 stuck, 0 blocked, 1 idle\n"), "%s", buf);
 	cr_expect(strstr(buf, "\n  pid 100 stuck 2 threads on condvar at pthread_cond_wait <- "

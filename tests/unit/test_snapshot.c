@@ -6,7 +6,7 @@
 #include <criterion/criterion.h>
 #include "export/diff.h"
 #include "platform/ksyms.h"
-#include "export/render.h"
+#include "export/report.h"
 #include "export/snapshot.h"
 
 #define SEC 1000000000ULL
@@ -148,9 +148,9 @@ static char *render(const struct bw_capture *c, bool json)
 	FILE *f = open_memstream(&buf, &len);
 
 	if (json)
-		bw_render_json(f, c);
+		bw_report_json(f, c);
 	else
-		bw_render_text(f, c);
+		bw_report_text(f, c);
 	fclose(f);
 	return buf;
 }
@@ -280,5 +280,30 @@ Test(snapshot, diff_shows_growth_and_new_threads)
 	cr_assert_not_null(strstr(buf, "new      thread 12 (busy)"), "%s", buf);
 	cr_assert_eq(more, 1, "one more leaked thread");
 	free(buf);
+	bw_ksyms__free(ksyms);
+}
+
+/* A Go process's own comm, when a capture has one, comes back; none is written otherwise. */
+Test(snapshot, go_comm_travels_when_given)
+{
+	struct bw_capture c, back;
+	char why[256] = "", *snap;
+	size_t len;
+
+	fixture(&c);
+	snap = write_to_string(&c, &len);
+	cr_assert_null(strstr(snap, "\"comm\":\"gosvc\""));
+	cr_assert_eq(read_from(snap, len, &back, why), 0, "%s", why);
+	cr_assert_null(back.gos[0].comm);
+	bw_capture_free(&back);
+	free(snap);
+	go.comm = "gosvc";
+	snap = write_to_string(&c, &len);
+	cr_assert_not_null(strstr(snap, "\"groups\":1,\"comm\":\"gosvc\""), "%s", snap);
+	cr_assert_eq(read_from(snap, len, &back, why), 0, "%s", why);
+	cr_assert_str_eq(back.gos[0].comm, "gosvc");
+	cr_assert_str_eq(bw_capture_comm(&back, 10), "gosvc");
+	bw_capture_free(&back);
+	free(snap);
 	bw_ksyms__free(ksyms);
 }

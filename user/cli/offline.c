@@ -6,7 +6,7 @@
 #include <string.h>
 #include "core/capture.h"
 #include "export/diff.h"
-#include "export/render.h"
+#include "export/report.h"
 #include "export/snapshot.h"
 #include "cli/options.h"
 #include "cli/output.h"
@@ -106,11 +106,11 @@ int bw_cmd_report(int argc, char **argv)
 		return EXIT_NO_TRACE;
 	}
 	if (fa.json)
-		bw_render_json(stdout, &c);
+		bw_report_json(stdout, &c);
 	else
-		bw_render_text(stdout, &c);
+		bw_report_text(stdout, &c);
 	fflush(stdout);
-	code = bw_render_found(&c) ? EXIT_FOUND : EXIT_CLEAN;
+	code = bw_report_found(&c) ? EXIT_FOUND : EXIT_CLEAN;
 	bw_capture_free(&c);
 	return code;
 }

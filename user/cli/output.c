@@ -70,60 +70,48 @@ fail:
 	return err;
 }
 
-/* The exposition of the last scan, handed to the /metrics server. */
-void publish_metrics(struct watch *w)
+/* The exposition of the last scan's capture, handed to the /metrics server. */
+void publish_metrics(struct watch *w, const struct bw_capture *c)
 {
-	struct bw_prom_input in = { .max_sites = w->cfg->max_sites,
-				    .no_histograms = w->cfg->no_histograms };
+	struct bw_prom_opts o = { .max_sites = w->cfg->max_sites,
+				  .no_histograms = w->cfg->no_histograms };
 	size_t i, n = w->goset ? bw_goset__count(w->goset) : 0, len = 0;
-	struct bw_prom_goproc *gp = calloc(n ? n : 1, sizeof(*gp));
 	__u64 skipped = 0;
 	char *text = NULL;
 	FILE *f;
 	int err;
 
-	if (!gp)
-		return;
-	in.threads = bw_inspector__threads(w->in, &in.nthreads);
-	in.goprocs = gp;
 	for (i = 0; i < n; i++) {
 		struct bw_gowatch *gw = bw_goset__get(w->goset, i);
 
-		if (!gw)
-			continue;
-		gp[in.ngoprocs].pid = bw_gowatch__pid(gw);
-		gp[in.ngoprocs].go_version = bw_gowatch__version(gw);
-		gp[in.ngoprocs].recs = bw_gowatch__records(gw, &gp[in.ngoprocs].nrecs);
-		gp[in.ngoprocs].groups = bw_gowatch__groups(gw, &gp[in.ngoprocs].ngroups);
-		in.ngoprocs++;
-		skipped += bw_gowatch__skipped(gw);
+		if (gw)
+			skipped += bw_gowatch__skipped(gw);
 	}
 	/* A counter never goes down, even when a process takes its tally away. */
 	if (skipped > w->health.skipped_goroutine_reads)
 		w->health.skipped_goroutine_reads = skipped;
-	in.health = w->health;
+	o.health = w->health;
 	f = open_memstream(&text, &len);
 	if (f) {
-		err = bw_prom_write(f, &in);
+		err = bw_prom_write(f, c, &o);
 		/* Closed once whatever the write gave; fclose sets text and len. */
 		if (!fclose(f) && !err)
 			bw_httpd__publish(w->httpd, text, len);
 	}
 	free(text);
-	free(gp);
 }
 
-/* Writes path whole or not at all with writer(f, in). */
+/* Writes path whole or not at all with writer(f, c). */
 static int write_atomic(const char *path, const char *what,
-			int (*writer)(FILE *f, const struct bw_pprof_input *in),
-			const struct bw_pprof_input *in)
+			int (*writer)(FILE *f, const struct bw_capture *c),
+			const struct bw_capture *c)
 {
 	struct bw_atomic a;
 	int err;
 
 	err = bw_atomic_open(&a, path);
 	if (!err) {
-		err = writer(a.f, in);
+		err = writer(a.f, c);
 		if (err)
 			bw_atomic_abort(&a);
 		else
@@ -138,31 +126,11 @@ static int write_atomic(const char *path, const char *what,
 /* The profiles of a capture: pprof and folded stacks, where asked for. */
 int write_profiles(const struct bw_capture *c, const char *pprof, const char *folded)
 {
-	struct bw_pprof_goproc *gp = calloc(c->ngos ? c->ngos : 1, sizeof(*gp));
-	struct bw_pprof_input in = { .threads = c->threads,
-				     .nthreads = c->nthreads,
-				     .ksyms = c->ksyms,
-				     .goprocs = gp,
-				     .ngoprocs = c->ngos,
-				     .time_ns = c->created_unix_s * 1000000000ULL,
-				     .duration_ns = c->watched_ns };
-	size_t i, j;
 	int err = 0;
 
-	if (!gp)
-		return -ENOMEM;
-	for (i = 0; i < c->ngos; i++) {
-		gp[i].pid = c->gos[i].pid;
-		gp[i].recs = c->gos[i].recs;
-		gp[i].nrecs = c->gos[i].nrecs;
-		for (j = 0; j < c->nthreads; j++)
-			if (c->threads[j].tid == c->gos[i].pid)
-				gp[i].comm = c->threads[j].comm;
-	}
 	if (pprof)
-		err = write_atomic(pprof, "pprof profile", bw_pprof_write, &in);
+		err = write_atomic(pprof, "pprof profile", bw_pprof_write, c);
 	if (!err && folded)
-		err = write_atomic(folded, "folded stacks", bw_folded_write, &in);
-	free(gp);
+		err = write_atomic(folded, "folded stacks", bw_folded_write, c);
 	return err;
 }

@@ -12,8 +12,8 @@ struct bw_capture_go *live_capture(struct watch *w, struct bw_capture *c,
 				   const struct bw_ksyms *ksyms, __u64 watched_ns);
 /* Writes the snapshot of c to path whole or not at all; prints why it failed. */
 int write_snapshot(const char *path, const struct bw_capture *c);
-/* The exposition of the last scan, handed to the /metrics server. */
-void publish_metrics(struct watch *w);
+/* The exposition of the last scan's capture, handed to the /metrics server. */
+void publish_metrics(struct watch *w, const struct bw_capture *c);
 /* The profiles of a capture: pprof and folded stacks, where asked for (NULL: not). */
 int write_profiles(const struct bw_capture *c, const char *pprof, const char *folded);
 

@@ -10,7 +10,6 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include "export/httpd.h"
-#include "export/render.h"
 #include "export/report.h"
 #include "core/patterns.h"
 #include "go/gofuncs.h"
@@ -179,32 +178,40 @@ static void watch_close(struct watch *w)
 	bw_filter__free(w->filter);
 	bw_ksyms__free(w->ksyms);
 	bw_tracer__free(w->tr);
+	free(w->cap_gos);
+}
+
+/* The capture of the scan just made, once per scan. 0 or -ENOMEM (said). */
+static int capture_scan(struct watch *w, __u64 start_ns)
+{
+	/* What a scan freed (libdw sessions, goroutine tables) goes back to the system. */
+	malloc_trim(0);
+	free(w->cap_gos);
+	w->cap_gos = live_capture(w, &w->cap, w->ksyms, bw_now_ns() - start_ns);
+	if (!w->cap_gos) {
+		fprintf(stderr, "blockwatch: failed to allocate: %s\n", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* After each scan: the health /metrics shows, and the progress line on a terminal. */
-static void after_scan(struct watch *w, struct bw_report_opts *ropts, bool progress, __u64 start_ns,
-		       __u64 scan_start_ns)
+static void after_scan(struct watch *w, bool progress, __u64 scan_start_ns)
 {
-	struct bw_thread *threads;
-	size_t n;
+	const struct bw_capture *c = &w->cap;
 
-	/* What a scan freed (libdw sessions, goroutine tables) goes back to the system. */
-	malloc_trim(0);
-	threads = bw_inspector__threads(w->in, &n);
-	ropts->watched_ns = bw_now_ns() - start_ns;
 	w->health.scans++;
 	w->health.scan_duration_ns = bw_now_ns() - scan_start_ns;
-	w->health.dropped_threads = bw_tracer__dropped(w->tr);
-	w->health.watched_processes = count_processes(threads, n);
+	w->health.dropped_threads = c->dropped;
+	w->health.watched_processes = count_processes(c->threads, c->nthreads);
 	if (w->httpd)
-		publish_metrics(w);
+		publish_metrics(w, c);
 	if (progress)
-		bw_report_progress(stderr, threads, n, ropts);
+		bw_report_progress(stderr, c);
 }
 
 /* Scans until the deadline or a signal: 0 to report what was seen, else a negative errno. */
-static int watch_loop(struct watch *w, struct bw_schedule *s, struct bw_report_opts *ropts,
-		      bool progress)
+static int watch_loop(struct watch *w, struct bw_schedule *s, bool progress)
 {
 	const struct config *cfg = w->cfg;
 	size_t nseen = 0;
@@ -227,13 +234,16 @@ static int watch_loop(struct watch *w, struct bw_schedule *s, struct bw_report_o
 				cfg->npids > 1 ? "processes " : "process ", cfg->pid);
 			return -ESRCH;
 		}
+		err = capture_scan(w, s->start_ns);
+		if (err)
+			return err;
 		if (!nseen && !cfg->all) {
 			fprintf(stderr, "%sblockwatch: %s exited; reporting what was seen\n",
 				progress ? "\n" : "",
 				cfg->npids > 1 ? "the watched processes" : "the process");
 			return 0;
 		}
-		after_scan(w, ropts, progress, s->start_ns, scan_start_ns);
+		after_scan(w, progress, scan_start_ns);
 		if (bw_schedule_last(s, exiting, bw_now_ns()))
 			return 0;
 		/* A signal ends the sleep: the scan after it is the last. */
@@ -241,43 +251,34 @@ static int watch_loop(struct watch *w, struct bw_schedule *s, struct bw_report_o
 	}
 }
 
-/* What the watch saw: the snapshot and profiles asked for, and the report. The exit code. */
-static int watch_report(struct watch *w, __u64 watched_ns)
+/* What the watch saw (the last scan's capture): snapshot and profiles asked for, the report. */
+static int watch_report(const struct watch *w)
 {
 	const struct config *cfg = w->cfg;
-	struct bw_capture_go *gos;
-	struct bw_capture cap;
-	int code = EXIT_NO_TRACE;
+	const struct bw_capture *c = &w->cap;
+	int code;
 
-	gos = live_capture(w, &cap, w->ksyms, watched_ns);
-	if (!gos) {
-		fprintf(stderr, "blockwatch: failed to allocate: %s\n", strerror(ENOMEM));
+	if (cfg->output && write_snapshot(cfg->output, c))
 		return EXIT_NO_TRACE;
-	}
-	if (cfg->output && write_snapshot(cfg->output, &cap))
-		goto cleanup;
-	if ((cfg->pprof || cfg->folded) && write_profiles(&cap, cfg->pprof, cfg->folded))
-		goto cleanup;
+	if ((cfg->pprof || cfg->folded) && write_profiles(c, cfg->pprof, cfg->folded))
+		return EXIT_NO_TRACE;
 	if (cfg->snapshot)
 		fprintf(stderr, "blockwatch: wrote %s: %zu threads, %zu Go processes\n",
-			cfg->output, cap.nthreads, cap.ngos);
+			cfg->output, c->nthreads, c->ngos);
 	else if (cfg->json)
-		bw_render_json(stdout, &cap);
+		bw_report_json(stdout, c);
 	else
-		bw_render_text(stdout, &cap);
+		bw_report_text(stdout, c);
 	fflush(stdout);
-	code = bw_render_found(&cap) ? EXIT_FOUND : EXIT_CLEAN;
-	if (cfg->fail_on_stuck && bw_render_stuck(&cap))
+	code = bw_report_found(c) ? EXIT_FOUND : EXIT_CLEAN;
+	if (cfg->fail_on_stuck && bw_report_stuck(c))
 		code = EXIT_FOUND;
-cleanup:
-	free(gos);
 	return code;
 }
 
 static int run_watch(int argc, char **argv, bool snapshot)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct bw_report_opts ropts = {};
 	struct bw_schedule sched;
 	struct config cfg;
 	struct watch w = { .cfg = &cfg };
@@ -299,9 +300,6 @@ static int run_watch(int argc, char **argv, bool snapshot)
 	if (code)
 		goto cleanup;
 	progress = !cfg.json && !cfg.snapshot && isatty(STDERR_FILENO);
-	ropts.threshold_ns = cfg.threshold_ns;
-	ropts.ksyms = w.ksyms;
-	ropts.all = cfg.all;
 	bw_schedule_init(&sched, &cfg, bw_now_ns());
 	/* Quiet when not on a terminal: the report is the output. */
 	if (progress)
@@ -309,11 +307,11 @@ static int run_watch(int argc, char **argv, bool snapshot)
 			cfg.all ? "all processes" : "pid ", cfg.all ? 0 : cfg.pid,
 			(unsigned long long)cfg.threshold_ns / 1000000);
 	code = EXIT_NO_TRACE;
-	if (watch_loop(&w, &sched, &ropts, progress))
+	if (watch_loop(&w, &sched, progress))
 		goto cleanup;
 	if (progress)
 		fputc('\n', stderr);
-	code = watch_report(&w, bw_now_ns() - sched.start_ns);
+	code = watch_report(&w);
 
 cleanup:
 	watch_close(&w);

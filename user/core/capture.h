@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Everything one run knows, in one place: what reports, snapshots and
- * exporters are made from. A capture either points into the live state
- * (owned elsewhere) or, read back from a snapshot, owns all of it.
+ * Everything one scan knows, in one place: the one input of every output
+ * (text and JSON report, snapshot, Prometheus, pprof, folded stacks, diff).
+ * A capture either points into the live state (owned elsewhere; built
+ * again after each scan) or, read back from a snapshot, owns all of it.
  */
 #ifndef BW_CAPTURE_H
 #define BW_CAPTURE_H
@@ -15,11 +16,14 @@
 struct bw_ksyms;
 
 struct bw_capture_go {
-	__u32 pid;
+	__u32 pid; /* each pid at most once in a capture */
+	/* NULL or "": the process's comm is its threads' (bw_capture_comm). */
+	const char *comm;
 	const char *go_version;
 	/* How the liveness search read stacks, heap and globals ("precise", "conservative"...). */
 	const char *scan_stacks, *scan_heap, *scan_globals;
-	const struct bw_gorec *recs; /* reported ones are enough to render */
+	/* Every parked goroutine of a live scan; a snapshot keeps the reported ones. */
+	const struct bw_gorec *recs;
 	size_t nrecs;
 	const struct bw_gogroup *groups;
 	size_t ngroups;
@@ -39,12 +43,24 @@ struct bw_capture {
 	size_t nthreads;
 	const struct bw_capture_go *gos;
 	size_t ngos;
-	const struct bw_ksyms *ksyms;
-	void *owned; /* storage of a capture read back, freed by bw_capture_free */
+	const struct bw_ksyms *ksyms; /* NULL: kernel addresses stay raw */
+	/* Storage of a capture read back, and its destructor (bw_capture_free calls it). */
+	void *owned;
+	void (*free_owned)(void *owned);
 };
 
 /* Fills tool, kernel, host and creation time of a live capture. */
 void bw_capture_stamp(struct bw_capture *c);
+/* The Go process pid of c, or NULL. */
+const struct bw_capture_go *bw_capture_go_of(const struct bw_capture *c, __u32 pid);
+/*
+ * The name a process goes by in every output: its Go process's comm when
+ * given, else its main thread's, else that of its lowest tid; "" when c has
+ * neither. Thread pools name threads by number: one name per process.
+ * Quick when the threads are sorted by tid (a lookup of the main thread).
+ */
+const char *bw_capture_comm(const struct bw_capture *c, __u32 pid);
+/* Frees what a capture read back owns; a live capture (or NULL) is left as is. */
 void bw_capture_free(struct bw_capture *c);
 
 #endif

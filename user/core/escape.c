@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include "core/escape.h"
 
@@ -70,17 +71,85 @@ void bw_json_str(FILE *f, const char *str)
 	fputc('"', f);
 }
 
-void bw_text_str(FILE *f, const char *str, size_t max)
+/* The text form of byte c into out (at most 4 bytes); also: more bytes to write as \xNN. */
+static size_t text_byte(unsigned char c, const char *also, char *out)
+{
+	if (c == '\\') {
+		out[0] = out[1] = '\\';
+		return 2;
+	}
+	if (c >= 0x20 && c < 0x7f && !(also && strchr(also, c))) {
+		out[0] = c;
+		return 1;
+	}
+	out[0] = '\\';
+	out[1] = 'x';
+	out[2] = "0123456789abcdef"[c >> 4];
+	out[3] = "0123456789abcdef"[c & 0xf];
+	return 4;
+}
+
+static void text_write(FILE *f, const char *str, size_t max, const char *also)
 {
 	const unsigned char *s = (const unsigned char *)(str ? str : "");
-	size_t i;
+	char esc[4];
+	size_t i, len;
 
 	for (i = 0; (!max || i < max) && s[i]; i++) { /* s[max] may be past the field */
-		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\')
-			fputc(s[i], f);
-		else if (s[i] == '\\')
-			fputs("\\\\", f);
+		len = text_byte(s[i], also, esc);
+		if (len == 1)
+			fputc(esc[0], f);
 		else
-			fprintf(f, "\\x%02x", s[i]);
+			fwrite(esc, 1, len, f);
+	}
+}
+
+void bw_text_str(FILE *f, const char *s, size_t max)
+{
+	text_write(f, s, max, NULL);
+}
+
+void bw_folded_str(FILE *f, const char *s, size_t max)
+{
+	text_write(f, s, max, ";");
+}
+
+char *bw_text_dup(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)(str ? str : "");
+	char *out = malloc(strlen((const char *)s) * 4 + 1), *p = out;
+
+	if (!out)
+		return NULL;
+	for (; *s; s++)
+		p += text_byte(*s, NULL, p);
+	*p = '\0';
+	return out;
+}
+
+void bw_prom_label_str(FILE *f, const char *str, size_t max)
+{
+	const unsigned char *s = (const unsigned char *)(str ? str : "");
+	size_t i = 0, len;
+
+	if (!max)
+		max = SIZE_MAX;
+	while (i < max && s[i]) {
+		if (s[i] == '\\') {
+			fputs("\\\\", f);
+		} else if (s[i] == '"') {
+			fputs("\\\"", f);
+		} else if (s[i] == '\n') {
+			fputs("\\n", f);
+		} else if (s[i] < 0x20 || s[i] == 0x7f) {
+			fprintf(f, "\\\\x%02x", s[i]);
+		} else if ((len = bw_utf8_len(s + i, max - i, true)) > 0) {
+			fwrite(s + i, 1, len, f);
+			i += len;
+			continue;
+		} else {
+			fprintf(f, "\\\\x%02x", s[i]);
+		}
+		i++;
 	}
 }

@@ -3,7 +3,7 @@
 #include "export/diff.h"
 #include "core/escape.h"
 #include "core/parse.h"
-#include "export/render.h"
+#include "export/report.h"
 
 /* Goroutines of a site (by its key) in a capture, over all processes. */
 static size_t site_count(const struct bw_capture *c, __u64 key, size_t *reported)
@@ -139,7 +139,7 @@ size_t bw_diff(FILE *f, const struct bw_capture *old, const struct bw_capture *n
 	}
 	if (!json && !threads)
 		fputs("  none\n", f);
-	found_old = bw_render_found(old);
-	found_new = bw_render_found(new);
+	found_old = bw_report_found(old);
+	found_new = bw_report_found(new);
 	return found_new > found_old ? found_new - found_old : 0;
 }

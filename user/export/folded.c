@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/escape.h"
 #include "export/folded.h"
 #include "platform/ksyms.h"
 
@@ -16,29 +16,14 @@ struct lines {
 	size_t n, cap;
 };
 
-static void name_esc(FILE *f, const char *s, size_t max)
-{
-	const unsigned char *u = (const unsigned char *)(s ? s : "");
-	size_t i;
-
-	for (i = 0; i < max && u[i]; i++) {
-		if (u[i] == '\\')
-			fputs("\\\\", f);
-		else if (u[i] >= 0x20 && u[i] < 0x7f && u[i] != ';')
-			fputc(u[i], f);
-		else
-			fprintf(f, "\\x%02x", u[i]);
-	}
-}
-
 static void user_frame(FILE *f, const struct bw_frame *fr)
 {
 	fputc(';', f);
 	if (fr->func[0]) {
-		name_esc(f, fr->func, sizeof(fr->func));
+		bw_folded_str(f, fr->func, sizeof(fr->func));
 	} else if (fr->module[0]) {
 		fputc('[', f);
-		name_esc(f, fr->module, sizeof(fr->module));
+		bw_folded_str(f, fr->module, sizeof(fr->module));
 		fputc(']', f);
 	} else {
 		fputs("[unknown]", f);
@@ -52,7 +37,7 @@ static void kernel_frame(FILE *f, const struct bw_ksyms *ksyms, __u64 addr)
 
 	fputc(';', f);
 	if (sym)
-		name_esc(f, sym, SIZE_MAX);
+		bw_folded_str(f, sym, 0);
 	else
 		fprintf(f, "0x%llx", (unsigned long long)addr);
 	fputs("_[k]", f);
@@ -62,14 +47,15 @@ static void go_frame(FILE *f, const struct bw_gofunc *fn)
 {
 	fputc(';', f);
 	if (fn->name && fn->name[0])
-		name_esc(f, fn->name, SIZE_MAX);
+		bw_folded_str(f, fn->name, 0);
 	else
 		fputs("[unknown]", f);
 }
 
+/* max: bytes of comm at most (0: all). */
 static void root_frame(FILE *f, const char *comm, size_t max, __u32 pid)
 {
-	name_esc(f, comm, max);
+	bw_folded_str(f, comm, max);
 	fprintf(f, " (%u)", pid);
 }
 
@@ -91,7 +77,8 @@ static int add_thread(struct line *l, const struct bw_thread *t, const struct bw
 	return fclose(f) ? -ENOMEM : 0;
 }
 
-static int add_goroutine(struct line *l, const struct bw_pprof_goproc *gp, const struct bw_gorec *r)
+static int add_goroutine(struct line *l, const struct bw_capture_go *gp, const char *comm,
+			 const struct bw_gorec *r)
 {
 	int i, nst = r->stack ? r->nstack : 0;
 	size_t len;
@@ -100,7 +87,7 @@ static int add_goroutine(struct line *l, const struct bw_pprof_goproc *gp, const
 	f = open_memstream(&l->stack, &len);
 	if (!f)
 		return -ENOMEM;
-	root_frame(f, gp->comm, SIZE_MAX, gp->pid);
+	root_frame(f, comm, 0, gp->pid);
 	for (i = nst - 1; i >= 0; i--)
 		go_frame(f, &r->stack[i]);
 	/* Stack not filled: at least where it blocks. */
@@ -133,7 +120,7 @@ static int line_cmp(const void *a, const void *b)
 	return strcmp(((const struct line *)a)->stack, ((const struct line *)b)->stack);
 }
 
-int bw_folded_write(FILE *f, const struct bw_pprof_input *in)
+int bw_folded_write(FILE *f, const struct bw_capture *c)
 {
 	struct lines ls = { 0 };
 	struct line *l;
@@ -141,20 +128,21 @@ int bw_folded_write(FILE *f, const struct bw_pprof_input *in)
 	__u64 sum;
 	int err = 0;
 
-	for (i = 0; !err && i < in->nthreads; i++) {
-		if (in->threads[i].verdict == BW_VERDICT_NONE)
+	for (i = 0; !err && i < c->nthreads; i++) {
+		if (c->threads[i].verdict == BW_VERDICT_NONE)
 			continue;
-		l = new_line(&ls, in->threads[i].blocked_ns);
-		err = l ? add_thread(l, &in->threads[i], in->ksyms) : -ENOMEM;
+		l = new_line(&ls, c->threads[i].blocked_ns);
+		err = l ? add_thread(l, &c->threads[i], c->ksyms) : -ENOMEM;
 	}
-	for (i = 0; !err && i < in->ngoprocs; i++) {
-		const struct bw_pprof_goproc *gp = &in->goprocs[i];
+	for (i = 0; !err && i < c->ngos; i++) {
+		const struct bw_capture_go *gp = &c->gos[i];
+		const char *comm = bw_capture_comm(c, gp->pid);
 
 		for (j = 0; !err && j < gp->nrecs; j++) {
 			if (gp->recs[j].verdict == BW_VERDICT_NONE)
 				continue;
 			l = new_line(&ls, gp->recs[j].blocked_ns);
-			err = l ? add_goroutine(l, gp, &gp->recs[j]) : -ENOMEM;
+			err = l ? add_goroutine(l, gp, comm, &gp->recs[j]) : -ENOMEM;
 		}
 	}
 	if (err)

@@ -13,21 +13,22 @@
  * symbol); goroutine stacks are the logical Go frames. Unsymbolized user
  * frames are "[<module>]" or "[unknown]". Pure: writes to a FILE *.
  *
- * Names are target-controlled: printable ASCII stays as is except ';' (the
- * separator), '\' is doubled, and ';' and every other byte (controls, newlines,
- * non-ASCII) become \xNN, so a line is always one stack.
+ * Names are target-controlled (bw_folded_str, core/escape.h): printable
+ * ASCII stays as is except ';' (the separator), '\' is doubled, and ';' and
+ * every other byte (controls, newlines, non-ASCII) become \xNN, so a line is
+ * always one stack. A thread's root is its own comm, a goroutine's its
+ * process's (bw_capture_comm).
  */
 #ifndef BW_FOLDED_H
 #define BW_FOLDED_H
 
 #include <stdio.h>
-#include "export/pprof.h"
+#include "core/capture.h"
 
 /*
- * Writes the folded stacks of in (time_ns and duration_ns are not used) and
- * flushes f. 0, -ENOMEM, or the negative errno of a failed write (-EIO when
- * there is none).
+ * Writes the folded stacks of c and flushes f. 0, -ENOMEM, or the negative
+ * errno of a failed write (-EIO when there is none).
  */
-int bw_folded_write(FILE *f, const struct bw_pprof_input *in);
+int bw_folded_write(FILE *f, const struct bw_capture *c);
 
 #endif

@@ -10,13 +10,21 @@
 
 #define TEXT_STACK_FRAMES 8
 
-void bw_goreport_count(const struct bw_goreport *r, size_t out[BW_VERDICT_COUNT])
+static void count_go(const struct bw_capture_go *r, size_t out[BW_VERDICT_COUNT])
+{
+	size_t i;
+
+	for (i = 0; i < r->nrecs; i++)
+		out[r->recs[i].verdict]++;
+}
+
+void bw_goreport_count(const struct bw_capture *c, size_t out[BW_VERDICT_COUNT])
 {
 	size_t i;
 
 	memset(out, 0, BW_VERDICT_COUNT * sizeof(out[0]));
-	for (i = 0; i < r->nrecs; i++)
-		out[r->recs[i].verdict]++;
+	for (i = 0; i < c->ngos; i++)
+		count_go(&c->gos[i], out);
 }
 
 static void json_func(FILE *f, const struct bw_gofunc *fn)
@@ -100,7 +108,7 @@ static const struct memo *reason_text(struct memo *m, const char *reason)
 	return e;
 }
 
-static void json_tail(FILE *f, const struct bw_goreport *r, const struct bw_gorec *g)
+static void json_tail(FILE *f, const struct bw_capture_go *r, const struct bw_gorec *g)
 {
 	int j;
 
@@ -118,7 +126,7 @@ static void json_tail(FILE *f, const struct bw_goreport *r, const struct bw_gore
 }
 
 /* Everything from ,"blocked_at" to the end of the line. */
-static const struct memo *tail_text(struct memo *m, const struct bw_goreport *r,
+static const struct memo *tail_text(struct memo *m, const struct bw_capture_go *r,
 				    const struct bw_gorec *g)
 {
 	const void *key[8] = { g->blocked_at.name,
@@ -151,7 +159,7 @@ static const struct memo *tail_text(struct memo *m, const struct bw_goreport *r,
 	return e;
 }
 
-static void json_goroutine(FILE *f, const struct bw_goreport *r, const struct bw_gorec *g,
+static void json_goroutine(FILE *f, const struct bw_capture_go *r, const struct bw_gorec *g,
 			   struct memo *reasons, struct memo *tails)
 {
 	const struct memo *wr = reason_text(reasons, g->g.wait_reason);
@@ -192,7 +200,7 @@ static void json_goroutine(FILE *f, const struct bw_goreport *r, const struct bw
 		json_tail(f, r, g);
 }
 
-void bw_goreport_json(FILE *f, const struct bw_goreport *r)
+static void json_go(FILE *f, const struct bw_capture_go *r)
 {
 	struct memo *reasons = calloc(2 * MEMO_SLOTS, sizeof(*reasons));
 	struct memo *tails = reasons ? reasons + MEMO_SLOTS : NULL;
@@ -254,7 +262,7 @@ static void text_func(FILE *f, const struct bw_gofunc *fn)
 }
 
 /* The evidence of a leak or deadlock group: its first member's, and goroutine ids. */
-static void text_why(FILE *f, const struct bw_goreport *r, const struct bw_gogroup *gr)
+static void text_why(FILE *f, const struct bw_capture_go *r, const struct bw_gogroup *gr)
 {
 	size_t gi = gr - r->groups, i, shown = 0;
 	char buf[256];
@@ -297,7 +305,7 @@ static int group_cmp(const void *a, const void *b)
 	return x->key < y->key ? -1 : x->key > y->key;
 }
 
-void bw_goreport_text(FILE *f, const struct bw_goreport *r)
+static void text_go(FILE *f, const struct bw_capture_go *r, __u64 threshold_ns)
 {
 	const struct bw_gogroup **list = calloc(r->ngroups ? r->ngroups : 1, sizeof(*list));
 	size_t i, m = 0, v[BW_VERDICT_COUNT], parked = 0;
@@ -305,13 +313,14 @@ void bw_goreport_text(FILE *f, const struct bw_goreport *r)
 
 	if (!list)
 		return;
-	bw_goreport_count(r, v);
+	memset(v, 0, sizeof(v));
+	count_go(r, v);
 	for (i = 0; i < r->ngroups; i++) {
 		parked += r->groups[i].count;
 		if (r->groups[i].reported)
 			list[m++] = &r->groups[i];
 	}
-	bw_format_duration(r->threshold_ns, thr, sizeof(thr));
+	bw_format_duration(threshold_ns, thr, sizeof(thr));
 	fprintf(f, "\ngoroutines of pid %u (", r->pid);
 	bw_text_str(f, r->go_version && *r->go_version ? r->go_version : "go", 32);
 	fprintf(f,
@@ -352,4 +361,20 @@ void bw_goreport_text(FILE *f, const struct bw_goreport *r)
 		text_why(f, r, gr);
 	}
 	free(list);
+}
+
+void bw_goreport_json(FILE *f, const struct bw_capture *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->ngos; i++)
+		json_go(f, &c->gos[i]);
+}
+
+void bw_goreport_text(FILE *f, const struct bw_capture *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->ngos; i++)
+		text_go(f, &c->gos[i], c->threshold_ns);
 }

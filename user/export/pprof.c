@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include "core/escape.h"
 #include "platform/ksyms.h"
 #include "export/pprof.h"
 #include "go/gowait.h"
@@ -66,7 +67,7 @@ struct sample {
 };
 
 struct builder {
-	const struct bw_pprof_input *in;
+	const struct bw_capture *c;
 	struct idmap strmap, funcmap, locmap;
 	char **strs; /* point into strmap's keys */
 	size_t nstrs, capstrs;
@@ -176,33 +177,11 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
-/* Printable ASCII as is, '\' doubled, any other byte as \xNN (like bw_text_str). */
-static char *escape_dup(const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	char *out = malloc(strlen(s) * 4 + 1), *p = out;
-
-	if (!out)
-		return NULL;
-	for (; *u; u++) {
-		if (*u == '\\') {
-			*p++ = '\\';
-			*p++ = '\\';
-		} else if (*u >= 0x20 && *u < 0x7f) {
-			*p++ = *u;
-		} else {
-			p += sprintf(p, "\\x%02x", *u);
-		}
-	}
-	*p = '\0';
-	return out;
-}
-
 /* The string table index of s, escaped. */
 static int intern(struct builder *b, const char *s, int64_t *idx)
 {
 	struct idmap_ent *e;
-	char *esc = escape_dup(s ? s : "");
+	char *esc = bw_text_dup(s);
 	bool added;
 	int err;
 
@@ -307,8 +286,8 @@ static int kernel_loc(struct builder *b, __u64 addr, uint64_t *id)
 	int64_t name;
 	int err;
 
-	if (b->in->ksyms)
-		sym = bw_ksyms__find(b->in->ksyms, addr, &off);
+	if (b->c->ksyms)
+		sym = bw_ksyms__find(b->c->ksyms, addr, &off);
 	if (sym)
 		err = intern_fmt(b, &name, "[k] %s", sym);
 	else
@@ -445,7 +424,7 @@ static int add_thread(struct builder *b, const struct bw_thread *t)
 	return err;
 }
 
-static int add_goroutine(struct builder *b, const struct bw_pprof_goproc *gp,
+static int add_goroutine(struct builder *b, const struct bw_capture_go *gp, const char *comm,
 			 const struct bw_gorec *r)
 {
 	int i, nst = r->stack && r->nstack > 0 ? r->nstack : 0, err;
@@ -460,7 +439,7 @@ static int add_goroutine(struct builder *b, const struct bw_pprof_goproc *gp,
 	if (!err && !nst && r->blocked_at.name && r->blocked_at.name[0])
 		err = go_loc(b, &r->blocked_at, &s->locids[n++]);
 	if (!err)
-		err = root_loc(b, gp->comm, gp->pid, &s->locids[n++]);
+		err = root_loc(b, comm, gp->pid, &s->locids[n++]);
 	if (err)
 		return err;
 	s->pb.n_location_id = n;
@@ -470,7 +449,7 @@ static int add_goroutine(struct builder *b, const struct bw_pprof_goproc *gp,
 	err = label_str(b, s, "verdict", bw_verdict_name(r->verdict), err);
 	if (reason && reason[0])
 		err = label_str(b, s, "wait", reason, err);
-	err = label_str(b, s, "comm", gp->comm ? gp->comm : "", err);
+	err = label_str(b, s, "comm", comm, err);
 	err = label_num(b, s, "pid", gp->pid, err);
 	err = label_num(b, s, "goid", r->g.goid, err);
 	if (r->created_by.name && r->created_by.name[0])
@@ -597,9 +576,10 @@ static int encode(FILE *f, struct builder *b)
 	prof.function = funcp;
 	prof.n_string_table = b->nstrs;
 	prof.string_table = b->strs;
-	prof.time_nanos = b->in->time_ns > INT64_MAX ? INT64_MAX : (int64_t)b->in->time_ns;
-	prof.duration_nanos =
-		b->in->duration_ns > INT64_MAX ? INT64_MAX : (int64_t)b->in->duration_ns;
+	prof.time_nanos = b->c->created_unix_s > INT64_MAX / 1000000000
+				  ? INT64_MAX
+				  : (int64_t)(b->c->created_unix_s * 1000000000);
+	prof.duration_nanos = b->c->watched_ns > INT64_MAX ? INT64_MAX : (int64_t)b->c->watched_ns;
 	prof.n_comment = 1;
 	prof.comment = &comment;
 	prof.default_sample_type = types[1].type;
@@ -625,23 +605,24 @@ cleanup:
 	return err;
 }
 
-int bw_pprof_write(FILE *f, const struct bw_pprof_input *in)
+int bw_pprof_write(FILE *f, const struct bw_capture *c)
 {
-	struct builder b = { .in = in };
+	struct builder b = { .c = c };
 	int64_t empty;
 	size_t i, j;
 	int err;
 
 	err = intern(&b, "", &empty); /* string_table[0] */
-	for (i = 0; !err && i < in->nthreads; i++)
-		if (in->threads[i].verdict != BW_VERDICT_NONE)
-			err = add_thread(&b, &in->threads[i]);
-	for (i = 0; !err && i < in->ngoprocs; i++) {
-		const struct bw_pprof_goproc *gp = &in->goprocs[i];
+	for (i = 0; !err && i < c->nthreads; i++)
+		if (c->threads[i].verdict != BW_VERDICT_NONE)
+			err = add_thread(&b, &c->threads[i]);
+	for (i = 0; !err && i < c->ngos; i++) {
+		const struct bw_capture_go *gp = &c->gos[i];
+		const char *comm = bw_capture_comm(c, gp->pid);
 
 		for (j = 0; !err && j < gp->nrecs; j++)
 			if (gp->recs[j].verdict != BW_VERDICT_NONE)
-				err = add_goroutine(&b, gp, &gp->recs[j]);
+				err = add_goroutine(&b, gp, comm, &gp->recs[j]);
 	}
 	if (!err)
 		err = encode(f, &b);

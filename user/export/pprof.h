@@ -21,44 +21,24 @@
  * mapping, "[blockwatch]", spans all addresses and is marked symbolized (every
  * location carries its function), so readers never look for binaries to
  * symbolize with. Target-controlled strings (comm, symbols, files, wait reasons)
- * are escaped as the text report does: printable ASCII as is, '\' doubled,
- * any other byte as \xNN.
+ * are escaped as the text report does (bw_text_dup, core/escape.h): printable
+ * ASCII as is, '\' doubled, any other byte as \xNN. A thread's root and comm
+ * label are its own comm; a goroutine's are its process's (bw_capture_comm).
+ * Profile.time_nanos is the capture's creation time, duration_nanos how long
+ * blockwatch watched.
  */
 #ifndef BW_PPROF_H
 #define BW_PPROF_H
 
 #include <stddef.h>
 #include <stdio.h>
-#include <linux/types.h>
-#include "core/gomodel.h"
-#include "core/model.h"
-
-struct bw_ksyms;
-
-/* The goroutine records of one Go process (recs with their stacks filled). */
-struct bw_pprof_goproc {
-	__u32 pid;
-	const char *comm; /* NULL: "" */
-	const struct bw_gorec *recs;
-	size_t nrecs;
-};
-
-/* One scan, as the profile writers (pprof, folded) take it. */
-struct bw_pprof_input {
-	const struct bw_thread *threads; /* classified; only those with a verdict count */
-	size_t nthreads;
-	const struct bw_ksyms *ksyms; /* NULL: kernel frames as raw addresses */
-	const struct bw_pprof_goproc *goprocs;
-	size_t ngoprocs;
-	__u64 time_ns;	   /* Profile.time_nanos: the scan, ns since the epoch (UTC) */
-	__u64 duration_ns; /* Profile.duration_nanos: how long blockwatch watched */
-};
+#include "core/capture.h"
 
 /*
  * Writes the gzipped profile to f and flushes f. 0, -ENOMEM, -EOVERFLOW (a
  * profile of 4 GiB or more), or the negative errno of a failed write or flush
  * (-EIO when there is none).
  */
-int bw_pprof_write(FILE *f, const struct bw_pprof_input *in);
+int bw_pprof_write(FILE *f, const struct bw_capture *c);
 
 #endif

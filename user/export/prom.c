@@ -20,7 +20,7 @@ struct site {
 struct proc {
 	__u32 pid;
 	size_t first, n; /* its threads in the sorted array */
-	const struct bw_prom_goproc *go;
+	const struct bw_capture_go *go;
 	const char *comm;
 	bool reported, has_hist;
 	__u64 deadlocks, leaks;
@@ -34,33 +34,6 @@ struct goline {
 	const char *reason;
 	enum bw_verdict verdict;
 };
-
-void bw_prom_label_value(FILE *f, const char *str, size_t max)
-{
-	const unsigned char *s = (const unsigned char *)(str ? str : "");
-	size_t i = 0, len;
-
-	if (!max)
-		max = SIZE_MAX;
-	while (i < max && s[i]) {
-		if (s[i] == '\\') {
-			fputs("\\\\", f);
-		} else if (s[i] == '"') {
-			fputs("\\\"", f);
-		} else if (s[i] == '\n') {
-			fputs("\\n", f);
-		} else if (s[i] < 0x20 || s[i] == 0x7f) {
-			fprintf(f, "\\\\x%02x", s[i]);
-		} else if ((len = bw_utf8_len(s + i, max - i, true)) > 0) {
-			fwrite(s + i, 1, len, f);
-			i += len;
-			continue;
-		} else {
-			fprintf(f, "\\\\x%02x", s[i]);
-		}
-		i++;
-	}
-}
 
 static const char *func_name(const char *s)
 {
@@ -113,7 +86,7 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 static void label(FILE *f, const char *name, const char *value, size_t max)
 {
 	fprintf(f, ",%s=\"", name);
-	bw_prom_label_value(f, value, max);
+	bw_prom_label_str(f, value, max);
 	fputc('"', f);
 }
 
@@ -121,7 +94,7 @@ static void label(FILE *f, const char *name, const char *value, size_t max)
 static void series(FILE *f, const char *name, const struct proc *p)
 {
 	fprintf(f, "%s{pid=\"%u\",comm=\"", name, p->pid);
-	bw_prom_label_value(f, p->comm, BW_PROM_COMM_MAX);
+	bw_prom_label_str(f, p->comm, BW_PROM_COMM_MAX);
 	fputc('"', f);
 }
 
@@ -187,7 +160,7 @@ static int cmp_site_rank(const void *a, const void *b)
 
 static int build_sites(struct proc *p, size_t max_sites)
 {
-	const struct bw_prom_goproc *go = p->go;
+	const struct bw_capture_go *go = p->go;
 	struct site *s, other = { .reason = "other" };
 	size_t i, n = 0;
 
@@ -229,19 +202,6 @@ static int build_sites(struct proc *p, size_t max_sites)
 	p->sites = s;
 	p->nsites = n;
 	return 0;
-}
-
-/* The process's comm: its Go watch's, else its main thread's, else its lowest tid's. */
-static const char *proc_comm(const struct proc *p, const struct bw_thread *const *threads)
-{
-	size_t i;
-
-	if (p->go && p->go->comm && p->go->comm[0])
-		return p->go->comm;
-	for (i = p->first; i < p->first + p->n; i++)
-		if (threads[i]->tid == p->pid)
-			return threads[i]->comm;
-	return p->n ? threads[p->first]->comm : "";
 }
 
 static void tally_threads(struct proc *p, const struct bw_thread *const *threads)
@@ -329,7 +289,7 @@ static void write_reasons(FILE *f, const struct proc *p, const struct bw_thread 
 
 static int write_goroutines(FILE *f, const struct proc *p)
 {
-	const struct bw_prom_goproc *go = p->go;
+	const struct bw_capture_go *go = p->go;
 	struct goline *g;
 	size_t i, j;
 
@@ -360,9 +320,9 @@ static void site_series(FILE *f, const char *name, const struct proc *p, const s
 	series(f, name, p);
 	fputs(",site=\"", f);
 	if (s->at) {
-		bw_prom_label_value(f, s->at, BW_PROM_FUNC_MAX);
+		bw_prom_label_str(f, s->at, BW_PROM_FUNC_MAX);
 		fputs(" <- ", f);
-		bw_prom_label_value(f, s->by, BW_PROM_FUNC_MAX);
+		bw_prom_label_str(f, s->by, BW_PROM_FUNC_MAX);
 	} else {
 		fputs("other", f);
 	}
@@ -417,7 +377,7 @@ static void write_health(FILE *f, const struct bw_prom_health *h)
 	fputs("blockwatch_build_info{version=\"" BW_VERSION "\"} 1\n", f);
 }
 
-static int write_all(FILE *f, const struct bw_prom_input *in, struct proc *procs, size_t nprocs,
+static int write_all(FILE *f, const struct bw_prom_opts *o, struct proc *procs, size_t nprocs,
 		     const struct bw_thread *const *threads)
 {
 	size_t i, j;
@@ -477,7 +437,7 @@ static int write_all(FILE *f, const struct bw_prom_input *in, struct proc *procs
 		fprintf(f, "} %llu\n", (unsigned long long)procs[i].leaks);
 	}
 
-	if (!in->no_histograms) {
+	if (!o->no_histograms) {
 		family(f, "blockwatch_block_duration_seconds", "histogram",
 		       "Completed off-CPU blocks of the live threads, by duration.");
 		for (i = 0; i < nprocs; i++) {
@@ -495,33 +455,35 @@ static int write_all(FILE *f, const struct bw_prom_input *in, struct proc *procs
 		fputs("} 1\n", f);
 	}
 
-	write_health(f, &in->health);
+	write_health(f, &o->health);
 	return 0;
 }
 
-int bw_prom_write(FILE *f, const struct bw_prom_input *in)
+int bw_prom_write(FILE *f, const struct bw_capture *c, const struct bw_prom_opts *opts)
 {
+	static const struct bw_prom_opts defaults;
+	const struct bw_prom_opts *o = opts ? opts : &defaults;
 	const struct bw_thread **threads = NULL;
 	struct proc *procs = NULL;
 	__u32 *pids = NULL;
 	size_t i, j, npids = 0, nprocs = 0;
-	size_t max_sites = in->max_sites ? in->max_sites : BW_PROM_MAX_SITES_DEFAULT;
+	size_t max_sites = o->max_sites ? o->max_sites : BW_PROM_MAX_SITES_DEFAULT;
 	int err = 0;
 
-	pids = calloc(in->nthreads + in->ngoprocs + 1, sizeof(*pids));
-	threads = calloc(in->nthreads + 1, sizeof(*threads));
+	pids = calloc(c->nthreads + c->ngos + 1, sizeof(*pids));
+	threads = calloc(c->nthreads + 1, sizeof(*threads));
 	if (!pids || !threads) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	for (i = 0; i < in->nthreads; i++) {
-		threads[i] = &in->threads[i];
-		pids[npids++] = in->threads[i].pid;
+	for (i = 0; i < c->nthreads; i++) {
+		threads[i] = &c->threads[i];
+		pids[npids++] = c->threads[i].pid;
 	}
-	for (i = 0; i < in->ngoprocs; i++)
-		pids[npids++] = in->goprocs[i].pid;
+	for (i = 0; i < c->ngos; i++)
+		pids[npids++] = c->gos[i].pid;
 	qsort(pids, npids, sizeof(*pids), cmp_u32);
-	qsort(threads, in->nthreads, sizeof(*threads), cmp_thread);
+	qsort(threads, c->nthreads, sizeof(*threads), cmp_thread);
 	for (i = 0, j = 0; i < npids; i++) {
 		if (!j || pids[j - 1] != pids[i])
 			pids[j++] = pids[i];
@@ -536,30 +498,29 @@ int bw_prom_write(FILE *f, const struct bw_prom_input *in)
 
 	for (i = 0, j = 0; i < nprocs; i++) {
 		procs[i].first = j;
-		while (j < in->nthreads && threads[j]->pid == procs[i].pid)
+		while (j < c->nthreads && threads[j]->pid == procs[i].pid)
 			j++;
 		procs[i].n = j - procs[i].first;
 		tally_threads(&procs[i], threads);
 	}
-	for (i = 0; i < in->ngoprocs; i++) {
-		struct proc *p =
-			bsearch(&in->goprocs[i].pid, procs, nprocs, sizeof(*procs), cmp_proc);
+	for (i = 0; i < c->ngos; i++) {
+		struct proc *p = bsearch(&c->gos[i].pid, procs, nprocs, sizeof(*procs), cmp_proc);
 
 		if (p->go) {
 			err = -EINVAL;
 			goto cleanup;
 		}
-		p->go = &in->goprocs[i];
+		p->go = &c->gos[i];
 		tally_goroutines(p);
 		err = build_sites(p, max_sites);
 		if (err)
 			goto cleanup;
 	}
 	for (i = 0; i < nprocs; i++)
-		procs[i].comm = proc_comm(&procs[i], threads);
+		procs[i].comm = bw_capture_comm(c, procs[i].pid);
 
 	errno = 0;
-	err = write_all(f, in, procs, nprocs, threads);
+	err = write_all(f, o, procs, nprocs, threads);
 	if (err)
 		goto cleanup;
 	if (fflush(f) == EOF || ferror(f))

@@ -25,9 +25,9 @@
  *   blockwatch_build_info{version} 1                                gauge
  *
  * Cardinality is bounded by design: no tid or goid label; comm is the
- * process's (the Go process's comm, else its main thread's, else that of its
- * lowest tid), not each thread's, because thread pools name threads by
- * number; at most max_sites site series per process, the rest summed into
+ * process's (bw_capture_comm: the Go process's comm, else its main thread's,
+ * else that of its lowest tid), not each thread's, because thread pools name
+ * threads by number; at most max_sites site series per process, the rest summed into
  * one series site="other", wait_reason="other" with the worst verdict.
  * Series that map to the same labels (sites that differ only in line numbers
  * or past the length caps) are summed, so no two samples share labels.
@@ -42,11 +42,13 @@
  * Target-controlled strings (comm, function names, wait reasons, the Go
  * version) are cut at a byte cap (comm BW_PROM_COMM_MAX, function names
  * BW_PROM_FUNC_MAX, wait reasons and versions BW_PROM_REASON_MAX) and
- * escaped: '\', '"' and newline as the format says (\\, \", \n); bytes that
- * are not valid UTF-8, other C0 controls, DEL and C1 controls become the four
- * characters \xNN (the backslash written \\), as the text report shows them;
- * valid printable UTF-8 stays as is. A NULL or empty function name is
- * "[unknown]", an empty wait reason or version "unknown".
+ * escaped as label values (bw_prom_label_str, core/escape.h): '\', '"' and
+ * newline as the format says, other controls and bytes that are not valid
+ * UTF-8 as \\xNN. A NULL or empty function name is "[unknown]", an empty
+ * wait reason or version "unknown".
+ *
+ * Made from a live capture: it holds every parked goroutine (a snapshot
+ * keeps the reported ones only).
  */
 #ifndef BW_PROM_H
 #define BW_PROM_H
@@ -55,8 +57,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <linux/types.h>
-#include "core/gomodel.h"
-#include "core/model.h"
+#include "core/capture.h"
 
 /* The Content-Type of what bw_prom_write writes. */
 #define BW_PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -66,17 +67,6 @@
 #define BW_PROM_COMM_MAX (BW_COMM_LEN - 1)
 #define BW_PROM_FUNC_MAX 200
 #define BW_PROM_REASON_MAX 64
-
-/* One Go process of the scan: the records and groups of its last bw_gowatch scan. */
-struct bw_prom_goproc {
-	__u32 pid;		/* each pid at most once in goprocs */
-	const char *comm;	/* NULL or "": from its threads */
-	const char *go_version; /* "go1.22.1"; NULL or "": unknown */
-	const struct bw_gorec *recs;
-	size_t nrecs;
-	const struct bw_gogroup *groups;
-	size_t ngroups;
-};
 
 /*
  * The tool's own health. The counters are totals since blockwatch started
@@ -91,27 +81,19 @@ struct bw_prom_health {
 	__u64 watched_processes; /* now */
 };
 
-struct bw_prom_input {
-	const struct bw_thread *threads; /* every thread of the scan, classified */
-	size_t nthreads;
-	const struct bw_prom_goproc *goprocs;
-	size_t ngoprocs;
+/* The knobs of the exposition; no part of the scan (that is the capture). */
+struct bw_prom_opts {
 	struct bw_prom_health health;
 	size_t max_sites;   /* site series per process; 0: BW_PROM_MAX_SITES_DEFAULT */
 	bool no_histograms; /* leave out blockwatch_block_duration_seconds (34 series a process) */
 };
 
 /*
- * Writes the exposition of in to f and flushes f. 0, -EINVAL (a pid twice
- * in goprocs), -ENOMEM, or the negative errno of a failed write or flush
- * (-EIO when there is none).
+ * Writes the exposition of c (threads classified) to f and flushes f; opts
+ * may be NULL (all defaults, health 0). 0, -EINVAL (a pid twice in c->gos),
+ * -ENOMEM, or the negative errno of a failed write or flush (-EIO when
+ * there is none).
  */
-int bw_prom_write(FILE *f, const struct bw_prom_input *in);
-
-/*
- * Writes s as the inside of a label value (no quotes), at most max bytes of
- * it (0: all), escaped as above. For tests and for other exporters.
- */
-void bw_prom_label_value(FILE *f, const char *s, size_t max);
+int bw_prom_write(FILE *f, const struct bw_capture *c, const struct bw_prom_opts *opts);
 
 #endif

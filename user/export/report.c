@@ -5,19 +5,40 @@
 #include "platform/ksyms.h"
 #include "core/parse.h"
 #include "platform/kfeatures.h"
+#include "export/goreport.h"
 #include "export/report.h"
 
 #define KSTACK_TEXT_FRAMES 8
 #define USTACK_TEXT_FRAMES 12
 
-void bw_report_count(const struct bw_thread *threads, size_t n, size_t out[BW_VERDICT_COUNT])
+void bw_report_count(const struct bw_capture *c, size_t out[BW_VERDICT_COUNT])
 {
 	size_t i;
 
 	memset(out, 0, BW_VERDICT_COUNT * sizeof(out[0]));
-	for (i = 0; i < n; i++)
-		if (threads[i].verdict <= BW_VERDICT_DEADLOCK)
-			out[threads[i].verdict]++;
+	for (i = 0; i < c->nthreads; i++)
+		if (c->threads[i].verdict <= BW_VERDICT_DEADLOCK)
+			out[c->threads[i].verdict]++;
+}
+
+size_t bw_report_found(const struct bw_capture *c)
+{
+	size_t v[BW_VERDICT_COUNT], found;
+
+	bw_report_count(c, v);
+	found = v[BW_VERDICT_LEAK] + v[BW_VERDICT_DEADLOCK];
+	bw_goreport_count(c, v);
+	return found + v[BW_VERDICT_LEAK] + v[BW_VERDICT_DEADLOCK];
+}
+
+size_t bw_report_stuck(const struct bw_capture *c)
+{
+	size_t v[BW_VERDICT_COUNT], stuck;
+
+	bw_report_count(c, v);
+	stuck = v[BW_VERDICT_STUCK];
+	bw_goreport_count(c, v);
+	return stuck + v[BW_VERDICT_STUCK];
 }
 
 static double secs(__u64 ns)
@@ -33,10 +54,10 @@ static const char *state_str(char state)
 	return state && p ? names[p - "RSDTZ"] : names[5];
 }
 
-static void kframe(FILE *f, const struct bw_report_opts *o, __u64 addr, bool json)
+static void kframe(FILE *f, const struct bw_capture *c, __u64 addr, bool json)
 {
 	__u64 off = 0;
-	const char *name = o->ksyms ? bw_ksyms__find(o->ksyms, addr, &off) : NULL;
+	const char *name = c->ksyms ? bw_ksyms__find(c->ksyms, addr, &off) : NULL;
 	char buf[256];
 
 	if (name) {
@@ -89,7 +110,7 @@ static void json_frame(FILE *f, const struct bw_frame *fr)
 	fputc('}', f);
 }
 
-static void json_thread(FILE *f, const struct bw_thread *t, const struct bw_report_opts *o)
+static void json_thread(FILE *f, const struct bw_thread *t, const struct bw_capture *c)
 {
 	int i;
 
@@ -129,7 +150,7 @@ static void json_thread(FILE *f, const struct bw_thread *t, const struct bw_repo
 	for (i = 0; i < t->kstack_len; i++) {
 		if (i)
 			fputc(',', f);
-		kframe(f, o, t->kstack[i], true);
+		kframe(f, c, t->kstack[i], true);
 	}
 	fputs("],\"user_stack\":[", f);
 	for (i = 0; i < t->ustack_len; i++) {
@@ -166,42 +187,50 @@ struct proc_stat {
 	size_t verdicts[BW_VERDICT_COUNT];
 };
 
-/* Per-process counts; threads are sorted by tid, so a pid's main thread is found. */
-static struct proc_stat *proc_stats(const struct bw_thread *threads, size_t n, size_t *nprocs)
+/* Per-process counts, the processes in the order their first thread comes. */
+static struct proc_stat *proc_stats(const struct bw_capture *c, size_t *nprocs)
 {
-	struct proc_stat *ps = calloc(n ? n : 1, sizeof(*ps));
+	struct proc_stat *ps = calloc(c->nthreads ? c->nthreads : 1, sizeof(*ps));
 	size_t i, j, np = 0;
 
 	if (!ps)
 		return NULL;
-	for (i = 0; i < n; i++) {
-		const struct bw_thread *t = &threads[i];
+	for (i = 0; i < c->nthreads; i++) {
+		const struct bw_thread *t = &c->threads[i];
 
 		for (j = 0; j < np && ps[j].pid != t->pid; j++)
 			;
-		if (j == np) {
-			ps[np].pid = t->pid;
-			ps[np++].comm = t->comm;
-		}
-		if (t->tid == t->pid)
-			ps[j].comm = t->comm;
+		if (j == np)
+			ps[np++].pid = t->pid;
 		ps[j].threads++;
 		ps[j].verdicts[t->verdict]++;
 	}
+	for (j = 0; j < np; j++)
+		ps[j].comm = bw_capture_comm(c, ps[j].pid);
 	*nprocs = np;
 	return ps;
 }
 
-void bw_report_json(FILE *f, const struct bw_thread *threads, size_t n,
-		    const struct bw_report_opts *o)
+static void json_summary(FILE *f, const struct bw_capture *c)
+{
+	fprintf(f,
+		"{\"type\":\"summary\",\"processes\":%zu,\"threads\":%zu,\"threshold_s\":%.3f,"
+		"\"watched_s\":%.3f,\"dropped\":%llu,\"features\":",
+		(size_t)(c->all ? 0 : 1), c->nthreads, secs(c->threshold_ns), secs(c->watched_ns),
+		(unsigned long long)c->dropped);
+	bw_features_json(f, c->fallbacks);
+	fputs("}\n", f);
+}
+
+void bw_report_json(FILE *f, const struct bw_capture *c)
 {
 	struct proc_stat *ps;
 	size_t i, np = 0;
 
-	for (i = 0; i < n; i++)
-		if (threads[i].verdict != BW_VERDICT_NONE)
-			json_thread(f, &threads[i], o);
-	ps = proc_stats(threads, n, &np);
+	for (i = 0; i < c->nthreads; i++)
+		if (c->threads[i].verdict != BW_VERDICT_NONE)
+			json_thread(f, &c->threads[i], c);
+	ps = proc_stats(c, &np);
 	for (i = 0; ps && i < np; i++) {
 		fprintf(f, "{\"type\":\"process\",\"pid\":%u,\"comm\":", ps[i].pid);
 		bw_json_str(f, ps[i].comm);
@@ -213,17 +242,8 @@ void bw_report_json(FILE *f, const struct bw_thread *threads, size_t n,
 			ps[i].verdicts[BW_VERDICT_IDLE], ps[i].verdicts[BW_VERDICT_STUCK]);
 	}
 	free(ps);
-}
-
-void bw_report_json_summary(FILE *f, size_t nprocs, size_t nthreads, const struct bw_report_opts *o)
-{
-	fprintf(f,
-		"{\"type\":\"summary\",\"processes\":%zu,\"threads\":%zu,\"threshold_s\":%.3f,"
-		"\"watched_s\":%.3f,\"dropped\":%llu,\"features\":",
-		nprocs, nthreads, secs(o->threshold_ns), secs(o->watched_ns),
-		(unsigned long long)o->dropped);
-	bw_features_json(f, o->fallbacks);
-	fputs("}\n", f);
+	bw_goreport_json(f, c);
+	json_summary(f, c);
 }
 
 static int severity_cmp(const void *a, const void *b)
@@ -293,8 +313,7 @@ static void text_frame(FILE *f, int i, const struct bw_frame *fr)
 	fputc('\n', f);
 }
 
-static void text_detail(FILE *f, const struct bw_thread *threads, size_t n,
-			const struct bw_thread *t, const struct bw_report_opts *o)
+static void text_detail(FILE *f, const struct bw_capture *c, const struct bw_thread *t)
 {
 	char dur[32];
 	int i;
@@ -315,7 +334,7 @@ static void text_detail(FILE *f, const struct bw_thread *threads, size_t n,
 	if (t->chain_len) {
 		fprintf(f, "    waits for: %u", t->tid);
 		for (i = 0; i < t->chain_len; i++) {
-			const struct bw_thread *w = by_tid(threads, n, t->chain[i]);
+			const struct bw_thread *w = by_tid(c->threads, c->nthreads, t->chain[i]);
 
 			fprintf(f, " -> %u", t->chain[i]);
 			if (w) {
@@ -342,7 +361,7 @@ static void text_detail(FILE *f, const struct bw_thread *threads, size_t n,
 		fputs("    kernel stack:\n", f);
 		for (i = 0; i < t->kstack_len && i < KSTACK_TEXT_FRAMES; i++) {
 			fprintf(f, "      #%-2d ", i);
-			kframe(f, o, t->kstack[i], false);
+			kframe(f, c, t->kstack[i], false);
 			fputc('\n', f);
 		}
 	}
@@ -441,19 +460,20 @@ static void text_sites(FILE *f, const struct bw_thread **list, size_t m)
 	}
 }
 
-void bw_report_text(FILE *f, const struct bw_thread *threads, size_t n,
-		    const struct bw_report_opts *o)
+/* The threads' part of the text report. */
+static void text_threads(FILE *f, const struct bw_capture *c)
 {
+	const struct bw_thread *threads = c->threads;
 	const struct bw_thread **list;
 	struct proc_stat *ps;
-	size_t i, m = 0, np = 0, v[BW_VERDICT_COUNT];
+	size_t i, n = c->nthreads, m = 0, np = 0, v[BW_VERDICT_COUNT];
 	char dur[32], thr[32];
 
-	bw_report_count(threads, n, v);
-	bw_format_duration(o->watched_ns, dur, sizeof(dur));
-	bw_format_duration(o->threshold_ns, thr, sizeof(thr));
-	ps = proc_stats(threads, n, &np);
-	if (!o->all && np == 1) {
+	bw_report_count(c, v);
+	bw_format_duration(c->watched_ns, dur, sizeof(dur));
+	bw_format_duration(c->threshold_ns, thr, sizeof(thr));
+	ps = proc_stats(c, &np);
+	if (!c->all && np == 1) {
 		fprintf(f, "pid %u (", ps[0].pid);
 		bw_text_str(f, ps[0].comm, 0);
 		fprintf(f, "), %zu thread%s, ", n, n == 1 ? "" : "s");
@@ -465,9 +485,9 @@ void bw_report_text(FILE *f, const struct bw_thread *threads, size_t n,
 		"%zu idle\n",
 		dur, thr, v[BW_VERDICT_DEADLOCK], v[BW_VERDICT_LEAK], v[BW_VERDICT_STUCK],
 		v[BW_VERDICT_BLOCKED], v[BW_VERDICT_IDLE]);
-	if (o->dropped)
+	if (c->dropped)
 		fprintf(f, "warning: %llu threads untracked: BPF map full (raise --max-threads)\n",
-			(unsigned long long)o->dropped);
+			(unsigned long long)c->dropped);
 
 	list = calloc(n ? n : 1, sizeof(*list));
 	if (!list)
@@ -515,24 +535,29 @@ void bw_report_text(FILE *f, const struct bw_thread *threads, size_t n,
 	text_sites(f, list, m);
 	for (i = 0; i < m; i++)
 		if (list[i]->verdict >= BW_VERDICT_BLOCKED)
-			text_detail(f, threads, n, list[i], o);
+			text_detail(f, c, list[i]);
 out:
 	free(list);
 	free(ps);
 }
 
-void bw_report_progress(FILE *f, const struct bw_thread *threads, size_t n,
-			const struct bw_report_opts *o)
+void bw_report_text(FILE *f, const struct bw_capture *c)
+{
+	text_threads(f, c);
+	bw_goreport_text(f, c);
+}
+
+void bw_report_progress(FILE *f, const struct bw_capture *c)
 {
 	size_t v[BW_VERDICT_COUNT];
 	char dur[32];
 
-	bw_report_count(threads, n, v);
-	bw_format_duration(o->watched_ns, dur, sizeof(dur));
+	bw_report_count(c, v);
+	bw_format_duration(c->watched_ns, dur, sizeof(dur));
 	fprintf(f,
 		"\r[%s] %zu threads: %zu deadlocked, %zu leaked, %zu stuck, %zu blocked, %zu idle"
 		"\033[K",
-		dur, n, v[BW_VERDICT_DEADLOCK], v[BW_VERDICT_LEAK], v[BW_VERDICT_STUCK],
+		dur, c->nthreads, v[BW_VERDICT_DEADLOCK], v[BW_VERDICT_LEAK], v[BW_VERDICT_STUCK],
 		v[BW_VERDICT_BLOCKED], v[BW_VERDICT_IDLE]);
 	fflush(f);
 }

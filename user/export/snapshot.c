@@ -158,6 +158,10 @@ static void write_go(struct writer *w, const struct bw_capture_go *g)
 	fprintf(f, "{\"type\":\"go\",\"pid\":%u,\"version\":", g->pid);
 	bw_json_str(f, g->go_version ? g->go_version : "");
 	fprintf(f, ",\"groups\":%zu", g->ngroups);
+	if (g->comm && g->comm[0]) { /* a live capture has none: its comm is its threads' */
+		fputs(",\"comm\":", f);
+		bw_json_str(f, g->comm);
+	}
 	if (g->scan_stacks && g->scan_heap && g->scan_globals) {
 		fputs(",\"scan\":{\"stacks\":", f);
 		bw_json_str(f, g->scan_stacks);
@@ -289,13 +293,11 @@ static const char *keep(struct owned *o, const char *s)
 	return o->strs[o->nstrs] ? o->strs[o->nstrs++] : NULL;
 }
 
-void bw_capture_free(struct bw_capture *c)
+static void owned_free(void *p)
 {
-	struct owned *o = c ? c->owned : NULL;
+	struct owned *o = p;
 	size_t i;
 
-	if (!o)
-		return;
 	for (i = 0; i < o->nstrs; i++)
 		free(o->strs[i]);
 	free(o->strs);
@@ -315,7 +317,6 @@ void bw_capture_free(struct bw_capture *c)
 	bw_ksyms__free(o->ksyms);
 	free(o->ksyms_text);
 	free(o);
-	c->owned = NULL;
 }
 
 static bool get_u64(json_object *obj, const char *key, __u64 *v)
@@ -559,6 +560,8 @@ static bool read_go(struct owned *o, json_object *obj, size_t expect_groups)
 	o->ngos++;
 	g->pid = u64_of(obj, "pid", &ok);
 	g->go_version = keep(o, str_of(obj, "version", &ok));
+	if (json_object_object_get_ex(obj, "comm", NULL)) /* optional */
+		g->comm = keep(o, str_of(obj, "comm", &ok));
 	if (json_object_object_get_ex(obj, "scan", &x)) { /* added later: optional */
 		g->scan_stacks = keep(o, str_of(x, "stacks", &ok));
 		g->scan_heap = keep(o, str_of(x, "heap", &ok));
@@ -711,6 +714,7 @@ int bw_snapshot_read(FILE *in, struct bw_capture *c, char *err, size_t errlen)
 	if (!o)
 		return -ENOMEM;
 	c->owned = o;
+	c->free_owned = owned_free;
 	while ((len = getline(&line, &linecap, in)) > 0) {
 		json_object *obj;
 		const char *type;

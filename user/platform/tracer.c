@@ -128,7 +128,10 @@ static int attach_iter(struct bw_tracer *tr, __u32 tgid)
 	return err;
 }
 
-/* The set is in place before a program is attached. */
+/*
+ * The tgids map of maps.bpf.h, one for every object: filled once, before a
+ * program is attached.
+ */
 static int fill_tgids(struct bpf_map *map, const struct bw_tracer_opts *opts)
 {
 	__u8 one = 1;
@@ -140,6 +143,28 @@ static int fill_tgids(struct bpf_map *map, const struct bw_tracer_opts *opts)
 		if (bpf_map__update_elem(map, &opts->tgids[i], sizeof(opts->tgids[i]), &one,
 					 sizeof(one), BPF_ANY))
 			return -errno;
+	return 0;
+}
+
+/*
+ * Before obj is loaded, each of its maps named as one of owner's (the maps
+ * of maps.bpf.h) is made that map: one map for every object.
+ */
+static int share_maps(const struct bpf_object *owner, struct bpf_object *obj)
+{
+	struct bpf_map *map, *own;
+	int err;
+
+	for (map = bpf_object__next_map(obj, NULL); map; map = bpf_object__next_map(obj, map)) {
+		if (bpf_map__is_internal(map))
+			continue;
+		own = bpf_object__find_map_by_name(owner, bpf_map__name(map));
+		if (!own)
+			continue;
+		err = bpf_map__reuse_fd(map, bpf_map__fd(own));
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -180,22 +205,15 @@ static int start_futex(struct bw_tracer *tr, const struct bw_tracer_opts *opts)
 		tr->futex->rodata->filter_tgids = opts->ntgids > 1;
 		tr->futex->rodata->has_task_storage = !(tr->fallbacks & BW_FALLBACK_TASK_STORAGE);
 		tr->futex->rodata->has_task_pt_regs = !(tr->fallbacks & BW_FALLBACK_TASK_PT_REGS);
-		if ((tr->fallbacks & BW_FALLBACK_TASK_STORAGE) &&
-		    hash_by_tid(tr->futex->maps.futex_waits,
-				opts->max_threads ? opts->max_threads : 16384)) {
-			futex_bpf__destroy(tr->futex);
-			tr->futex = NULL;
-			return -EINVAL;
-		}
 		bpf_program__set_autoload(tr->futex->progs.futex_enter, way == FUTEX_FENTRY);
 		bpf_program__set_autoload(tr->futex->progs.futex_waitv_enter, way == FUTEX_FENTRY);
 		bpf_program__set_autoload(tr->futex->progs.futex_tp_enter, way == FUTEX_SYSCALL_TP);
 		bpf_program__set_autoload(tr->futex->progs.futex_tp_waitv, way == FUTEX_SYSCALL_TP);
 		bpf_program__set_autoload(tr->futex->progs.futex_sys_enter,
 					  way == FUTEX_RAW_SYS_ENTER);
-		err = futex_bpf__load(tr->futex);
+		err = share_maps(tr->offcpu->obj, tr->futex->obj);
 		if (!err)
-			err = fill_tgids(tr->futex->maps.tgids, opts);
+			err = futex_bpf__load(tr->futex);
 		if (!err)
 			err = futex_bpf__attach(tr->futex);
 		if (!err) {
@@ -255,18 +273,20 @@ int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out)
 		tr->iter->rodata->filter_tgids = true;
 	}
 	tr->offcpu->rodata->has_prev_state_arg = sched_switch_has_prev_state(opts->btf_path);
-	if (opts->max_threads)
-		tr->offcpu->rodata->max_threads = opts->max_threads;
+	tr->offcpu->rodata->max_threads =
+		opts->max_threads ? opts->max_threads : BW_THREAD_ENTRIES_DEFAULT;
 	tr->fallbacks = probe_fallbacks(opts->force_fallbacks);
 	tr->offcpu->rodata->has_task_storage = !(tr->fallbacks & BW_FALLBACK_TASK_STORAGE);
 	tr->offcpu->rodata->has_task_pt_regs = !(tr->fallbacks & BW_FALLBACK_TASK_PT_REGS);
 	tr->iter->rodata->has_task_storage = !(tr->fallbacks & BW_FALLBACK_TASK_STORAGE);
 	tr->iter->rodata->has_task_pt_regs = !(tr->fallbacks & BW_FALLBACK_TASK_PT_REGS);
+	/* The maps of maps.bpf.h are created here, with offcpu's; the others reuse them. */
 	if (tr->fallbacks & BW_FALLBACK_TASK_STORAGE) {
 		err = hash_by_tid(tr->offcpu->maps.histories, tr->offcpu->rodata->max_threads);
-		/* The iterator's own futex map stays empty without --futex-calls. */
+		/* Empty without --futex-calls: the iterator finds no futex wait. */
 		if (!err)
-			err = hash_by_tid(tr->iter->maps.futex_waits, 1);
+			err = hash_by_tid(tr->offcpu->maps.futex_waits,
+					  opts->futex_calls ? tr->offcpu->rodata->max_threads : 1);
 		if (err)
 			goto cleanup;
 	}
@@ -287,15 +307,9 @@ int bw_tracer__new(const struct bw_tracer_opts *opts, struct bw_tracer **out)
 		if (err)
 			goto cleanup;
 	}
-	/* The iterator reads the task storage of both (its own, empty, without futex calls). */
-	err = bpf_map__reuse_fd(tr->iter->maps.histories, bpf_map__fd(tr->offcpu->maps.histories));
-	if (!err && tr->futex)
-		err = bpf_map__reuse_fd(tr->iter->maps.futex_waits,
-					bpf_map__fd(tr->futex->maps.futex_waits));
+	err = share_maps(tr->offcpu->obj, tr->iter->obj);
 	if (!err)
 		err = taskiter_bpf__load(tr->iter);
-	if (!err)
-		err = fill_tgids(tr->iter->maps.tgids, opts);
 	if (!err)
 		err = offcpu_bpf__attach(tr->offcpu);
 	if (!err)
@@ -385,49 +399,49 @@ static void regs_from_proc(struct bw_task_rec *recs, size_t n)
 
 int bw_tracer__scan(struct bw_tracer *tr, struct bw_task_rec **recs, size_t *n)
 {
-	size_t cap = 64, len = 0;
+	size_t cap_recs = 64, nrecs = 0;
 	struct bw_scan_rec *buf;
-	ssize_t got;
+	ssize_t got_bytes;
 	char *p;
 	int fd, err = 0;
 
 	fd = bpf_iter_create(bpf_link__fd(tr->iter_link));
 	if (fd < 0)
 		return -errno;
-	buf = malloc(cap * sizeof(*buf));
+	buf = malloc(cap_recs * sizeof(*buf));
 	if (!buf) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
 	for (;;) {
-		if (len == cap) {
-			struct bw_scan_rec *nbuf = realloc(buf, 2 * cap * sizeof(*buf));
+		if (nrecs == cap_recs) {
+			struct bw_scan_rec *nbuf = realloc(buf, 2 * cap_recs * sizeof(*buf));
 
 			if (!nbuf) {
 				err = -ENOMEM;
 				goto cleanup;
 			}
 			buf = nbuf;
-			cap *= 2;
+			cap_recs *= 2;
 		}
 		/* The kernel never splits a record: seq_write fits whole ones. */
-		p = (char *)(buf + len);
-		got = read(fd, p, (cap - len) * sizeof(*buf));
-		if (got < 0) {
+		p = (char *)(buf + nrecs);
+		got_bytes = read(fd, p, (cap_recs - nrecs) * sizeof(*buf));
+		if (got_bytes < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			err = -errno;
 			goto cleanup;
 		}
-		if (!got)
+		if (!got_bytes)
 			break;
-		len += got / sizeof(*buf);
+		nrecs += got_bytes / sizeof(*buf);
 	}
-	err = split_scan(tr, buf, len, recs);
+	err = split_scan(tr, buf, nrecs, recs);
 	if (!err && (tr->fallbacks & BW_FALLBACK_TASK_PT_REGS))
-		regs_from_proc(*recs, len);
+		regs_from_proc(*recs, nrecs);
 	if (!err)
-		*n = len;
+		*n = nrecs;
 cleanup:
 	free(buf);
 	close(fd);

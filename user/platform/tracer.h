@@ -14,7 +14,7 @@ struct bw_tracer;
 struct bw_tracer_opts {
 	const __u32 *tgids; /* processes to watch; none: every process */
 	size_t ntgids;
-	__u32 max_threads;     /* threads with a block history at once (0: 16384) */
+	__u32 max_threads;     /* threads with a history at once (0: BW_THREAD_ENTRIES_DEFAULT) */
 	bool verbose;	       /* libbpf debug output */
 	bool futex_calls;      /* futex.bpf.c too: every futex wait call, blocking or not */
 	const char *btf_path;  /* kernel BTF for CO-RE (NULL: /sys/kernel/btf/vmlinux) */

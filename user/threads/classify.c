@@ -275,10 +275,3 @@ int bw_classify_opts(struct bw_thread *threads, size_t n, const struct bw_classi
 	free(c.path);
 	return 0;
 }
-
-int bw_classify(struct bw_thread *threads, size_t n, __u64 threshold_ns)
-{
-	struct bw_classify_opts o = { .threshold_ns = threshold_ns };
-
-	return bw_classify_opts(threads, n, &o);
-}

@@ -34,7 +34,6 @@ struct bw_classify_opts {
 };
 
 /* Sorts threads by tid. 0 or -ENOMEM. */
-int bw_classify(struct bw_thread *threads, size_t n, __u64 threshold_ns);
 int bw_classify_opts(struct bw_thread *threads, size_t n, const struct bw_classify_opts *o);
 /* True when a thread is blocked and has not moved for at least threshold_ns. */
 bool bw_thread_stuck(const struct bw_thread *t, __u64 threshold_ns);

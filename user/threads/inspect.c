@@ -272,10 +272,10 @@ static void fill_basics(struct bw_thread *t, const struct bw_task_rec *r)
 	memcpy(t->args, r->args, sizeof(t->args));
 	memcpy(t->regs, r->regs, sizeof(t->regs));
 	t->wait_fd = -1;
-	if (r->kstack_len > 0) {
-		t->kstack_len = r->kstack_len / sizeof(__u64);
-		if (t->kstack_len > BW_KSTACK_DEPTH)
-			t->kstack_len = BW_KSTACK_DEPTH;
+	if (r->kstack_bytes > 0) {
+		t->kstack_len = r->kstack_bytes / sizeof(__u64);
+		if (t->kstack_len > BW_KSTACK_ENTRIES)
+			t->kstack_len = BW_KSTACK_ENTRIES;
 		memcpy(t->kstack, r->kstack, t->kstack_len * sizeof(__u64));
 	}
 }
