@@ -48,7 +48,7 @@ FUZZ_MODS_escape := core/escape
 FUZZ_LIBS_escape := -ljson-c
 FUZZ_MODS_snapshot := export/snapshot core/capture core/escape core/gomodel platform/ksyms
 FUZZ_LIBS_snapshot := -ljson-c
-FUZZ_MODS_pywalk := python/pywalk python/pylinetable python/pyversions
+FUZZ_MODS_pywalk := python/pywalk python/pylinetable python/pyversions core/hashmap
 
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <zlib.h>
 #include "core/escape.h"
+#include "core/hash.h"
+#include "core/hashmap.h"
 #include "platform/ksyms.h"
 #include "export/pprof.h"
 #include "go/gowait.h"
@@ -38,18 +40,15 @@ struct func_key {
 	int64_t file;
 };
 
-/* Byte strings to ids, open addressing; keys are copied and NUL-terminated. */
+/* Byte strings to ids; keys are copied and NUL-terminated. */
 struct idmap_ent {
-	char *key; /* NULL: empty slot */
+	char *key;
 	size_t len;
-	__u64 hash;
 	__u64 id;
 };
 
 struct idmap {
-	struct idmap_ent *ents;
-	size_t cap; /* a power of two */
-	size_t n;
+	struct bw_hashmap *map; /* hash of the key -> struct idmap_ent; NULL until the first key */
 };
 
 struct loc {
@@ -79,74 +78,43 @@ struct builder {
 	size_t nsamples, capsamples;
 };
 
-static __u64 hash_bytes(const void *p, size_t len)
+struct bytes {
+	const void *p;
+	size_t len;
+};
+
+static bool same_key(const void *val, const void *probe)
 {
-	const unsigned char *s = p;
-	__u64 h = 0xcbf29ce484222325ULL; /* FNV-1a */
-	size_t i;
+	const struct idmap_ent *e = val;
+	const struct bytes *k = probe;
 
-	for (i = 0; i < len; i++)
-		h = (h ^ s[i]) * 0x100000001b3ULL;
-	return h;
-}
-
-static struct idmap_ent *idmap_slot(const struct idmap *m, const void *key, size_t len, __u64 h)
-{
-	size_t i = h & (m->cap - 1);
-
-	while (m->ents[i].key) {
-		const struct idmap_ent *e = &m->ents[i];
-
-		if (e->hash == h && e->len == len && !memcmp(e->key, key, len))
-			break;
-		i = (i + 1) & (m->cap - 1);
-	}
-	return &m->ents[i];
-}
-
-/* Room for one more key at a load factor of at most 1/2. */
-static int idmap_reserve(struct idmap *m)
-{
-	struct idmap_ent *old = m->ents, *ents;
-	size_t i, cap = m->cap ? m->cap * 2 : 64;
-
-	if ((m->n + 1) * 2 <= m->cap)
-		return 0;
-	ents = calloc(cap, sizeof(*ents));
-	if (!ents)
-		return -ENOMEM;
-	m->ents = ents;
-	m->cap = cap;
-	for (i = 0; old && i < cap / 2; i++)
-		if (old[i].key)
-			*idmap_slot(m, old[i].key, old[i].len, old[i].hash) = old[i];
-	free(old);
-	return 0;
+	return e->len == k->len && !memcmp(e->key, k->p, k->len);
 }
 
 /* The id of key, adding it with id next when absent (*added says which). */
 static int idmap_get(struct idmap *m, const void *key, size_t len, __u64 next,
 		     struct idmap_ent **out, bool *added)
 {
-	__u64 h = hash_bytes(key, len);
+	__u64 h = bw_fnv1a(BW_FNV_OFFSET, key, len);
+	const struct bytes probe = { key, len };
 	struct idmap_ent *e;
-	int err;
+	char *copy;
 
-	err = idmap_reserve(m);
-	if (err)
-		return err;
-	e = idmap_slot(m, key, len, h);
-	*added = !e->key;
-	if (*added) {
-		e->key = malloc(len + 1);
-		if (!e->key)
+	if (!m->map && bw_hashmap__new(sizeof(struct idmap_ent), &m->map))
+		return -ENOMEM;
+	e = bw_hashmap__find_hashed(m->map, h, same_key, &probe);
+	*added = !e;
+	if (!e) {
+		copy = malloc(len + 1);
+		if (!copy)
 			return -ENOMEM;
-		memcpy(e->key, key, len);
-		e->key[len] = '\0';
-		e->len = len;
-		e->hash = h;
-		e->id = next;
-		m->n++;
+		if (bw_hashmap__add_hashed(m->map, h, (void **)&e)) {
+			free(copy);
+			return -ENOMEM;
+		}
+		memcpy(copy, key, len);
+		copy[len] = '\0';
+		*e = (struct idmap_ent){ .key = copy, .len = len, .id = next };
 	}
 	*out = e;
 	return 0;
@@ -154,11 +122,13 @@ static int idmap_get(struct idmap *m, const void *key, size_t len, __u64 next,
 
 static void idmap_free(struct idmap *m)
 {
-	size_t i;
+	struct idmap_ent *e;
+	size_t it = 0;
+	__u64 h;
 
-	for (i = 0; i < m->cap; i++)
-		free(m->ents[i].key);
-	free(m->ents);
+	while (m->map && bw_hashmap__next(m->map, &it, &h, (void **)&e))
+		free(e->key);
+	bw_hashmap__free(m->map);
 }
 
 /* Makes room for one more element of an array that grows by doubling. */

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/hash.h"
+#include "core/hashmap.h"
 #include "go/goverdict.h"
 #include "go/gowait.h"
 
@@ -27,12 +29,20 @@ struct bw_gotracker {
 	size_t ntracks;
 	struct site *sites;
 	size_t nsites;
+	struct bw_hashmap *group_of_key; /* site key -> __u32 group index, per update */
 };
 
 int bw_gotracker__new(struct bw_gotracker **out)
 {
-	*out = calloc(1, sizeof(**out));
-	return *out ? 0 : -ENOMEM;
+	struct bw_gotracker *t = calloc(1, sizeof(*t));
+
+	*out = NULL;
+	if (!t || bw_hashmap__new(sizeof(__u32), &t->group_of_key)) {
+		free(t);
+		return -ENOMEM;
+	}
+	*out = t;
+	return 0;
 }
 
 void bw_gotracker__free(struct bw_gotracker *t)
@@ -41,20 +51,19 @@ void bw_gotracker__free(struct bw_gotracker *t)
 		return;
 	free(t->tracks);
 	free(t->sites);
+	bw_hashmap__free(t->group_of_key);
 	free(t);
 }
 
 static __u64 mix(__u64 h, __u64 v)
 {
-	h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+	h ^= v + BW_HASH_GOLDEN + (h << 6) + (h >> 2);
 	return h;
 }
 
 static __u64 hash_str(__u64 h, const char *s)
 {
-	while (s && *s)
-		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
-	return mix(h, 0xff);
+	return mix(bw_fnv1a_str(h, s), 0xff);
 }
 
 /*
@@ -64,7 +73,7 @@ static __u64 hash_str(__u64 h, const char *s)
  */
 static __u64 fingerprint(const struct bw_goroutine *g)
 {
-	__u64 h = 0xcbf29ce484222325ULL;
+	__u64 h = BW_FNV_OFFSET;
 
 	h = mix(h, g->status);
 	h = mix(h, g->wait_idx);
@@ -79,7 +88,7 @@ static __u64 fingerprint(const struct bw_goroutine *g)
 
 static __u64 site_key(const struct bw_gorec *r)
 {
-	__u64 h = 0xcbf29ce484222325ULL;
+	__u64 h = BW_FNV_OFFSET;
 
 	h = hash_str(h, r->g.wait_reason);
 	h = hash_str(h, r->blocked_at.name);
@@ -228,35 +237,15 @@ static int update_sites(struct bw_gotracker *t, struct bw_gogroup *groups, size_
 	return 0;
 }
 
-/* Index of the group of key in groups, through an open-addressing map of indexes + 1. */
-struct group_map {
-	__u32 *slots;
-	size_t cap;
-};
-
-static int group_of(struct group_map *m, struct bw_gogroup **groups, size_t *ng, size_t *cap,
+/* Index of the group of key in groups, a new one when key is new (map: key -> index). */
+static int group_of(struct bw_hashmap *map, struct bw_gogroup **groups, size_t *ng, size_t *cap,
 		    __u64 key)
 {
-	size_t i;
+	const __u32 *found = bw_hashmap__find(map, key);
+	__u32 *idx;
 
-	if (2 * (*ng + 1) > m->cap) {
-		size_t ncap = m->cap ? 2 * m->cap : 64, j, k;
-		__u32 *t = calloc(ncap, sizeof(*t));
-
-		if (!t)
-			return -ENOMEM;
-		for (k = 0; k < *ng; k++) {
-			for (j = (*groups)[k].key & (ncap - 1); t[j]; j = (j + 1) & (ncap - 1))
-				;
-			t[j] = k + 1;
-		}
-		free(m->slots);
-		m->slots = t;
-		m->cap = ncap;
-	}
-	for (i = key & (m->cap - 1); m->slots[i]; i = (i + 1) & (m->cap - 1))
-		if ((*groups)[m->slots[i] - 1].key == key)
-			return m->slots[i] - 1;
+	if (found)
+		return *found;
 	if (*ng == *cap) {
 		size_t ncap = *cap ? 2 * *cap : 16;
 		struct bw_gogroup *g = realloc(*groups, ncap * sizeof(*g));
@@ -266,10 +255,12 @@ static int group_of(struct group_map *m, struct bw_gogroup **groups, size_t *ng,
 		*groups = g;
 		*cap = ncap;
 	}
+	if (bw_hashmap__insert(map, key, (void **)&idx) < 0)
+		return -ENOMEM;
 	memset(&(*groups)[*ng], 0, sizeof(**groups));
 	(*groups)[*ng].key = key;
-	m->slots[i] = ++*ng;
-	return *ng - 1;
+	*idx = *ng;
+	return (*ng)++;
 }
 
 /* recs come sorted by goid, as the old tracks are: walk both. */
@@ -329,13 +320,13 @@ int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n
 	struct match_memo memo[2 * MATCH_MEMO] = {};
 	struct site_memo sites[SITE_MEMO] = {};
 	size_t cursor = 0;
-	struct group_map map = {};
 	size_t i, ng = 0, cap = 0;
 	bool others_live = false;
 	int err = 0, j;
 
 	if (!tracks)
 		return -ENOMEM;
+	bw_hashmap__clear(t->group_of_key);
 	if (!sorted_by_goid(recs, n))
 		qsort(recs, n, sizeof(*recs), cmp_goid);
 	for (i = 0; i < n && !others_live; i++)
@@ -368,7 +359,7 @@ int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n
 		r->blocked_ns = age;
 		r->verdict = verdict_of(r, threshold_ns, benign, memo, others_live);
 
-		j = group_of(&map, &groups, &ng, &cap, site_key_memo(sites, r));
+		j = group_of(t->group_of_key, &groups, &ng, &cap, site_key_memo(sites, r));
 		if (j < 0 || !groups) { /* groups is set once j >= 0: for the analyzer */
 			err = j < 0 ? j : -EFAULT;
 			goto cleanup;
@@ -420,7 +411,6 @@ int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n
 	*ngroups = ng;
 	groups = NULL;
 cleanup:
-	free(map.slots);
 	free(tracks);
 	free(groups);
 	return err;

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/hashmap.h"
 #include "python/pylinetable.h"
 #include "python/pywalk.h"
 
@@ -15,7 +16,7 @@
 #define STR_SPECULATIVE 192
 
 struct code {
-	__u64 addr; /* 0: free slot */
+	__u64 addr;
 	char *name, *qualname, *file;
 	__u8 *linetable;
 	__u32 linetable_len;
@@ -26,10 +27,8 @@ struct code {
 struct bw_pywalk {
 	struct bw_pylayout L;
 	struct bw_pymem_ops mem;
-	/* Code objects of this scan, open addressing by address. */
-	struct code *codes;
-	size_t cap_codes, ncodes;
-	__u64 code_type; /* the type object known to be "code", 0 until seen */
+	struct bw_hashmap *codes; /* code objects of this scan: address -> struct code */
+	__u64 code_type;	  /* the type object known to be "code", 0 until seen */
 	struct bw_pyframe *scratch;
 };
 
@@ -78,7 +77,8 @@ int bw_pywalk__new(const struct bw_pylayout *layout, const struct bw_pymem_ops *
 	if (!w)
 		return -ENOMEM;
 	w->scratch = calloc(BW_PY_FRAMES_MAX, sizeof(*w->scratch));
-	if (!w->scratch) {
+	if (!w->scratch || bw_hashmap__new(sizeof(struct code), &w->codes)) {
+		free(w->scratch);
 		free(w);
 		return -ENOMEM;
 	}
@@ -263,64 +263,35 @@ static void fill_code(struct bw_pywalk *w, struct code *c)
 	read_linetable(w, get_u64(head, L->code_linetable), c);
 }
 
-static void free_codes(struct bw_pywalk *w)
+/* Forgets the code objects read, keeping the table's slots for the next scan. */
+static void clear_codes(struct bw_pywalk *w)
 {
-	size_t i;
+	struct code *c;
+	size_t it = 0;
+	__u64 addr;
 
-	for (i = 0; i < w->cap_codes; i++) {
-		struct code *c = &w->codes[i];
-
+	while (bw_hashmap__next(w->codes, &it, &addr, (void **)&c)) {
 		free(c->name);
 		free(c->qualname);
 		free(c->file);
 		free(c->linetable);
 	}
-	free(w->codes);
-	w->codes = NULL;
-	w->cap_codes = w->ncodes = 0;
-}
-
-static size_t slot_of(__u64 addr, size_t cap)
-{
-	return (size_t)((addr >> 4) * 0x9e3779b97f4a7c15ULL) & (cap - 1);
-}
-
-static int grow_codes(struct bw_pywalk *w)
-{
-	size_t cap = w->cap_codes ? 2 * w->cap_codes : 256, i;
-	struct code *n = calloc(cap, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	for (i = 0; i < w->cap_codes; i++) {
-		size_t s;
-
-		if (!w->codes[i].addr)
-			continue;
-		for (s = slot_of(w->codes[i].addr, cap); n[s].addr; s = (s + 1) & (cap - 1))
-			;
-		n[s] = w->codes[i];
-	}
-	free(w->codes);
-	w->codes = n;
-	w->cap_codes = cap;
-	return 0;
+	bw_hashmap__clear(w->codes);
 }
 
 /* The cached code object at addr, read on first sight; NULL only on -ENOMEM. */
 static struct code *code_at(struct bw_pywalk *w, __u64 addr)
 {
-	size_t s;
+	struct code *c;
+	int added = bw_hashmap__insert(w->codes, addr, (void **)&c);
 
-	if (2 * (w->ncodes + 1) > w->cap_codes && grow_codes(w) != 0)
+	if (added < 0)
 		return NULL;
-	for (s = slot_of(addr, w->cap_codes); w->codes[s].addr; s = (s + 1) & (w->cap_codes - 1))
-		if (w->codes[s].addr == addr)
-			return &w->codes[s];
-	w->codes[s].addr = addr;
-	w->ncodes++;
-	fill_code(w, &w->codes[s]);
-	return &w->codes[s];
+	if (added) {
+		c->addr = addr;
+		fill_code(w, c);
+	}
+	return c;
 }
 
 /* The innermost frame of a thread state: 3.13+ directly, 3.11-3.12 through its cframe. */
@@ -475,7 +446,7 @@ int bw_pywalk__threads(struct bw_pywalk *w, __u64 runtime, struct bw_pythread **
 
 	*out = NULL;
 	*n = 0;
-	free_codes(w);
+	clear_codes(w);
 	w->code_type = 0;
 	if (rd_u64(w, runtime + (__u64)w->L.runtime_interpreters_head, &interp) != 0 ||
 	    !ptr_ok(interp))
@@ -504,7 +475,8 @@ void bw_pywalk__free(struct bw_pywalk *w)
 {
 	if (!w)
 		return;
-	free_codes(w);
+	clear_codes(w);
+	bw_hashmap__free(w->codes);
 	free(w->scratch);
 	free(w);
 }
