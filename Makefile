@@ -112,7 +112,7 @@ $(OUTPUT)/tests/e2e/%.o: tests/e2e/%.c | $(OUTPUT)/tests/e2e
 
 # Python frames of a live process (tests/python/check-frames.sh).
 PY_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(wildcard user/python/*.c)) \
-	$(addprefix $(OUTPUT)/user/,platform/memread.o core/hashmap.o)
+	$(addprefix $(OUTPUT)/user/,platform/memread.o platform/elfsec.o core/hashmap.o)
 $(OUTPUT)/tests/python/%.o: tests/python/%.c | $(OUTPUT)/tests/python
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@

@@ -4,29 +4,15 @@
 #include <string.h>
 #include <gelf.h>
 #include "go/gobin.h"
+#include "platform/elfsec.h"
 #include "go/gofuncs.h"
-
-static bool has_section(Elf *elf, const char *name)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr shdr;
-	size_t shstrndx;
-	const char *sname;
-
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return false;
-	while ((scn = elf_nextscn(elf, scn)))
-		if (gelf_getshdr(scn, &shdr) && (sname = elf_strptr(elf, shstrndx, shdr.sh_name)) &&
-		    !strcmp(sname, name))
-			return true;
-	return false;
-}
 
 /* Go binaries carry one of these, stripped or not, internally or externally linked. */
 static bool is_go(Elf *elf)
 {
-	return has_section(elf, ".go.buildinfo") || has_section(elf, ".gopclntab") ||
-	       has_section(elf, ".note.go.buildid");
+	return bw_elf_section(elf, ".go.buildinfo", NULL) ||
+	       bw_elf_section(elf, ".gopclntab", NULL) ||
+	       bw_elf_section(elf, ".note.go.buildid", NULL);
 }
 
 static int gofuncs_open(const char *path, struct Elf *elf, void **reader)

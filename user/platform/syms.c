@@ -16,6 +16,7 @@
 #include <elfutils/libdwfl.h>
 #include <lzma.h>
 #include "core/hashmap.h"
+#include "platform/elfsec.h"
 #include "platform/memread.h"
 #include "platform/syms.h"
 
@@ -170,23 +171,15 @@ static bool xz_within(const void *data, size_t size, size_t limit)
 /* Whether elf has a section of that name; *data gets its raw bytes when asked. */
 static bool has_section(Elf *elf, const char *name, Elf_Data **data)
 {
-	Elf_Scn *scn = NULL;
 	GElf_Shdr shdr;
-	size_t shstrndx;
-	const char *sname;
+	Elf_Scn *scn = bw_elf_section(elf, name, &shdr);
 
-	if (elf_getshdrstrndx(elf, &shstrndx))
+	if (!scn)
 		return false;
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &shdr) ||
-		    !(sname = elf_strptr(elf, shstrndx, shdr.sh_name)) || strcmp(sname, name))
-			continue;
-		if (!data)
-			return true;
-		*data = shdr.sh_type == SHT_NOBITS ? NULL : elf_rawdata(scn, NULL);
-		return *data != NULL;
-	}
-	return false;
+	if (!data)
+		return true;
+	*data = shdr.sh_type == SHT_NOBITS ? NULL : elf_rawdata(scn, NULL);
+	return *data != NULL;
 }
 
 /*

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <gelf.h>
 #include <libelf.h>
+#include "platform/elfsec.h"
 #include "python/pybin.h"
 
 static const char *const default_roots[] = { "/usr/lib/debug", NULL };
@@ -58,25 +59,6 @@ static int find_sym(Elf *elf, Elf64_Word type, const char *name, GElf_Sym *out)
 		}
 	}
 	return -ENOENT;
-}
-
-static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
-{
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-
-	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
-		return NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		const char *s;
-
-		if (!gelf_getshdr(scn, sh))
-			continue;
-		s = elf_strptr(elf, shstrndx, sh->sh_name);
-		if (s && strcmp(s, name) == 0)
-			return scn;
-	}
-	return NULL;
 }
 
 /* Copies up to len file bytes at link address vaddr; the count copied, 0 if not file-backed. */
@@ -247,7 +229,7 @@ int bw_pybin__read(const char *path, const char *const *debug_roots, unsigned in
 		 find_sym(elf, SHT_DYNSYM, "_PyRuntime", &sym) == 0)
 		set_runtime(out, &sym, BW_PYBIN_DYNSYM);
 	else if (!(skip & BW_PYBIN_SKIP(BW_PYBIN_SECTION)) &&
-		 find_section(elf, ".PyRuntime", &sh) && sh.sh_addr) {
+		 bw_elf_section(elf, ".PyRuntime", &sh) && sh.sh_addr) {
 		out->runtime = sh.sh_addr;
 		out->runtime_from = BW_PYBIN_SECTION;
 	} else if (!(skip & BW_PYBIN_SKIP(BW_PYBIN_DEBUGFILE))) {
