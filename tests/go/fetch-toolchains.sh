@@ -10,41 +10,21 @@
 # usage: tests/go/fetch-toolchains.sh [cache-dir (default .output/go-toolchains)] [1.X ...]
 # The suites tried: bookworm-backports, trixie(-backports), sid, experimental.
 set -u
+. "$(dirname "$0")/../lib/private-apt.sh"
 
 DIR=${1:-.output/go-toolchains}
 [ $# -gt 0 ] && shift
 VERSIONS=${*:-"1.17 1.18 1.20 1.21 1.22 1.23 1.24 1.25 1.26 1.27"}
-# The mirror the system's apt already uses (its first non-security Debian URI).
-MIRROR=${BW_DEBIAN_MIRROR:-$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-	sed -n 's/^URIs: *\([^ ]*\).*/\1/p' | grep -v security | head -1)}
-[ -n "$MIRROR" ] || MIRROR=$(awk '$1 == "deb" && $0 !~ /security/ { print $2; exit }' \
-	/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null)
+MIRROR=$(bw_apt_mirror)
 if [ -z "$MIRROR" ]; then
 	echo "fetch-toolchains: no Debian mirror in /etc/apt/sources.list*; set BW_DEBIAN_MIRROR"
 	for v in $VERSIONS; do echo "skip: go$v not served"; done
 	exit 0
 fi
 
-mkdir -p "$DIR/lists/partial" "$DIR/cache/archives/partial" "$DIR/debs" || exit 1
-DIR=$(cd "$DIR" && pwd)
-
-cat > "$DIR/sources.list" <<EOT
-deb $MIRROR bookworm-backports main
-deb $MIRROR trixie main
-deb $MIRROR trixie-backports main
-deb $MIRROR sid main
-deb $MIRROR experimental main
-EOT
-
-APT="apt-get -q -o Dir::Etc::SourceList=$DIR/sources.list -o Dir::Etc::SourceParts=/dev/null
- -o Dir::State::Lists=$DIR/lists -o Dir::Cache=$DIR/cache -o Debug::NoLocking=1
- -o APT::Get::AllowUnauthenticated=false"
-
-# Refresh the package lists at most once a day.
-fresh=$(find "$DIR/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -1)
-if [ -z "$fresh" ] && ! $APT update >"$DIR/update.log" 2>&1; then
-	echo "fetch-toolchains: apt-get update had errors (see $DIR/update.log)" >&2
-fi
+mkdir -p "$DIR" && DIR=$(cd "$DIR" && pwd) || exit 1
+bw_apt_setup fetch-toolchains "$DIR" "$MIRROR" bookworm-backports trixie trixie-backports sid \
+	experimental || exit 1
 
 for v in $VERSIONS; do
 	dest="$DIR/go$v"
@@ -52,7 +32,7 @@ for v in $VERSIONS; do
 		echo "have: go$v ($dest/usr/lib/go-$v)"
 		continue
 	fi
-	if ! (cd "$DIR/debs" && $APT download "golang-$v-go" "golang-$v-src") \
+	if ! (cd "$DIR/debs" && apt-get $APT_OPTS download "golang-$v-go" "golang-$v-src") \
 		>"$DIR/download-$v.log" 2>&1; then
 		echo "skip: go$v not served"
 		continue

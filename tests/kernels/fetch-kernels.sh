@@ -13,42 +13,22 @@
 # Prints one "have: <suite> <version> <dir>" line per kernel ready; <dir> holds
 # VERSION, KERNEL and MODULES (paths inside <dir>), modules.dep made by depmod.
 set -u
+. "$(dirname "$0")/../lib/private-apt.sh"
 
 DIR=${1:-/var/cache/blockwatch/kernels}
 [ $# -gt 0 ] && shift
 SUITES=${*:-"bullseye bookworm trixie sid"}
-MIRROR=${BW_DEBIAN_MIRROR:-$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-	sed -n 's/^URIs: *\([^ ]*\).*/\1/p' | grep -v security | head -1)}
-[ -n "$MIRROR" ] || MIRROR=$(awk '$1 == "deb" && $0 !~ /security/ { print $2; exit }' \
-	/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null)
+MIRROR=$(bw_apt_mirror)
 if [ -z "$MIRROR" ]; then
 	echo "fetch-kernels: no Debian mirror in /etc/apt/sources.list*; set BW_DEBIAN_MIRROR" >&2
 	for s in $SUITES; do echo "skip: $s not served"; done
 	exit 0
 fi
 
-mkdir -p "$DIR/lists/partial" "$DIR/cache/archives/partial" "$DIR/debs" || exit 1
-DIR=$(cd "$DIR" && pwd)
-
-: >"$DIR/sources.list.tmp" || exit 1
-for s in $SUITES; do
-	echo "deb $MIRROR $s main" >>"$DIR/sources.list.tmp"
-done
-mv "$DIR/sources.list.tmp" "$DIR/sources.list"
-
-APT_OPTS="-q -o Dir::Etc::SourceList=$DIR/sources.list -o Dir::Etc::SourceParts=/dev/null
- -o Dir::State::Lists=$DIR/lists -o Dir::Cache=$DIR/cache -o Debug::NoLocking=1
- -o Dir::State::Status=/dev/null -o APT::Architecture=amd64
- -o APT::Get::AllowUnauthenticated=false"
-
-# Refresh the package lists at most once a day (and when a suite was added).
-fresh=$(find "$DIR/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -1)
-for s in $SUITES; do
-	ls "$DIR/lists/"*"_dists_${s}_"*Packages* >/dev/null 2>&1 || fresh=""
-done
-if [ -z "$fresh" ] && ! apt-get $APT_OPTS update >"$DIR/update.log" 2>&1; then
-	echo "fetch-kernels: apt-get update had errors (see $DIR/update.log)" >&2
-fi
+mkdir -p "$DIR" && DIR=$(cd "$DIR" && pwd) || exit 1
+APT_EXTRA="-o Dir::State::Status=/dev/null -o APT::Architecture=amd64"
+# shellcheck disable=SC2086 # the suites are words
+bw_apt_setup fetch-kernels "$DIR" "$MIRROR" $SUITES || exit 1
 
 for s in $SUITES; do
 	# linux-image-amd64 (= 5.10.x) depends on linux-image-5.10.0-N-amd64.

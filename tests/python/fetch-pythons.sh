@@ -19,14 +19,12 @@
 #
 # usage: tests/python/fetch-pythons.sh [cache-dir (default /var/cache/blockwatch/pythons)] [3.X ...]
 set -u
+. "$(dirname "$0")/../lib/private-apt.sh"
 
 DIR=${1:-/var/cache/blockwatch/pythons}
 [ $# -gt 0 ] && shift
 VERSIONS=${*:-"3.13 3.14"}
-MIRROR=${BW_DEBIAN_MIRROR:-$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-	sed -n 's/^URIs: *\([^ ]*\).*/\1/p' | grep -v security | head -1)}
-[ -n "$MIRROR" ] || MIRROR=$(awk '$1 == "deb" && $0 !~ /security/ { print $2; exit }' \
-	/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null)
+MIRROR=$(bw_apt_mirror)
 if [ -z "$MIRROR" ]; then
 	echo "fetch-pythons: no Debian mirror in /etc/apt/sources.list*; set BW_DEBIAN_MIRROR"
 	for v in $VERSIONS; do echo "skip: python$v not served"; done
@@ -38,22 +36,8 @@ if ! command -v patchelf >/dev/null; then
 	exit 0
 fi
 
-mkdir -p "$DIR/lists/partial" "$DIR/cache/archives/partial" "$DIR/debs" || exit 1
-DIR=$(cd "$DIR" && pwd)
-
-cat > "$DIR/sources.list" <<EOT
-deb $MIRROR trixie main
-deb $MIRROR sid main
-EOT
-
-APT="apt-get -q -o Dir::Etc::SourceList=$DIR/sources.list -o Dir::Etc::SourceParts=/dev/null
- -o Dir::State::Lists=$DIR/lists -o Dir::Cache=$DIR/cache -o Debug::NoLocking=1
- -o APT::Get::AllowUnauthenticated=false"
-
-fresh=$(find "$DIR/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -1)
-if [ -z "$fresh" ] && ! $APT update >"$DIR/update.log" 2>&1; then
-	echo "fetch-pythons: apt-get update had errors (see $DIR/update.log)" >&2
-fi
+mkdir -p "$DIR" && DIR=$(cd "$DIR" && pwd) || exit 1
+bw_apt_setup fetch-pythons "$DIR" "$MIRROR" trixie sid || exit 1
 
 # The suite whose version of a package to take: 3.13 is trixie's, the rest sid's.
 suite_of() {
@@ -74,7 +58,7 @@ for v in $VERSIONS; do
  python$v-dbg/$s libpython$v-dbg/$s libc6/$s zlib1g/$s libexpat1/$s libffi8/$s"
 	rm -rf "$DIR/debs" && mkdir -p "$DIR/debs" || exit 1
 	# shellcheck disable=SC2086 # one word per package
-	if ! (cd "$DIR/debs" && $APT download $pkgs) >"$DIR/download-$v.log" 2>&1; then
+	if ! (cd "$DIR/debs" && apt-get $APT_OPTS download $pkgs) >"$DIR/download-$v.log" 2>&1; then
 		echo "skip: python$v not served"
 		continue
 	fi
@@ -126,7 +110,7 @@ if [ -x "$dest/usr/bin/austin" ] && [ -f "$dest/.patched" ]; then
 else
 	rm -rf "$DIR/debs" "$dest.tmp" && mkdir -p "$DIR/debs" "$dest.tmp" || exit 1
 	ok=1
-	(cd "$DIR/debs" && $APT download austin/trixie libc6/trixie) >"$DIR/download-austin.log" 2>&1 ||
+	(cd "$DIR/debs" && apt-get $APT_OPTS download austin/trixie libc6/trixie) >"$DIR/download-austin.log" 2>&1 ||
 		ok=0
 	for deb in "$DIR"/debs/*.deb; do
 		[ $ok = 1 ] && [ -f "$deb" ] && { dpkg -x "$deb" "$dest.tmp" || ok=0; }
