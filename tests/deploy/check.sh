@@ -17,24 +17,10 @@
 set -u
 cd "$(dirname "$0")/../.."
 
-passed=0
-failed=0
-skipped=0
+. tests/lib/tally.sh
 tmp=$(mktemp -d /tmp/bw-deploy.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-ok() {
-	echo "ok   $*"
-	passed=$((passed + 1))
-}
-fail() {
-	echo "FAIL $*"
-	failed=$((failed + 1))
-}
-skip() {
-	echo "SKIP $*"
-	skipped=$((skipped + 1))
-}
 # ok or FAIL for NAME by the status of the rest, output shown on failure.
 run() {
 	name=$1
@@ -210,5 +196,4 @@ sys.exit(1 if errors else 0)
 EOF
 fi
 
-echo "deploy: $passed passed, $failed failed, $skipped skipped"
-[ $failed -eq 0 ]
+tally_end deploy

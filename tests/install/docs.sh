@@ -24,24 +24,10 @@ bw=$1
 page=docs/blockwatch.8
 comp=completion/blockwatch.bash
 
-passed=0
-failed=0
-skipped=0
+. tests/lib/tally.sh
 tmp=$(mktemp -d /tmp/bw-docs.XXXXXX) || exit 2
 trap 'rm -rf "$tmp"' EXIT
 
-ok() {
-	echo "ok   $*"
-	passed=$((passed + 1))
-}
-fail() {
-	echo "FAIL $*"
-	failed=$((failed + 1))
-}
-skip() {
-	echo "SKIP $*"
-	skipped=$((skipped + 1))
-}
 # same NAME WANT GOT: ok when the two files hold the same lines, else the difference.
 same() {
 	if cmp -s "$2" "$3"; then
@@ -232,5 +218,4 @@ for prefix in /usr/local /usr; do
 	fi
 done
 
-echo "docs: $passed passed, $failed failed, $skipped skipped"
-[ $failed -eq 0 ]
+tally_end docs

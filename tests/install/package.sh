@@ -22,24 +22,9 @@ set -u
 cd "$(dirname "$0")/../.." || exit 2
 demo=$1
 
-passed=0
-failed=0
-skipped=0
-ok() {
-	echo "ok   $*"
-	passed=$((passed + 1))
-}
-fail() {
-	echo "FAIL $*"
-	failed=$((failed + 1))
-}
-skip() {
-	echo "SKIP $*"
-	skipped=$((skipped + 1))
-}
+. tests/lib/tally.sh
 finish() {
-	echo "package: $passed passed, $failed failed, $skipped skipped"
-	[ $failed -eq 0 ]
+	tally_end package
 	exit
 }
 
