@@ -6,21 +6,23 @@
 # thread into argv[1] on SIGUSR1; "ready" goes to stdout once all wait.
 import asyncio
 import faulthandler
+import os
 import signal
 import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import parking  # noqa: E402
+
 dump = open(sys.argv[1], "w")
 faulthandler.register(signal.SIGUSR1, file=dump, all_threads=True)
 
 never = threading.Event()
-entered = []
 
 
 def produce():
     yield 1
-    entered.append("generator")
     never.wait()
     yield 2
 
@@ -31,7 +33,6 @@ def consume():
 
 
 async def stuck():
-    entered.append("task")
     await asyncio.get_running_loop().create_future()
 
 
@@ -41,7 +42,6 @@ def run_loop():
 
 def outer():
     def inner():
-        entered.append("nested")
         never.wait()
 
     inner()
@@ -54,9 +54,7 @@ workers = [
 ]
 for w in workers:
     w.start()
-while len(entered) < len(workers):
-    time.sleep(0.01)
-time.sleep(0.3)
+parking.wait(workers)
 print("ready", flush=True)
 while True:
     time.sleep(3600)

@@ -5,11 +5,15 @@
 # dumps every thread into argv[1] on SIGUSR1; "ready" goes to stdout once
 # every worker is in its wait.
 import faulthandler
+import os
 import queue
 import signal
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import parking  # noqa: E402
 
 DEPTH = 50
 
@@ -19,27 +23,22 @@ faulthandler.register(signal.SIGUSR1, file=dump, all_threads=True)
 held = threading.Lock()
 never = threading.Event()
 jobs = queue.Queue()
-entered = []
 
 
 def take_lock():
-    entered.append("lock")
     with held:
         pass
 
 
 def wait_event():
-    entered.append("event")
     never.wait()
 
 
 def get_job():
-    entered.append("queue")
     jobs.get()
 
 
 def nap():
-    entered.append("sleep")
     while True:
         time.sleep(3600)
 
@@ -47,7 +46,6 @@ def nap():
 class Deep:
     def down(self, n):
         if n == 0:
-            entered.append("deep")
             never.wait()
             return
         self.down(n - 1)
@@ -63,10 +61,7 @@ workers = [
 ]
 for w in workers:
     w.start()
-while len(entered) < len(workers):
-    time.sleep(0.01)
-# Past the line that said so, each worker is one call from its wait.
-time.sleep(0.3)
+parking.wait(workers)
 print("ready", flush=True)
 while True:
     time.sleep(3600)
