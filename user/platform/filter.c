@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/hashmap.h"
 #include "platform/filter.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
@@ -111,59 +112,50 @@ int bw_parse_cgroup(const char *text, char *buf, size_t len)
 	return -ENOENT;
 }
 
+/* What -a decides of one process, once: by its main thread's name (threads come in tid order). */
 struct proc_pick {
-	__u32 pid;
 	bool keep;
 	char comm[BW_COMM_LEN + 1];
 };
 
-static int cmp_pick(const void *a, const void *b)
-{
-	const struct proc_pick *x = a, *y = b;
-
-	return x->pid < y->pid ? -1 : x->pid > y->pid;
-}
-
 int bw_filter__recs(const struct bw_filter *f, __u32 self, bw_cgroup_fn cgroup_of,
 		    struct bw_task_rec *recs, size_t *n)
 {
-	struct proc_pick *picks = calloc(*n ? *n : 1, sizeof(*picks)), key = { 0 }, *p;
-	size_t i, np = 0, kept = 0;
+	struct bw_hashmap *picks = NULL;
+	struct proc_pick *p;
+	size_t i, it = 0, kept = 0;
 	char cgroup[512];
+	__u64 pid;
+	int err;
 
-	if (!picks)
-		return -ENOMEM;
-	for (i = 0; i < *n; i++) {
-		key.pid = recs[i].tgid;
-		p = np ? bsearch(&key, picks, np, sizeof(*picks), cmp_pick) : NULL;
-		if (!p) {
-			p = &picks[np++];
-			p->pid = recs[i].tgid;
+	err = bw_hashmap__new(sizeof(*p), &picks);
+	for (i = 0; !err && i < *n; i++) {
+		err = bw_hashmap__insert(picks, recs[i].tgid, (void **)&p);
+		if (err < 0)
+			break;
+		if (err || recs[i].tid == recs[i].tgid)
 			snprintf(p->comm, sizeof(p->comm), "%.*s", BW_COMM_LEN, recs[i].comm);
-			qsort(picks, np, sizeof(*picks), cmp_pick);
-			p = bsearch(&key, picks, np, sizeof(*picks), cmp_pick);
-		}
-		if (recs[i].tid == recs[i].tgid)
-			snprintf(p->comm, sizeof(p->comm), "%.*s", BW_COMM_LEN, recs[i].comm);
+		err = 0;
 	}
-	for (i = 0; i < np; i++) {
-		p = &picks[i];
-		p->keep = p->pid != self;
+	if (err)
+		goto cleanup;
+	while (bw_hashmap__next(picks, &it, &pid, (void **)&p)) {
+		p->keep = pid != self;
 		if (p->keep && f)
 			p->keep = bw_filter__match(
 				f, p->comm,
 				bw_filter__wants_cgroup(f) &&
-						!cgroup_of(p->pid, cgroup, sizeof(cgroup))
+						!cgroup_of((pid_t)pid, cgroup, sizeof(cgroup))
 					? cgroup
 					: NULL);
 	}
 	for (i = 0; i < *n; i++) {
-		key.pid = recs[i].tgid;
-		p = bsearch(&key, picks, np, sizeof(*picks), cmp_pick);
+		p = bw_hashmap__find(picks, recs[i].tgid);
 		if (p && p->keep)
 			recs[kept++] = recs[i];
 	}
 	*n = kept;
-	free(picks);
-	return 0;
+cleanup:
+	bw_hashmap__free(picks);
+	return err;
 }
