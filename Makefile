@@ -158,7 +158,7 @@ $(OUTPUT)/fixtures/%: tests/fixtures/%.c | $(OUTPUT)/fixtures
 	$(Q)$(CC) -g -O0 -fno-omit-frame-pointer $< -o $@
 
 # Stripped copies of symfix, as distributions ship binaries (tests/fixtures/stripped.sh);
-# the bomb's payload decompresses to just past BW_SYMS_DEBUGDATA_MAX (64 MiB).
+# the bomb's payload decompresses to just past BW_SYMS_DEBUGDATA_MAX_BYTES (64 MiB).
 SYMFIX_STRIPPED := $(addprefix $(OUTPUT)/fixtures/symfix.,stripped debuglink minidebug minibomb)
 $(SYMFIX_STRIPPED): $(OUTPUT)/fixtures/symfix.%: $(OUTPUT)/fixtures/symfix tests/fixtures/stripped.sh
 	$(call msg,STRIP,$@)

@@ -17,9 +17,6 @@
 #define BW_COMM_BYTES 16     /* task->comm, its NUL included (TASK_COMM_LEN) */
 #define BW_HIST_SLOTS 32     /* log2 buckets of block duration, in microseconds */
 #define BW_KSTACK_ENTRIES 32 /* kernel return addresses kept per thread */
-/* The names before the units, for the rest of user/ until it is renamed. */
-#define BW_COMM_LEN BW_COMM_BYTES
-#define BW_KSTACK_DEPTH BW_KSTACK_ENTRIES
 /* User registers saved at kernel entry, in DWARF order for x86_64 (0..16). */
 #define BW_NREGS 17
 /*

@@ -13,7 +13,7 @@
 #include "go/gobin.h"
 
 #define MAX_FUNCS 64
-#define MAX_FRAMES 16
+#define FRAMES_MAX_ENTRIES 16
 #define MAX_STACK 4096
 
 static void check_func(const struct bw_gofunc *f)
@@ -59,13 +59,13 @@ static void gc_masks(const struct bw_gobin *gb)
 
 static void query_pc(const struct bw_gobin *gb, __u64 pc)
 {
-	struct bw_gofunc fn, frames[MAX_FRAMES];
+	struct bw_gofunc fn, frames[FRAMES_MAX_ENTRIES];
 	int n, i;
 
 	if (!bw_gobin__func(gb, pc, &fn))
 		check_func(&fn);
-	n = bw_gobin__frames(gb, pc, frames, MAX_FRAMES);
-	if (n > MAX_FRAMES || (n < 1 && n != -ENOENT))
+	n = bw_gobin__frames(gb, pc, frames, FRAMES_MAX_ENTRIES);
+	if (n > FRAMES_MAX_ENTRIES || (n < 1 && n != -ENOENT))
 		abort();
 	for (i = 0; i < n; i++)
 		check_func(&frames[i]);

@@ -141,19 +141,19 @@ int fx_profile_scan(struct fx_scan *s)
 	leakd_thread(&s->threads[0], 101, BW_VERDICT_LEAK, BW_WAIT_CONDVAR, 5 * FX_SEC);
 	s->threads[0].kstack[0] = 0xffffffff81002040;
 	s->threads[0].kstack[1] = 0xffffffff81003010;
-	s->threads[0].kstack_len = 2;
+	s->threads[0].kstack_entries = 2;
 	s->threads[0].ustack = a;
-	s->threads[0].ustack_len = 4;
+	s->threads[0].ustack_entries = 4;
 	/* Not reported: no verdict. */
 	leakd_thread(&s->threads[1], 102, BW_VERDICT_NONE, BW_WAIT_NONE, 0);
 	s->threads[1].ustack = a;
-	s->threads[1].ustack_len = 4;
+	s->threads[1].ustack_entries = 4;
 	/* Shares leaky_worker's return address with the first. */
 	fx_frame(&b[0], 0x7f0000003000, "epoll_wait", "libc.so.6", "", 0);
 	fx_frame(&b[1], 0x401234, "leaky_worker", "leakd", "/src/leakd.c", 42);
 	leakd_thread(&s->threads[2], 103, BW_VERDICT_IDLE, BW_WAIT_EPOLL, FX_SEC);
 	s->threads[2].ustack = b;
-	s->threads[2].ustack_len = 2;
+	s->threads[2].ustack_entries = 2;
 	s->threads[2].goid = 77;
 
 	s->gostack[0] = (struct bw_gofunc){ .name = "runtime.gopark",

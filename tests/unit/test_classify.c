@@ -50,10 +50,10 @@ Test(waitgraph, two_cycle_and_tail)
 	cr_assert(find(t, n, 12)->in_cycle);
 	cr_assert_not(find(t, n, 13)->in_cycle);
 	cr_assert_not(find(t, n, 14)->in_cycle);
-	cr_assert_eq(find(t, n, 13)->chain_len, 2);
+	cr_assert_eq(find(t, n, 13)->chain_entries, 2);
 	cr_assert_eq(find(t, n, 13)->chain[0], 11);
 	cr_assert_eq(find(t, n, 13)->chain[1], 12);
-	cr_assert_eq(find(t, n, 11)->chain_len, 1);
+	cr_assert_eq(find(t, n, 11)->chain_entries, 1);
 	cr_assert_eq(find(t, n, 11)->chain[0], 12);
 }
 
@@ -69,8 +69,8 @@ Test(waitgraph, self_loop_and_ring)
 	cr_assert_eq(bw_waitgraph_resolve(t, 4), 0);
 	cr_assert(find(t, 4, 5)->in_cycle);
 	cr_assert(find(t, 4, 21)->in_cycle && find(t, 4, 22)->in_cycle && find(t, 4, 23)->in_cycle);
-	cr_assert_eq(find(t, 4, 21)->chain_len, 2);
-	cr_assert_eq(find(t, 4, 5)->chain_len, 1);
+	cr_assert_eq(find(t, 4, 21)->chain_entries, 2);
+	cr_assert_eq(find(t, 4, 5)->chain_entries, 1);
 }
 
 Test(waitgraph, edges_do_not_cross_processes)
@@ -93,7 +93,7 @@ Test(waitgraph, long_chain_is_capped)
 	for (i = 0; i < 40; i++)
 		t[i] = mk(1, 100 + i, 'S', 20 * SEC, BW_WAIT_MUTEX, i < 39 ? 101 + i : 0);
 	cr_assert_eq(bw_waitgraph_resolve(t, 40), 0);
-	cr_assert_eq(find(t, 40, 100)->chain_len, BW_CHAIN_MAX);
+	cr_assert_eq(find(t, 40, 100)->chain_entries, BW_CHAIN_MAX_ENTRIES);
 	cr_assert_not(find(t, 40, 100)->in_cycle);
 }
 
@@ -254,10 +254,10 @@ Test(classify, runtime_table_and_ignore)
 	snprintf(frames[0].func, sizeof(frames[0].func), "_ZN14PosixSemaphore4waitEv");
 	snprintf(frames[1].func, sizeof(frames[1].func), "_ZN10GangWorker4loopEv");
 	t[0].ustack = frames;
-	t[0].ustack_len = 2;
+	t[0].ustack_entries = 2;
 	snprintf(t[1].comm, sizeof(t[1].comm), "worker");
 	t[1].ustack = &frames[1]; /* not under the user's patterns yet */
-	t[1].ustack_len = 1;
+	t[1].ustack_entries = 1;
 	cr_assert_eq(bw_classify_opts(t, 2, &o), 0);
 	cr_expect_eq(find(t, 2, 1)->verdict, BW_VERDICT_IDLE);
 	cr_expect_eq(find(t, 2, 1)->reason, BW_REASON_RUNTIME);

@@ -16,7 +16,7 @@ static void scan_init(struct fx_scan *s)
 {
 	cr_assert_eq(fx_profile_scan(s), 0);
 	s->threads[0].ustack = &s->frames[1];
-	s->threads[0].ustack_len = 3;
+	s->threads[0].ustack_entries = 3;
 	s->threads[2].blocked_ns = 1500 * FX_MSEC + 999999;
 	/* Under a millisecond, not unwound: still one unit of weight. */
 	fx_thread(&s->threads[3], 100, 104, "leakd", BW_WAIT_NONE, BW_VERDICT_BLOCKED, FX_MSEC / 3);
@@ -93,7 +93,7 @@ Test(folded, hostile_names_cannot_split_frames_or_lines)
 
 	scan_init(&s);
 	s.c.nthreads = 1;
-	s.threads[0].kstack_len = 0;
+	s.threads[0].kstack_entries = 0;
 	/* A full comm: no terminating NUL inside the array. */
 	memcpy(s.threads[0].comm, "a;b\nc\x1b[2Jdefghij", sizeof(s.threads[0].comm));
 	snprintf(s.frames[1].func, sizeof(s.frames[1].func), "%s", "x;y 1\n0\\x3b\xc3\xa9");

@@ -17,7 +17,7 @@ Test(gomodel, records_free_with_their_stacks)
 	struct bw_gorec *recs = calloc(3, sizeof(*recs));
 
 	cr_assert_not_null(recs);
-	recs[0].stack = calloc(BW_GO_FRAMES_MAX, sizeof(*recs[0].stack));
+	recs[0].stack = calloc(BW_GO_FRAMES_MAX_ENTRIES, sizeof(*recs[0].stack));
 	recs[2].stack = calloc(1, sizeof(*recs[2].stack));
 	bw_gorecs_free(recs, 3); /* under ASan or valgrind: nothing leaks */
 	bw_gorecs_free(NULL, 5);

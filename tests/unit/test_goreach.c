@@ -75,7 +75,7 @@ static int stack_of(void *ctx, size_t i, struct bw_reach_sink *sink)
 }
 
 static const struct bw_reach_limits lim = {
-	.max_depth = 1 << 20, .object_bytes = 4096, .max_objects = 10000, .max_bytes = 1 << 20
+	.max_hops = 1 << 20, .object_bytes = 4096, .max_objects = 10000, .max_bytes = 1 << 20
 };
 
 static const struct bw_range heap_ranges[] = { { HEAP, HEAP + (1ULL << 32) } };

@@ -156,20 +156,20 @@ Test(options, usage_errors)
 	USAGE_ERROR(true, "snapshot needs -o FILE", "-p", "1");
 }
 
-/* -p takes at most MAX_PIDS processes. */
+/* -p takes at most BW_TGIDS_ENTRIES processes. */
 Test(options, too_many_pids)
 {
-	char **argv = calloc(2 * MAX_PIDS + 4, sizeof(*argv));
+	char **argv = calloc(2 * BW_TGIDS_ENTRIES + 4, sizeof(*argv));
 	char want[32];
 	int i, argc = 0;
 
 	cr_assert(argv);
 	argv[argc++] = "blockwatch";
-	for (i = 0; i <= MAX_PIDS; i++) {
+	for (i = 0; i <= BW_TGIDS_ENTRIES; i++) {
 		argv[argc++] = "-p";
 		argv[argc++] = "5";
 	}
-	snprintf(want, sizeof(want), "at most %d -p", MAX_PIDS);
+	snprintf(want, sizeof(want), "at most %d -p", BW_TGIDS_ENTRIES);
 	expect_usage_error(argc, argv, false, want);
 	free(argv);
 }

@@ -22,7 +22,7 @@ static struct bw_thread member(__u32 tid, __u64 blocked, struct bw_frame *site)
 	t.wait = BW_WAIT_CONDVAR;
 	t.wait_fd = -1;
 	t.ustack = site;
-	t.ustack_len = 2;
+	t.ustack_entries = 2;
 	/* what classify says of an untimed wait with no waker: stuck, or nothing yet */
 	t.verdict = blocked >= THRESHOLD ? BW_VERDICT_STUCK : BW_VERDICT_NONE;
 	t.reason = blocked >= THRESHOLD ? BW_REASON_NO_WAKER : BW_REASON_NONE;

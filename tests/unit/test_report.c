@@ -57,8 +57,8 @@ Test(report, json_lines_parse_and_carry_fields)
 	t[3].state = 'R';
 	t[3].blocked_ns = 0;
 	t[1].ustack = &fr;
-	t[1].ustack_len = 1;
-	t[1].kstack_len = 1;
+	t[1].ustack_entries = 1;
+	t[1].kstack_entries = 1;
 	t[1].kstack[0] = 0xffffffff81000000ULL;
 	cr_assert_eq(bw_classify_opts(t, 4, &co), 0);
 
@@ -149,7 +149,7 @@ Test(report, stuck_is_counted_explained_and_grouped)
 		add(&t[i], 100 + i, "consumer", BW_WAIT_CONDVAR, 0);
 		t[i].wait_addr = 0x9000 + 0x100 * i; /* one condvar each: no pool */
 		t[i].ustack = fr;
-		t[i].ustack_len = 2;
+		t[i].ustack_entries = 2;
 	}
 	add(&t[3], 103, "joiner", BW_WAIT_JOIN, 101);
 	cr_assert_eq(bw_classify_opts(t, 4, &co), 0);

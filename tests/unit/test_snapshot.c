@@ -54,12 +54,12 @@ static void fixture(struct bw_capture *c)
 					 .wait_addr = 0x7000,
 					 .wait_fd = -1,
 					 .in_cycle = true,
-					 .chain_len = 1,
+					 .chain_entries = 1,
 					 .chain = { 11 },
-					 .kstack_len = 2,
+					 .kstack_entries = 2,
 					 .kstack = { 0xffffffff81000010ULL, 0xffffffff81000180ULL },
 					 .ustack = frames,
-					 .ustack_len = 2,
+					 .ustack_entries = 2,
 					 .has_history = true,
 					 .syscall_nr = 202 };
 	threads[1].history.blocks = 4;

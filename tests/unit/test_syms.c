@@ -25,7 +25,7 @@
 #include "platform/memread.h"
 #include "platform/syms.h"
 
-#define MAX_FRAMES 64
+#define FRAMES_MAX_ENTRIES 64
 #define WAIT_MS 10000
 
 struct child {
@@ -37,8 +37,8 @@ struct child {
 
 struct stack {
 	int nr;
-	__u64 pcs[MAX_FRAMES];
-	struct bw_frame frames[MAX_FRAMES];
+	__u64 pcs[FRAMES_MAX_ENTRIES];
+	struct bw_frame frames[FRAMES_MAX_ENTRIES];
 };
 
 static const char *fixture_path(void)
@@ -232,7 +232,7 @@ static int frame_of(const struct stack *st, int from, const char *name)
 static void unwind(struct bw_syms *syms, struct bw_mem *mem, pid_t tid, const __u64 *regs,
 		   struct stack *st)
 {
-	st->nr = bw_syms__unwind(syms, mem, tid, regs, st->pcs, MAX_FRAMES);
+	st->nr = bw_syms__unwind(syms, mem, tid, regs, st->pcs, FRAMES_MAX_ENTRIES);
 	cr_assert_geq(st->nr, 1, "unwind: %d", st->nr);
 	cr_assert_eq(st->pcs[0], regs[BW_REG_IP]);
 	symbolize(syms, st);
@@ -407,7 +407,7 @@ Test(syms, unwind_fp_and_cfi_agree, .timeout = 30)
 	cr_assert_str_eq(st.frames[2].func, "main");
 	cr_assert_eq(st.frames[0].line, c.line);
 
-	fp.nr = bw_syms__unwind_fp(syms, mem, regs, fp.pcs, MAX_FRAMES);
+	fp.nr = bw_syms__unwind_fp(syms, mem, regs, fp.pcs, FRAMES_MAX_ENTRIES);
 	cr_assert_geq(fp.nr, 3);
 	symbolize(syms, &fp);
 	for (i = 0; i < 3; i++)
@@ -465,7 +465,7 @@ Test(syms, unwind_through_pthread_mutex_lock, .timeout = 30)
 	/* And the worker again, back in its restarted futex wait: the same stack. */
 	wait_blocked(c.pid, c.tid, SYS_futex);
 	grab_regs(c.tid, regs);
-	again.nr = bw_syms__unwind(syms, mem, c.tid, regs, again.pcs, MAX_FRAMES);
+	again.nr = bw_syms__unwind(syms, mem, c.tid, regs, again.pcs, FRAMES_MAX_ENTRIES);
 	cr_assert_eq(again.nr, st.nr);
 	for (i = 0; i < st.nr; i++)
 		cr_assert_eq(again.pcs[i], st.pcs[i]);

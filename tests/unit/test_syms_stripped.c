@@ -350,7 +350,7 @@ Test(syms_stripped, minidebuginfo)
 }
 
 /*
- * A payload that decompresses past BW_SYMS_DEBUGDATA_MAX is not read, though
+ * A payload that decompresses past BW_SYMS_DEBUGDATA_MAX_BYTES is not read, though
  * it starts with a whole ELF of symbols libdwfl would otherwise name them from.
  */
 Test(syms_stripped, minidebuginfo_past_the_bound_is_not_read, .timeout = 60)

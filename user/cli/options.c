@@ -121,8 +121,8 @@ static void parse_number(int key, const char *arg, struct argp_state *state, str
 	case 'p':
 		if (bw_parse_uint(arg, 1, 0x3fffffff, &v))
 			argp_error(state, "invalid PID: %s", arg);
-		if (cfg->npids == MAX_PIDS)
-			argp_error(state, "at most %d -p", MAX_PIDS);
+		if (cfg->npids == BW_TGIDS_ENTRIES)
+			argp_error(state, "at most %d -p", BW_TGIDS_ENTRIES);
 		if (!cfg->npids)
 			cfg->pid = v;
 		cfg->pids[cfg->npids++] = v;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
+#include "blockwatch.h"
 
 enum exit_code {
 	EXIT_CLEAN = 0, /* ran, found no leak or deadlock */
@@ -20,11 +21,10 @@ enum exit_code {
 #define DEFAULT_INTERVAL_NS NSEC_PER_SEC
 /* A snapshot ages what it sees over a couple of scans. */
 #define DEFAULT_SNAPSHOT_DURATION_NS (2 * NSEC_PER_SEC)
-#define MAX_PIDS 1024
 
 struct config {
 	__u32 pid; /* the first -p */
-	__u32 pids[MAX_PIDS];
+	__u32 pids[BW_TGIDS_ENTRIES];
 	size_t npids;
 	bool all;
 	const char *comm_re;

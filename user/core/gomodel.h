@@ -20,10 +20,10 @@
 #define BW_GSTATUS_SYSCALL 3
 #define BW_GSTATUS_WAITING 4
 #define BW_GSTATUS_DEAD 6
-#define BW_GSTATUS_LEAKED 10 /* 1.26 goroutineleak experiment */
-#define BW_GO_STACK_MAX 32   /* return pcs kept of a parked stack */
-#define BW_GO_CHANS_MAX 8    /* channels kept of a select */
-#define BW_GO_FRAMES_MAX 48  /* of a record's symbolized stack */
+#define BW_GSTATUS_LEAKED 10	    /* 1.26 goroutineleak experiment */
+#define BW_GO_STACK_MAX_ENTRIES 32  /* return pcs kept of a parked stack */
+#define BW_GO_CHANS_MAX_ENTRIES 8   /* channels kept of a select */
+#define BW_GO_FRAMES_MAX_ENTRIES 48 /* of a record's symbolized stack */
 
 /*
  * One frame. name and file are never NULL ("" when unknown). For a frame of

@@ -7,7 +7,7 @@
 #include <linux/types.h>
 #include "blockwatch.h"
 
-#define BW_CHAIN_MAX 16
+#define BW_CHAIN_MAX_ENTRIES 16
 #define BW_VERSION "0.1"
 
 enum bw_wait {
@@ -71,10 +71,10 @@ enum bw_reason {
 	BW_REASON_COUNT,
 };
 
-#define BW_WHY_LEN 160
+#define BW_WHY_BYTES 160
 
-#define BW_FUNC_LEN 256
-#define BW_PATH_LEN 256
+#define BW_FUNC_BYTES 256
+#define BW_PATH_BYTES 256
 
 /* Where a frame's function name came from. */
 enum bw_sym_source {
@@ -88,12 +88,12 @@ enum bw_sym_source {
 /* One symbolized user frame (platform/syms.h makes them). */
 struct bw_frame {
 	__u64 pc;
-	__u64 offset;		  /* pc - function start */
-	char func[BW_FUNC_LEN];	  /* "" when unknown */
-	char module[BW_PATH_LEN]; /* basename of the ELF file, "" when unknown */
-	char file[BW_PATH_LEN];	  /* source file, "" when no DWARF */
-	int line;		  /* 0 when unknown */
-	int source;		  /* enum bw_sym_source of func */
+	__u64 offset;		    /* pc - function start */
+	char func[BW_FUNC_BYTES];   /* "" when unknown */
+	char module[BW_PATH_BYTES]; /* basename of the ELF file, "" when unknown */
+	char file[BW_PATH_BYTES];   /* source file, "" when no DWARF */
+	int line;		    /* 0 when unknown */
+	int source;		    /* enum bw_sym_source of func */
 };
 
 /* What a file descriptor refers to, from /proc/PID/fd. */
@@ -109,7 +109,7 @@ enum bw_fd_kind {
 struct bw_thread {
 	__u32 pid;
 	__u32 tid;
-	char comm[BW_COMM_LEN];
+	char comm[BW_COMM_BYTES];
 	char state;	  /* 'R', 'S', 'D', 'T', 'Z' as in /proc */
 	__u64 blocked_ns; /* off CPU so far, 0 when running */
 	__u64 switches;	  /* voluntary + involuntary context switches */
@@ -130,18 +130,18 @@ struct bw_thread {
 	__u64 voluntary_switches; /* since the thread began: it has woken from waits */
 
 	enum bw_verdict verdict;
-	__u32 chain[BW_CHAIN_MAX]; /* waits_for: owner, owner's owner, ... */
-	int chain_len;
+	__u32 chain[BW_CHAIN_MAX_ENTRIES]; /* waits_for: owner, owner's owner, ... */
+	int chain_entries;
 	bool in_cycle;
 	enum bw_reason reason;
-	char why[BW_WHY_LEN]; /* the evidence, in words; "" with no verdict */
-	__u32 pile_threads;   /* with BW_REASON_PILE: threads at the site */
+	char why[BW_WHY_BYTES]; /* the evidence, in words; "" with no verdict */
+	__u32 pile_threads;	/* with BW_REASON_PILE: threads at the site */
 	double pile_growth_per_min;
 
-	int kstack_len; /* entries in kstack */
-	__u64 kstack[BW_KSTACK_DEPTH];
+	int kstack_entries; /* entries in kstack */
+	__u64 kstack[BW_KSTACK_ENTRIES];
 	struct bw_frame *ustack; /* malloc'd, innermost first; NULL if not unwound */
-	int ustack_len;
+	int ustack_entries;
 
 	bool has_history;
 	struct bw_history history;

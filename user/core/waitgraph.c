@@ -59,7 +59,7 @@ int bw_waitgraph_resolve(struct bw_thread *threads, size_t n)
 	}
 	for (i = 0; i < n; i++) {
 		threads[i].in_cycle = false;
-		threads[i].chain_len = 0;
+		threads[i].chain_entries = 0;
 	}
 	/* Each walk marks its path; meeting the path again closes a cycle. */
 	for (i = 0; i < n; i++) {
@@ -86,18 +86,18 @@ int bw_waitgraph_resolve(struct bw_thread *threads, size_t n)
 
 		if (!t->owner_tid)
 			continue;
-		t->chain[t->chain_len++] = t->owner_tid;
-		for (j = next_of(threads, n, i); j >= 0 && t->chain_len < BW_CHAIN_MAX;
+		t->chain[t->chain_entries++] = t->owner_tid;
+		for (j = next_of(threads, n, i); j >= 0 && t->chain_entries < BW_CHAIN_MAX_ENTRIES;
 		     j = next_of(threads, n, j)) {
 			__u32 tid = threads[j].owner_tid;
 
 			if (!tid || tid == t->tid)
 				break;
-			for (seen = false, k = 0; k < (size_t)t->chain_len; k++)
+			for (seen = false, k = 0; k < (size_t)t->chain_entries; k++)
 				seen |= t->chain[k] == tid;
 			if (seen)
 				break;
-			t->chain[t->chain_len++] = tid;
+			t->chain[t->chain_entries++] = tid;
 		}
 	}
 	free(mark);

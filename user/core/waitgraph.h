@@ -13,7 +13,7 @@
 
 /* Index of the thread with this tid, or -1. threads must be sorted by tid. */
 long bw_waitgraph_find(const struct bw_thread *threads, size_t n, __u32 tid);
-/* Sorts by tid, then fills chain, chain_len and in_cycle of every thread. 0 or -ENOMEM. */
+/* Sorts by tid, then fills chain, chain_entries and in_cycle of every thread. 0 or -ENOMEM. */
 int bw_waitgraph_resolve(struct bw_thread *threads, size_t n);
 
 /*

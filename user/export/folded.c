@@ -61,11 +61,11 @@ static void root_frame(FILE *f, const char *comm, size_t max, __u32 pid)
 
 static int add_thread(struct line *l, const struct bw_thread *t, const struct bw_ksyms *ksyms)
 {
-	int i, nk = t->kstack_len, nu = t->ustack ? t->ustack_len : 0;
+	int i, nk = t->kstack_entries, nu = t->ustack ? t->ustack_entries : 0;
 	size_t len;
 	FILE *f;
 
-	nk = nk > BW_KSTACK_DEPTH ? BW_KSTACK_DEPTH : nk;
+	nk = nk > BW_KSTACK_ENTRIES ? BW_KSTACK_ENTRIES : nk;
 	f = open_memstream(&l->stack, &len);
 	if (!f)
 		return -ENOMEM;

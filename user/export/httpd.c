@@ -18,7 +18,7 @@ typedef enum MHD_Result mhd_result;
 typedef int mhd_result;
 #endif
 
-#define HOST_MAX 64 /* longer than any numeric address */
+#define HOST_MAX_BYTES 64 /* longer than any numeric address */
 
 struct bw_httpd {
 	struct MHD_Daemon *daemon;
@@ -96,7 +96,7 @@ static mhd_result handle(void *cls, struct MHD_Connection *conn, const char *url
 /* "ADDR:PORT", "[V6]:PORT" or ":PORT" into addr; *any: the empty ADDR. */
 static int parse_addr(const char *s, union addr *addr, bool *any)
 {
-	char host[HOST_MAX];
+	char host[HOST_MAX_BYTES];
 	const char *colon, *end;
 	__u64 port;
 	size_t len;

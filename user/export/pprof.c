@@ -15,9 +15,9 @@
 #include "go/gowait.h"
 #include "proto/profile.pb-c.h"
 
-#define LABELS_MAX 8
+#define LABELS_MAX_ENTRIES 8
 #define MAPPING_ID 1
-#define GZIP_CHUNK 16384
+#define GZIP_CHUNK_BYTES 16384
 
 /* Location keys: which kind of frame, so equal numbers of two kinds never merge. */
 enum loc_kind {
@@ -61,8 +61,8 @@ struct sample {
 	Perftools__Profiles__Sample pb;
 	uint64_t *locids;
 	int64_t values[2];
-	Perftools__Profiles__Label labels[LABELS_MAX];
-	Perftools__Profiles__Label *labelp[LABELS_MAX];
+	Perftools__Profiles__Label labels[LABELS_MAX_ENTRIES];
+	Perftools__Profiles__Label *labelp[LABELS_MAX_ENTRIES];
 };
 
 struct builder {
@@ -333,8 +333,8 @@ static Perftools__Profiles__Label *new_label(struct builder *b, struct sample *s
 
 	if (*err)
 		return NULL;
-	if (s->pb.n_label == LABELS_MAX) {
-		*err = -EOVERFLOW; /* a bug: LABELS_MAX too small */
+	if (s->pb.n_label == LABELS_MAX_ENTRIES) {
+		*err = -EOVERFLOW; /* a bug: LABELS_MAX_ENTRIES too small */
 		return NULL;
 	}
 	perftools__profiles__label__init(l);
@@ -364,14 +364,14 @@ static int label_num(struct builder *b, struct sample *s, const char *key, __u64
 
 static int add_thread(struct builder *b, const struct bw_thread *t)
 {
-	int i, nk = t->kstack_len, nu = t->ustack ? t->ustack_len : 0, err;
-	char comm[BW_COMM_LEN + 1];
+	int i, nk = t->kstack_entries, nu = t->ustack ? t->ustack_entries : 0, err;
+	char comm[BW_COMM_BYTES + 1];
 	struct sample *s;
 	size_t n = 0;
 
-	memcpy(comm, t->comm, BW_COMM_LEN);
-	comm[BW_COMM_LEN] = '\0';
-	nk = nk < 0 ? 0 : nk > BW_KSTACK_DEPTH ? BW_KSTACK_DEPTH : nk;
+	memcpy(comm, t->comm, BW_COMM_BYTES);
+	comm[BW_COMM_BYTES] = '\0';
+	nk = nk < 0 ? 0 : nk > BW_KSTACK_ENTRIES ? BW_KSTACK_ENTRIES : nk;
 	nu = nu < 0 ? 0 : nu;
 	err = new_sample(b, nk + nu + 1, t->blocked_ns, &s);
 	for (i = 0; !err && i < nk; i++)
@@ -435,7 +435,7 @@ static int add_goroutine(struct builder *b, const struct bw_capture_go *gp, cons
 
 static int gzip_write(FILE *f, const uint8_t *buf, size_t len)
 {
-	unsigned char out[GZIP_CHUNK];
+	unsigned char out[GZIP_CHUNK_BYTES];
 	z_stream zs = { 0 };
 	int ret, err = 0;
 	size_t have;

@@ -94,7 +94,7 @@ static void label(FILE *f, const char *name, const char *value, size_t max)
 static void series(FILE *f, const char *name, const struct proc *p)
 {
 	fprintf(f, "%s{pid=\"%u\",comm=\"", name, p->pid);
-	bw_prom_label_str(f, p->comm, BW_PROM_COMM_MAX);
+	bw_prom_label_str(f, p->comm, BW_PROM_COMM_MAX_BYTES);
 	fputc('"', f);
 }
 
@@ -129,7 +129,7 @@ static int cmp_goline(const void *a, const void *b)
 
 	if (x->verdict != y->verdict)
 		return x->verdict > y->verdict ? -1 : 1;
-	return strncmp(x->reason, y->reason, BW_PROM_REASON_MAX);
+	return strncmp(x->reason, y->reason, BW_PROM_REASON_MAX_BYTES);
 }
 
 static int cmp_site_labels(const void *a, const void *b)
@@ -137,11 +137,11 @@ static int cmp_site_labels(const void *a, const void *b)
 	const struct site *x = a, *y = b;
 	int c;
 
-	if ((c = strncmp(x->at, y->at, BW_PROM_FUNC_MAX)))
+	if ((c = strncmp(x->at, y->at, BW_PROM_FUNC_MAX_BYTES)))
 		return c;
-	if ((c = strncmp(x->by, y->by, BW_PROM_FUNC_MAX)))
+	if ((c = strncmp(x->by, y->by, BW_PROM_FUNC_MAX_BYTES)))
 		return c;
-	if ((c = strncmp(x->reason, y->reason, BW_PROM_REASON_MAX)))
+	if ((c = strncmp(x->reason, y->reason, BW_PROM_REASON_MAX_BYTES)))
 		return c;
 	return (int)x->verdict - (int)y->verdict;
 }
@@ -307,7 +307,7 @@ static int write_goroutines(FILE *f, const struct proc *p)
 		for (j = i + 1; j < go->nrecs && !cmp_goline(&g[i], &g[j]); j++)
 			;
 		series(f, "blockwatch_goroutines", p);
-		label(f, "wait_reason", g[i].reason, BW_PROM_REASON_MAX);
+		label(f, "wait_reason", g[i].reason, BW_PROM_REASON_MAX_BYTES);
 		label(f, "verdict", bw_verdict_name(g[i].verdict), 0);
 		fprintf(f, "} %zu\n", j - i);
 	}
@@ -320,14 +320,14 @@ static void site_series(FILE *f, const char *name, const struct proc *p, const s
 	series(f, name, p);
 	fputs(",site=\"", f);
 	if (s->at) {
-		bw_prom_label_str(f, s->at, BW_PROM_FUNC_MAX);
+		bw_prom_label_str(f, s->at, BW_PROM_FUNC_MAX_BYTES);
 		fputs(" <- ", f);
-		bw_prom_label_str(f, s->by, BW_PROM_FUNC_MAX);
+		bw_prom_label_str(f, s->by, BW_PROM_FUNC_MAX_BYTES);
 	} else {
 		fputs("other", f);
 	}
 	fputc('"', f);
-	label(f, "wait_reason", s->reason, BW_PROM_REASON_MAX);
+	label(f, "wait_reason", s->reason, BW_PROM_REASON_MAX_BYTES);
 	label(f, "verdict", bw_verdict_name(s->verdict), 0);
 	fputs("} ", f);
 }
@@ -451,7 +451,7 @@ static int write_all(FILE *f, const struct bw_prom_opts *o, struct proc *procs, 
 		if (!procs[i].go)
 			continue;
 		series(f, "blockwatch_go_info", &procs[i]);
-		label(f, "go_version", known(procs[i].go->go_version), BW_PROM_REASON_MAX);
+		label(f, "go_version", known(procs[i].go->go_version), BW_PROM_REASON_MAX_BYTES);
 		fputs("} 1\n", f);
 	}
 

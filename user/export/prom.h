@@ -40,8 +40,8 @@
  * counter reset, as for any restarted target.
  *
  * Target-controlled strings (comm, function names, wait reasons, the Go
- * version) are cut at a byte cap (comm BW_PROM_COMM_MAX, function names
- * BW_PROM_FUNC_MAX, wait reasons and versions BW_PROM_REASON_MAX) and
+ * version) are cut at a byte cap (comm BW_PROM_COMM_MAX_BYTES, function names
+ * BW_PROM_FUNC_MAX_BYTES, wait reasons and versions BW_PROM_REASON_MAX_BYTES) and
  * escaped as label values (bw_prom_label_str, core/escape.h): '\', '"' and
  * newline as the format says, other controls and bytes that are not valid
  * UTF-8 as \\xNN. A NULL or empty function name is "[unknown]", an empty
@@ -64,9 +64,9 @@
 
 #define BW_PROM_MAX_SITES_DEFAULT 20
 /* The kernel's TASK_COMM_LEN is 16 with its NUL: 15 bytes of name. */
-#define BW_PROM_COMM_MAX (BW_COMM_LEN - 1)
-#define BW_PROM_FUNC_MAX 200
-#define BW_PROM_REASON_MAX 64
+#define BW_PROM_COMM_MAX_BYTES (BW_COMM_BYTES - 1)
+#define BW_PROM_FUNC_MAX_BYTES 200
+#define BW_PROM_REASON_MAX_BYTES 64
 
 /*
  * The tool's own health. The counters are totals since blockwatch started

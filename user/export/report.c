@@ -140,20 +140,20 @@ static void json_thread(FILE *f, const struct bw_thread *t, const struct bw_capt
 	if (t->reason == BW_REASON_PILE)
 		fprintf(f, ",\"pile_threads\":%u,\"pile_growth_per_min\":%.1f", t->pile_threads,
 			t->pile_growth_per_min);
-	if (t->chain_len) {
+	if (t->chain_entries) {
 		fputs(",\"waits_for\":[", f);
-		for (i = 0; i < t->chain_len; i++)
+		for (i = 0; i < t->chain_entries; i++)
 			fprintf(f, "%s%u", i ? "," : "", t->chain[i]);
 		fputc(']', f);
 	}
 	fputs(",\"kernel_stack\":[", f);
-	for (i = 0; i < t->kstack_len; i++) {
+	for (i = 0; i < t->kstack_entries; i++) {
 		if (i)
 			fputc(',', f);
 		kframe(f, c, t->kstack[i], true);
 	}
 	fputs("],\"user_stack\":[", f);
-	for (i = 0; i < t->ustack_len; i++) {
+	for (i = 0; i < t->ustack_entries; i++) {
 		if (i)
 			fputc(',', f);
 		json_frame(f, &t->ustack[i]);
@@ -331,9 +331,9 @@ static void text_detail(FILE *f, const struct bw_capture *c, const struct bw_thr
 		bw_text_str(f, t->why, 0);
 		fputc('\n', f);
 	}
-	if (t->chain_len) {
+	if (t->chain_entries) {
 		fprintf(f, "    waits for: %u", t->tid);
-		for (i = 0; i < t->chain_len; i++) {
+		for (i = 0; i < t->chain_entries; i++) {
 			const struct bw_thread *w = by_tid(c->threads, c->nthreads, t->chain[i]);
 
 			fprintf(f, " -> %u", t->chain[i]);
@@ -350,16 +350,16 @@ static void text_detail(FILE *f, const struct bw_capture *c, const struct bw_thr
 			fputs(" -> cycle", f);
 		fputc('\n', f);
 	}
-	if (t->ustack_len) {
+	if (t->ustack_entries) {
 		fputs("    user stack:\n", f);
-		for (i = 0; i < t->ustack_len && i < USTACK_TEXT_FRAMES; i++)
+		for (i = 0; i < t->ustack_entries && i < USTACK_TEXT_FRAMES; i++)
 			text_frame(f, i, &t->ustack[i]);
-		if (t->ustack_len > USTACK_TEXT_FRAMES)
-			fprintf(f, "      ... %d more\n", t->ustack_len - USTACK_TEXT_FRAMES);
+		if (t->ustack_entries > USTACK_TEXT_FRAMES)
+			fprintf(f, "      ... %d more\n", t->ustack_entries - USTACK_TEXT_FRAMES);
 	}
-	if (t->kstack_len) {
+	if (t->kstack_entries) {
 		fputs("    kernel stack:\n", f);
-		for (i = 0; i < t->kstack_len && i < KSTACK_TEXT_FRAMES; i++) {
+		for (i = 0; i < t->kstack_entries && i < KSTACK_TEXT_FRAMES; i++) {
 			fprintf(f, "      #%-2d ", i);
 			kframe(f, c, t->kstack[i], false);
 			fputc('\n', f);
@@ -416,9 +416,9 @@ static bool same_site(const struct bw_thread *a, const struct bw_thread *b)
 	int i;
 
 	if (a->pid != b->pid || a->wait != b->wait || a->verdict != b->verdict ||
-	    a->ustack_len != b->ustack_len || !a->ustack_len)
+	    a->ustack_entries != b->ustack_entries || !a->ustack_entries)
 		return false;
-	for (i = 0; i < a->ustack_len; i++)
+	for (i = 0; i < a->ustack_entries; i++)
 		if (a->ustack[i].pc != b->ustack[i].pc)
 			return false;
 	return true;
@@ -448,11 +448,11 @@ static void text_sites(FILE *f, const struct bw_thread **list, size_t m)
 		first = false;
 		fprintf(f, "  pid %u %s %zu threads on %s at ", t->pid, bw_verdict_name(t->verdict),
 			members, bw_wait_name(t->wait));
-		for (j = 0; j < (size_t)t->ustack_len && !t->ustack[j].func[0]; j++)
+		for (j = 0; j < (size_t)t->ustack_entries && !t->ustack[j].func[0]; j++)
 			;
-		for (; j < (size_t)t->ustack_len && j < 3; j++) {
+		for (; j < (size_t)t->ustack_entries && j < 3; j++) {
 			bw_text_str(f, t->ustack[j].func[0] ? t->ustack[j].func : "?", 60);
-			fputs(j + 1 < (size_t)t->ustack_len && j < 2 ? " <- " : "", f);
+			fputs(j + 1 < (size_t)t->ustack_entries && j < 2 ? " <- " : "", f);
 		}
 		if (t->reason == BW_REASON_PILE)
 			fprintf(f, " (pile, %.1f/min)", t->pile_growth_per_min);

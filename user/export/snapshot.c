@@ -67,7 +67,7 @@ static void write_ksyms(struct writer *w, const struct bw_capture *c)
 	/* Only the symbols the stacks use: enough to resolve them again. */
 	fputs("{\"type\":\"ksyms\",\"symbols\":[", f);
 	for (i = 0; c->ksyms && i < c->nthreads; i++) {
-		for (k = 0; k < c->threads[i].kstack_len; k++) {
+		for (k = 0; k < c->threads[i].kstack_entries; k++) {
 			__u64 addr = c->threads[i].kstack[k], off = 0;
 			const char *name = bw_ksyms__find(c->ksyms, addr, &off);
 
@@ -112,13 +112,13 @@ static void write_thread(struct writer *w, const struct bw_thread *t)
 	for (i = 0; i < 6; i++)
 		fprintf(f, "%s%llu", i ? "," : "", (unsigned long long)t->args[i]);
 	fputs("],\"chain\":[", f);
-	for (i = 0; i < t->chain_len; i++)
+	for (i = 0; i < t->chain_entries; i++)
 		fprintf(f, "%s%u", i ? "," : "", t->chain[i]);
 	fputs("],\"kstack\":[", f);
-	for (i = 0; i < t->kstack_len; i++)
+	for (i = 0; i < t->kstack_entries; i++)
 		fprintf(f, "%s%llu", i ? "," : "", (unsigned long long)t->kstack[i]);
 	fputs("],\"ustack\":[", f);
-	for (i = 0; i < t->ustack_len; i++) {
+	for (i = 0; i < t->ustack_entries; i++) {
 		const struct bw_frame *fr = &t->ustack[i];
 
 		fprintf(f, "%s{\"pc\":%llu,\"offset\":%llu,\"func\":", i ? "," : "",
@@ -458,12 +458,13 @@ static bool read_thread(struct owned *o, json_object *obj)
 		t->args[i] = json_object_get_uint64(json_object_array_get_idx(a, i));
 	a = arr_of(obj, "chain", &ok);
 	n = a ? json_object_array_length(a) : 0;
-	for (i = 0; i < n && i < BW_CHAIN_MAX; i++)
-		t->chain[t->chain_len++] = json_object_get_uint64(json_object_array_get_idx(a, i));
+	for (i = 0; i < n && i < BW_CHAIN_MAX_ENTRIES; i++)
+		t->chain[t->chain_entries++] =
+			json_object_get_uint64(json_object_array_get_idx(a, i));
 	a = arr_of(obj, "kstack", &ok);
 	n = a ? json_object_array_length(a) : 0;
-	for (i = 0; i < n && i < BW_KSTACK_DEPTH; i++)
-		t->kstack[t->kstack_len++] =
+	for (i = 0; i < n && i < BW_KSTACK_ENTRIES; i++)
+		t->kstack[t->kstack_entries++] =
 			json_object_get_uint64(json_object_array_get_idx(a, i));
 	a = arr_of(obj, "ustack", &ok);
 	n = a ? json_object_array_length(a) : 0;
@@ -474,7 +475,7 @@ static bool read_thread(struct owned *o, json_object *obj)
 	}
 	for (i = 0; i < n; i++) {
 		json_object *fo = json_object_array_get_idx(a, i);
-		struct bw_frame *fr = &t->ustack[t->ustack_len++];
+		struct bw_frame *fr = &t->ustack[t->ustack_entries++];
 
 		if (!json_object_is_type(fo, json_type_object))
 			return false;
@@ -644,7 +645,7 @@ static bool read_goroutine(struct owned *o, json_object *obj)
 	ok = ok && read_gofunc(o, x, &r->created_by);
 	a = arr_of(obj, "stack", &ok);
 	n = a ? json_object_array_length(a) : 0;
-	if (n > BW_GO_FRAMES_MAX)
+	if (n > BW_GO_FRAMES_MAX_ENTRIES)
 		return false;
 	r->stack = calloc(n ? n : 1, sizeof(*r->stack));
 	if (!r->stack)

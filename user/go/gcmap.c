@@ -12,9 +12,9 @@
 #include "go/gcmap.h"
 #include "go/gobin.h"
 
-#define MAX_FRAMES 100000	    /* a stack of 1 GiB holds fewer real frames */
-#define MAX_STACK_OBJECTS 65536	    /* per function */
-#define MAX_OBJECT_WORDS (1u << 24) /* a stack object of 128 MiB */
+#define FRAMES_MAX_ENTRIES 100000	/* a stack of 1 GiB holds fewer real frames */
+#define STACK_OBJECTS_MAX_ENTRIES 65536 /* per function */
+#define OBJECT_MAX_WORDS (1u << 24)	/* a stack object of 128 MiB */
 
 static __u32 le32(const __u8 *p)
 {
@@ -179,10 +179,10 @@ static void stack_object(struct walk *w, const __u8 *r, __u64 varp, __u64 argp, 
 	nwords = (ptrdata < 0 ? -(__s64)ptrdata : ptrdata) / 8;
 	if (!nwords)
 		return;
-	if (nwords > MAX_OBJECT_WORDS || !w->rodata ||
+	if (nwords > OBJECT_MAX_WORDS || !w->rodata ||
 	    !(gcdata = bw_gobin__bytes(w->gb, w->rodata + gcdataoff, &avail))) {
 		set_range(w, ptr,
-			  ptr + 8 * (nwords > MAX_OBJECT_WORDS ? MAX_OBJECT_WORDS : nwords));
+			  ptr + 8 * (nwords > OBJECT_MAX_WORDS ? OBJECT_MAX_WORDS : nwords));
 		return;
 	}
 	if (ptrdata < 0) {
@@ -216,7 +216,7 @@ static void stack_objects(struct walk *w, const struct bw_gofuncinfo *f, __u64 v
 	if (!va)
 		return;
 	p = bw_gobin__bytes(w->gb, va, &avail);
-	if (!p || avail < 8 || (n = le64(p)) > MAX_STACK_OBJECTS || n * 16 > avail - 8) {
+	if (!p || avail < 8 || (n = le64(p)) > STACK_OBJECTS_MAX_ENTRIES || n * 16 > avail - 8) {
 		set_range(w, frame_sp, varp); /* unreadable: the locals conservatively */
 		return;
 	}
@@ -280,7 +280,7 @@ int bw_gcmap_stack(const struct bw_gobin *gb, __u64 bias, __u64 pc, __u64 sp, co
 	w.bits = bits;
 	if (!bw_gobin__module(gb, &md))
 		w.rodata = md.rodata;
-	for (frames = 0; frames < MAX_FRAMES; frames++) {
+	for (frames = 0; frames < FRAMES_MAX_ENTRIES; frames++) {
 		struct bw_gofuncinfo f;
 		__u64 fp, varp, argp, lr, continpc;
 		__s32 spdelta;
@@ -379,8 +379,8 @@ int bw_gcmap_globals(const struct bw_gobin *gb, struct bw_gcmask *data, struct b
 
 /* ---- heap objects (1.22+) ---------------------------------------------------- */
 
-#define PAGE_SIZE 8192
-#define MIN_SIZE_FOR_MALLOC_HEADER 512
+#define GO_PAGE_BYTES 8192
+#define MALLOC_HEADER_MIN_BYTES 512
 
 int bw_gcmap_heap_bits_range(const struct bw_golayout *l, const struct bw_gospan *s, __u64 *addr,
 			     __u64 *len)
@@ -388,9 +388,9 @@ int bw_gcmap_heap_bits_range(const struct bw_golayout *l, const struct bw_gospan
 	__u64 span_size;
 
 	if (!l || !s || !s->npages || s->npages > (1ull << 32) || !s->elemsize ||
-	    s->elemsize > MIN_SIZE_FOR_MALLOC_HEADER)
+	    s->elemsize > MALLOC_HEADER_MIN_BYTES)
 		return -EINVAL;
-	span_size = s->npages * PAGE_SIZE;
+	span_size = s->npages * GO_PAGE_BYTES;
 	*len = span_size / 8 / 8;
 	*addr = s->base + span_size - *len;
 	/* Green Tea: the inline mark bits end the span of objects of 16..512 bytes. */
@@ -404,7 +404,7 @@ int bw_gcmap_heap_small(const struct bw_gospan *s, const __u8 *hbits, size_t len
 {
 	__u64 word, nwords, j;
 
-	if (!s || !hbits || !bits || !s->elemsize || s->elemsize > MIN_SIZE_FOR_MALLOC_HEADER ||
+	if (!s || !hbits || !bits || !s->elemsize || s->elemsize > MALLOC_HEADER_MIN_BYTES ||
 	    obj < s->base || (obj - s->base) % s->elemsize)
 		return -EINVAL;
 	if (s->spanclass & 1)

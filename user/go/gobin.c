@@ -25,9 +25,9 @@
 #define PCDATA_INLTREEINDEX 2
 #define FUNCDATA_INLTREE 3
 
-#define MAX_NFUNC (1u << 24)
-#define MAX_WAIT_REASONS 256
-#define MAX_WAIT_REASON_LEN 64
+#define FUNCS_MAX_ENTRIES (1u << 24)
+#define WAIT_REASONS_MAX_ENTRIES 256
+#define WAIT_REASON_MAX_BYTES 64
 
 struct gb_seg {
 	__u64 va;
@@ -516,7 +516,7 @@ static int check_pcheader(const __u8 *p, __u64 avail, struct gb_pcln *t)
 	if (magic != GO116_MAGIC && magic != GO118_MAGIC && magic != GO120_MAGIC)
 		return -ENOEXEC;
 	nfunc = le64(p + 8);
-	if (!nfunc || nfunc > MAX_NFUNC)
+	if (!nfunc || nfunc > FUNCS_MAX_ENTRIES)
 		return -ENOEXEC;
 	base = magic == GO116_MAGIC ? 24 : 32; /* 1.18+ has textStart at 24 */
 	for (i = 0; i < 5; i++) {
@@ -1171,7 +1171,7 @@ static void find_bases(struct bw_gobin *gb)
 
 /* ---- runtime data symbols without .symtab --------------------------------- */
 
-#define MAX_INSNS 4096
+#define INSNS_MAX_ENTRIES 4096
 
 /* Decodes the function name from its entry; returns how many instructions. */
 static int decode_func(const struct bw_gobin *gb, const char *name, struct bw_x86_insn *ins,
@@ -1212,13 +1212,13 @@ static void add_rsym(struct bw_gobin *gb, const char *name, __u64 addr, __u64 si
  */
 static void recover_allgs(struct bw_gobin *gb)
 {
-	struct bw_x86_insn *ins = calloc(MAX_INSNS, sizeof(*ins));
-	__u64 *pcs = calloc(MAX_INSNS, sizeof(*pcs)), allgs = 0, allglen = 0, allm = 0;
+	struct bw_x86_insn *ins = calloc(INSNS_MAX_ENTRIES, sizeof(*ins));
+	__u64 *pcs = calloc(INSNS_MAX_ENTRIES, sizeof(*pcs)), allgs = 0, allglen = 0, allm = 0;
 	int n, i;
 
 	if (!ins || !pcs)
 		goto cleanup;
-	n = decode_func(gb, "runtime.allgadd", ins, pcs, MAX_INSNS);
+	n = decode_func(gb, "runtime.allgadd", ins, pcs, INSNS_MAX_ENTRIES);
 	for (i = 0; i < n && !allgs; i++) {
 		__u64 t = ins[i].target;
 
@@ -1233,7 +1233,7 @@ static void recover_allgs(struct bw_gobin *gb)
 		    !bw_x86_refs_op(ins, n, t, 0x39) && !bw_x86_refs_op(ins, n, t, 0x3b))
 			allglen = t;
 	}
-	n = decode_func(gb, "runtime.mcommoninit", ins, pcs, MAX_INSNS);
+	n = decode_func(gb, "runtime.mcommoninit", ins, pcs, INSNS_MAX_ENTRIES);
 	for (i = 0; i < n && !allm; i++) {
 		__u64 t = ins[i].target;
 
@@ -1254,14 +1254,14 @@ cleanup:
 
 size_t bw_gobin__slice_refs(const struct bw_gobin *gb, const char *func, __u64 *out, size_t max)
 {
-	struct bw_x86_insn *ins = calloc(MAX_INSNS, sizeof(*ins));
-	__u64 *pcs = calloc(MAX_INSNS, sizeof(*pcs));
+	struct bw_x86_insn *ins = calloc(INSNS_MAX_ENTRIES, sizeof(*ins));
+	__u64 *pcs = calloc(INSNS_MAX_ENTRIES, sizeof(*pcs));
 	size_t k = 0, j;
 	int n, i;
 
 	if (!ins || !pcs)
 		goto cleanup;
-	n = decode_func(gb, func, ins, pcs, MAX_INSNS);
+	n = decode_func(gb, func, ins, pcs, INSNS_MAX_ENTRIES);
 	for (i = 0; i < n && k < max; i++) {
 		__u64 t = ins[i].target;
 
@@ -1283,7 +1283,7 @@ static int wait_reason_ok(const __u8 *s, __u64 len)
 {
 	__u64 i;
 
-	if (!s || len == 0 || len > MAX_WAIT_REASON_LEN)
+	if (!s || len == 0 || len > WAIT_REASON_MAX_BYTES)
 		return 0;
 	for (i = 0; i < len; i++)
 		if (s[i] < 0x20 || s[i] > 0x7e)
@@ -1318,8 +1318,8 @@ static void recover_wait_reasons(struct bw_gobin *gb)
 			if (!s || len != 17 || memcmp(s, gcam, 17))
 				continue;
 			va -= 16;
-			for (cnt = 1; cnt < MAX_WAIT_REASONS; cnt++) {
-				s = go_string(gb, va + 16 * cnt, MAX_WAIT_REASON_LEN, &len);
+			for (cnt = 1; cnt < WAIT_REASONS_MAX_ENTRIES; cnt++) {
+				s = go_string(gb, va + 16 * cnt, WAIT_REASON_MAX_BYTES, &len);
 				if (!wait_reason_ok(s, len))
 					break;
 			}
@@ -1365,12 +1365,12 @@ static int set_wait_reasons_file(struct bw_gobin *gb)
 
 	if (bw_gobin__lookup(gb, "runtime.waitReasonStrings", &va, &size) || size < 32 || size % 16)
 		return -ENOENT;
-	n = size / 16 > MAX_WAIT_REASONS ? MAX_WAIT_REASONS : size / 16;
+	n = size / 16 > WAIT_REASONS_MAX_ENTRIES ? WAIT_REASONS_MAX_ENTRIES : size / 16;
 	gb->wait = calloc(n, sizeof(*gb->wait));
 	if (!gb->wait)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		const __u8 *s = go_string(gb, va + 16ull * i, MAX_WAIT_REASON_LEN, &len);
+		const __u8 *s = go_string(gb, va + 16ull * i, WAIT_REASON_MAX_BYTES, &len);
 
 		if (!s || (len && !wait_reason_ok(s, len)))
 			break;

@@ -7,11 +7,11 @@
 #include "go/goheap.h"
 #include "platform/memread.h"
 
-#define MALLOC_HEADER_MIN 512 /* objects above it have a header (size class != 0) */
-#define SPAN_CACHE 1024
-#define TYPE_CACHE 1024
-#define MASK_MAX 65536	      /* bytes of a type's mask read at most */
-#define WINDOW_MAX (1u << 17) /* words of a large object decoded at most */
+#define MALLOC_HEADER_MIN_BYTES 512 /* objects above it have a header (size class != 0) */
+#define SPAN_CACHE_ENTRIES 1024
+#define TYPE_CACHE_ENTRIES 1024
+#define MASK_MAX_BYTES 65536	    /* bytes of a type's mask read at most */
+#define WINDOW_MAX_WORDS (1u << 17) /* words of a large object decoded at most */
 /* internal/abi: Type.TFlag +20, Type.Kind_ +23, Type.GCData +32 */
 #define TYPE_TFLAG 20
 #define TYPE_KIND 23
@@ -38,8 +38,8 @@ struct bw_goheap {
 	struct bw_mem *mem;
 	const struct bw_golayout *l;
 	__u32 minor;
-	struct span_bits spans[SPAN_CACHE];
-	struct type_mask types[TYPE_CACHE];
+	struct span_bits spans[SPAN_CACHE_ENTRIES];
+	struct type_mask types[TYPE_CACHE_ENTRIES];
 	__u8 *win;
 	size_t win_cap;
 };
@@ -64,11 +64,11 @@ void bw_goheap__reset(struct bw_goheap *h)
 
 	if (!h)
 		return;
-	for (i = 0; i < SPAN_CACHE; i++) {
+	for (i = 0; i < SPAN_CACHE_ENTRIES; i++) {
 		free(h->spans[i].bits);
 		h->spans[i] = (struct span_bits){ 0 };
 	}
-	for (i = 0; i < TYPE_CACHE; i++) {
+	for (i = 0; i < TYPE_CACHE_ENTRIES; i++) {
 		free(h->types[i].mask);
 		h->types[i] = (struct type_mask){ 0 };
 	}
@@ -91,14 +91,14 @@ static size_t slot_of(__u64 v, size_t n)
 /* The heap bits of a small-object span, read once a scan. */
 static const struct span_bits *span_bits(struct bw_goheap *h, const struct bw_gospan *s)
 {
-	struct span_bits *e = &h->spans[slot_of(s->base, SPAN_CACHE)];
+	struct span_bits *e = &h->spans[slot_of(s->base, SPAN_CACHE_ENTRIES)];
 	__u64 addr, len;
 
 	if (e->base == s->base + 1)
 		return e;
 	free(e->bits);
 	*e = (struct span_bits){ .base = s->base + 1, .err = -EINVAL };
-	if (bw_gcmap_heap_bits_range(h->l, s, &addr, &len) || len > MASK_MAX)
+	if (bw_gcmap_heap_bits_range(h->l, s, &addr, &len) || len > MASK_MAX_BYTES)
 		return e;
 	e->bits = malloc(len ? len : 1);
 	e->err = -ENOMEM;
@@ -112,7 +112,7 @@ static const struct span_bits *span_bits(struct bw_goheap *h, const struct bw_go
 /* A type's size, pointer bytes and mask, read once a scan. */
 static const struct type_mask *type_mask(struct bw_goheap *h, __u64 typ)
 {
-	struct type_mask *e = &h->types[slot_of(typ, TYPE_CACHE)];
+	struct type_mask *e = &h->types[slot_of(typ, TYPE_CACHE_ENTRIES)];
 	__u8 t[TYPE_GCDATA + 8];
 	__u64 gcdata;
 
@@ -138,7 +138,7 @@ static const struct type_mask *type_mask(struct bw_goheap *h, __u64 typ)
 		return e; /* the mask is built on demand, not yet */
 	e->len = (e->ptrbytes / 8 + 7) / 8;
 	e->err = -E2BIG;
-	if (e->len > MASK_MAX)
+	if (e->len > MASK_MAX_BYTES)
 		return e;
 	e->err = -ENOMEM;
 	e->mask = malloc(e->len ? e->len : 1);
@@ -171,9 +171,9 @@ int bw_goheap__ptrs(struct bw_goheap *h, const struct bw_goheap_span *sp, __u64 
 	if (addr + len > obj + sp->elemsize)
 		return -EINVAL;
 	first = (addr - obj) / 8;
-	if (sp->spanclass >> 1 && sp->elemsize <= MALLOC_HEADER_MIN) {
+	if (sp->spanclass >> 1 && sp->elemsize <= MALLOC_HEADER_MIN_BYTES) {
 		const struct span_bits *e = span_bits(h, &s);
-		__u8 ob[MALLOC_HEADER_MIN / 64] = { 0 };
+		__u8 ob[MALLOC_HEADER_MIN_BYTES / 64] = { 0 };
 
 		if (e->err)
 			return e->err;
@@ -203,8 +203,8 @@ int bw_goheap__ptrs(struct bw_goheap *h, const struct bw_goheap_span *sp, __u64 
 	if (addr + len <= data)
 		return 0; /* the header only */
 	nwin = (addr + len - data) / 8;
-	if (nwin > WINDOW_MAX || nwin * 8 > objsize)
-		return nwin > WINDOW_MAX ? -E2BIG : -EINVAL;
+	if (nwin > WINDOW_MAX_WORDS || nwin * 8 > objsize)
+		return nwin > WINDOW_MAX_WORDS ? -E2BIG : -EINVAL;
 	if (nwin / 8 + 1 > h->win_cap) {
 		__u8 *w = realloc(h->win, nwin / 8 + 1);
 

@@ -6,9 +6,9 @@
 #include "go/goreach.h"
 #include "core/hashmap.h"
 
-#define CHUNK 65536
+#define CHUNK_BYTES 65536
 /* Objects waited on that one word may fall in when extents overlap (no sizes). */
-#define OVERLAP_MAX 256
+#define OVERLAP_MAX_ENTRIES 256
 
 struct item {
 	__u64 addr;
@@ -18,7 +18,7 @@ struct item {
 
 /* Items stay 16 bytes: a search of a million goroutines holds millions of them. */
 #define LENT 0x80000000u
-#define LENT_MAX 0x40000000u
+#define LENT_MAX_WORDS 0x40000000u
 
 struct bw_reach_sink {
 	struct search *s;
@@ -34,7 +34,7 @@ struct search {
 	struct bw_range *objs; /* sorted by start */
 	__u32 *obj_orig;       /* sorted index -> caller's index */
 	size_t nobjs;
-	__u64 max_width;
+	__u64 max_width_bytes;
 	bool disjoint;
 	__u32 *wait_at, *waits; /* sorted object -> its waiters (CSR) */
 	size_t nlivable, nlive;
@@ -141,8 +141,8 @@ static int push_range(struct search *s, __u64 start, __u64 end)
 	__u64 a;
 	int err = 0;
 
-	for (a = start & ~7ULL; a < end && !err; a += CHUNK)
-		err = push(s, a, end - a < CHUNK ? end - a : CHUNK, 0);
+	for (a = start & ~7ULL; a < end && !err; a += CHUNK_BYTES)
+		err = push(s, a, end - a < CHUNK_BYTES ? end - a : CHUNK_BYTES, 0);
 	return err;
 }
 
@@ -157,7 +157,7 @@ int bw_reach_sink_words(struct bw_reach_sink *k, const __u64 *words, size_t n, s
 
 	if (!n && !bytes)
 		return 0;
-	if (n >= LENT_MAX || bytes > 0xffffffffu)
+	if (n >= LENT_MAX_WORDS || bytes > 0xffffffffu)
 		return -E2BIG;
 	err = push(k->s, (__u64)(uintptr_t)words, bytes, 0);
 	if (!err)
@@ -191,7 +191,7 @@ static int reach_obj(struct search *s, size_t k, int depth)
 	for (j = s->wait_at[k]; j < s->wait_at[k + 1] && !err; j++)
 		if (!s->in->waiters[s->waits[j]].never)
 			err = make_live(s, s->waits[j]);
-	if (err || depth >= s->lim->max_depth || !in_ranges(s->heap, s->nheap, o->start))
+	if (err || depth >= s->lim->max_hops || !in_ranges(s->heap, s->nheap, o->start))
 		return err;
 	len = s->sized ? o->end - o->start : s->lim->object_bytes;
 	if (len > s->lim->object_bytes)
@@ -205,10 +205,10 @@ static bool hit_objs(struct search *s, __u64 w, int depth, int *err)
 	size_t k = obj_upper(s, w), steps = 0;
 	bool hit = false;
 
-	while (k > 0 && steps++ < OVERLAP_MAX && !*err) {
+	while (k > 0 && steps++ < OVERLAP_MAX_ENTRIES && !*err) {
 		const struct bw_range *o = &s->objs[--k];
 
-		if (w - o->start >= s->max_width)
+		if (w - o->start >= s->max_width_bytes)
 			break;
 		if (w < o->end) {
 			hit = true;
@@ -245,7 +245,7 @@ static int scan_words(struct search *s, const __u64 *w, size_t n, const __u8 *pt
 			continue;
 		if (hit_objs(s, w[i], depth, &err) || err)
 			continue;
-		if (depth >= s->lim->max_depth || !in_ranges(s->heap, s->nheap, w[i]) ||
+		if (depth >= s->lim->max_hops || !in_ranges(s->heap, s->nheap, w[i]) ||
 		    is_stop(s, w[i]) || in_ranges(s->in->opaque, s->in->nopaque, w[i]))
 			continue;
 		if (bw_hashmap__count(s->seen) >= s->lim->max_objects)
@@ -331,8 +331,8 @@ static int index_objects(struct search *s)
 			s->objs[i].end = s->objs[i].start + 1;
 		s->obj_orig[i] = k[i].orig;
 		rank[k[i].orig] = i;
-		if (w > s->max_width)
-			s->max_width = w;
+		if (w > s->max_width_bytes)
+			s->max_width_bytes = w;
 		if (i && s->objs[i - 1].end > s->objs[i].start)
 			s->disjoint = false;
 	}
@@ -371,7 +371,7 @@ static int index_objects(struct search *s)
 /* Items read per round trip, and their bytes at most. */
 #define BATCH_ITEMS 256
 #define BATCH_BYTES (1 << 20)
-#define MASK_BYTES (CHUNK / 64)
+#define MASK_BYTES (CHUNK_BYTES / 64)
 
 /* Sets *mask to the pointer bits of a heap item, NULL when unknown; false when it has none. */
 static bool item_ptrs(struct search *s, const struct item *it, size_t len, __u8 *bits,
@@ -418,10 +418,10 @@ int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *li
 	heap = malloc((in->nheap ? in->nheap : 1) * sizeof(*heap));
 	buf = malloc(BATCH_BYTES);
 	masks = io->ptrs ? malloc(BATCH_ITEMS * MASK_BYTES) : NULL;
-	s.pend = malloc(CHUNK / 8 * sizeof(*s.pend));
-	s.pbase = calloc(CHUNK / 8, sizeof(*s.pbase));
-	s.psize = calloc(CHUNK / 8, sizeof(*s.psize));
-	s.perr = calloc(CHUNK / 8, sizeof(*s.perr));
+	s.pend = malloc(CHUNK_BYTES / 8 * sizeof(*s.pend));
+	s.pbase = calloc(CHUNK_BYTES / 8, sizeof(*s.pbase));
+	s.psize = calloc(CHUNK_BYTES / 8, sizeof(*s.psize));
+	s.perr = calloc(CHUNK_BYTES / 8, sizeof(*s.perr));
 	if (bw_hashmap__new(0, &s.seen) || !heap || !buf || (io->ptrs && !masks) || !s.pend ||
 	    !s.pbase || !s.psize || !s.perr) {
 		err = -ENOMEM;
@@ -441,7 +441,7 @@ int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *li
 	/* Objects outside the heap (globals) are live, as the GC's isMarkedOrNotInHeap says. */
 	for (i = 0; i < s.nobjs && !err; i++)
 		if (!in_ranges(s.heap, s.nheap, s.objs[i].end - 1))
-			err = reach_obj(&s, i, lim->max_depth);
+			err = reach_obj(&s, i, lim->max_hops);
 	/* Waiting on something unknown: never proven leaked, so live. */
 	for (i = 0; i < in->nwaiters && !err; i++)
 		if (!in->waiters[i].n && !in->waiters[i].never)
@@ -462,8 +462,8 @@ int bw_reach_live(const struct bw_reach_in *in, const struct bw_reach_limits *li
 
 			if (it->depth & LENT)
 				continue;
-			if (len > CHUNK)
-				len = CHUNK;
+			if (len > CHUNK_BYTES)
+				len = CHUNK_BYTES;
 			if (used + len > BATCH_BYTES)
 				break;
 			/* A heap object without pointers (noscan) is not read at all. */

@@ -29,7 +29,7 @@ typedef int (*bw_reach_read_fn)(void *ctx, __u64 addr, void *buf, size_t len);
 typedef int (*bw_reach_size_fn)(void *ctx, __u64 addr, __u64 *base, __u64 *size);
 
 struct bw_reach_limits {
-	int max_depth;	     /* pointer hops from a root */
+	int max_hops;	     /* pointer hops from a root */
 	size_t object_bytes; /* bytes read of each object reached */
 	size_t max_objects;
 	size_t max_bytes; /* read in all */

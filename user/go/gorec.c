@@ -78,9 +78,9 @@ int bw_gorec_fill_stack(struct bw_gorec *r, const struct bw_gobin *gb)
 {
 	if (r->stack)
 		return 0;
-	r->stack = calloc(BW_GO_FRAMES_MAX, sizeof(*r->stack));
+	r->stack = calloc(BW_GO_FRAMES_MAX_ENTRIES, sizeof(*r->stack));
 	if (!r->stack)
 		return -ENOMEM;
-	r->nstack = bw_gorec_symbolize(gb, r->g.pcs, r->g.npcs, r->stack, BW_GO_FRAMES_MAX);
+	r->nstack = bw_gorec_symbolize(gb, r->g.pcs, r->g.npcs, r->stack, BW_GO_FRAMES_MAX_ENTRIES);
 	return 0;
 }

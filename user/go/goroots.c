@@ -20,7 +20,7 @@
  */
 #define P_BYTES_FALLBACK 16384
 #define P_TIMERS_BYTES 64
-#define MAX_PS 1024
+#define ALLP_MAX_ENTRIES 1024
 
 /* Runtime globals that hold channels its own goroutines wait on (ensureSigM's, unique's). */
 static const char *const runtime_chans[] = {
@@ -38,7 +38,7 @@ static size_t read_allp(struct bw_goscan *gs, __u64 at, __u64 *slice, __u64 *ps)
 	__s32 id;
 
 	if (bw_mem__read(gs->mem, at, slice, 3 * 8) || !slice[1] || slice[1] > slice[2] ||
-	    slice[1] > MAX_PS)
+	    slice[1] > ALLP_MAX_ENTRIES)
 		return 0;
 	n = slice[1];
 	if (bw_mem__read(gs->mem, slice[0], ps, n * 8))
@@ -52,7 +52,7 @@ static size_t read_allp(struct bw_goscan *gs, __u64 at, __u64 *slice, __u64 *ps)
 
 void bw_goscan_add_keepalive_roots(struct bw_goscan *gs)
 {
-	__u64 slice[3], ps[MAX_PS], base, size;
+	__u64 slice[3], ps[ALLP_MAX_ENTRIES], base, size;
 	size_t i, n = 0;
 
 	for (i = 0; gs->has_symbols && i < sizeof(runtime_chans) / sizeof(runtime_chans[0]); i++)
@@ -94,8 +94,8 @@ void bw_goscan_add_keepalive_roots(struct bw_goscan *gs)
  * pointer words, and the queued-to-run entries become roots; the records
  * and queue blocks are off the heap, the closures they point to on it.
  */
-#define MAX_SPECIALS (1u << 22) /* a guard against a torn list, not a budget */
-#define MAX_FIN_BLOCKS 4096
+#define SPECIALS_MAX_ENTRIES (1u << 22) /* a guard against a torn list, not a budget */
+#define FIN_BLOCKS_MAX_ENTRIES 4096
 #define SPECIAL_BYTES 48
 
 static void add_span_specials(struct bw_goscan *gs, __u64 span, size_t *budget)
@@ -139,7 +139,7 @@ static void add_queued(struct bw_goscan *gs, __u64 block, __s32 link, __s32 cnt_
 	size_t nb;
 	__u32 cnt;
 
-	for (nb = 0; block && nb < MAX_FIN_BLOCKS; nb++) {
+	for (nb = 0; block && nb < FIN_BLOCKS_MAX_ENTRIES; nb++) {
 		if (bw_mem__read(gs->mem, block + cnt_off, &cnt, sizeof(cnt)))
 			break;
 		if (cnt <= bytes / (__u32)size)
@@ -154,7 +154,7 @@ void bw_goscan_add_finalizer_roots(struct bw_goscan *gs)
 	const struct bw_gospecials *sp = &gs->spc;
 	__u64 last = 0, a, ha, block, span;
 	__u8 bits[PAGES_PER_ARENA / 8];
-	size_t i, budget = MAX_SPECIALS;
+	size_t i, budget = SPECIALS_MAX_ENTRIES;
 
 	if (!gs->have_spc)
 		return;

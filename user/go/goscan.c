@@ -17,8 +17,8 @@
 #include "platform/memread.h"
 
 #define GSCAN_BIT 0x1000
-#define MAX_ALLGS (1u << 24)
-#define MAX_MS 65536
+#define ALLGS_MAX_ENTRIES (1u << 24)
+#define ALLM_MAX_ENTRIES 65536
 
 /* The writable PT_LOAD segments (link addresses): where globals live. */
 static int writable_segments(Elf *elf, struct bw_range **out, size_t *n)
@@ -312,8 +312,8 @@ int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
 		for (size_t i = 0; i < gs->nallp_cand; i++)
 			gs->allp_cand[i] += gs->bias;
 	}
-	gs->stack_buf = malloc(STACK_READ_MAX);
-	gs->stack_bits = malloc(STACK_READ_MAX / 64 + 1);
+	gs->stack_buf = malloc(STACK_READ_MAX_BYTES);
+	gs->stack_bits = malloc(STACK_READ_MAX_BYTES / 64 + 1);
 	gs->batch = malloc(sizeof(*gs->batch));
 	if (!gs->stack_buf || !gs->stack_bits || !gs->batch ||
 	    bw_hashmap__new(sizeof(struct stack_ent *), &gs->stacks)) {
@@ -542,8 +542,9 @@ static bool parse_g(struct bw_goscan *gs, const __u8 *buf, struct pending *p)
 	g->sched_pc = get64(buf, l->g_sched + l->gobuf_pc);
 	g->sched_bp = get64(buf, l->g_sched + l->gobuf_bp);
 	g->waiting = get64(buf, l->g_waiting);
-	g->tracking_seq =
-		l->g_tracking_seq >= 0 && l->g_tracking_seq < G_BUF ? buf[l->g_tracking_seq] : 0;
+	g->tracking_seq = l->g_tracking_seq >= 0 && l->g_tracking_seq < G_BUF_BYTES
+				  ? buf[l->g_tracking_seq]
+				  : 0;
 	p->m = l->m_procid >= 0 ? get64(buf, l->g_m) : 0;
 	p->sudog = l->sudog_c >= 0 ? g->waiting : 0;
 	/* Parked ones lend their stacks to the liveness search once it finds them live. */
@@ -560,7 +561,7 @@ static int read_batch(struct bw_goscan *gs, const __u64 *gaddrs, size_t nb, void
 		      size_t stride, size_t *cnt, size_t *skip)
 {
 	const struct bw_golayout *l = &gs->lay;
-	struct bw_goroutine gtmp[BATCH];
+	struct bw_goroutine gtmp[BATCH_ENTRIES];
 	struct batch *b = gs->batch;
 	__u8 *out = out_v;
 	size_t k, nv;
@@ -571,7 +572,7 @@ static int read_batch(struct bw_goscan *gs, const __u64 *gaddrs, size_t nb, void
 		b->p[k] = (struct pending){ .gaddr = gaddrs[k], .g = &gtmp[k] };
 		b->v[k] = vec(gaddrs[k], b->gbuf[k], l->g_size);
 	}
-	if (l->g_size > G_BUF) {
+	if (l->g_size > G_BUF_BYTES) {
 		*skip += nb;
 		return 0;
 	}
@@ -662,7 +663,7 @@ static void walk_allm(struct bw_goscan *gs)
 	if (!gs->allm || l->m_alllink < 0 || l->m_procid < 0 || l->m_curg < 0 ||
 	    bw_mem__read_u64(gs->mem, gs->allm, &m))
 		return;
-	while (m && n < MAX_MS) {
+	while (m && n < ALLM_MAX_ENTRIES) {
 		if (n % 64 == 0) {
 			__u32 *t = realloc(gs->m_tids, (n + 64) * sizeof(*t));
 			__u64 *g = t ? realloc(gs->m_goids, (n + 64) * sizeof(*g)) : NULL;
@@ -746,7 +747,7 @@ int bw_goscan__begin(struct bw_goscan *gs, size_t *len)
 	err = bw_mem__read(gs->mem, gs->allgs, slice, sizeof(slice));
 	if (err)
 		return err;
-	if (slice[1] > slice[2] || slice[1] > MAX_ALLGS)
+	if (slice[1] > slice[2] || slice[1] > ALLGS_MAX_ENTRIES)
 		return -EIO; /* torn or garbage: the caller retries next scan */
 	if (slice[1] > gs->cap_ptrs) {
 		ptrs = realloc(gs->ptrs, slice[1] * sizeof(*ptrs));
@@ -765,7 +766,7 @@ int bw_goscan__begin(struct bw_goscan *gs, size_t *len)
 
 int bw_goscan__read(struct bw_goscan *gs, void *out, size_t stride, size_t *n, size_t *skipped)
 {
-	__u64 batch[BATCH];
+	__u64 batch[BATCH_ENTRIES];
 	size_t i, nb, cnt = 0, skip = 0;
 	int err = 0;
 
@@ -786,7 +787,7 @@ int bw_goscan__read(struct bw_goscan *gs, void *out, size_t stride, size_t *n, s
 	for (i = nb = 0; i < gs->nptrs && !err; i++) {
 		if (gs->ptrs[i])
 			batch[nb++] = gs->ptrs[i];
-		if (nb == BATCH || (i + 1 == gs->nptrs && nb)) {
+		if (nb == BATCH_ENTRIES || (i + 1 == gs->nptrs && nb)) {
 			err = read_batch(gs, batch, nb, out, stride, &cnt, &skip);
 			nb = 0;
 		}

@@ -23,11 +23,11 @@
 #include "platform/memread.h"
 
 #define ALLP_CANDIDATES 8
-#define G_BUF 2048
-#define STACK_READ_MAX 65536
+#define G_BUF_BYTES 2048
+#define STACK_READ_MAX_BYTES 65536
 /* Goroutines read per batch of process_vm_readv calls, and each one's first stack bytes. */
-#define BATCH 256
-#define STACK_FIRST 2048
+#define BATCH_ENTRIES 256
+#define STACK_FIRST_BYTES 2048
 /*
  * linux/amd64 heap geometry of Go 1.19-1.26: 64 MiB arenas indexed from
  * arenaBaseOffset 0xffff800000000000 in a single-level map, 8 KiB pages.
@@ -37,7 +37,7 @@
 #define ARENA_L2_ENTRIES (1ULL << 22)
 #define PAGE_SHIFT 13
 #define PAGES_PER_ARENA 8192
-#define ARENA_CACHE 64
+#define ARENA_CACHE_ENTRIES 64
 
 /* A stack of return pcs, interned: goroutines parked alike share one. */
 struct stack_ent {
@@ -54,9 +54,9 @@ struct pending {
 	__u64 sudog; /* next sudog of the chain to read, 0 when done */
 	__u64 m, procid;
 	__u8 sd[64]; /* the bytes of a sudog from c to waitlink */
-	__u64 chans[BW_GO_CHANS_MAX];
+	__u64 chans[BW_GO_CHANS_MAX_ENTRIES];
 	__u32 nchans;
-	__u32 stack_len; /* bytes of stack to read */
+	__u32 stack_bytes; /* bytes of stack to read */
 	int hops;
 	bool live; /* still a candidate */
 	bool sync; /* sleeps on a sync object (semaphore or notifyList) */
@@ -65,10 +65,10 @@ struct pending {
 };
 
 struct batch {
-	struct pending p[BATCH];
-	struct bw_memvec v[2 * BATCH];
-	__u8 gbuf[BATCH][G_BUF];
-	__u8 sbuf[BATCH][STACK_FIRST];
+	struct pending p[BATCH_ENTRIES];
+	struct bw_memvec v[2 * BATCH_ENTRIES];
+	__u8 gbuf[BATCH_ENTRIES][G_BUF_BYTES];
+	__u8 sbuf[BATCH_ENTRIES][STACK_FIRST_BYTES];
 };
 
 struct bw_goscan {
@@ -83,8 +83,8 @@ struct bw_goscan {
 	__u32 *m_tids;
 	__u64 *m_goids;
 	size_t nms;
-	__u8 *stack_buf;  /* STACK_READ_MAX, for the few deep stacks */
-	__u8 *stack_bits; /* STACK_READ_MAX / 64 + 1: live words of one stack */
+	__u8 *stack_buf;  /* STACK_READ_MAX_BYTES, for the few deep stacks */
+	__u8 *stack_bits; /* STACK_READ_MAX_BYTES / 64 + 1: live words of one stack */
 	__u64 *lwords;	  /* live stack words of the last scan's goroutines */
 	size_t nlwords, cap_lwords;
 	struct batch *batch;
@@ -123,7 +123,8 @@ struct bw_goscan {
 	__u64 l2;	 /* mheap_.arenas[0], per scan */
 	__u8 stuck[256]; /* by wait reason index: 0 unknown, 1 not stuck, 2 stuck */
 	const char *stuck_reason[256];
-	__u64 arena_idx[ARENA_CACHE], arena_ptr[ARENA_CACHE]; /* arena index + 1 -> heapArena */
+	__u64 arena_idx[ARENA_CACHE_ENTRIES],
+		arena_ptr[ARENA_CACHE_ENTRIES]; /* arena index + 1 -> heapArena */
 	__u64 *stops; /* g structs and sudogs: the runtime's bookkeeping */
 	size_t nstops, cap_stops;
 	struct bw_gospecials spc; /* finalizers and cleanups */
@@ -142,7 +143,7 @@ static inline __u64 get64(const __u8 *buf, __s32 off)
 {
 	__u64 v = 0;
 
-	if (off >= 0 && off + 8 <= G_BUF)
+	if (off >= 0 && off + 8 <= G_BUF_BYTES)
 		memcpy(&v, buf + off, 8);
 	return v;
 }
@@ -151,7 +152,7 @@ static inline __u32 get32(const __u8 *buf, __s32 off)
 {
 	__u32 v = 0;
 
-	if (off >= 0 && off + 4 <= G_BUF)
+	if (off >= 0 && off + 4 <= G_BUF_BYTES)
 		memcpy(&v, buf + off, 4);
 	return v;
 }

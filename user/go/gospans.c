@@ -12,7 +12,7 @@
 #include "go/goscan_internal.h"
 #include "platform/memread.h"
 
-#define SPAN_FIELDS 256 /* bytes of an mspan read to get startAddr and elemsize */
+#define SPAN_FIELDS_BYTES 256 /* bytes of an mspan read to get startAddr and elemsize */
 static struct span_slot *span_slot(struct bw_goscan *gs, __u64 addr)
 {
 	return &gs->spans[(addr >> PAGE_SHIFT) % (sizeof(gs->spans) / sizeof(gs->spans[0]))];
@@ -33,7 +33,7 @@ __u64 bw_goscan_arena_of(struct bw_goscan *gs, __u64 addr)
 {
 	const struct bw_golayout *l = &gs->lay;
 	__u64 idx = (addr - ARENA_BASE_OFFSET) >> LOG_ARENA_BYTES, arena = 0;
-	size_t slot = idx % ARENA_CACHE;
+	size_t slot = idx % ARENA_CACHE_ENTRIES;
 
 	if (idx >= ARENA_L2_ENTRIES)
 		return 0;
@@ -108,7 +108,7 @@ static bool span_fields(const struct bw_goscan *gs, __s32 *lo, __s32 *hi)
 		if (f[i] + 8 > b)
 			b = f[i] + 8;
 	}
-	if (b - a > SPAN_FIELDS)
+	if (b - a > SPAN_FIELDS_BYTES)
 		return false;
 	*lo = a;
 	*hi = b;
@@ -122,7 +122,7 @@ static void objects_batch(struct bw_goscan *gs, const __u64 *addr, size_t n, __u
 	__s32 lo, hi;
 	bool cls = span_fields(gs, &lo, &hi);
 	struct bw_memvec v[SPAN_BATCH];
-	__u64 span[SPAN_BATCH], fields[SPAN_BATCH][SPAN_FIELDS / 8], arena;
+	__u64 span[SPAN_BATCH], fields[SPAN_BATCH][SPAN_FIELDS_BYTES / 8], arena;
 	size_t miss[SPAN_BATCH], i, k, nm = 0, nv;
 
 	for (i = 0; i < n; i++) {
@@ -184,7 +184,7 @@ void bw_goscan__objects(void *ctx, const __u64 *addr, size_t n, __u64 *base, __u
 	size_t i;
 
 	/* Far apart fields (never seen): one read each, as a slow path. */
-	if (abs(l->mspan_startaddr - l->mspan_elemsize) + 8 > SPAN_FIELDS) {
+	if (abs(l->mspan_startaddr - l->mspan_elemsize) + 8 > SPAN_FIELDS_BYTES) {
 		for (i = 0; i < n; i++)
 			err[i] = object_slow(gs, addr[i], &base[i], &size[i]);
 		return;

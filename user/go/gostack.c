@@ -105,7 +105,7 @@ static bool walk_frames(const __u8 *buf, __u64 sp, __u64 len, __u64 bp, __u64 bi
 {
 	__u64 ret, next;
 
-	while (*npcs < BW_GO_STACK_MAX && bp >= sp && bp + 16 <= sp + len && !(bp & 7)) {
+	while (*npcs < BW_GO_STACK_MAX_ENTRIES && bp >= sp && bp + 16 <= sp + len && !(bp & 7)) {
 		memcpy(&next, buf + (bp - sp), 8);
 		memcpy(&ret, buf + (bp - sp) + 8, 8);
 		if (!ret)
@@ -115,24 +115,24 @@ static bool walk_frames(const __u8 *buf, __u64 sp, __u64 len, __u64 bp, __u64 bi
 			return false;
 		bp = next;
 	}
-	return *npcs < BW_GO_STACK_MAX && bp >= sp && !(bp & 7) && bp + 16 > sp + len;
+	return *npcs < BW_GO_STACK_MAX_ENTRIES && bp >= sp && !(bp & 7) && bp + 16 > sp + len;
 }
 
 /*
  * Words the liveness search can do anything with: in the heap, where it
  * follows pointers, or below a heap range by less than the extent it gives
- * an object waited on whose size is unknown (gowatch's UNSIZED_READ, 256).
+ * an object waited on whose size is unknown (gowatch's UNSIZED_READ_BYTES, 256).
  * Objects waited on outside the heap are live from the start: a word into
  * them changes nothing.
  */
-#define HEAP_MARGIN 4096
+#define HEAP_MARGIN_BYTES 4096
 
 static bool near_heap(const struct bw_goscan *gs, __u64 w)
 {
 	size_t i;
 
 	for (i = 0; i < gs->nheap; i++)
-		if (w < gs->heap[i].end && w + HEAP_MARGIN >= gs->heap[i].start)
+		if (w < gs->heap[i].end && w + HEAP_MARGIN_BYTES >= gs->heap[i].start)
 			return true;
 	return false;
 }
@@ -151,7 +151,7 @@ static void map_stack(struct bw_goscan *gs, struct bw_goroutine *g, const __u8 *
 
 	g->map = 0;
 	g->live_n = g->live_bits = 0;
-	if (g->status == BW_GSTATUS_SYSCALL || whole > STACK_READ_MAX || len > whole)
+	if (g->status == BW_GSTATUS_SYSCALL || whole > STACK_READ_MAX_BYTES || len > whole)
 		return;
 	memset(gs->stack_bits, 0, len / 64 + 1);
 	rc = bw_gcmap_stack(gs->gb, gs->bias, g->sched_pc, g->sched_sp, buf, len, gs->stack_bits);
@@ -202,19 +202,21 @@ void bw_goscan__drop_stack_words(struct bw_goscan *gs)
 /* pcs and stack_hash of each goroutine to walk: its first stack bytes in one go. */
 void bw_goscan_read_stacks(struct bw_goscan *gs, struct batch *b, size_t nb)
 {
-	__u64 pcs[BW_GO_STACK_MAX];
+	__u64 pcs[BW_GO_STACK_MAX_ENTRIES];
 	size_t k, nv = 0;
 
 	for (k = 0; k < nb; k++) {
 		struct pending *p = &b->p[k];
 		__u64 sp = p->g->sched_sp;
 
-		p->stack_len = 0;
+		p->stack_bytes = 0;
 		if (!p->live || !p->walk || sp < p->lo || sp >= p->hi)
 			continue;
-		p->stack_len = p->hi - sp < STACK_READ_MAX ? p->hi - sp : STACK_READ_MAX;
+		p->stack_bytes =
+			p->hi - sp < STACK_READ_MAX_BYTES ? p->hi - sp : STACK_READ_MAX_BYTES;
 		b->v[nv++] = vec(sp, b->sbuf[k],
-				 p->stack_len < STACK_FIRST ? p->stack_len : STACK_FIRST);
+				 p->stack_bytes < STACK_FIRST_BYTES ? p->stack_bytes
+								    : STACK_FIRST_BYTES);
 	}
 	bw_mem__readv(gs->mem, b->v, nv);
 	for (k = nv = 0; k < nb; k++) {
@@ -227,7 +229,7 @@ void bw_goscan_read_stacks(struct bw_goscan *gs, struct batch *b, size_t nb)
 			continue;
 		if (p->walk)
 			pcs[npcs++] = g->sched_pc - gs->bias;
-		if (p->stack_len) {
+		if (p->stack_bytes) {
 			len = b->v[nv].len;
 			err = b->v[nv++].err;
 			if (!err) {
@@ -237,16 +239,16 @@ void bw_goscan_read_stacks(struct bw_goscan *gs, struct batch *b, size_t nb)
 				/* Deeper than the first bytes: read the whole of it. */
 				if (walk_frames(b->sbuf[k], g->sched_sp, len, g->sched_bp, gs->bias,
 						pcs, &npcs) &&
-				    len < p->stack_len) {
+				    len < p->stack_bytes) {
 					npcs = 1;
 					if (bw_mem__read(gs->mem, g->sched_sp, gs->stack_buf,
-							 p->stack_len)) {
+							 p->stack_bytes)) {
 						g->stack_hash = 0;
 					} else {
 						walk_frames(gs->stack_buf, g->sched_sp,
-							    p->stack_len, g->sched_bp, gs->bias,
+							    p->stack_bytes, g->sched_bp, gs->bias,
 							    pcs, &npcs);
-						map_stack(gs, g, gs->stack_buf, p->stack_len);
+						map_stack(gs, g, gs->stack_buf, p->stack_bytes);
 					}
 				} else {
 					map_stack(gs, g, b->sbuf[k], len);

@@ -30,7 +30,7 @@ void bw_goscan_read_sudogs(struct bw_goscan *gs, struct batch *b, size_t nb)
 		for (k = nv = 0; k < nb; k++) {
 			struct pending *p = &b->p[k];
 
-			if (!p->live || !p->sudog || p->nchans >= BW_GO_CHANS_MAX ||
+			if (!p->live || !p->sudog || p->nchans >= BW_GO_CHANS_MAX_ENTRIES ||
 			    p->hops >= SUDOG_HOPS) {
 				p->sudog = 0;
 				continue;
@@ -75,8 +75,8 @@ void bw_goscan_read_sudogs(struct bw_goscan *gs, struct batch *b, size_t nb)
 #define COND_HEAD 32
 #define COND_TAIL 40
 /* Stack bytes searched for the waiter's own sudog, or its Cond. */
-#define SYNC_SEARCH 1024
-#define SYNC_CANDS (SYNC_SEARCH / 8)
+#define SYNC_SEARCH_BYTES 1024
+#define SYNC_CANDS (SYNC_SEARCH_BYTES / 8)
 
 static bool in_heap(const struct bw_goscan *gs, __u64 v)
 {
@@ -109,11 +109,12 @@ static struct sudog_memo *sudog_memo(struct bw_goscan *gs, __u64 pc)
 static size_t candidates(const struct bw_goscan *gs, const struct pending *p, const __u8 *sbuf,
 			 __u64 *cand, __u32 *off)
 {
-	size_t n = 0, len = p->stack_len < STACK_FIRST ? p->stack_len : STACK_FIRST, i;
+	size_t n = 0, len = p->stack_bytes < STACK_FIRST_BYTES ? p->stack_bytes : STACK_FIRST_BYTES,
+	       i;
 	__u64 w;
 
-	if (len > SYNC_SEARCH)
-		len = SYNC_SEARCH;
+	if (len > SYNC_SEARCH_BYTES)
+		len = SYNC_SEARCH_BYTES;
 	for (i = 0; i + 8 <= len && n < SYNC_CANDS; i += 8) {
 		memcpy(&w, sbuf + i, 8);
 		/* Pointers into its own stack (frame pointers, locals) are neither. */

@@ -149,8 +149,8 @@ int bw_gosyms__fill_stack(struct bw_gosyms *c, struct bw_gorec *r)
 	if (!e)
 		return -ENOMEM;
 	if (!e->stack) {
-		struct bw_gofunc fr[BW_GO_FRAMES_MAX];
-		int n = bw_gorec_symbolize(c->gb, e->pcs, e->npcs, fr, BW_GO_FRAMES_MAX);
+		struct bw_gofunc fr[BW_GO_FRAMES_MAX_ENTRIES];
+		int n = bw_gorec_symbolize(c->gb, e->pcs, e->npcs, fr, BW_GO_FRAMES_MAX_ENTRIES);
 
 		e->stack = malloc((n ? n : 1) * sizeof(*e->stack));
 		if (!e->stack)

@@ -99,7 +99,7 @@ static __u64 site_key(const struct bw_gorec *r)
 }
 
 /* Pattern results by function name: the names of one update are few and stable. */
-#define MATCH_MEMO 64
+#define MATCH_MEMO_ENTRIES 64
 
 struct match_memo {
 	const char *name;
@@ -109,7 +109,7 @@ struct match_memo {
 
 static bool matches(struct match_memo *m, const struct bw_patterns *p, const char *name)
 {
-	struct match_memo *e = &m[((unsigned long)name >> 3) % MATCH_MEMO];
+	struct match_memo *e = &m[((unsigned long)name >> 3) % MATCH_MEMO_ENTRIES];
 
 	if (e->name != name) {
 		e->name = name;
@@ -121,7 +121,8 @@ static bool matches(struct match_memo *m, const struct bw_patterns *p, const cha
 /* Wait classes by reason string, memoized in the same table (keyed apart). */
 static enum bw_gowait_class class_of(struct match_memo *m, const char *reason)
 {
-	struct match_memo *e = &m[MATCH_MEMO + ((unsigned long)reason >> 3) % MATCH_MEMO];
+	struct match_memo *e =
+		&m[MATCH_MEMO_ENTRIES + ((unsigned long)reason >> 3) % MATCH_MEMO_ENTRIES];
 
 	if (e->name != reason || !e->cls) {
 		e->name = reason;
@@ -274,7 +275,7 @@ static struct track *next_track(struct bw_gotracker *t, size_t *at, __u64 goid)
 }
 
 /* Site keys by the pointers they hash: goroutines of a site share them. */
-#define SITE_MEMO 64
+#define SITE_MEMO_ENTRIES 64
 
 struct site_memo {
 	const void *k[3];
@@ -288,7 +289,7 @@ static __u64 site_key_memo(struct site_memo *m, const struct bw_gorec *r)
 	const void *k[3] = { r->g.wait_reason, r->blocked_at.name, r->created_by.name };
 	struct site_memo *e = &m[(((unsigned long)k[1] >> 4) ^ ((unsigned long)k[2] >> 3) ^
 				  (unsigned long)r->blocked_at.line) %
-				 SITE_MEMO];
+				 SITE_MEMO_ENTRIES];
 
 	if (!e->set || memcmp(e->k, k, sizeof(k)) || e->l[0] != r->blocked_at.line ||
 	    e->l[1] != r->created_by.line) {
@@ -317,8 +318,8 @@ int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n
 {
 	struct track *tracks = calloc(n ? n : 1, sizeof(*tracks));
 	struct bw_gogroup *groups = NULL;
-	struct match_memo memo[2 * MATCH_MEMO] = {};
-	struct site_memo sites[SITE_MEMO] = {};
+	struct match_memo memo[2 * MATCH_MEMO_ENTRIES] = {};
+	struct site_memo sites[SITE_MEMO_ENTRIES] = {};
 	size_t cursor = 0;
 	size_t i, ng = 0, cap = 0;
 	bool others_live = false;

@@ -26,23 +26,23 @@
  * proves nothing, so the bounds are on work only.
  */
 static const struct bw_reach_limits live_limits = {
-	.max_depth = 1 << 20,
+	.max_hops = 1 << 20,
 	.object_bytes = 1 << 16, /* objects are read to their end, this much at most */
 	.max_objects = 2000000,
 	.max_bytes = 1ULL << 30,
 };
 
 /* Without object sizes (no DWARF): each object is read this long from the pointer. */
-#define UNSIZED_READ 256
+#define UNSIZED_READ_BYTES 256
 static const struct bw_reach_limits unsized_limits = {
-	.max_depth = 1 << 20,
-	.object_bytes = UNSIZED_READ,
+	.max_hops = 1 << 20,
+	.object_bytes = UNSIZED_READ_BYTES,
 	.max_objects = 2000000,
 	.max_bytes = 1ULL << 30,
 };
 
 /* Stack bytes read to map a live waiter's stack precisely. */
-#define STACK_MAP_MAX 65536
+#define STACK_MAP_MAX_BYTES 65536
 
 struct bw_gowatch {
 	pid_t pid;
@@ -79,8 +79,8 @@ int bw_gowatch__new(pid_t pid, struct bw_gowatch **out)
 	if (!err)
 		err = bw_gosyms__new(bw_goscan__gobin(gw->scan), &gw->syms);
 	if (!err) {
-		gw->stack_buf = malloc(STACK_MAP_MAX);
-		gw->stack_bits = malloc(STACK_MAP_MAX / 64 + 1);
+		gw->stack_buf = malloc(STACK_MAP_MAX_BYTES);
+		gw->stack_bits = malloc(STACK_MAP_MAX_BYTES / 64 + 1);
 		if (!gw->stack_buf || !gw->stack_bits)
 			err = -ENOMEM;
 	}
@@ -212,7 +212,7 @@ static int live_stack(void *vctx, size_t i, struct bw_reach_sink *sink)
 	if (sp < g->stack_lo || sp >= g->stack_hi)
 		return bw_reach_sink_add(sink, g->stack_lo, g->stack_hi);
 	len = g->stack_hi - sp;
-	if (len > STACK_MAP_MAX || (gw->map_calls >= 16 && !gw->map_precise))
+	if (len > STACK_MAP_MAX_BYTES || (gw->map_calls >= 16 && !gw->map_precise))
 		return bw_reach_sink_add(sink, sp, g->stack_hi);
 	if (g->map) { /* mapped by the scan's own read of the stack */
 		gw->map_calls++;
@@ -302,9 +302,9 @@ static bool lock_wait(const char *reason)
 	       !strcmp(reason, "semacquire");
 }
 
-#define CYCLE_MAX 64
+#define CYCLE_MAX_ENTRIES 64
 static const struct bw_reach_limits cycle_limits = {
-	.max_depth = 1 << 20,
+	.max_hops = 1 << 20,
 	.object_bytes = 1 << 16,
 	.max_objects = 100000,
 	.max_bytes = 16 << 20,
@@ -321,12 +321,13 @@ static void find_cycles(struct bw_gorec *recs, size_t n, const struct bw_reach_w
 			const __u32 *obj_idx, const struct bw_range *objs,
 			const struct bw_reach_in *all, const struct bw_reach_io *io)
 {
-	size_t cand[CYCLE_MAX], nc = 0, i, j;
-	struct bw_range cobjs[CYCLE_MAX], root;
-	bool reach[CYCLE_MAX][CYCLE_MAX], adj[CYCLE_MAX * CYCLE_MAX], dummy = false;
-	long next[CYCLE_MAX];
+	size_t cand[CYCLE_MAX_ENTRIES], nc = 0, i, j;
+	struct bw_range cobjs[CYCLE_MAX_ENTRIES], root;
+	bool reach[CYCLE_MAX_ENTRIES][CYCLE_MAX_ENTRIES],
+		adj[CYCLE_MAX_ENTRIES * CYCLE_MAX_ENTRIES], dummy = false;
+	long next[CYCLE_MAX_ENTRIES];
 
-	for (i = 0; i < n && nc < CYCLE_MAX; i++)
+	for (i = 0; i < n && nc < CYCLE_MAX_ENTRIES; i++)
 		if (recs[i].g.reach == BW_REACH_DEAD && recs[i].g.why == BW_WHY_SYNC && w[i].n &&
 		    lock_wait(recs[i].g.wait_reason))
 			cand[nc++] = i;
@@ -488,9 +489,10 @@ static int mark_reachable(struct bw_gowatch *gw, struct bw_gorec *recs, size_t n
 			objs[i] = (struct bw_range){ a, a + 1 }; /* pointed to at its start */
 		else
 			/* A sync field: reached by a pointer to its struct up to a read length before. */
-			objs[i] = (struct bw_range){
-				a > UNSIZED_READ ? (a & ~7ULL) - UNSIZED_READ + 8 : 0, a + 1
-			};
+			objs[i] = (struct bw_range){ a > UNSIZED_READ_BYTES
+							     ? (a & ~7ULL) - UNSIZED_READ_BYTES + 8
+							     : 0,
+						     a + 1 };
 	}
 	if (gw->has_masks) {
 		err = mask_roots(gw, roots, nroots, &mroots, &nsegroots);

@@ -115,7 +115,7 @@ int bw_parse_cgroup(const char *text, char *buf, size_t len)
 /* What -a decides of one process, once: by its main thread's name (threads come in tid order). */
 struct proc_pick {
 	bool keep;
-	char comm[BW_COMM_LEN + 1];
+	char comm[BW_COMM_BYTES + 1];
 };
 
 int bw_filter__recs(const struct bw_filter *f, __u32 self, bw_cgroup_fn cgroup_of,
@@ -134,7 +134,7 @@ int bw_filter__recs(const struct bw_filter *f, __u32 self, bw_cgroup_fn cgroup_o
 		if (err < 0)
 			break;
 		if (err || recs[i].tid == recs[i].tgid)
-			snprintf(p->comm, sizeof(p->comm), "%.*s", BW_COMM_LEN, recs[i].comm);
+			snprintf(p->comm, sizeof(p->comm), "%.*s", BW_COMM_BYTES, recs[i].comm);
 		err = 0;
 	}
 	if (err)

@@ -116,14 +116,14 @@ int bw_mem__read(struct bw_mem *mem, __u64 addr, void *buf, size_t len)
 }
 
 /* Pieces per process_vm_readv: the kernel's UIO_MAXIOV. */
-#define VEC_MAX 1024
+#define VEC_MAX_ENTRIES 1024
 /*
  * Pieces closer than this are read as one run: the kernel pins each page of
  * each piece, so a thousand neighbouring g structs cost their few pages
  * once instead of a page each.
  */
-#define RUN_GAP 4096
-#define RUN_MAX (256 << 10)
+#define RUN_GAP_BYTES 4096
+#define RUN_MAX_BYTES (256 << 10)
 
 struct run {
 	__u64 addr, end;
@@ -179,7 +179,7 @@ static void read_alone(struct bw_mem *mem, struct bw_memvec *v, const struct run
 
 int bw_mem__readv(struct bw_mem *mem, struct bw_memvec *v, size_t n)
 {
-	struct iovec local[VEC_MAX], remote[VEC_MAX];
+	struct iovec local[VEC_MAX_ENTRIES], remote[VEC_MAX_ENTRIES];
 	size_t i, k, m, nr = 0, nord = 0, off = 0;
 	struct run *runs;
 	ssize_t got;
@@ -206,8 +206,9 @@ int bw_mem__readv(struct bw_mem *mem, struct bw_memvec *v, size_t n)
 		const struct bw_memvec *p = &v[mem->order[i]];
 		struct run *r = nr ? &runs[nr - 1] : NULL;
 
-		if (r && p->addr <= r->end + RUN_GAP &&
-		    (p->addr + p->len > r->end ? p->addr + p->len : r->end) - r->addr <= RUN_MAX) {
+		if (r && p->addr <= r->end + RUN_GAP_BYTES &&
+		    (p->addr + p->len > r->end ? p->addr + p->len : r->end) - r->addr <=
+			    RUN_MAX_BYTES) {
 			if (p->addr + p->len > r->end)
 				r->end = p->addr + p->len;
 			r->last = i;
@@ -227,7 +228,7 @@ int bw_mem__readv(struct bw_mem *mem, struct bw_memvec *v, size_t n)
 	}
 	i = 0;
 	while (i < nr && !mem->use_proc_mem) {
-		for (m = 0; m < VEC_MAX && i + m < nr; m++) {
+		for (m = 0; m < VEC_MAX_ENTRIES && i + m < nr; m++) {
 			const struct run *r = &runs[i + m];
 
 			local[m] = (struct iovec){ .iov_base = mem->scratch + r->off,

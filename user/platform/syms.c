@@ -139,12 +139,12 @@ static int syms_alloc(pid_t pid, const Dwfl_Callbacks *callbacks, const struct b
 }
 
 /* The decoder's own memory (its dictionary): xz -9 needs 65 MiB. */
-#define XZ_MEMLIMIT (128u << 20)
+#define XZ_MEMLIMIT_BYTES (128u << 20)
 
 /*
  * Whether an xz (or .lzma) stream decompresses to at most limit bytes before
  * it ends or fails, counted without keeping them (what libdwfl's decoder would
- * produce from it), with a dictionary within XZ_MEMLIMIT.
+ * produce from it), with a dictionary within XZ_MEMLIMIT_BYTES.
  */
 static bool xz_within(const void *data, size_t size, size_t limit)
 {
@@ -154,7 +154,7 @@ static bool xz_within(const void *data, size_t size, size_t limit)
 	lzma_ret ret;
 
 	/* libdwfl's decoder: the auto one (xz or raw .lzma), one stream. */
-	if (lzma_auto_decoder(&z, XZ_MEMLIMIT, 0) != LZMA_OK)
+	if (lzma_auto_decoder(&z, XZ_MEMLIMIT_BYTES, 0) != LZMA_OK)
 		return false;
 	z.next_in = data;
 	z.avail_in = size;
@@ -260,7 +260,7 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 
 	elf = dwfl_module_getelf(mod, &bias);
 	if (elf && has_section(elf, ".gnu_debugdata", &data) &&
-	    !xz_within(data->d_buf, data->d_size, BW_SYMS_DEBUGDATA_MAX))
+	    !xz_within(data->d_buf, data->d_size, BW_SYMS_DEBUGDATA_MAX_BYTES))
 		return empty_symtab_fd();
 	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
 					    debuglink_crc, debuginfo_file_name);
@@ -522,7 +522,7 @@ struct symbin {
 	char *path;
 	const char *debug_root; /* the cache's */
 	const struct bw_syms_funcs *funcs;
-	/* Link-time addresses; closed after SYMBIN_SYMS_IDLE scans without a miss (DWARF is large). */
+	/* Link-time addresses; closed after SYMBIN_SYMS_IDLE_SCANS scans without a miss (DWARF is large). */
 	struct bw_syms *syms;
 	unsigned int syms_idle;
 	struct bw_hashmap *memo; /* link-time address -> struct bw_frame */
@@ -530,7 +530,7 @@ struct symbin {
 };
 
 /* Answers outlive the DWARF they came from: a few scans of misses, then the memo alone. */
-#define SYMBIN_SYMS_IDLE 5
+#define SYMBIN_SYMS_IDLE_SCANS 5
 
 struct bw_symcache {
 	struct symbin **bins;
@@ -574,7 +574,7 @@ static void symbin_free(struct symbin *b)
 	free(b);
 }
 
-void bw_symcache__sweep(struct bw_symcache *c, unsigned int max_idle)
+void bw_symcache__sweep(struct bw_symcache *c, unsigned int max_idle_scans)
 {
 	size_t i = 0;
 
@@ -583,11 +583,11 @@ void bw_symcache__sweep(struct bw_symcache *c, unsigned int max_idle)
 	while (i < c->nbins) {
 		struct symbin *b = c->bins[i];
 
-		if (b->syms && ++b->syms_idle > SYMBIN_SYMS_IDLE) {
+		if (b->syms && ++b->syms_idle > SYMBIN_SYMS_IDLE_SCANS) {
 			bw_syms__free(b->syms);
 			b->syms = NULL;
 		}
-		if (b->idle++ < max_idle) {
+		if (b->idle++ < max_idle_scans) {
 			i++;
 			continue;
 		}

@@ -14,7 +14,7 @@
  *  - else the MiniDebugInfo of .gnu_debugdata (an xz-compressed ELF holding
  *    a .symtab of the functions .dynsym lacks, as Fedora ships), merged with
  *    .dynsym. The payload is untrusted: one that decompresses past
- *    BW_SYMS_DEBUGDATA_MAX bytes (or whose decoder needs more than 128 MiB)
+ *    BW_SYMS_DEBUGDATA_MAX_BYTES bytes (or whose decoder needs more than 128 MiB)
  *    is not read, and the binary then gets no symbols at all, not even from
  *    a debug file (checked before the search: ~160 ms per binary, once);
  *  - else .dynsym;
@@ -40,7 +40,7 @@ struct bw_symcache;
 /* The installed debug files' root of the host. */
 #define BW_SYMS_DEBUG_ROOT "/usr/lib/debug"
 /* Largest MiniDebugInfo read: decompressed .gnu_debugdata, in bytes. */
-#define BW_SYMS_DEBUGDATA_MAX (64u << 20)
+#define BW_SYMS_DEBUGDATA_MAX_BYTES (64u << 20)
 
 struct Elf;
 
@@ -113,8 +113,8 @@ int bw_syms__unwind_fp(struct bw_syms *syms, struct bw_mem *mem, const __u64 reg
 int bw_symcache__new(struct bw_symcache **out);
 /* The same with options for the binaries' symbolizers; opts may be NULL. */
 int bw_symcache__new_opts(const struct bw_syms_opts *opts, struct bw_symcache **out);
-/* Ends a scan: forgets binaries that no lookup used in max_idle scans. */
-void bw_symcache__sweep(struct bw_symcache *cache, unsigned int max_idle);
+/* Ends a scan: forgets binaries that no lookup used in max_idle_scans scans. */
+void bw_symcache__sweep(struct bw_symcache *cache, unsigned int max_idle_scans);
 void bw_symcache__free(struct bw_symcache *cache);
 /* How many binaries it holds, and how many of those have their symbols open. */
 size_t bw_symcache__count(const struct bw_symcache *cache);

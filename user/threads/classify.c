@@ -87,7 +87,7 @@ static void no_waker(const struct ctx *c, struct bw_thread *t, const char *what)
 	struct bw_idle_input in = { .comm = t->comm,
 				    .proc_comm = proc_comm(c, t),
 				    .frames = t->ustack,
-				    .nframes = t->ustack_len };
+				    .nframes = t->ustack_entries };
 	const struct bw_idle_rule *rule = c->o->no_builtin ? NULL : bw_idle_match(&in);
 	const char *fn = bw_idle_user_match(c->o->ignore, &in);
 	size_t members, woke;
@@ -162,17 +162,17 @@ static void owned(struct ctx *c, struct bw_thread *t)
 
 static void cycle_why(struct ctx *c, struct bw_thread *t)
 {
-	char buf[BW_WHY_LEN];
+	char buf[BW_WHY_BYTES];
 	size_t len;
 	int i;
 
 	len = snprintf(buf, sizeof(buf), "cycle: %u", t->tid);
-	for (i = 0; i < t->chain_len && len < sizeof(buf); i++) {
+	for (i = 0; i < t->chain_entries && len < sizeof(buf); i++) {
 		len += snprintf(buf + len, sizeof(buf) - len, " -> %u", t->chain[i]);
 		if (t->chain[i] == t->tid)
 			break;
 	}
-	if (i == t->chain_len && len < sizeof(buf))
+	if (i == t->chain_entries && len < sizeof(buf))
 		snprintf(buf + len, sizeof(buf) - len, " -> %u", t->tid);
 	say(t, BW_VERDICT_DEADLOCK, BW_REASON_CYCLE, "%s", buf);
 }

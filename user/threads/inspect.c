@@ -15,13 +15,13 @@
 #include "threads/waitclass.h"
 #include "core/waitgraph.h"
 
-#define USTACK_MAX 64
+#define USTACK_MAX_ENTRIES 64
 #define FUTEX_TID_MASK 0x3fffffffu
 /* glibc x86_64 pthread_mutex_t: int __lock; unsigned __count; int __owner. */
 #define GLIBC_MUTEX_OWNER_OFF 8
 
 /* Scans a shared binary stays cached without a lookup (a minute at the default interval). */
-#define SYMBIN_MAX_IDLE 60
+#define SYMBIN_MAX_IDLE_SCANS 60
 
 struct proc_cache {
 	__u32 pid;
@@ -273,10 +273,10 @@ static void fill_basics(struct bw_thread *t, const struct bw_task_rec *r)
 	memcpy(t->regs, r->regs, sizeof(t->regs));
 	t->wait_fd = -1;
 	if (r->kstack_bytes > 0) {
-		t->kstack_len = r->kstack_bytes / sizeof(__u64);
-		if (t->kstack_len > BW_KSTACK_ENTRIES)
-			t->kstack_len = BW_KSTACK_ENTRIES;
-		memcpy(t->kstack, r->kstack, t->kstack_len * sizeof(__u64));
+		t->kstack_entries = r->kstack_bytes / sizeof(__u64);
+		if (t->kstack_entries > BW_KSTACK_ENTRIES)
+			t->kstack_entries = BW_KSTACK_ENTRIES;
+		memcpy(t->kstack, r->kstack, t->kstack_entries * sizeof(__u64));
 	}
 }
 
@@ -289,7 +289,7 @@ static bool same_block(const struct bw_thread *a, const struct bw_thread *b)
 
 static void unwind(struct bw_inspector *in, struct proc_cache *p, struct bw_thread *t)
 {
-	__u64 pcs[USTACK_MAX], hash;
+	__u64 pcs[USTACK_MAX_ENTRIES], hash;
 	struct stack *st, **slot;
 	struct stack_key key;
 	int i, n;
@@ -299,7 +299,7 @@ static void unwind(struct bw_inspector *in, struct proc_cache *p, struct bw_thre
 		p->syms_failed = true;
 	if (!p->syms || !p->mem)
 		return;
-	n = bw_syms__unwind(p->syms, p->mem, t->tid, t->regs, pcs, USTACK_MAX);
+	n = bw_syms__unwind(p->syms, p->mem, t->tid, t->regs, pcs, USTACK_MAX_ENTRIES);
 	if (n <= 0)
 		return;
 	hash = stack_hash(p->pid, pcs, n);
@@ -328,7 +328,7 @@ static void unwind(struct bw_inspector *in, struct proc_cache *p, struct bw_thre
 	}
 	st->refs++;
 	t->ustack = st->frames;
-	t->ustack_len = n;
+	t->ustack_entries = n;
 }
 
 static bool live_tid(const struct bw_thread *all, size_t n, __u32 pid, __u32 tid)
@@ -384,7 +384,7 @@ static void inspect_wait(struct bw_inspector *in, const struct bw_thread_obs *ob
 			 struct bw_thread *t, struct bw_thread *prev, const struct bw_thread *all,
 			 size_t n)
 {
-	const char *funcs[USTACK_MAX];
+	const char *funcs[USTACK_MAX_ENTRIES];
 	struct bw_wait_input wi = {};
 	struct bw_wait_result wr;
 	struct proc_cache *p = proc_get(in, t->pid);
@@ -394,7 +394,7 @@ static void inspect_wait(struct bw_inspector *in, const struct bw_thread_obs *ob
 		return;
 	if (prev && prev->ustack && same_block(prev, t)) {
 		t->ustack = prev->ustack;
-		t->ustack_len = prev->ustack_len;
+		t->ustack_entries = prev->ustack_entries;
 		prev->ustack = NULL;
 	} else {
 		unwind(in, p, t);
@@ -405,7 +405,7 @@ static void inspect_wait(struct bw_inspector *in, const struct bw_thread_obs *ob
 		t->has_futex = false;
 		return;
 	}
-	for (i = 0; i < t->ustack_len; i++)
+	for (i = 0; i < t->ustack_entries; i++)
 		funcs[i] = t->ustack[i].func;
 	wi.state = t->state;
 	wi.syscall_nr = t->syscall_nr;
@@ -413,7 +413,7 @@ static void inspect_wait(struct bw_inspector *in, const struct bw_thread_obs *ob
 	if (bw_wait_syscall_takes_fd(t->syscall_nr))
 		wi.fd_kind = bw_proc_fd_kind(t->pid, (int)t->args[0]);
 	wi.funcs = funcs;
-	wi.nfuncs = t->ustack_len;
+	wi.nfuncs = t->ustack_entries;
 	bw_wait_classify(&wi, &wr);
 	t->wait = wr.wait;
 	t->timed = wr.timed;
@@ -525,6 +525,6 @@ int bw_inspector__update(struct bw_inspector *in, const struct bw_task_rec *recs
 	in->threads = next;
 	in->n = n;
 	proc_sweep(in);
-	bw_symcache__sweep(in->symcache, SYMBIN_MAX_IDLE);
+	bw_symcache__sweep(in->symcache, SYMBIN_MAX_IDLE_SCANS);
 	return 0;
 }

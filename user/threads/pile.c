@@ -43,7 +43,7 @@ static bool blocked_state(char state)
 /* Untimed waits whose end nobody is known to bring: what a pile is made of. */
 static bool candidate(const struct bw_thread *t)
 {
-	if (!blocked_state(t->state) || t->timed || !t->ustack_len || t->progressing)
+	if (!blocked_state(t->state) || t->timed || !t->ustack_entries || t->progressing)
 		return false;
 	switch (t->wait) {
 	case BW_WAIT_MUTEX:
@@ -68,7 +68,7 @@ static __u64 site_key(const struct bw_thread *t)
 	__u64 h = BW_FNV_OFFSET ^ t->pid ^ ((__u64)t->wait << 32);
 	int i;
 
-	for (i = 0; i < t->ustack_len; i++)
+	for (i = 0; i < t->ustack_entries; i++)
 		h = bw_fnv1a_u64(h, t->ustack[i].pc);
 	return h;
 }
