@@ -488,6 +488,9 @@ __u64 bw_goscan__bias(const struct bw_goscan *gs)
 
 static int append_chans(struct bw_goscan *gs, const __u64 *c, __u32 n)
 {
+	/* A goroutine on no channel: nothing to copy, and memcpy takes no NULL chanv. */
+	if (!n)
+		return 0;
 	if (gs->nchanv + n > gs->cap_chanv) {
 		size_t cap = gs->cap_chanv ? 2 * gs->cap_chanv : 1024;
 		__u64 *v;
