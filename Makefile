@@ -41,7 +41,7 @@ GO_TARGETS := $(OUTPUT)/go-targets
 
 DEPS_PKGS := clang llvm libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcriterion-dev \
 	libjson-c-dev liblzma-dev xz-utils binutils libc6-dbg pkg-config make gcc golang-go clang-format \
-	python3 redis-server openjdk-17-jdk-headless prometheus-node-exporter prometheus-pushgateway \
+	python3 redis-server openjdk-17-jdk-headless prometheus-node-exporter prometheus-pushgateway caddy \
 	python3.11 libpython3.11 python3.11-dbg libpython3.11-dbg patchelf
 
 # The kernel matrix (make test-kernels): Debian kernels booted under qemu.
@@ -208,7 +208,7 @@ test-golden: blockwatch
 check-layers:
 	@sh tests/layers/check.sh
 
-# Real Go servers from Debian (prometheus, node-exporter, pushgateway), idle: no leak, no deadlock.
+# Real Go servers from Debian (prometheus, node-exporter, pushgateway, caddy), idle: no leak, no deadlock.
 test-go-servers: blockwatch
 	@if [ "$$(id -u)" != 0 ]; then echo "test-go-servers: must run as root" >&2; exit 1; fi
 	@sh tests/go/real-servers.sh $(CURDIR)/blockwatch 19510

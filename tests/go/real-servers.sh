@@ -40,7 +40,8 @@ up() {
 }
 
 fail=0
-P1=$BASE P2=$((BASE + 1)) P3=$((BASE + 2))
+SERVERS="prometheus node-exporter pushgateway caddy"
+P1=$BASE P2=$((BASE + 1)) P3=$((BASE + 2)) P4=$((BASE + 3)) P5=$((BASE + 4))
 cat >"$TMP/prometheus.yml" <<CFG
 global:
   scrape_interval: 5s
@@ -63,9 +64,23 @@ start prometheus prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.p
 	--web.listen-address=127.0.0.1:$P1
 start node-exporter prometheus-node-exporter --web.listen-address=127.0.0.1:$P2
 start pushgateway prometheus-pushgateway --web.listen-address=127.0.0.1:$P3
+# caddy parks its main goroutine in select {} below main.main (cmd.cmdRun).
+cat >"$TMP/Caddyfile" <<CFG
+{
+	admin 127.0.0.1:$P5
+	auto_https off
+	storage file_system $TMP/caddy
+}
+http://127.0.0.1:$P4 {
+	respond "ok"
+}
+CFG
+command -v caddy >/dev/null || { echo "real-servers: caddy not installed" >&2; fail=1; }
+start caddy env HOME="$TMP" XDG_CONFIG_HOME="$TMP" XDG_DATA_HOME="$TMP" \
+	caddy run --config "$TMP/Caddyfile" --adapter caddyfile
 
 for u in "http://127.0.0.1:$P1/-/ready" "http://127.0.0.1:$P2/metrics" \
-	"http://127.0.0.1:$P3/metrics"; do
+	"http://127.0.0.1:$P3/metrics" "http://127.0.0.1:$P4/"; do
 	up "$u" || { echo "real-servers: $u never answered" >&2; fail=1; }
 done
 # A few requests, then idle.
@@ -76,14 +91,15 @@ python3 -c 'import urllib.request as u; u.urlopen(u.Request(
 	"http://127.0.0.1:'"$P3"'/metrics/job/blockwatch", data=b"some_metric 1\n", method="POST"), timeout=5)' \
 	2>/dev/null || echo "real-servers: push to pushgateway failed" >&2
 get "http://127.0.0.1:$P3/metrics"
+get "http://127.0.0.1:$P4/"
 
-for name in prometheus node-exporter pushgateway; do
+for name in $SERVERS; do
 	[ -f "$TMP/$name.pid" ] || continue
 	"$BW" -p "$(cat "$TMP/$name.pid")" --threshold 15s --duration 20s --json \
 		>"$TMP/$name.json" 2>"$TMP/$name.err" &
 	echo $! >"$TMP/$name.bw"
 done
-for name in prometheus node-exporter pushgateway; do
+for name in $SERVERS; do
 	[ -f "$TMP/$name.bw" ] || continue
 	wait "$(cat "$TMP/$name.bw")"
 	rc=$?
@@ -99,5 +115,5 @@ for name in prometheus node-exporter pushgateway; do
 		head -5 "$TMP/$name.err" >&2
 	fi
 done
-[ $fail -eq 0 ] && echo "real-servers: 3 passed, 0 failed" || echo "real-servers: failed" >&2
+[ $fail -eq 0 ] && echo "real-servers: 4 passed, 0 failed" || echo "real-servers: failed" >&2
 exit $fail

@@ -293,6 +293,27 @@ Test(goverdict, main_in_select_nothing_is_idle_only_with_others_alive)
 	free(g);
 }
 
+Test(goverdict, main_in_select_nothing_below_main_main_is_idle)
+{
+	struct bw_gogroup *g;
+	size_t ng;
+	/* caddy parks its main goroutine in cmd.cmdRun, called from main.main. */
+	struct bw_gorec r[] = {
+		rec(1, "select (no cases)", "github.com/caddyserver/caddy/v2/cmd.cmdRun",
+		    "runtime.main"),
+		rec(60, "chan receive", "main.w", "main.main"),
+		rec(61, "select (no cases)", "main.selectNoCases", "main.leak"),
+	};
+
+	r[0].g.reach = r[2].g.reach = BW_REACH_DEAD;
+	r[0].g.why = r[2].g.why = BW_WHY_NOCASES;
+	r[1].g.reach = BW_REACH_LIVE;
+	judge(r, 3, &g, &ng);
+	cr_expect_eq(r[0].verdict, BW_VERDICT_IDLE, "the main goroutine's select {} is design");
+	cr_expect_eq(r[2].verdict, BW_VERDICT_LEAK, "any other goroutine's select {} leaks");
+	free(g);
+}
+
 Test(goverdict, young_members_of_a_growing_leak_are_reported)
 {
 	struct bw_gotracker *t;

@@ -169,12 +169,14 @@ static enum bw_verdict verdict_of(struct bw_gorec *r, __u64 threshold_ns,
 		if (matches(memo, benign, r->stack[i].name))
 			return BW_VERDICT_IDLE;
 	/*
-	 * main parked for good in main.main (select {}) while other goroutines
-	 * live is how a program leaves the work to them: idle. With nothing
-	 * else alive it is a leak like any other.
+	 * The main goroutine parked for good in select {} while other goroutines
+	 * live is how a program leaves the work to them, in whatever function
+	 * it parks (caddy's cmd.cmdRun): idle, as the runtime's own leak
+	 * profile has it. With nothing else alive it is a leak like any other.
 	 */
 	if (cls == BW_GOWAIT_NILCHAN && r->g.goid == GOID_MAIN && others_live &&
-	    !strcmp(r->blocked_at.name, "main.main")) {
+	    (!strcmp(r->g.wait_reason, "select (no cases)") ||
+	     !strcmp(r->blocked_at.name, "main.main"))) {
 		r->g.why = BW_WHY_NONE;
 		return BW_VERDICT_IDLE;
 	}
