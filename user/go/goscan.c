@@ -316,7 +316,8 @@ int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
 	gs->stack_bits = malloc(STACK_READ_MAX_BYTES / 64 + 1);
 	gs->batch = malloc(sizeof(*gs->batch));
 	if (!gs->stack_buf || !gs->stack_bits || !gs->batch ||
-	    bw_hashmap__new(sizeof(struct stack_ent *), &gs->stacks)) {
+	    bw_hashmap__new(sizeof(struct stack_ent *), &gs->stacks) ||
+	    bw_hashmap__new(sizeof(__u64), &gs->cond_tails)) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -342,6 +343,7 @@ void bw_goscan__free(struct bw_goscan *gs)
 	free(gs->ptrs);
 	free(gs->chanv);
 	bw_goscan_free_stacks(gs->stacks);
+	bw_hashmap__free(gs->cond_tails);
 	free(gs->segs);
 	free(gs->roots);
 	free(gs->heap);
@@ -780,6 +782,7 @@ int bw_goscan__read(struct bw_goscan *gs, void *out, size_t stride, size_t *n, s
 	gs->nopaque = 0;
 	gs->nchanv = 0;
 	gs->nlwords = 0;
+	bw_hashmap__clear(gs->cond_tails); /* sudogs are reused between scans */
 	memset(gs->spans, 0, sizeof(gs->spans)); /* spans are reused between scans */
 	bw_goheap__reset(gs->heapbits);
 	memset(gs->arena_idx, 0, sizeof(gs->arena_idx));

@@ -74,6 +74,8 @@ void bw_goscan_read_sudogs(struct bw_goscan *gs, struct batch *b, size_t nb)
 #define COND_NOTIFY 16
 #define COND_HEAD 32
 #define COND_TAIL 40
+/* Sudogs followed along one notify list, at most: a longer one is not resolved. */
+#define COND_WALK_MAX_HOPS 65536
 /* Stack bytes searched for the waiter's own sudog, or its Cond. */
 #define SYNC_SEARCH_BYTES 1024
 #define SYNC_CANDS (SYNC_SEARCH_BYTES / 8)
@@ -124,6 +126,42 @@ static size_t candidates(const struct bw_goscan *gs, const struct pending *p, co
 		}
 	}
 	return n;
+}
+
+/*
+ * The last sudog of the notify list s is on, following sudog.next; 0 when
+ * unreadable or longer than COND_WALK_MAX_HOPS. Each sudog passed is noted
+ * with the tail found, so the waiters of one Cond walk its list once.
+ */
+static __u64 notify_tail(struct bw_goscan *gs, __u64 s)
+{
+	__u64 path[64], cur = s, next, *known;
+	size_t hops, np = 0, i;
+
+	for (hops = 0; hops < COND_WALK_MAX_HOPS; hops++) {
+		known = bw_hashmap__find(gs->cond_tails, cur);
+		if (known) {
+			cur = *known;
+			break;
+		}
+		if (bw_mem__read_u64(gs->mem, cur + BW_GO_SUDOG_NEXT, &next))
+			return 0;
+		if (np < sizeof(path) / sizeof(path[0]))
+			path[np++] = cur;
+		if (!next)
+			break;
+		cur = next;
+	}
+	if (hops == COND_WALK_MAX_HOPS)
+		return 0;
+	for (i = 0; i < np; i++) {
+		void *val;
+
+		if (bw_hashmap__insert(gs->cond_tails, path[i], &val) < 0)
+			break; /* out of memory: only the memo is lost */
+		memcpy(val, &cur, sizeof(cur));
+	}
+	return cur;
 }
 
 /*
@@ -179,6 +217,8 @@ static void read_sync_one(struct bw_goscan *gs, struct batch *b, size_t k)
 		return;
 	p->sync_sudog = s;
 	if (!elem && !strcmp(g->wait_reason, "sync.Cond.Wait") && g->stack_hash) {
+		__u64 tail = 0;
+
 		n = candidates(gs, p, b->sbuf[k], cand, off);
 		for (i = 0; i < n; i++)
 			v[i] = vec(cand[i], words[i], 48);
@@ -186,6 +226,12 @@ static void read_sync_one(struct bw_goscan *gs, struct batch *b, size_t k)
 		for (i = 0; i < n && !elem; i++)
 			if (!v[i].err &&
 			    (words[i][COND_HEAD / 8] == s || words[i][COND_TAIL / 8] == s))
+				elem = cand[i] + COND_NOTIFY;
+		/* A waiter inside the list (three or more): its Cond holds the list's last. */
+		if (!elem)
+			tail = notify_tail(gs, s);
+		for (i = 0; i < n && !elem && tail; i++)
+			if (!v[i].err && words[i][COND_TAIL / 8] == tail)
 				elem = cand[i] + COND_NOTIFY;
 	}
 	g->sync_obj = elem;

@@ -6,6 +6,7 @@
 //	mutex-waiter  sync.Mutex.Lock (semacquire < 1.20)   main.lockWaiter   main.leakMutexNeverUnlocked
 //	wg-waiter     sync.WaitGroup.Wait (semacquire < 1.24) main.wgWaiter   main.leakWaitGroupMiscount
 //	cond-waiter   sync.Cond.Wait                        main.condWaiter   main.leakCondNeverSignalled
+//	cond-three    sync.Cond.Wait (3 on one Cond)        main.condThree    main.leakCondThreeWaiters
 //	main (idle)   chan receive                          main.main         -
 //
 // The mutex is locked by a goroutine (main.lockAndForget) that returned
@@ -108,12 +109,33 @@ func leakCondNeverSignalled() {
 	go condWaiter(sync.NewCond(new(sync.Mutex)), new(bool))
 }
 
+//go:noinline
+func condThree(c *sync.Cond) {
+	announce.Self("cond-three", "leak", "sync.Cond.Wait", "main.condThree",
+		"main.leakCondThreeWaiters")
+	c.L.Lock()
+	c.Wait()
+	c.L.Unlock()
+}
+
+// leakCondThreeWaiters parks three goroutines on one Cond nobody keeps: the
+// middle one's sudog is neither the head nor the tail of its notify list.
+//
+//go:noinline
+func leakCondThreeWaiters() {
+	c := sync.NewCond(new(sync.Mutex))
+	for i := 0; i < 3; i++ {
+		go condThree(c)
+	}
+}
+
 func main() {
 	sig := announce.Signals()
 	leakMutexNeverUnlocked()
 	leakWaitGroupMiscount()
 	leakCondNeverSignalled()
+	leakCondThreeWaiters()
 	announce.Self("main", "idle", "chan receive", "main.main", "-")
-	announce.Ready(4)
+	announce.Ready(7)
 	<-sig
 }
