@@ -782,7 +782,7 @@ int bw_goscan__read(struct bw_goscan *gs, void *out, size_t stride, size_t *n, s
 	gs->nopaque = 0;
 	gs->nchanv = 0;
 	gs->nlwords = 0;
-	bw_hashmap__clear(gs->cond_tails); /* sudogs are reused between scans */
+	bw_hashmap__clear(gs->cond_tails);	 /* sudogs are reused between scans */
 	memset(gs->spans, 0, sizeof(gs->spans)); /* spans are reused between scans */
 	bw_goheap__reset(gs->heapbits);
 	memset(gs->arena_idx, 0, sizeof(gs->arena_idx));

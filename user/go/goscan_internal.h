@@ -93,8 +93,8 @@ struct bw_goscan {
 	struct bw_hashmap *stacks; /* interned pcs: their hash -> struct stack_ent * */
 	/* This scan's Cond waiters: a sudog -> the last sudog of its notify list. */
 	struct bw_hashmap *cond_tails;
-	__u32 gen, last_ok_gen;	   /* scan counter; stacks are kept two good scans */
-	struct bw_range *segs;	   /* writable PT_LOADs: the globals */
+	__u32 gen, last_ok_gen; /* scan counter; stacks are kept two good scans */
+	struct bw_range *segs;	/* writable PT_LOADs: the globals */
 	size_t nsegs;
 	struct bw_range *roots; /* segs, then stacks of goroutines not stuck */
 	size_t nroots, cap_roots;
