@@ -222,6 +222,8 @@ static int write_one(struct watch *w, __u32 pid, const char *why, char *name, si
 	if (err) {
 		fprintf(stderr, "blockwatch: skipped snapshot %s (%s): %s\n", path, why,
 			strerror(-err));
+		/* Tried again after --snapshot-every, not at each scan: one line, not a flood. */
+		bw_autosnap__tried(w->autosnap, pid, bw_now_ns());
 		return err;
 	}
 	fprintf(stderr, "blockwatch: wrote snapshot %s (%s): %zu bytes\n", path, why, bytes);

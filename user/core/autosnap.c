@@ -22,8 +22,8 @@ struct mark {
 
 struct proc {
 	__u32 pid;
-	bool taken;	   /* a snapshot was written: last_ns holds */
-	__u64 last_ns;	   /* of the last snapshot */
+	bool taken;	   /* a snapshot was written or tried: last_ns holds */
+	__u64 last_ns;	   /* of the last snapshot, or failed try */
 	struct mark *seen; /* the marks at the last snapshot, sorted */
 	size_t nseen;
 };
@@ -255,28 +255,47 @@ int bw_autosnap__due(struct bw_autosnap *a, const struct bw_capture *c, __u64 no
 	return 0;
 }
 
+/* The state of pid, added when missing; NULL when out of memory. */
+static struct proc *get_proc(struct bw_autosnap *a, __u32 pid)
+{
+	struct proc *p = find_proc(a, pid), *np;
+
+	if (p)
+		return p;
+	np = realloc(a->procs, (a->nprocs + 1) * sizeof(*np));
+	if (!np)
+		return NULL;
+	a->procs = np;
+	a->procs[a->nprocs++] = (struct proc){ .pid = pid };
+	qsort(a->procs, a->nprocs, sizeof(*np), cmp_proc);
+	return find_proc(a, pid);
+}
+
+int bw_autosnap__tried(struct bw_autosnap *a, __u32 pid, __u64 now_ns)
+{
+	struct proc *p = get_proc(a, pid);
+
+	if (!p)
+		return -ENOMEM;
+	p->taken = true;
+	p->last_ns = now_ns;
+	return 0;
+}
+
 int bw_autosnap__taken(struct bw_autosnap *a, const struct bw_capture *c, __u32 pid, __u64 now_ns)
 {
-	struct proc *p = find_proc(a, pid);
 	struct mark *marks;
+	struct proc *p;
 	size_t n;
 	int err;
 
 	err = marks_of(c, pid, &marks, &n);
 	if (err)
 		return err;
+	p = get_proc(a, pid);
 	if (!p) {
-		struct proc *np = realloc(a->procs, (a->nprocs + 1) * sizeof(*np));
-
-		if (!np) {
-			free(marks);
-			return -ENOMEM;
-		}
-		a->procs = np;
-		p = &a->procs[a->nprocs++];
-		*p = (struct proc){ .pid = pid };
-		qsort(a->procs, a->nprocs, sizeof(*p), cmp_proc);
-		p = find_proc(a, pid);
+		free(marks);
+		return -ENOMEM;
 	}
 	free(p->seen);
 	p->seen = marks;

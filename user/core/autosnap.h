@@ -41,6 +41,8 @@ int bw_autosnap__due(struct bw_autosnap *a, const struct bw_capture *c, __u64 no
 		     __u64 every_ns, __u32 **pids, size_t *npids);
 /* True when pid had no snapshot in the every_ns before now_ns. */
 bool bw_autosnap__allowed(const struct bw_autosnap *a, __u32 pid, __u64 now_ns, __u64 every_ns);
+/* Records a failed try at now_ns: the rate limit counts it, what is new stays new. */
+int bw_autosnap__tried(struct bw_autosnap *a, __u32 pid, __u64 now_ns);
 /* Records a snapshot of pid taken at now_ns: what c shows of it is no longer new. */
 int bw_autosnap__taken(struct bw_autosnap *a, const struct bw_capture *c, __u32 pid, __u64 now_ns);
 

@@ -309,9 +309,10 @@ static mhd_result handle(void *cls, struct MHD_Connection *conn, const char *url
 		return MHD_YES;
 	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return send_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+		return refuse(conn, method, url, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed",
+			      "GET, HEAD");
 	if (strcmp(url, "/metrics"))
-		return send_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+		return refuse(conn, method, url, MHD_HTTP_NOT_FOUND, "not found", "GET, HEAD");
 	pthread_mutex_lock(&h->lock);
 	published = h->text != NULL;
 	if (published)
