@@ -121,7 +121,7 @@ static mhd_result refuse(struct MHD_Connection *conn, const char *method, const 
 	size_t i;
 
 	client_of(conn, client, sizeof(client));
-	for (i = 0; url[i] && i < sizeof(path) - 1; i++)
+	for (i = 0; i < sizeof(path) - 1 && url[i]; i++)
 		path[i] = url[i] > ' ' && url[i] < 127 ? url[i] : '?';
 	path[i] = '\0';
 	fprintf(stderr, "blockwatch: refused %s %s from %s: %u %s\n",
