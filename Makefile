@@ -190,7 +190,7 @@ test: ensure-deps
 	@$(MAKE) --no-print-directory test-all
 
 test-all: check-layers test-golden test-unit test-bpf test-e2e test-python test-real test-go-servers test-prom test-prom-tool \
-	test-deploy test-docs test-package fuzz-regress lint test-asan valgrind
+	test-autosnap test-alert-loop test-deploy test-docs test-package fuzz-regress lint test-asan valgrind
 
 # Idle, healthy programs from Debian's archive (CPython, redis-server, a JVM):
 # no leak, no deadlock, exit 0. Port: redis-server's, for a shared machine.

@@ -8,7 +8,8 @@
 
 _blockwatch_watch_opts='-p --pid -a --all --comm --exclude-comm --cgroup -t --threshold
 	-i --interval --go-interval -d --duration -j --json -o --output --pprof --folded
-	--prometheus --max-sites --no-histograms --max-threads --go-ignore --ignore --fail-on
+	--prometheus --snapshot-dir --snapshot-every --snapshot-keep --snapshot-max-size
+	--http-token --max-sites --no-histograms --max-threads --go-ignore --ignore --fail-on
 	--no-go --go-probes --futex-calls --btf -v --verbose -? --help --usage -V --version'
 _blockwatch_file_opts='-j --json --pprof --folded -? --help --usage -V --version'
 
@@ -43,8 +44,13 @@ _blockwatch()
 		mapfile -t COMPREPLY < <(compgen -W "$(cd /proc && printf '%s ' [0-9]*)" -- "$cur")
 		return
 		;;
-	-o | --output | --pprof | --folded | --go-ignore | --ignore | --btf)
+	-o | --output | --pprof | --folded | --go-ignore | --ignore | --btf | --http-token)
 		_blockwatch_files "$cur"
+		return
+		;;
+	--snapshot-dir)
+		compopt -o filenames 2>/dev/null
+		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 		return
 		;;
 	--cgroup)
@@ -68,7 +74,7 @@ _blockwatch()
 		return
 		;;
 	-t | --threshold | -i | --interval | -d | --duration | --go-interval | --max-sites | \
-		--max-threads)
+		--max-threads | --snapshot-every | --snapshot-keep | --snapshot-max-size)
 		return # a duration or a number
 		;;
 	esac

@@ -9,16 +9,21 @@
 #                      and answers queries on it, alert rules loaded
 #   make test-deploy   systemd-analyze verify of the unit, promtool check and
 #                      test of the rules and config, the DaemonSet's YAML
+#   make test-autosnap --snapshot-dir and the POST endpoints against the real
+#                      tool: status codes, tokens, pruning, a full tmpfs (root)
+#   make test-alert-loop  Prometheus -> BlockwatchDeadlock -> Alertmanager ->
+#                      POST /alertmanager -> a snapshot that outlives the
+#                      target (tests/prom/alert-loop.sh; root)
 #
-# Neither needs root. Both print SKIP for a tool that is missing.
+# The first two do not need root. Each prints SKIP for a tool that is missing.
 
-PROM_PKGS := libmicrohttpd-dev prometheus python3-yaml systemd
+PROM_PKGS := libmicrohttpd-dev prometheus prometheus-alertmanager python3-yaml systemd
 PROM_LDLIBS := -lmicrohttpd
 
 DEPS_PKGS += $(PROM_PKGS)
 LDLIBS += $(PROM_LDLIBS)
 
-.PHONY: test-prom test-deploy
+.PHONY: test-prom test-deploy test-autosnap test-alert-loop
 
 PROM_SERVE := $(OUTPUT)/prom-serve
 PROM_SERVE_OBJS := $(OUTPUT)/tests/prom/serve.o $(OUTPUT)/tests/unit/fixture.o \
@@ -53,5 +58,12 @@ test-prom: $(PROM_SERVE)
 
 test-deploy:
 	@sh tests/deploy/check.sh
+
+test-autosnap: blockwatch $(OUTPUT)/targets/deadlock_pair
+	@bash tests/prom/autosnap.sh $(CURDIR)/blockwatch $(CURDIR)/$(OUTPUT)/targets/deadlock_pair
+
+test-alert-loop: blockwatch $(OUTPUT)/targets/deadlock_pair
+	@bash tests/prom/alert-loop.sh $(CURDIR)/blockwatch \
+		$(CURDIR)/$(OUTPUT)/targets/deadlock_pair
 
 -include $(wildcard $(OUTPUT)/tests/prom/*.d)

@@ -3,9 +3,9 @@
 #
 # blockwatch under valgrind (memcheck, full leak check) against one C target:
 # starts deadlock_pair, waits for its "ready" line, watches it for 2 s with
-# --json. Fails on any valgrind error or leak, and when blockwatch does not
-# find the deadlock (exit 3 and two deadlock records) so that a run which
-# traced nothing cannot pass. Needs root (loads BPF).
+# --json and --snapshot-dir. Fails on any valgrind error or leak, and when
+# blockwatch does not find the deadlock (exit 3, two deadlock records and its
+# automatic snapshot) so that a run which traced nothing cannot pass. Needs root (loads BPF).
 #
 # Valgrind and BPF: valgrind's bpf(2) wrapper misreads libbpf's map creation
 # (see tests/valgrind.supp); it does not know BPF_LINK_CREATE, BPF_ITER_CREATE
@@ -54,15 +54,19 @@ done
 
 valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
 	--suppressions="$SUPP" --log-file="$tmp/valgrind.log" \
-	"$BW" -p "$tpid" --threshold 1s --duration 2s --json >"$tmp/out.json" 2>"$tmp/err"
+	"$BW" -p "$tpid" --threshold 1s --duration 2s --json --snapshot-dir "$tmp/snaps" \
+	>"$tmp/out.json" 2>"$tmp/err"
 rc=$?
 
 grep -v 'WARNING: unhandled eBPF command' "$tmp/valgrind.log" >"$tmp/valgrind.filtered"
 summary=$(grep 'ERROR SUMMARY' "$tmp/valgrind.log")
 deadlocks=$(grep -c '"verdict":"deadlock"' "$tmp/out.json")
-if [ "$rc" != 3 ] || [ "$deadlocks" -lt 2 ]; then
+snaps=$(find "$tmp/snaps" -name "blockwatch-$tpid-*.snap" 2>/dev/null | wc -l)
+if [ "$rc" != 3 ] || [ "$deadlocks" -lt 2 ] || [ "$snaps" != 1 ]; then
 	cat "$tmp/valgrind.filtered" "$tmp/err" >&2
 	[ "$rc" = 1 ] && fail "valgrind found errors (exit 1); log above"
-	fail "blockwatch exited $rc with $deadlocks deadlock records (want 3 and 2)"
+	fail "blockwatch exited $rc with $deadlocks deadlock records and $snaps snapshots" \
+		"(want 3, 2 and 1)"
 fi
-echo "valgrind.sh: ok: ${summary#==*== }; blockwatch found $deadlocks deadlocked threads"
+echo "valgrind.sh: ok: ${summary#==*== }; blockwatch found $deadlocks deadlocked threads," \
+	"wrote $snaps snapshot"

@@ -163,6 +163,11 @@ for path, name in host_paths.items():
 
 args = c.get("args", [])
 need("-a" in args, "args: -a (every process)")
+# The root file system is read-only: --snapshot-dir must be a writable mount.
+if "--snapshot-dir" in args and args.index("--snapshot-dir") + 1 < len(args):
+    sdir = args[args.index("--snapshot-dir") + 1]
+    need(any(m.get("mountPath") == sdir and not m.get("readOnly") for m in mounts.values()),
+         "--snapshot-dir %s is a writable volume mount" % sdir)
 port = None
 if "--prometheus" in args and args.index("--prometheus") + 1 < len(args):
     addr = args[args.index("--prometheus") + 1]

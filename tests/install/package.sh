@@ -176,7 +176,7 @@ else
 fi
 
 unit=$prefix/lib/systemd/system/blockwatch.service
-if grep -qx 'ExecStart=/usr/sbin/blockwatch -a --prometheus :9464' "$unit"; then
+if grep -qx 'ExecStart=/usr/sbin/blockwatch -a --prometheus :9464 --snapshot-dir /var/lib/blockwatch/snapshots' "$unit"; then
 	ok "$unit: ExecStart=/usr/sbin/blockwatch"
 else
 	fail "$unit: ExecStart is not /usr/sbin/blockwatch"

@@ -11,9 +11,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <poll.h>
 #include <criterion/criterion.h>
 #include "export/httpd.h"
 #include "export/prom.h"
+#include "export/webhook.h"
 
 struct reply {
 	int status;
@@ -28,8 +30,12 @@ static void reply_free(struct reply *r)
 	free(r->body);
 }
 
-/* One HTTP/1.1 request over a plain socket, read to EOF (Connection: close). */
-static int fetch(__u16 port, const char *method, const char *path, struct reply *r)
+/*
+ * One HTTP/1.1 request over a plain socket, read to EOF (Connection: close);
+ * headers: more header lines ("K: V\r\n"...) or NULL; body: body_len bytes.
+ */
+static int fetch_with(__u16 port, const char *method, const char *path, const char *headers,
+		      const char *body, size_t body_len, struct reply *r)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct timeval tv = { .tv_sec = 5 };
@@ -49,10 +55,21 @@ static int fetch(__u16 port, const char *method, const char *path, struct reply 
 		goto cleanup;
 	}
 	n = snprintf(req, sizeof(req),
-		     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", method,
-		     path);
+		     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s%s\r\n", method,
+		     path, headers ? headers : "",
+		     body ? "Content-Type: application/json\r\n" : "");
+	if (body)
+		n += snprintf(req + n - 2, sizeof(req) - n + 2, "Content-Length: %zu\r\n\r\n",
+			      body_len) -
+		     2;
 	if (write(fd, req, n) != n) {
 		err = -EIO;
+		goto cleanup;
+	}
+	/* A body refused on its headers may be cut short: the reply is what counts. */
+	if (body && body_len && send(fd, body, body_len, MSG_NOSIGNAL) < 0 && errno != EPIPE &&
+	    errno != ECONNRESET) {
+		err = -errno;
 		goto cleanup;
 	}
 	for (;;) {
@@ -96,6 +113,11 @@ cleanup:
 	free(buf);
 	close(fd);
 	return err;
+}
+
+static int fetch(__u16 port, const char *method, const char *path, struct reply *r)
+{
+	return fetch_with(port, method, path, NULL, NULL, 0, r);
 }
 
 /* The value of header name (case-insensitive), or NULL; static buffer. */
@@ -337,4 +359,188 @@ Test(httpd, addresses)
 	bw_httpd__stop(h);
 	bw_httpd__stop(NULL);
 	cr_assert_eq(bw_httpd__publish(NULL, "x", 1), -EINVAL);
+}
+
+/* The main loop's part: takes each write request and answers what it was. */
+struct answerer {
+	struct bw_httpd *h;
+	volatile bool stop;
+	int served;
+};
+
+static void *answer_loop(void *arg)
+{
+	struct answerer *a = arg;
+	struct pollfd pfd = { .fd = bw_httpd__wake_fd(a->h), .events = POLLIN };
+	struct bw_httpd_req *r;
+	char text[64];
+
+	while (!a->stop) {
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		while ((r = bw_httpd__take(a->h))) {
+			if (r->kind == BW_HTTPD_SNAPSHOT)
+				snprintf(text, sizeof(text), "snap %u\n", r->pid);
+			else
+				snprintf(text, sizeof(text), "alerts %zu pid %u\n", r->ntargets,
+					 r->ntargets ? r->targets[0].pid : 0);
+			bw_httpd__answer(a->h, r, 200, "text/plain", text);
+			a->served++;
+		}
+	}
+	return NULL;
+}
+
+static struct bw_httpd *start_writes(const char *addr, const char *token)
+{
+	struct bw_httpd_opts o = { .writes = true, .token = token };
+	struct bw_httpd *h = NULL;
+
+	cr_assert_eq(bw_httpd__start_opts(addr, &o, &h), 0);
+	cr_assert_geq(bw_httpd__wake_fd(h), 0);
+	return h;
+}
+
+Test(httpd, post_endpoints_answered_by_the_main_loop)
+{
+	static const char hook[] = "{\"version\":\"4\",\"alerts\":[{\"status\":\"firing\","
+				   "\"labels\":{\"pid\":\"77\"}}]}";
+	struct answerer a = { .h = start_writes("127.0.0.1:0", NULL) };
+	__u16 port = bw_httpd__port(a.h);
+	char *big = malloc(BW_HTTPD_BODY_MAX_BYTES + 2);
+	pthread_t tid;
+	struct reply r;
+
+	cr_assert_not_null(big);
+	memset(big, ' ', BW_HTTPD_BODY_MAX_BYTES + 1);
+	cr_assert_eq(pthread_create(&tid, NULL, answer_loop, &a), 0);
+	cr_assert_eq(fetch(port, "POST", "/snapshot?pid=42", &r), 0);
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "snap 42\n");
+	reply_free(&r);
+	cr_assert_eq(fetch_with(port, "POST", "/alertmanager", NULL, hook, strlen(hook), &r), 0);
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "alerts 1 pid 77\n");
+	reply_free(&r);
+	/* /metrics meanwhile: still 503 before a publish, not held up. */
+	cr_assert_eq(fetch(port, "GET", "/metrics", &r), 0);
+	cr_assert_eq(r.status, 503);
+	reply_free(&r);
+
+	cr_assert_eq(fetch(port, "POST", "/snapshot?pid=x", &r), 0);
+	cr_expect_eq(r.status, 400);
+	reply_free(&r);
+	cr_assert_eq(fetch(port, "POST", "/snapshot", &r), 0);
+	cr_expect_eq(r.status, 400);
+	reply_free(&r);
+	cr_assert_eq(fetch_with(port, "POST", "/alertmanager", NULL, "{x", 2, &r), 0);
+	cr_expect_eq(r.status, 400);
+	reply_free(&r);
+	cr_assert_eq(fetch_with(port, "POST", "/alertmanager", NULL, big,
+				BW_HTTPD_BODY_MAX_BYTES + 1, &r),
+		     0);
+	cr_expect_eq(r.status, 413);
+	reply_free(&r);
+	cr_assert_eq(fetch(port, "GET", "/alertmanager", &r), 0);
+	cr_expect_eq(r.status, 405);
+	cr_expect_str_eq(header(&r, "Allow"), "POST");
+	reply_free(&r);
+	cr_assert_eq(fetch(port, "PUT", "/snapshot?pid=1", &r), 0);
+	cr_expect_eq(r.status, 405);
+	reply_free(&r);
+	a.stop = true;
+	pthread_join(tid, NULL);
+	cr_assert_eq(a.served, 2, "only the good requests reach the main loop");
+	bw_httpd__stop(a.h);
+	free(big);
+}
+
+Test(httpd, post_without_writes_is_404)
+{
+	struct bw_httpd *h = start_local();
+	struct reply r;
+
+	cr_assert_eq(bw_httpd__wake_fd(h), -1);
+	cr_assert_eq(fetch(bw_httpd__port(h), "POST", "/snapshot?pid=1", &r), 0);
+	cr_assert_eq(r.status, 404);
+	reply_free(&r);
+	bw_httpd__stop(h);
+}
+
+Test(httpd, post_needs_loopback_or_token)
+{
+	struct answerer a = { .h = start_writes(":0", NULL) };
+	struct reply r;
+	pthread_t tid;
+	__u16 port;
+
+	/* Every address and no token: refused before the main loop sees it. */
+	cr_assert_eq(fetch(bw_httpd__port(a.h), "POST", "/snapshot?pid=1", &r), 0);
+	cr_assert_eq(r.status, 403);
+	reply_free(&r);
+	bw_httpd__stop(a.h);
+
+	a.h = start_writes(":0", "tok3n");
+	port = bw_httpd__port(a.h);
+	cr_assert_eq(pthread_create(&tid, NULL, answer_loop, &a), 0);
+	cr_assert_eq(fetch(port, "POST", "/snapshot?pid=1", &r), 0);
+	cr_expect_eq(r.status, 401);
+	cr_expect_str_eq(header(&r, "WWW-Authenticate"), "Bearer");
+	reply_free(&r);
+	cr_assert_eq(fetch_with(port, "POST", "/snapshot?pid=1", "Authorization: Bearer tok3\r\n",
+				NULL, 0, &r),
+		     0);
+	cr_expect_eq(r.status, 401, "a prefix of the token");
+	reply_free(&r);
+	cr_assert_eq(fetch_with(port, "POST", "/snapshot?pid=1", "Authorization: Bearer tok3n!\r\n",
+				NULL, 0, &r),
+		     0);
+	cr_expect_eq(r.status, 401, "the token and more");
+	reply_free(&r);
+	cr_assert_eq(fetch_with(port, "POST", "/snapshot?pid=1", "Authorization: Basic tok3n\r\n",
+				NULL, 0, &r),
+		     0);
+	cr_expect_eq(r.status, 401, "another scheme");
+	reply_free(&r);
+	cr_assert_eq(fetch_with(port, "POST", "/snapshot?pid=9", "Authorization: bearer tok3n\r\n",
+				NULL, 0, &r),
+		     0);
+	cr_expect_eq(r.status, 200);
+	cr_expect_str_eq(r.body, "snap 9\n");
+	reply_free(&r);
+	a.stop = true;
+	pthread_join(tid, NULL);
+	bw_httpd__stop(a.h);
+
+	/* A token on loopback is needed there too. */
+	a.h = start_writes("127.0.0.1:0", "tok3n");
+	cr_assert_eq(fetch(bw_httpd__port(a.h), "POST", "/snapshot?pid=1", &r), 0);
+	cr_expect_eq(r.status, 401);
+	reply_free(&r);
+	bw_httpd__stop(a.h);
+}
+
+/* A request still queued at stop gets its 503, and stop returns. */
+static void *post_once(void *arg)
+{
+	struct reply *r = arg;
+
+	fetch(*(__u16 *)r->head, "POST", "/snapshot?pid=5", r);
+	return NULL;
+}
+
+Test(httpd, stop_answers_what_waits)
+{
+	struct bw_httpd *h = start_writes("127.0.0.1:0", NULL);
+	__u16 port = bw_httpd__port(h);
+	struct pollfd pfd = { .fd = bw_httpd__wake_fd(h), .events = POLLIN };
+	struct reply r = { .head = (char *)&port };
+	pthread_t tid;
+
+	cr_assert_eq(pthread_create(&tid, NULL, post_once, &r), 0);
+	cr_assert_eq(poll(&pfd, 1, 5000), 1, "queued");
+	bw_httpd__stop(h);
+	pthread_join(tid, NULL);
+	cr_assert_eq(r.status, 503);
+	reply_free(&r);
 }

@@ -173,3 +173,52 @@ Test(options, too_many_pids)
 	expect_usage_error(argc, argv, false, want);
 	free(argv);
 }
+
+Test(options, snapshot_dir)
+{
+	char *argv[] = { "blockwatch",
+			 "-a",
+			 "--snapshot-dir",
+			 "/var/snaps",
+			 "--snapshot-every",
+			 "30s",
+			 "--snapshot-keep",
+			 "5",
+			 "--snapshot-max-size",
+			 "64M",
+			 "--prometheus",
+			 ":9464",
+			 "--http-token",
+			 "/etc/tok",
+			 NULL };
+	char *defaults[] = { "blockwatch", "-p", "1", "--snapshot-dir", "d", NULL };
+
+	cr_assert_eq(bw_options_parse(ARGC(argv), argv, false, &cfg), 0);
+	cr_assert_str_eq(cfg.snapshot_dir, "/var/snaps");
+	cr_assert_eq(cfg.snapshot_every_ns, 30 * NSEC_PER_SEC);
+	cr_assert_eq(cfg.snapshot_keep, 5);
+	cr_assert_eq(cfg.snapshot_max_bytes, 64ULL << 20);
+	cr_assert_str_eq(cfg.http_token, "/etc/tok");
+	cr_assert_eq(bw_options_parse(ARGC(defaults), defaults, false, &cfg), 0);
+	cr_assert_eq(cfg.snapshot_every_ns, DEFAULT_SNAPSHOT_EVERY_NS);
+	cr_assert_eq(cfg.snapshot_keep, DEFAULT_SNAPSHOT_KEEP);
+	cr_assert_eq(cfg.snapshot_max_bytes, DEFAULT_SNAPSHOT_MAX_BYTES);
+	cr_assert_null(cfg.http_token);
+}
+
+Test(options, snapshot_dir_usage_errors)
+{
+	USAGE_ERROR(false, "invalid --snapshot-every: 0 (e.g. 30s, 10m)", "-p", "1",
+		    "--snapshot-dir", "d", "--snapshot-every", "0");
+	USAGE_ERROR(false, "invalid --snapshot-keep: 0 (1 to 100000)", "-p", "1", "--snapshot-dir",
+		    "d", "--snapshot-keep", "0");
+	USAGE_ERROR(false, "invalid --snapshot-max-size: 10MB (e.g. 64M, 1G; 4k at least)", "-p",
+		    "1", "--snapshot-dir", "d", "--snapshot-max-size", "10MB");
+	USAGE_ERROR(false, "invalid --snapshot-max-size: 1k", "-p", "1", "--snapshot-dir", "d",
+		    "--snapshot-max-size", "1k");
+	USAGE_ERROR(false, "invalid --snapshot-dir: empty", "-p", "1", "--snapshot-dir", "");
+	USAGE_ERROR(false, "go with --snapshot-dir", "-p", "1", "--snapshot-keep", "3");
+	USAGE_ERROR(false, "--http-token goes with --prometheus", "-p", "1", "--http-token", "t");
+	USAGE_ERROR(true, "--snapshot-dir goes with a watch, not the snapshot command", "-p", "1",
+		    "-o", "x", "--snapshot-dir", "d");
+}

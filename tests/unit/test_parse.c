@@ -142,3 +142,26 @@ Test(filter, comm_and_cgroup)
 	cr_assert_str_eq(buf, "/");
 	cr_assert_eq(bw_parse_cgroup("12:cpu:/x\n", buf, sizeof(buf)), -ENOENT);
 }
+
+Test(parse, sizes)
+{
+	__u64 b;
+
+	cr_assert_eq(bw_parse_size("4096", 0, ~0ULL, &b), 0);
+	cr_assert_eq(b, 4096);
+	cr_assert_eq(bw_parse_size("64k", 0, ~0ULL, &b), 0);
+	cr_assert_eq(b, 65536);
+	cr_assert_eq(bw_parse_size("256M", 0, ~0ULL, &b), 0);
+	cr_assert_eq(b, 256ULL << 20);
+	cr_assert_eq(bw_parse_size("2g", 0, ~0ULL, &b), 0);
+	cr_assert_eq(b, 2ULL << 30);
+	cr_assert_eq(bw_parse_size("1T", 0, ~0ULL, &b), 0);
+	cr_assert_eq(b, 1ULL << 40);
+	cr_assert_eq(bw_parse_size("", 0, ~0ULL, &b), -EINVAL);
+	cr_assert_eq(bw_parse_size("-1", 0, ~0ULL, &b), -EINVAL);
+	cr_assert_eq(bw_parse_size("10MB", 0, ~0ULL, &b), -EINVAL);
+	cr_assert_eq(bw_parse_size("1x", 0, ~0ULL, &b), -EINVAL);
+	cr_assert_eq(bw_parse_size("20000000T", 0, ~0ULL, &b), -ERANGE);
+	cr_assert_eq(bw_parse_size("1k", 4096, ~0ULL, &b), -ERANGE);
+	cr_assert_eq(bw_parse_size("99999999999999999999", 0, ~0ULL, &b), -ERANGE);
+}

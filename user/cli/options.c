@@ -36,7 +36,10 @@ static const char argp_program_doc[] =
 	"    blockwatch -a -d 10s               # every process of the host\n"
 	"    blockwatch snapshot -p 1234 -o incident.bw   # capture for later\n"
 	"    blockwatch report incident.bw      # render it anywhere, no root\n"
-	"    blockwatch diff before.bw after.bw # what got stuck in between\n";
+	"    blockwatch diff before.bw after.bw # what got stuck in between\n"
+	"    blockwatch -a --snapshot-dir /var/lib/blockwatch/snapshots --prometheus "
+	"127.0.0.1:9464\n"
+	"                                       # a snapshot of each new deadlock or leak\n";
 
 enum {
 	OPT_MAX_THREADS = 0x100,
@@ -56,6 +59,11 @@ enum {
 	OPT_BTF,
 	OPT_IGNORE,
 	OPT_FAIL_ON,
+	OPT_SNAPSHOT_DIR,
+	OPT_SNAPSHOT_EVERY,
+	OPT_SNAPSHOT_KEEP,
+	OPT_SNAPSHOT_MAX_SIZE,
+	OPT_HTTP_TOKEN,
 };
 
 static const struct argp_option options[] = {
@@ -81,6 +89,20 @@ static const struct argp_option options[] = {
 	  "Write folded stacks weighted by blocked ms (flame graphs)", 0 },
 	{ "prometheus", OPT_PROMETHEUS, "ADDR:PORT", 0,
 	  "Serve /metrics for Prometheus after every scan (e.g. :9464, 127.0.0.1:9464)", 0 },
+	{ "snapshot-dir", OPT_SNAPSHOT_DIR, "DIR", 0,
+	  "Write a snapshot of a process to DIR when a deadlock or leak appears in it, or a "
+	  "leak site doubles; and on POST /snapshot and /alertmanager (with --prometheus)",
+	  0 },
+	{ "snapshot-every", OPT_SNAPSHOT_EVERY, "DUR", 0,
+	  "At most one automatic snapshot of a process per DUR (default 10m)", 0 },
+	{ "snapshot-keep", OPT_SNAPSHOT_KEEP, "N", 0,
+	  "Keep the newest N snapshot files in DIR (default 20)", 0 },
+	{ "snapshot-max-size", OPT_SNAPSHOT_MAX_SIZE, "SIZE", 0,
+	  "Keep the snapshot files in DIR under SIZE in all, e.g. 64M (default 256M)", 0 },
+	{ "http-token", OPT_HTTP_TOKEN, "FILE", 0,
+	  "The bearer token the POST endpoints need, read from FILE; without it they answer "
+	  "on loopback listeners only",
+	  0 },
 	{ "max-sites", OPT_MAX_SITES, "N", 0, "Goroutine site series per process in /metrics (20)",
 	  0 },
 	{ "no-histograms", OPT_NO_HISTOGRAMS, NULL, 0, "No block-duration histograms in /metrics",
@@ -154,6 +176,21 @@ static void parse_number(int key, const char *arg, struct argp_state *state, str
 			argp_error(state, "invalid --max-sites: %s (1 to 10000)", arg);
 		cfg->max_sites = v;
 		break;
+	case OPT_SNAPSHOT_EVERY:
+		if (bw_parse_duration(arg, MAX_DURATION_NS, &cfg->snapshot_every_ns))
+			argp_error(state, "invalid --snapshot-every: %s (e.g. 30s, 10m)", arg);
+		break;
+	case OPT_SNAPSHOT_KEEP:
+		if (bw_parse_uint(arg, 1, 100000, &v))
+			argp_error(state, "invalid --snapshot-keep: %s (1 to 100000)", arg);
+		cfg->snapshot_keep = v;
+		break;
+	case OPT_SNAPSHOT_MAX_SIZE:
+		if (bw_parse_size(arg, 4096, 1ULL << 50, &cfg->snapshot_max_bytes))
+			argp_error(state,
+				   "invalid --snapshot-max-size: %s (e.g. 64M, 1G; 4k at least)",
+				   arg);
+		break;
 	}
 }
 
@@ -170,6 +207,13 @@ static void check_config(struct argp_state *state, const struct config *cfg)
 		argp_error(state, "--comm, --exclude-comm and --cgroup go with -a");
 	if (cfg->go_probes && (cfg->npids != 1 || cfg->no_go))
 		argp_error(state, "--go-probes needs -p and goroutines");
+	if (cfg->snapshot_dir && cfg->snapshot)
+		argp_error(state, "--snapshot-dir goes with a watch, not the snapshot command");
+	if (!cfg->snapshot_dir && cfg->snapshot_opts)
+		argp_error(state, "--snapshot-every, --snapshot-keep and --snapshot-max-size go "
+				  "with --snapshot-dir");
+	if (cfg->http_token && !cfg->prometheus)
+		argp_error(state, "--http-token goes with --prometheus");
 }
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
@@ -185,6 +229,20 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_MAX_THREADS:
 	case OPT_MAX_SITES:
 		parse_number(key, arg, state, cfg);
+		break;
+	case OPT_SNAPSHOT_EVERY:
+	case OPT_SNAPSHOT_KEEP:
+	case OPT_SNAPSHOT_MAX_SIZE:
+		parse_number(key, arg, state, cfg);
+		cfg->snapshot_opts = true;
+		break;
+	case OPT_SNAPSHOT_DIR:
+		if (!*arg)
+			argp_error(state, "invalid --snapshot-dir: empty");
+		cfg->snapshot_dir = arg;
+		break;
+	case OPT_HTTP_TOKEN:
+		cfg->http_token = arg;
 		break;
 	case 'a':
 		cfg->all = true;
@@ -263,6 +321,9 @@ int bw_options_parse(int argc, char **argv, bool snapshot, struct config *cfg)
 	*cfg = (struct config){ .threshold_ns = DEFAULT_THRESHOLD_NS,
 				.interval_ns = DEFAULT_INTERVAL_NS,
 				.snapshot = snapshot,
+				.snapshot_every_ns = DEFAULT_SNAPSHOT_EVERY_NS,
+				.snapshot_keep = DEFAULT_SNAPSHOT_KEEP,
+				.snapshot_max_bytes = DEFAULT_SNAPSHOT_MAX_BYTES,
 				.duration_ns = snapshot ? DEFAULT_SNAPSHOT_DURATION_NS : 0 };
 	return argp_parse(&argp, argc, argv, 0, NULL, cfg);
 }

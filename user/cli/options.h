@@ -19,6 +19,9 @@ enum exit_code {
 #define MAX_DURATION_NS (365ULL * 24 * 3600 * NSEC_PER_SEC)
 #define DEFAULT_THRESHOLD_NS (10 * NSEC_PER_SEC)
 #define DEFAULT_INTERVAL_NS NSEC_PER_SEC
+#define DEFAULT_SNAPSHOT_EVERY_NS (600 * NSEC_PER_SEC)
+#define DEFAULT_SNAPSHOT_KEEP 20
+#define DEFAULT_SNAPSHOT_MAX_BYTES (256ULL << 20)
 /* A snapshot ages what it sees over a couple of scans. */
 #define DEFAULT_SNAPSHOT_DURATION_NS (2 * NSEC_PER_SEC)
 
@@ -50,7 +53,13 @@ struct config {
 	const char *prometheus; /* ADDR:PORT to serve /metrics on */
 	__u32 max_sites;	/* goroutine site series per process in /metrics */
 	bool no_histograms;
-	bool snapshot; /* the snapshot command: no report on stdout */
+	bool snapshot;		  /* the snapshot command: no report on stdout */
+	const char *snapshot_dir; /* automatic and on-demand snapshots go there */
+	__u64 snapshot_every_ns;  /* at most one snapshot of a process this often */
+	__u32 snapshot_keep;	  /* newest files kept in snapshot_dir */
+	__u64 snapshot_max_bytes; /* their total size bound */
+	bool snapshot_opts;	  /* one of --snapshot-every/-keep/-max-size was given */
+	const char *http_token;	  /* file holding the bearer token of the POST endpoints */
 };
 
 /*

@@ -2,6 +2,7 @@
 /* The watch and snapshot commands: open, scan on schedule, report, close. */
 #include <errno.h>
 #include <malloc.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include "core/autosnap.h"
 #include "export/httpd.h"
 #include "export/report.h"
 #include "core/patterns.h"
@@ -26,6 +28,7 @@
 #include "cli/output.h"
 #include "cli/scan.h"
 #include "cli/schedule.h"
+#include "cli/snapdir.h"
 #include "cli/watch.h"
 
 static volatile sig_atomic_t exiting;
@@ -35,14 +38,33 @@ static void on_signal(int sig)
 	exiting = 1;
 }
 
-/* Sleeps until deadline or a signal. */
-static void sleep_until(__u64 deadline)
+/*
+ * Sleeps until deadline or a signal; the write requests of the /metrics
+ * server that come meanwhile are done at once, from the last scan's capture
+ * (this thread's: the server's never touches it).
+ */
+static void sleep_until(struct watch *w, __u64 deadline)
 {
 	struct timespec ts = { .tv_sec = deadline / NSEC_PER_SEC,
 			       .tv_nsec = deadline % NSEC_PER_SEC };
+	struct pollfd pfd = { .fd = bw_httpd__wake_fd(w->httpd), .events = POLLIN };
 
-	while (!exiting && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
+	if (pfd.fd < 0) {
+		while (!exiting &&
+		       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+		return;
+	}
+	while (!exiting) {
+		__u64 now = bw_now_ns();
+
+		if (now >= deadline)
+			return;
+		ts.tv_sec = (deadline - now) / NSEC_PER_SEC;
+		ts.tv_nsec = (deadline - now) % NSEC_PER_SEC;
+		if (ppoll(&pfd, 1, &ts, NULL) > 0)
+			snapdir_serve(w);
+	}
 }
 
 /*
@@ -147,8 +169,34 @@ static int watch_open(struct watch *w)
 		bw_features_text(stderr, bw_tracer__fallbacks(w->tr));
 		fputc('\n', stderr);
 	}
+	if (cfg->snapshot_dir) {
+		err = snapdir_prepare(cfg->snapshot_dir);
+		if (err) {
+			fprintf(stderr, "blockwatch: failed to open snapshot dir %s: %s\n",
+				cfg->snapshot_dir, strerror(-err));
+			return EXIT_NO_TRACE;
+		}
+		if (bw_autosnap__new(&w->autosnap)) {
+			fprintf(stderr, "blockwatch: failed to allocate: %s\n", strerror(ENOMEM));
+			return EXIT_NO_TRACE;
+		}
+	}
 	if (cfg->prometheus) {
-		err = bw_httpd__start(cfg->prometheus, &w->httpd);
+		struct bw_httpd_opts hopts = { .writes = cfg->snapshot_dir != NULL };
+		char *token = NULL;
+
+		if (cfg->http_token) {
+			err = snapdir_read_token(cfg->http_token, &token);
+			if (err) {
+				fprintf(stderr, "blockwatch: failed to read --http-token %s: %s\n",
+					cfg->http_token,
+					err == -EINVAL ? "empty, or holds a NUL" : strerror(-err));
+				return EXIT_NO_TRACE;
+			}
+		}
+		hopts.token = token;
+		err = bw_httpd__start_opts(cfg->prometheus, &hopts, &w->httpd);
+		free(token);
 		if (err) {
 			fprintf(stderr, "blockwatch: failed to serve /metrics on %s: %s\n",
 				cfg->prometheus, strerror(-err));
@@ -170,6 +218,7 @@ static int watch_open(struct watch *w)
 static void watch_close(struct watch *w)
 {
 	bw_httpd__stop(w->httpd);
+	bw_autosnap__free(w->autosnap);
 	bw_piles__free(w->piles);
 	bw_patterns__free(w->ignore);
 	bw_inspector__free(w->in);
@@ -206,6 +255,8 @@ static void after_scan(struct watch *w, bool progress, __u64 scan_start_ns)
 	w->health.watched_processes = count_processes(c->threads, c->nthreads);
 	if (w->httpd)
 		publish_metrics(w, c);
+	if (w->autosnap)
+		snapdir_after_scan(w);
 	if (progress)
 		bw_report_progress(stderr, c);
 }
@@ -247,7 +298,7 @@ static int watch_loop(struct watch *w, struct bw_schedule *s, bool progress)
 		if (bw_schedule_last(s, exiting, bw_now_ns()))
 			return 0;
 		/* A signal ends the sleep: the scan after it is the last. */
-		sleep_until(bw_schedule_next(s, bw_now_ns(), w->health.scan_duration_ns));
+		sleep_until(w, bw_schedule_next(s, bw_now_ns(), w->health.scan_duration_ns));
 	}
 }
 

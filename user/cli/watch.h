@@ -20,6 +20,7 @@ struct watch {
 	struct bw_prom_health health; /* totals since start, for /metrics */
 	struct bw_ksyms *ksyms;	      /* NULL when kallsyms hides kernel addresses */
 	bool probes_tried;
+	struct bw_autosnap *autosnap; /* --snapshot-dir: when each process had its last */
 	/* The last scan's: progress, /metrics, the report, snapshot and profiles are made from it. */
 	struct bw_capture cap;
 	struct bw_capture_go *cap_gos; /* its Go processes (live_capture's array) */

@@ -89,6 +89,34 @@ int bw_parse_duration(const char *s, __u64 max_ns, __u64 *ns)
 	return 0;
 }
 
+int bw_parse_size(const char *s, __u64 min, __u64 max, __u64 *bytes)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (*end) {
+		const char *p = strchr("kmgt", tolower((unsigned char)*end));
+
+		if (!p || end[1])
+			return -EINVAL;
+		shift = 10 * (p - "kmgt" + 1);
+	}
+	if (v > (~0ULL >> shift))
+		return -ERANGE;
+	v <<= shift;
+	if (v < min || v > max)
+		return -ERANGE;
+	*bytes = v;
+	return 0;
+}
+
 void bw_format_duration(__u64 ns, char *buf, int len)
 {
 	__u64 ms = ns / 1000000, s = ns / NSEC_PER_SEC;

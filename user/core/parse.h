@@ -13,6 +13,12 @@
 int bw_parse_duration(const char *s, __u64 max_ns, __u64 *ns);
 /* Parses a decimal integer in [min, max]: 0, -EINVAL or -ERANGE. */
 int bw_parse_uint(const char *s, __u64 min, __u64 max, __u64 *out);
+/*
+ * Parses a size in bytes: a decimal number with an optional binary suffix
+ * k, M, G or T (KiB... TiB, either case). 0, -EINVAL (garbage, trailing
+ * text) or -ERANGE (outside [min, max]).
+ */
+int bw_parse_size(const char *s, __u64 min, __u64 max, __u64 *bytes);
 /* Formats a duration for people: "850ms", "12.3s", "4m05s", "2h13m". */
 void bw_format_duration(__u64 ns, char *buf, int len);
 
