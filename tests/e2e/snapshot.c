@@ -163,8 +163,8 @@ Test(snapshot, report_filters_look_again)
 	snprintf(other, sizeof(other), "%d", tgt.pid == 1 ? 2 : 1);
 	snprintf(path, sizeof(path), "%s/late.bw", dir);
 	{
-		const char *argv[] = { "-p",	     pid,  "--threshold", "4s", "--duration",
-				       "1s",	     "-o", path,	  NULL };
+		const char *argv[] = { "-p", pid,  "--threshold", "4s", "--duration",
+				       "1s", "-o", path,	  NULL };
 
 		cr_assert_eq(e2e_run_bw(&live, argv, E2E_RUN_TIMEOUT_S), 0, "%s", live.errmsg);
 	}

@@ -55,15 +55,20 @@ struct file_args {
 	__u32 pids[REPORT_PIDS_MAX];
 };
 
-static const struct argp_option file_options[] = {
+static const struct argp_option report_options[] = {
 	{ "json", 'j', NULL, 0, "One JSON object per line on stdout", 0 },
-	{ "pprof", OPT_PPROF, "FILE", 0, "report: also write a gzipped pprof profile", 0 },
-	{ "folded", OPT_FOLDED, "FILE", 0, "report: also write folded stacks", 0 },
-	{ "threshold", 't', "DUR", 0, "report: judge again at this threshold (e.g. 100ms, 2s)", 0 },
-	{ "pid", 'p', "PID", 0, "report: only this process (repeatable)", 0 },
+	{ "pprof", OPT_PPROF, "FILE", 0, "Also write a gzipped pprof profile", 0 },
+	{ "folded", OPT_FOLDED, "FILE", 0, "Also write folded stacks", 0 },
+	{ "threshold", 't', "DUR", 0, "Judge again at this threshold (e.g. 100ms, 2s)", 0 },
+	{ "pid", 'p', "PID", 0, "Only this process (repeatable)", 0 },
 	{ "verdict", OPT_VERDICT, "LIST", 0,
-	  "report: only these verdicts (deadlock,leak,stuck,blocked,idle)", 0 },
-	{ "comm", OPT_COMM, "GLOB", 0, "report: only processes with a thread named so", 0 },
+	  "Only these verdicts: a comma list of deadlock, leak, stuck, blocked, idle", 0 },
+	{ "comm", OPT_COMM, "GLOB", 0, "Only processes named so (or with a thread named so)", 0 },
+	{},
+};
+
+static const struct argp_option diff_options[] = {
+	{ "json", 'j', NULL, 0, "One JSON object per line on stdout", 0 },
 	{},
 };
 
@@ -72,9 +77,6 @@ static error_t parse_file_arg(int key, char *arg, struct argp_state *state)
 	struct file_args *fa = state->input;
 	__u64 v;
 
-	if (fa->want != 1 && (key == 't' || key == 'p' || key == OPT_VERDICT || key == OPT_COMM ||
-			      key == OPT_PPROF || key == OPT_FOLDED))
-		argp_error(state, "this option goes with report");
 	switch (key) {
 	case 'j':
 		fa->json = true;
@@ -130,7 +132,7 @@ static error_t parse_file_arg(int key, char *arg, struct argp_state *state)
 int bw_cmd_report(int argc, char **argv)
 {
 	static const struct argp argp = {
-		.options = file_options,
+		.options = report_options,
 		.parser = parse_file_arg,
 		.args_doc = "FILE",
 		.doc = "Render a snapshot written by 'blockwatch snapshot' (or -o) as the live "
@@ -178,7 +180,7 @@ cleanup:
 int bw_cmd_diff(int argc, char **argv)
 {
 	static const struct argp argp = {
-		.options = file_options,
+		.options = diff_options,
 		.parser = parse_file_arg,
 		.args_doc = "OLD NEW [NEWER...]",
 		.doc = "What got stuck between two snapshots: goroutine sites that grew, threads "
