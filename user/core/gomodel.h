@@ -129,7 +129,8 @@ const char *bw_age_source_name(enum bw_age_source s);
 
 struct bw_gorec {
 	struct bw_goroutine g;
-	struct bw_gofunc *stack; /* logical frames, inlined expanded; only when reported */
+	/* Logical frames, inlined expanded: when reported, or blocked or worse at any age. */
+	struct bw_gofunc *stack;
 	int nstack;
 	struct bw_gofunc blocked_at; /* first frame outside runtime and sync */
 	struct bw_gofunc created_by;
