@@ -11,7 +11,9 @@ _blockwatch_watch_opts='-p --pid -a --all --comm --exclude-comm --cgroup -t --th
 	--prometheus --snapshot-dir --snapshot-every --snapshot-keep --snapshot-max-size
 	--http-token --max-sites --no-histograms --max-threads --go-ignore --ignore --fail-on
 	--no-go --go-probes --futex-calls --btf -v --verbose -? --help --usage -V --version'
-_blockwatch_file_opts='-j --json --pprof --folded -? --help --usage -V --version'
+_blockwatch_report_opts='-j --json --pprof --folded -t --threshold -p --pid --verdict --comm
+	-? --help --usage -V --version'
+_blockwatch_diff_opts='-j --json -? --help --usage -V --version'
 
 # Replies with the files and directories that start with $1.
 _blockwatch_files()
@@ -69,6 +71,14 @@ _blockwatch()
 		mapfile -t COMPREPLY < <(compgen -W stuck -- "$cur")
 		return
 		;;
+	--verdict)
+		# A comma list: the verdicts after the last comma.
+		local done=${cur%"${cur##*,}"}
+		mapfile -t COMPREPLY < <(compgen -P "$done" -W 'deadlock leak stuck blocked idle' \
+			-- "${cur##*,}")
+		compopt -o nospace 2>/dev/null
+		return
+		;;
 	--prometheus)
 		mapfile -t COMPREPLY < <(compgen -W ':9464 127.0.0.1:9464' -- "$cur")
 		return
@@ -80,7 +90,8 @@ _blockwatch()
 	esac
 
 	case $cmd in
-	report | diff) opts=$_blockwatch_file_opts ;;
+	report) opts=$_blockwatch_report_opts ;;
+	diff) opts=$_blockwatch_diff_opts ;;
 	*) opts=$_blockwatch_watch_opts ;;
 	esac
 	if [[ $cur == -* ]]; then

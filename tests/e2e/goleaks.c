@@ -465,3 +465,53 @@ Test(goleaks, fleet_finds_a_later_go_process)
 	for (i = 0; i < nv; i++)
 		free(vers[i]);
 }
+
+/*
+ * A snapshot keeps the goroutines under its threshold, with the verdict
+ * they get at any age: a report with a lower threshold finds the leaks a
+ * run with a threshold of an hour saw but did not report.
+ */
+Test(goleaks, snapshot_keeps_the_young)
+{
+	char *vers[MAX_VERSIONS], path[512], pid[16], snap[] = "/tmp/bw-young-XXXXXX";
+	const char *argv[] = { "snapshot", "-p", pid, "--threshold", "1h", "-o", snap, NULL };
+	const char *plain[] = { "report", snap, NULL };
+	const char *lower[] = { "report", "--threshold", "1ms", snap, NULL };
+	const char *leaks[] = { "report", "--json", "-t", "1ms", "--verdict", "leak", snap, NULL };
+	size_t nv = versions(vers), i, n = 0;
+	int fd = mkstemp(snap);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/%s/chanleak", go_targets_dir(), vers[nv - 1]);
+	cr_assert_eq(e2e_target_start_path(&tgt, path, "chanleak"), 0, "%s", tgt.err);
+	snprintf(pid, sizeof(pid), "%d", tgt.pid);
+	cr_assert_eq(e2e_run_bw(&run, argv, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
+	cr_assert_eq(run.exit_code, 0, "nothing is an hour old: %s", run.err);
+	e2e_run_free(&run);
+	cr_assert_eq(e2e_run_bw(&run, plain, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
+	cr_assert_eq(run.exit_code, 0, "%s", run.out);
+	cr_assert_null(strstr(run.out, "main.sendResult"), "%s", run.out);
+	e2e_run_free(&run);
+	cr_assert_eq(e2e_run_bw(&run, lower, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
+	cr_assert_eq(run.exit_code, 3, "the leaks, judged again: %s", run.out);
+	cr_assert_not_null(strstr(run.out, "\nleak "), "%s", run.out);
+	cr_assert_not_null(strstr(run.out, "main.sendResult"), "%s", run.out);
+	e2e_run_free(&run);
+	cr_assert_eq(e2e_run_bw(&run, leaks, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
+	unlink(snap);
+	cr_assert_eq(run.exit_code, 3);
+	cr_assert_eq(run.nbad, 0, "bad line: %s", run.bad_line);
+	for (i = 0; i < run.nlines; i++) {
+		json_object *o = run.objs[i];
+		const char *type = o ? e2e_get_string(o, "type") : NULL;
+
+		if (!type || strcmp(type, "goroutine"))
+			continue;
+		cr_assert_str_eq(e2e_get_string(o, "verdict"), "leak", "%s", run.out);
+		n++;
+	}
+	cr_assert_gt(n, 0, "%s", run.out);
+	for (i = 0; i < nv; i++)
+		free(vers[i]);
+}

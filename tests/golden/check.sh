@@ -43,6 +43,28 @@ for bw in "$DIR"/*.bw; do
 	gzip -dc "$TMP/$n.pprof" >"$TMP/$n.pb"
 	same "$n.pb" "$TMP/$n.pb"
 done
+# Version-2 snapshots looked at again: under the run's threshold, and narrowed.
+"$BW" report --threshold 1s "$DIR/chanleak_young.bw" >"$TMP/young_1s.txt"
+echo "exit $?" >>"$TMP/young_1s.txt"
+same young_1s.txt "$TMP/young_1s.txt"
+"$BW" report --json -t 1s --verdict leak --folded "$TMP/young_1s.folded" \
+	"$DIR/chanleak_young.bw" >"$TMP/young_leak.json"
+echo "exit $?" >>"$TMP/young_leak.json"
+same young_leak.json "$TMP/young_leak.json"
+same young_1s.folded "$TMP/young_1s.folded"
+"$BW" report --threshold 1ms "$DIR/late_waiter.bw" >"$TMP/late_1ms.txt"
+echo "exit $?" >>"$TMP/late_1ms.txt"
+same late_1ms.txt "$TMP/late_1ms.txt"
+"$BW" report --json -t 1ms --verdict idle,leak --comm 'late_*' "$DIR/late_waiter.bw" \
+	>"$TMP/late_idle.json"
+echo "exit $?" >>"$TMP/late_idle.json"
+same late_idle.json "$TMP/late_idle.json"
+"$BW" diff "$DIR/growleak1.bw" "$DIR/growleak2.bw" "$DIR/growleak2.bw" >"$TMP/series.txt"
+echo "exit $?" >>"$TMP/series.txt"
+same series.txt "$TMP/series.txt"
+"$BW" diff --json "$DIR/pile.bw" "$DIR/pile.bw" "$DIR/pile.bw" >"$TMP/series.json"
+echo "exit $?" >>"$TMP/series.json"
+same series.json "$TMP/series.json"
 "$BW" diff "$DIR/growleak1.bw" "$DIR/growleak2.bw" >"$TMP/diff.txt"
 echo "exit $?" >>"$TMP/diff.txt"
 same diff.txt "$TMP/diff.txt"

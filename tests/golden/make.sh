@@ -28,13 +28,17 @@ start() {
 }
 
 snap() {
-	"$BW" snapshot -p "$PID" -t 1s -o "$DIR/$1.bw" 2>/dev/null || [ $? = 3 ]
+	"$BW" snapshot -p "$PID" -t "${2:-1s}" -o "$DIR/$1.bw" 2>/dev/null || [ $? = 3 ]
 }
 
 start pair "$CT/deadlock_pair" && snap deadlock_pair
 start demo "$CT/demo" && snap demo
 start pile "$CT/pile" && snap pile
+# Version 2: the late waiter under the run's 4 s, for check.sh's filtered reports.
+start late "$CT/late_waiter" && snap late_waiter 4s
 start chanleak "$GT/go1.22/chanleak" && snap chanleak
+# Version 2: every goroutine under an hour's threshold, judged again by check.sh.
+start young "$GT/go1.22/chanleak" && snap chanleak_young 1h
 start syncleak "$GT/go1.21/syncleak" && snap syncleak
 start deadlock "$GT/go1.19/deadlock" && snap godeadlock
 start growleak "$GT/go1.22/growleak" && snap growleak1

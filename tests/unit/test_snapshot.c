@@ -8,6 +8,7 @@
 #include "platform/ksyms.h"
 #include "export/report.h"
 #include "export/snapshot.h"
+#include "core/hash.h"
 
 #define SEC 1000000000ULL
 
@@ -117,7 +118,12 @@ static void fixture(struct bw_capture *c)
 	recs[0].g.why_goid = 23;
 	recs[1] = recs[0];
 	recs[1].g.goid = 19;
-	recs[1].verdict = BW_VERDICT_NONE; /* not reported: not stored */
+	recs[0].verdict_any = BW_VERDICT_LEAK;
+	recs[0].why_any = BW_WHY_CHAN;
+	recs[1].verdict = BW_VERDICT_NONE; /* under the threshold: kept since version 2 */
+	recs[1].blocked_ns = 2 * SEC;
+	recs[1].verdict_any = BW_VERDICT_LEAK;
+	recs[1].why_any = BW_WHY_CHAN;
 	go = (struct bw_capture_go){ .pid = 10,
 				     .go_version = "go1.22.1",
 				     .scan_stacks = "precise",
@@ -175,7 +181,12 @@ Test(snapshot, round_trip_is_byte_stable)
 	cr_assert_eq(read_from(snap, len, &back, why), 0, "%s", why);
 	cr_assert_eq(back.nthreads, 3);
 	cr_assert_eq(back.ngos, 1);
-	cr_assert_eq(back.gos[0].nrecs, 1, "only reported goroutines are kept");
+	cr_assert_eq(back.gos[0].nrecs, 2, "every goroutine is kept");
+	cr_assert_eq(back.version, BW_SNAPSHOT_VERSION);
+	cr_assert_eq(back.gos[0].recs[1].verdict, BW_VERDICT_NONE);
+	cr_assert_eq(back.gos[0].recs[1].verdict_any, BW_VERDICT_LEAK);
+	cr_assert_eq(back.gos[0].recs[1].why_any, BW_WHY_CHAN);
+	cr_assert_eq(back.gos[0].recs[1].blocked_ns, 2 * SEC);
 	again = write_to_string(&back, &len2);
 	cr_assert_eq(len, len2);
 	cr_assert_eq(memcmp(snap, again, len), 0, "snapshot -> read -> snapshot differs");
@@ -240,7 +251,7 @@ Test(snapshot, damage_is_reported)
 	cr_assert_eq(read_from(bad, len, &back, why), -EINVAL);
 	cr_assert_not_null(strstr(why, "not a blockwatch snapshot"), "%s", why);
 	strcpy(bad, snap);
-	*strstr(bad, "\"version\":1") = ' ';
+	*strstr(bad, "\"version\":2") = ' ';
 	cr_assert_eq(read_from(bad, len, &back, why), -EINVAL);
 	cr_assert_eq(read_from("", 0, &back, why), -EINVAL);
 	cr_assert_eq(read_from("garbage\n", 8, &back, why), -EINVAL);
@@ -305,5 +316,176 @@ Test(snapshot, go_comm_travels_when_given)
 	cr_assert_str_eq(bw_capture_comm(&back, 10), "gosvc");
 	bw_capture_free(&back);
 	free(snap);
+	bw_ksyms__free(ksyms);
+}
+
+/*
+ * A snapshot as version 1 wrote it: no verdict at any age, no goroutine
+ * without a verdict, and a trailer over those lines.
+ */
+static char *as_version1(const char *snap, size_t *len)
+{
+	char *out = NULL, *copy = strdup(snap), *line, *save = NULL, *p, *q;
+	__u64 hash = BW_FNV_OFFSET, records = 0;
+	FILE *f = open_memstream(&out, len);
+
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strstr(line, "\"type\":\"end\""))
+			break;
+		if (strstr(line, "\"type\":\"goroutine\"") && strstr(line, ",\"verdict\":0,"))
+			continue;
+		if ((p = strstr(line, "\"version\":2")))
+			p[10] = '1';
+		if ((p = strstr(line, ",\"verdict_any\":"))) {
+			q = strstr(p, ",\"why_any\":");
+			q = strpbrk(q + 1, ",}");
+			memmove(p, q, strlen(q) + 1);
+		}
+		fprintf(f, "%s\n", line);
+		hash = bw_fnv1a(hash, line, strlen(line));
+		hash = bw_fnv1a(hash, "\n", 1);
+		records++;
+	}
+	fprintf(f, "{\"type\":\"end\",\"records\":%llu,\"fnv64\":\"%016llx\"}\n",
+		(unsigned long long)records, (unsigned long long)hash);
+	fclose(f);
+	free(copy);
+	return out;
+}
+
+/* Files of version 1 still read, and render as they did: the reported goroutines only. */
+Test(snapshot, version1_still_reads)
+{
+	struct bw_capture c, back, v2;
+	char why[256] = "", *snap, *old, *t1, *t2;
+	size_t len, oldlen;
+
+	fixture(&c);
+	snap = write_to_string(&c, &len);
+	old = as_version1(snap, &oldlen);
+	cr_assert_null(strstr(old, "verdict_any"), "%s", old);
+	cr_assert_not_null(strstr(old, "\"version\":1,"), "%s", old);
+	cr_assert_eq(read_from(old, oldlen, &back, why), 0, "%s: %s", why, old);
+	cr_assert_eq(back.version, 1);
+	cr_assert_eq(back.gos[0].nrecs, 1, "version 1 kept the reported goroutine");
+	cr_assert_eq(back.gos[0].recs[0].verdict_any, BW_VERDICT_LEAK, "taken from verdict");
+	cr_assert_eq(back.gos[0].recs[0].why_any, BW_WHY_CHAN);
+	cr_assert_eq(read_from(snap, len, &v2, why), 0, "%s", why);
+	t1 = render(&back, false);
+	t2 = render(&v2, false);
+	cr_assert_str_eq(t1, t2, "version 1 and 2 render alike");
+	free(t1);
+	free(t2);
+	t1 = render(&back, true);
+	t2 = render(&v2, true);
+	cr_assert_str_eq(t1, t2);
+	free(t1);
+	free(t2);
+	bw_capture_free(&back);
+	bw_capture_free(&v2);
+	/* A version this blockwatch does not know yet is refused. */
+	strstr(snap, "\"version\":2")[10] = '3';
+	cr_assert_eq(read_from(snap, len, &back, why), -EINVAL);
+	cr_assert_not_null(strstr(why, "version 3"), "%s", why);
+	free(old);
+	free(snap);
+	bw_ksyms__free(ksyms);
+}
+
+/*
+ * Three snapshots: thread 11 deadlocked in all (its tid changes in the last,
+ * at the same place), the leak site growing 2 -> 5 -> 9 with goroutine 18
+ * in all, a pile of leaked threads at one place only in the last.
+ */
+Test(snapshot, series_names_what_stays_and_what_grows)
+{
+	struct bw_capture c1, c2, c3;
+	const struct bw_capture *list[3] = { &c1, &c2, &c3 };
+	struct bw_gogroup g2, g3;
+	struct bw_capture_go go2, go3;
+	struct bw_thread t2[3], t3[4];
+	char *buf = NULL;
+	size_t len, more;
+	FILE *f;
+
+	fixture(&c1);
+	c2 = c3 = c1;
+	g2 = g3 = groups[0];
+	g2.count = 5;
+	g3.count = 9;
+	go2 = go3 = go;
+	go2.groups = &g2;
+	go3.groups = &g3;
+	c2.gos = &go2;
+	c3.gos = &go3;
+	memcpy(t2, threads, sizeof(t2));
+	t2[1].blocked_ns = 16 * SEC;
+	memcpy(t3, threads, sizeof(t2));
+	t3[1].tid = 14;
+	t3[1].blocked_ns = 17 * SEC;
+	t3[2] = t3[1];
+	t3[2].tid = 12;
+	t3[2].verdict = BW_VERDICT_LEAK;
+	t3[2].wait = BW_WAIT_CONDVAR;
+	t3[2].in_cycle = false;
+	t3[3] = t3[2];
+	t3[3].tid = 13;
+	c2.threads = t2;
+	c3.threads = t3;
+	c3.nthreads = 4;
+	f = open_memstream(&buf, &len);
+	more = bw_diff_series(f, list, 3, false);
+	fclose(f);
+	cr_assert_not_null(strstr(buf, "stuck at the same place in all 3 snapshots:\n"
+				       "  thread 11 (a\\\\b\\x1b) pid 10  deadlock on mutex at "
+				       "__lll_lock_wait <- transfer\n"
+				       "              blocked 15.0s, 16.0s, 17.0s\n"),
+			   "%s", buf);
+	cr_assert_not_null(strstr(buf, "  goroutines  leak     chan send  main.leakSend <- "
+				       "main.gather\n              1, 1, 1 goroutines, oldest "
+				       "30.0s, 30.0s, 30.0s; 1 the same in every snapshot\n"),
+			   "%s", buf);
+	cr_assert_not_null(strstr(buf, "grew from snapshot 1 to 2:\n  +3 goroutines  leak     "
+				       "chan send  main.leakSend <- main.gather  (2 -> 5)\n"
+				       "grew from snapshot 2 to 3:\n"),
+			   "%s", buf);
+	cr_assert_not_null(strstr(buf, "  +4 goroutines"), "%s", buf);
+	cr_assert_not_null(strstr(buf, "  +2 threads     pid 10 leak on condvar at __lll_lock_wait "
+				       "<- transfer  (0 -> 2)\n"),
+			   "%s", buf);
+	cr_assert_null(strstr(buf, "thread 12 ("), "not stuck in the first: %s", buf);
+	cr_assert_eq(more, 2, "two leaked threads in the last beyond the first");
+	free(buf);
+
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	more = bw_diff_series(f, list, 3, true);
+	fclose(f);
+	cr_assert_not_null(strstr(buf, "{\"type\":\"series_thread\",\"pid\":10,\"tid\":11,"), "%s",
+			   buf);
+	cr_assert_not_null(strstr(buf, "\"blocked_s\":[15.000,16.000,17.000]}"), "%s", buf);
+	cr_assert_not_null(strstr(buf, "\"goroutines\":[1,1,1],\"oldest_s\":[30.000,30.000,"
+				       "30.000],\"same_goroutines\":1}"),
+			   "%s", buf);
+	cr_assert_not_null(strstr(buf, "{\"type\":\"series_grew\",\"step\":2,\"kind\":\"threads\","
+				       "\"pid\":10,\"wait\":\"condvar\""),
+			   "%s", buf);
+	cr_assert_not_null(strstr(buf, "{\"type\":\"series_summary\",\"snapshots\":3,"
+				       "\"stuck_threads\":1,\"stuck_sites\":1,\"leaks_first\":2,"
+				       "\"leaks_last\":4}\n"),
+			   "%s", buf);
+	cr_assert_eq(more, 2);
+	free(buf);
+
+	/* Backwards nothing grows, and the last has fewer leaks: 0. */
+	list[0] = &c3;
+	list[2] = &c1;
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	more = bw_diff_series(f, list, 3, false);
+	fclose(f);
+	cr_assert_not_null(strstr(buf, "grew from snapshot 1 to 2:\n  none\n"), "%s", buf);
+	cr_assert_eq(more, 0);
+	free(buf);
 	bw_ksyms__free(ksyms);
 }

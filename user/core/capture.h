@@ -22,7 +22,7 @@ struct bw_capture_go {
 	const char *go_version;
 	/* How the liveness search read stacks, heap and globals ("precise", "conservative"...). */
 	const char *scan_stacks, *scan_heap, *scan_globals;
-	/* Every parked goroutine of a live scan; a snapshot keeps the reported ones. */
+	/* Every parked goroutine of the scan (a version-1 snapshot kept the reported ones). */
 	const struct bw_gorec *recs;
 	size_t nrecs;
 	const struct bw_gogroup *groups;
@@ -39,6 +39,7 @@ struct bw_capture {
 	__u64 dropped;
 	__u32 fallbacks; /* BW_FALLBACK_* (kfeatures.h): what the kernel lacked */
 	bool all;
+	__u32 version; /* of the snapshot it was read from; 0 for a live capture */
 	const struct bw_thread *threads; /* every thread of the scan, sorted by tid */
 	size_t nthreads;
 	const struct bw_capture_go *gos;

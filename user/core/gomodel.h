@@ -129,7 +129,8 @@ const char *bw_age_source_name(enum bw_age_source s);
 
 struct bw_gorec {
 	struct bw_goroutine g;
-	struct bw_gofunc *stack; /* logical frames, inlined expanded; only when reported */
+	/* Logical frames, inlined expanded: when reported, or blocked or worse at any age. */
+	struct bw_gofunc *stack;
 	int nstack;
 	struct bw_gofunc blocked_at; /* first frame outside runtime and sync */
 	struct bw_gofunc created_by;
@@ -138,6 +139,14 @@ struct bw_gorec {
 	__u64 blocked_ns;  /* lower bound of the time parked in place */
 	enum bw_age_source age_source;
 	enum bw_verdict verdict;
+	/*
+	 * The verdict it gets at any age (threshold 0), and the evidence that
+	 * goes with it: what a snapshot keeps so a report with a lower
+	 * threshold can judge it offline. verdict is this or NONE (a young
+	 * member of a growing leak is leak in both).
+	 */
+	enum bw_verdict verdict_any;
+	__u8 why_any;
 	__u32 group; /* index into the groups */
 };
 

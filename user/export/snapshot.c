@@ -196,8 +196,7 @@ static void write_go(struct writer *w, const struct bw_capture_go *g)
 	for (i = 0; i < g->nrecs; i++) {
 		const struct bw_gorec *r = &g->recs[i];
 
-		if (r->verdict == BW_VERDICT_NONE)
-			continue;
+		/* Version 2 keeps every goroutine: report judges again under the threshold. */
 		f = rec_begin(w);
 		fprintf(f,
 			"{\"type\":\"goroutine\",\"pid\":%u,\"goid\":%llu,\"status\":%u,"
@@ -212,6 +211,7 @@ static void write_go(struct writer *w, const struct bw_capture_go *g)
 			(unsigned long long)r->g.parent_goid, r->g.tid,
 			(unsigned long long)r->g.chan, r->group, r->runtime_only, r->age_source);
 		json_gofunc(f, &r->blocked_at);
+		fprintf(f, ",\"verdict_any\":%d,\"why_any\":%u", r->verdict_any, r->why_any);
 		if (r->g.why)
 			fprintf(f, ",\"why\":%u,\"wait_obj\":%llu,\"why_goid\":%llu", r->g.why,
 				(unsigned long long)r->g.wait_obj,
@@ -637,7 +637,15 @@ static bool read_goroutine(struct owned *o, json_object *obj)
 		if (r->g.why >= BW_WHY_COUNT)
 			return false;
 	}
-	if (r->group >= o->ngroups[gi] || r->verdict > BW_VERDICT_DEADLOCK || !r->g.wait_reason)
+	/* Version 1 kept only goroutines with a verdict, and not the one at any age. */
+	r->verdict_any = r->verdict;
+	r->why_any = r->g.why;
+	if (json_object_object_get_ex(obj, "verdict_any", NULL)) {
+		r->verdict_any = u64_of(obj, "verdict_any", &ok);
+		r->why_any = u64_of(obj, "why_any", &ok);
+	}
+	if (r->group >= o->ngroups[gi] || r->verdict > BW_VERDICT_DEADLOCK ||
+	    r->verdict_any > BW_VERDICT_DEADLOCK || r->why_any >= BW_WHY_COUNT || !r->g.wait_reason)
 		return false;
 	json_object_object_get_ex(obj, "blocked_at", &x);
 	ok = ok && read_gofunc(o, x, &r->blocked_at);
@@ -748,7 +756,7 @@ int bw_snapshot_read(FILE *in, struct bw_capture *c, char *err, size_t errlen)
 				goto out;
 			}
 			v = u64_of(obj, "version", &ok);
-			if (v != BW_SNAPSHOT_VERSION) {
+			if (v < 1 || v > BW_SNAPSHOT_VERSION) {
 				json_object_put(obj);
 				ret = fail(err, errlen,
 					   "snapshot format version %llu; this blockwatch reads %d",
@@ -763,6 +771,7 @@ int bw_snapshot_read(FILE *in, struct bw_capture *c, char *err, size_t errlen)
 			c->watched_ns = u64_of(obj, "watched_ns", &ok);
 			c->dropped = u64_of(obj, "dropped", &ok);
 			c->all = u64_of(obj, "all", &ok);
+			c->version = (__u32)v;
 			/* Older snapshots have none: every feature was there. */
 			if (get_u64(obj, "fallbacks", &v))
 				c->fallbacks = (__u32)v;

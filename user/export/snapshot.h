@@ -13,7 +13,11 @@
 #include "core/capture.h"
 
 #define BW_SNAPSHOT_FORMAT "blockwatch-snapshot"
-#define BW_SNAPSHOT_VERSION 1
+/*
+ * 2: every goroutine the scan recorded, with its verdict at any age
+ * (verdict_any, why_any); 1 kept those with a verdict only. Both read.
+ */
+#define BW_SNAPSHOT_VERSION 2
 
 int bw_snapshot_write(FILE *f, const struct bw_capture *c);
 /*

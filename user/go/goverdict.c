@@ -326,6 +326,7 @@ int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n
 	size_t i, ng = 0, cap = 0;
 	bool others_live = false;
 	int err = 0, j;
+	__u8 why;
 
 	if (!tracks)
 		return -ENOMEM;
@@ -360,7 +361,18 @@ int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n
 			r->age_source = BW_AGE_PROBE;
 		}
 		r->blocked_ns = age;
-		r->verdict = verdict_of(r, threshold_ns, benign, memo, others_live);
+		/*
+		 * Judged at any age for the snapshots; under the threshold the
+		 * live verdict is none and its evidence stays as it was.
+		 */
+		why = r->g.why;
+		r->verdict_any = verdict_of(r, 0, benign, memo, others_live);
+		r->why_any = r->g.why;
+		r->verdict = r->verdict_any;
+		if (r->blocked_ns < threshold_ns) {
+			r->verdict = BW_VERDICT_NONE;
+			r->g.why = why;
+		}
 
 		j = group_of(t->group_of_key, &groups, &ng, &cap, site_key_memo(sites, r));
 		if (j < 0 || !groups) { /* groups is set once j >= 0: for the analyzer */
@@ -402,6 +414,7 @@ int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n
 		    gr->verdict != BW_VERDICT_LEAK || gr->growth_per_min <= 0)
 			continue;
 		r->verdict = BW_VERDICT_LEAK;
+		r->verdict_any = BW_VERDICT_LEAK;
 		gr->reported++;
 	}
 	if (!groups)

@@ -682,8 +682,13 @@ int bw_gowatch__scan(struct bw_gowatch *gw, __u64 threshold_ns, const struct bw_
 	if (!err)
 		err = bw_gotracker__update(gw->tracker, recs, n, now_ns(), threshold_ns, benign,
 					   &groups, &ng);
+	/*
+	 * The reported, and for the snapshots those a lower threshold would
+	 * call blocked or worse (shared frames: a lookup each); idle waits
+	 * under the threshold keep their site only.
+	 */
 	for (i = 0; i < n && !err; i++)
-		if (recs[i].verdict != BW_VERDICT_NONE)
+		if (recs[i].verdict != BW_VERDICT_NONE || recs[i].verdict_any >= BW_VERDICT_BLOCKED)
 			err = bw_gosyms__fill_stack(gw->syms, &recs[i]);
 	if (err)
 		goto cleanup;
