@@ -21,6 +21,7 @@ struct config {
 	bool futex;
 	bool storage;
 	bool hash;
+	bool array;
 	bool verbose;
 };
 
@@ -49,7 +50,8 @@ static const char doc[] =
 	"    empty_switch --syscalls   # and sys_enter, sys_exit\n"
 	"    empty_switch --futex      # and syscalls:sys_enter_futex\n"
 	"    empty_switch --storage    # sched_switch with one task storage lookup\n"
-	"    empty_switch --hash       # sched_switch with one tid-keyed hash lookup\n";
+	"    empty_switch --hash       # sched_switch with one tid-keyed hash lookup\n"
+	"    empty_switch --array      # sched_switch with one array lookup by tid\n";
 
 static const struct argp_option options[] = {
 	{ "syscalls", 's', NULL, 0, "Also attach empty sys_enter and sys_exit programs", 0 },
@@ -58,6 +60,7 @@ static const struct argp_option options[] = {
 	  "The sched_switch program looks up the leaving thread's task storage", 0 },
 	{ "hash", 'H', NULL, 0,
 	  "The sched_switch program looks up the leaving thread's tid in a hash", 0 },
+	{ "array", 'a', NULL, 0, "The sched_switch program looks up an array slot by tid", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf debug output", 0 },
 	{},
 };
@@ -78,6 +81,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'H':
 		cfg->hash = true;
+		break;
+	case 'a':
+		cfg->array = true;
 		break;
 	case 'v':
 		cfg->verbose = true;
@@ -120,7 +126,9 @@ int main(int argc, char **argv)
 	bpf_program__set_autoload(skel->progs.empty_sys_enter, cfg.syscalls);
 	bpf_program__set_autoload(skel->progs.empty_sys_exit, cfg.syscalls);
 	bpf_program__set_autoload(skel->progs.empty_futex, cfg.futex);
-	bpf_program__set_autoload(skel->progs.empty_switch, !cfg.storage && !cfg.hash);
+	bpf_program__set_autoload(skel->progs.empty_switch,
+				  !cfg.storage && !cfg.hash && !cfg.array);
+	bpf_program__set_autoload(skel->progs.array_switch, cfg.array && !cfg.storage && !cfg.hash);
 	bpf_program__set_autoload(skel->progs.storage_switch, cfg.storage);
 	bpf_program__set_autoload(skel->progs.hash_switch, cfg.hash && !cfg.storage);
 	err = empty_switch_bpf__load(skel);

@@ -194,6 +194,7 @@ mode_label() {
 	empty) echo "empty sched_switch" ;;
 	empty_sys) echo "empty switch+sys_enter+sys_exit" ;;
 	empty_futex) echo "empty switch+sys_enter_futex" ;;
+	empty_storage) echo "sched_switch, one task storage lookup" ;;
 	bw_other) echo "blockwatch -p other" ;;
 	bw_other_fc) echo "blockwatch -p other --futex-calls" ;;
 	bw_all) echo "blockwatch -a" ;;
@@ -220,6 +221,7 @@ tracer_start() {
 	empty) "$EMPTY" >/dev/null 2>>"$LOG" & links=1 ;;
 	empty_sys) "$EMPTY" --syscalls >/dev/null 2>>"$LOG" & links=3 ;;
 	empty_futex) "$EMPTY" --futex >/dev/null 2>>"$LOG" & links=2 ;;
+	empty_storage) "$EMPTY" --storage >/dev/null 2>>"$LOG" & links=1 ;;
 	# blockwatch: sched_switch, sched_process_exit, then the task iterator; the
 	# futex entry programs with --futex-calls (2; 1 on a kernel with neither
 	# fentry nor syscall tracepoints), the uprobes with --go-probes (2).
@@ -344,7 +346,7 @@ prog_name() { bpftool prog show id "$1" 2>/dev/null | awk '{ for (i = 1; i < NF;
 
 attach_point() {
 	case $1 in
-	empty_switch | sched_switch) echo sched_switch ;;
+	empty_switch | sched_switch | storage_switch | hash_switch | array_switch) echo sched_switch ;;
 	empty_sys_enter | futex_sys_enter) echo sys_enter ;;
 	empty_sys_exit | futex_exit) echo sys_exit ;;
 	empty_futex | futex_tp_enter) echo "sys_enter_futex (syscall tracepoint)" ;;
