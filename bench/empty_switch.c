@@ -2,7 +2,8 @@
 /*
  * empty_switch: attaches an empty sched_switch program (and, with
  * --syscalls, empty sys_enter/sys_exit programs; with --futex, an empty
- * syscalls:sys_enter_futex program), prints "attached" on
+ * syscalls:sys_enter_futex program; with --storage, a sched_switch program
+ * doing one task storage lookup instead), prints "attached" on
  * stdout and holds them until SIGINT/SIGTERM. The benchmarks' baseline for
  * the cost of a tp_btf attach point itself.
  */
@@ -18,6 +19,9 @@
 struct config {
 	bool syscalls;
 	bool futex;
+	bool storage;
+	bool hash;
+	bool array;
 	bool verbose;
 };
 
@@ -44,11 +48,19 @@ static const char doc[] =
 	"EXAMPLES:\n"
 	"    empty_switch              # sched_switch only\n"
 	"    empty_switch --syscalls   # and sys_enter, sys_exit\n"
-	"    empty_switch --futex      # and syscalls:sys_enter_futex\n";
+	"    empty_switch --futex      # and syscalls:sys_enter_futex\n"
+	"    empty_switch --storage    # sched_switch with one task storage lookup\n"
+	"    empty_switch --hash       # sched_switch with one tid-keyed hash lookup\n"
+	"    empty_switch --array      # sched_switch with one array lookup by tid\n";
 
 static const struct argp_option options[] = {
 	{ "syscalls", 's', NULL, 0, "Also attach empty sys_enter and sys_exit programs", 0 },
 	{ "futex", 'f', NULL, 0, "Also attach an empty syscalls:sys_enter_futex program", 0 },
+	{ "storage", 't', NULL, 0,
+	  "The sched_switch program looks up the leaving thread's task storage", 0 },
+	{ "hash", 'H', NULL, 0,
+	  "The sched_switch program looks up the leaving thread's tid in a hash", 0 },
+	{ "array", 'a', NULL, 0, "The sched_switch program looks up an array slot by tid", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf debug output", 0 },
 	{},
 };
@@ -63,6 +75,15 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'f':
 		cfg->futex = true;
+		break;
+	case 't':
+		cfg->storage = true;
+		break;
+	case 'H':
+		cfg->hash = true;
+		break;
+	case 'a':
+		cfg->array = true;
 		break;
 	case 'v':
 		cfg->verbose = true;
@@ -105,6 +126,11 @@ int main(int argc, char **argv)
 	bpf_program__set_autoload(skel->progs.empty_sys_enter, cfg.syscalls);
 	bpf_program__set_autoload(skel->progs.empty_sys_exit, cfg.syscalls);
 	bpf_program__set_autoload(skel->progs.empty_futex, cfg.futex);
+	bpf_program__set_autoload(skel->progs.empty_switch,
+				  !cfg.storage && !cfg.hash && !cfg.array);
+	bpf_program__set_autoload(skel->progs.array_switch, cfg.array && !cfg.storage && !cfg.hash);
+	bpf_program__set_autoload(skel->progs.storage_switch, cfg.storage);
+	bpf_program__set_autoload(skel->progs.hash_switch, cfg.hash && !cfg.storage);
 	err = empty_switch_bpf__load(skel);
 	if (err) {
 		fprintf(stderr, "empty_switch: failed to load BPF programs: %s\n", strerror(-err));

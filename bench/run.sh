@@ -24,6 +24,7 @@
 # Rounds are interleaved (round r runs every mode once, in an order rotated
 # by r) and the table gives medians. Knobs (environment):
 #   ROUNDS=5 SECTIONS="pipe mutex go scale cost" BW=./blockwatch GO=/usr/bin/go
+#   PIPE_WORKLOADS="pipe pipe1" PIPE_MODES="untraced empty empty_sys bw_other bw_other_fc bw_all"
 #   PIPE_LOOPS=200000 MUTEX_OPS=500000 GO_MAX_TIME=1500ms SETTLE=1
 #   NTHREADS=10000 GOROUTINES=1000000 HOST_PROCS=300 SCALE_ROUNDS=3 (0 skips that part
 #   of the scale section: SECTIONS=scale GOROUTINES=0 runs the threads and host parts)
@@ -31,7 +32,8 @@
 #   processes of others that would dominate, e.g. a million-goroutine target)
 #   SCANS=10 (seconds watched at least, at one scan a second)
 #   SCALE_WATCH=1 (0: the scale section times first reports only, no watching run)
-#   BW_BASE=PATH: the scale section's first reports also run this other blockwatch
+#   BW_BASE=PATH: the pipe section also runs this other blockwatch -a (mode "baseline -a",
+#   in the same rounds); the scale section's first reports also run it
 #   (say, a build of the previous commit), interleaved round by round with BW, as
 #   mode "baseline -p": the table's ratio is then BW against it on the same target
 #   QUIET_BUSY=20 QUIET_WAIT=60: before each section, wait up to QUIET_WAIT s for
@@ -48,6 +50,8 @@ ROUNDS=${ROUNDS:-5}
 SECTIONS=${SECTIONS:-pipe mutex go scale cost}
 GO=${GO:-/usr/bin/go}
 PIPE_LOOPS=${PIPE_LOOPS:-200000}
+PIPE_WORKLOADS=${PIPE_WORKLOADS:-pipe pipe1}
+PIPE_MODES=${PIPE_MODES:-untraced empty empty_sys bw_other bw_other_fc bw_all}
 MUTEX_OPS=${MUTEX_OPS:-500000}
 GO_MAX_TIME=${GO_MAX_TIME:-1500ms}
 SETTLE=${SETTLE:-1}
@@ -190,12 +194,21 @@ mode_label() {
 	empty) echo "empty sched_switch" ;;
 	empty_sys) echo "empty switch+sys_enter+sys_exit" ;;
 	empty_futex) echo "empty switch+sys_enter_futex" ;;
+	empty_storage) echo "sched_switch, one task storage lookup" ;;
 	bw_other) echo "blockwatch -p other" ;;
 	bw_other_fc) echo "blockwatch -p other --futex-calls" ;;
 	bw_all) echo "blockwatch -a" ;;
+	bw_all_base) echo "baseline -a" ;;
 	bw_target) echo "blockwatch -p target" ;;
 	bw_probes) echo "blockwatch -p --go-probes" ;;
 	esac
+}
+
+# snap_args BW: --snapshot-dir of this run for a blockwatch that has it (-a is
+# meant to run with automatic snapshots on), nothing for one that has not.
+snap_args() {
+	"$1" --help 2>/dev/null | grep -q -- --snapshot-dir || return 0
+	mkdir -p "$WORK/snapshots" && echo "--snapshot-dir $WORK/snapshots"
 }
 
 # tracer_start MODE TARGET_PID: sets TPID (empty when untraced), attached and settled.
@@ -208,12 +221,14 @@ tracer_start() {
 	empty) "$EMPTY" >/dev/null 2>>"$LOG" & links=1 ;;
 	empty_sys) "$EMPTY" --syscalls >/dev/null 2>>"$LOG" & links=3 ;;
 	empty_futex) "$EMPTY" --futex >/dev/null 2>>"$LOG" & links=2 ;;
+	empty_storage) "$EMPTY" --storage >/dev/null 2>>"$LOG" & links=1 ;;
 	# blockwatch: sched_switch, sched_process_exit, then the task iterator; the
 	# futex entry programs with --futex-calls (2; 1 on a kernel with neither
 	# fentry nor syscall tracepoints), the uprobes with --go-probes (2).
 	bw_other) "$BW" -p "$IDLE_PID" --json >/dev/null 2>>"$LOG" & links=3 ;;
 	bw_other_fc) "$BW" -p "$IDLE_PID" --futex-calls --json >/dev/null 2>>"$LOG" & links=4 ;;
-	bw_all) "$BW" -a --json >/dev/null 2>>"$LOG" & links=3 ;;
+	bw_all) "$BW" -a $(snap_args "$BW") --json >/dev/null 2>>"$LOG" & links=3 ;;
+	bw_all_base) "$BW_BASE" -a $(snap_args "$BW_BASE") --json >/dev/null 2>>"$LOG" & links=3 ;;
 	bw_target) "$BW" -p "$2" --json >/dev/null 2>>"$LOG" & links=3 ;;
 	bw_probes) "$BW" -p "$2" --go-probes --json >/dev/null 2>>"$LOG" & links=5 ;;
 	*) die "unknown mode $1" ;;
@@ -331,7 +346,7 @@ prog_name() { bpftool prog show id "$1" 2>/dev/null | awk '{ for (i = 1; i < NF;
 
 attach_point() {
 	case $1 in
-	empty_switch | sched_switch) echo sched_switch ;;
+	empty_switch | sched_switch | storage_switch | hash_switch | array_switch) echo sched_switch ;;
 	empty_sys_enter | futex_sys_enter) echo sys_enter ;;
 	empty_sys_exit | futex_exit) echo sys_exit ;;
 	empty_futex | futex_tp_enter) echo "sys_enter_futex (syscall tracepoint)" ;;
@@ -576,12 +591,16 @@ section_scale() {
 #   within_empty  the same against the empty sched_switch program: on one CPU
 #           every switch is on the path and no sched_switch program, even
 #           an empty one, is within untraced noise
+#   floor   median / the empty sched_switch program's median at most bound: the
+#           cost of blockwatch over the least any sched_switch program costs
 #   max     median at most bound (absolute, in the row's unit)
 TARGETS=$WORK/targets.tsv
 cat >"$TARGETS" <<EOF
-pipe	sched pipe	blockwatch -a	round trip	ratio	1.05
+pipe	sched pipe	blockwatch -a	round trip	floor	1.05
+pipe	sched pipe	baseline -a	round trip	floor	1.05
 pipe	sched pipe	blockwatch -p other	round trip	within	0
-pipe	sched pipe, one CPU	blockwatch -a	round trip	ratio	1.05
+pipe	sched pipe, one CPU	blockwatch -a	round trip	floor	1.05
+pipe	sched pipe, one CPU	baseline -a	round trip	floor	1.05
 pipe	sched pipe, one CPU	blockwatch -p other	round trip	within_empty	0
 go	pingpong	blockwatch -p target	ns/op	ratio	1.05
 go	httploop	blockwatch -p target	requests/s	ratio	1.05
@@ -656,6 +675,15 @@ render_table() {
 				} else if (tkind[k] == "within") {
 					tgt = "within untraced min–max"
 					met = (base in med) && med[k] >= lo[base] && med[k] <= hi[base] ? "yes" : "**NO**"
+				} else if (tkind[k] == "floor") {
+					e = p[1] SUBSEP p[2] SUBSEP "empty sched_switch" SUBSEP p[4]
+					if ((e in med) && med[e] > 0) {
+						fr = med[k] / med[e]
+						tgt = sprintf("%.3fx of empty sched_switch, ≤ %sx", fr, tbound[k])
+						met = fr <= tbound[k] ? "yes" : "**NO**"
+					} else {
+						tgt = "≤ " tbound[k] "x of empty sched_switch"; met = "?"
+					}
 				} else if (tkind[k] == "within_empty") {
 					e = p[1] SUBSEP p[2] SUBSEP "empty sched_switch" SUBSEP p[4]
 					tgt = "within empty sched_switch min–max"
@@ -697,8 +725,10 @@ for s in $SECTIONS; do
 	say "section $s ($(($(date +%s) - T_START)) s so far, host ${b}% busy)"
 	case $s in
 	pipe)
-		rounds pipe pipe untraced empty empty_sys bw_other bw_other_fc bw_all
-		rounds pipe pipe1 untraced empty empty_sys bw_other bw_other_fc bw_all
+		for wl in $PIPE_WORKLOADS; do
+			# shellcheck disable=SC2086 # a list of modes
+			rounds pipe "$wl" $PIPE_MODES $([ -n "$BW_BASE" ] && echo bw_all_base)
+		done
 		;;
 	mutex) rounds mutex mutex untraced empty empty_sys bw_other bw_all bw_target ;;
 	go)

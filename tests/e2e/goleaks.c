@@ -381,6 +381,86 @@ Test(goleaks, pprof_names_the_leak)
 		free(vers[i]);
 }
 
+/*
+ * The headline counts goroutines: the report's second line, the same counts
+ * as the JSON summary and as the goroutine records; goroutine 1 is "main".
+ */
+Test(goleaks, headline_counts_goroutines)
+{
+	char *vers[MAX_VERSIONS], path[512], pid[16], line[256];
+	const char *text[] = { "-p", pid, "--threshold", "1s", "--duration", go_duration(), NULL };
+	const char *json[] = { "-p",	     pid,	    "--threshold", "1s",
+			       "--duration", go_duration(), "--json",	   NULL };
+	size_t nv = versions(vers), i, parked = 0, dl = 0, lk = 0, st = 0, bl = 0, id = 0;
+	long long want[5] = { 0 }, v, got_parked = -1;
+	json_object *sum = NULL, *g;
+	bool main_seen = false;
+	char *nl;
+
+	/* The newest toolchain that built it. */
+	for (i = nv; i > 0; i--) {
+		snprintf(path, sizeof(path), "%s/%s/deadlock", go_targets_dir(), vers[i - 1]);
+		if (!access(path, X_OK))
+			break;
+	}
+	cr_assert_gt(i, 0, "no build of deadlock in %s", go_targets_dir());
+	cr_assert_eq(e2e_target_start_path(&tgt, path, "deadlock"), 0, "%s", tgt.err);
+	snprintf(pid, sizeof(pid), "%d", tgt.pid);
+
+	cr_assert_eq(e2e_run_bw(&run, text, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
+	cr_assert_eq(run.exit_code, 3, "exit %d: %s", run.exit_code, run.err);
+	nl = strchr(run.out, '\n');
+	cr_assert_not_null(nl, "%s", run.out);
+	snprintf(line, sizeof(line), "%.*s", (int)(strcspn(nl + 1, "\n")), nl + 1);
+	cr_assert_eq(sscanf(line,
+			    "%zu goroutines parked: %zu deadlocked, %zu leaked, %zu stuck, "
+			    "%zu blocked, %zu idle",
+			    &parked, &dl, &lk, &st, &bl, &id),
+		     6, "second line: %s", line);
+	cr_expect_geq(dl, 2, "%s", line);
+	cr_expect_geq(parked, dl + lk + st + bl + id, "%s", line);
+	cr_expect_null(strstr(run.out, "runtime.newproc"), "%s", run.out);
+	e2e_run_free(&run);
+
+	cr_assert_eq(e2e_run_bw(&run, json, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
+	for (i = 0; i < run.nlines; i++) {
+		json_object *o = run.objs[i], *m;
+		const char *type = o ? e2e_get_string(o, "type") : NULL;
+		const char *verdict = o ? e2e_get_string(o, "verdict") : NULL;
+		static const char *const names[] = { "deadlock", "leak", "stuck", "blocked",
+						     "idle" };
+		size_t k;
+
+		if (type && !strcmp(type, "summary"))
+			sum = o;
+		if (!type || strcmp(type, "goroutine") || !verdict)
+			continue;
+		for (k = 0; k < 5; k++)
+			want[k] += !strcmp(verdict, names[k]);
+		if (e2e_get_int(o, "goid", &v) && v == 1) {
+			main_seen = json_object_object_get_ex(o, "main", &m) &&
+				    json_object_get_boolean(m);
+		} else {
+			cr_expect(!json_object_object_get_ex(o, "main", &m), "%s",
+				  json_object_to_json_string(o));
+		}
+	}
+	cr_expect(main_seen, "goroutine 1 without \"main\":true");
+	cr_assert_not_null(sum, "no summary: %s", run.out);
+	cr_assert(json_object_object_get_ex(sum, "goroutines", &g), "%s",
+		  json_object_to_json_string(sum));
+	cr_expect(e2e_get_int(g, "parked", &got_parked) && got_parked >= want[0]);
+	cr_expect(e2e_get_int(g, "deadlock", &v) && v == want[0], "deadlock %lld, %lld records", v,
+		  want[0]);
+	cr_expect(e2e_get_int(g, "leak", &v) && v == want[1]);
+	cr_expect(e2e_get_int(g, "stuck", &v) && v == want[2]);
+	cr_expect(e2e_get_int(g, "blocked", &v) && v == want[3]);
+	cr_expect(e2e_get_int(g, "idle", &v) && v == want[4]);
+	cr_expect(e2e_get_int(sum, "go_processes", &v) && v == 1);
+	for (i = 0; i < nv; i++)
+		free(vers[i]);
+}
+
 static size_t count_age_from(const char *source)
 {
 	size_t i, n = 0;

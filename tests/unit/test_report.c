@@ -167,3 +167,254 @@ Test(report, stuck_is_counted_explained_and_grouped)
 	cr_expect(strstr(buf, "    why: joins 101, which is stuck\n"), "%s", buf);
 	free(buf);
 }
+
+/*
+ * pid 300 "gosvc": its main goroutine (goid 1, created by the runtime's entry)
+ * leaked alone at its site, goroutines 5 and 6 deadlocked, 7 idle, 8 parked
+ * under the threshold; pid 100 "cdaemon" one idle thread, in the capture
+ * with all (-a), else pid 300 alone (-p).
+ */
+struct go_scan {
+	struct bw_thread threads[3];
+	struct bw_gorec recs[5];
+	struct bw_gogroup groups[4];
+	struct bw_capture_go go;
+	struct bw_capture c;
+};
+
+static void go_scan(struct go_scan *s, bool all)
+{
+	static const size_t group_of[5] = { 0, 1, 1, 2, 3 };
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	/* Sorted by tid, as a capture's threads are. */
+	fx_thread(&s->threads[0], 100, 100, "cdaemon", BW_WAIT_EPOLL, BW_VERDICT_IDLE, 20 * SEC);
+	fx_thread(&s->threads[1], 300, 300, "gosvc", BW_WAIT_RUNTIME, BW_VERDICT_IDLE, 20 * SEC);
+	fx_thread(&s->threads[2], 300, 301, "gosvc", BW_WAIT_NONE, BW_VERDICT_NONE, 0);
+	fx_gorec(&s->recs[0], 1, "chan receive", BW_VERDICT_LEAK, NULL, 0);
+	fx_gorec(&s->recs[1], 5, "sync.Mutex.Lock", BW_VERDICT_DEADLOCK, NULL, 0);
+	fx_gorec(&s->recs[2], 6, "sync.Mutex.Lock", BW_VERDICT_DEADLOCK, NULL, 0);
+	fx_gorec(&s->recs[3], 7, "select", BW_VERDICT_IDLE, NULL, 0);
+	fx_gorec(&s->recs[4], 8, "select", BW_VERDICT_NONE, NULL, 0);
+	for (i = 0; i < 5; i++)
+		s->recs[i].group = group_of[i];
+	fx_group(&s->groups[0], "chan receive", "main.main", "runtime.newproc", 1, 0,
+		 BW_VERDICT_LEAK);
+	fx_group(&s->groups[1], "sync.Mutex.Lock", "main.transfer", "main.start", 2, 0,
+		 BW_VERDICT_DEADLOCK);
+	fx_group(&s->groups[2], "select", "main.loop", "main.start", 1, 0, BW_VERDICT_IDLE);
+	fx_group(&s->groups[3], "select", "main.tick", "main.start", 1, 0, BW_VERDICT_NONE);
+	for (i = 0; i < 4; i++)
+		s->groups[i].blocked_at.file = s->groups[i].created_by.file = "";
+	s->go.pid = 300;
+	s->go.go_version = "go1.22.1";
+	s->go.recs = s->recs;
+	s->go.nrecs = 5;
+	s->go.groups = s->groups;
+	s->go.ngroups = 4;
+	fx_capture(&s->c, all ? s->threads : &s->threads[1], all ? 3 : 2);
+	s->c.all = all;
+	s->c.threshold_ns = 10 * SEC;
+	s->c.watched_ns = 2 * SEC;
+	s->c.gos = &s->go;
+	s->c.ngos = 1;
+}
+
+static char *report(const struct bw_capture *c, bool json)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(f);
+	if (json)
+		bw_report_json(f, c);
+	else
+		bw_report_text(f, c);
+	fclose(f);
+	return buf;
+}
+
+/* -p: the goroutines' counts under the threads', the first thing read. */
+Test(report, headline_counts_goroutines)
+{
+	struct go_scan s;
+	char *buf;
+
+	go_scan(&s, false);
+	buf = report(&s.c, false);
+	cr_expect(
+		!strncmp(
+			buf,
+			"pid 300 (gosvc), 2 threads, watched 2.0s, threshold 10.0s: 0 deadlocked, "
+			"0 leaked, 0 stuck, 0 blocked, 1 idle\n"
+			"5 goroutines parked: 2 deadlocked, 1 leaked, 0 stuck, 0 blocked, 1 idle\n",
+			strlen("pid 300 (gosvc), 2 threads, watched 2.0s, threshold 10.0s: 0 "
+			       "deadlocked, 0 leaked, 0 stuck, 0 blocked, 1 idle\n"
+			       "5 goroutines parked: 2 deadlocked, 1 leaked, 0 stuck, 0 blocked, "
+			       "1 idle\n")),
+		"%s", buf);
+	free(buf);
+}
+
+/* -a: a total in the headline, and each Go process's goroutines in a row under its own. */
+Test(report, headline_counts_goroutines_per_process)
+{
+	struct go_scan s;
+	char *buf;
+
+	go_scan(&s, true);
+	buf = report(&s.c, false);
+	cr_expect(strstr(buf,
+			 "2 processes, 3 threads, watched 2.0s, threshold 10.0s: 0 deadlocked, "
+			 "0 leaked, 0 stuck, 0 blocked, 2 idle\n"
+			 "5 goroutines parked in 1 Go process: 2 deadlocked, 1 leaked, 0 stuck, "
+			 "0 blocked, 1 idle\n") == buf,
+		  "%s", buf);
+	cr_expect(
+		strstr(buf,
+		       "\n    300 gosvc                  2        0      0      0       0"
+		       "      1\n"
+		       "        goroutines             5        2      1      0       0      1\n"),
+		"%s", buf);
+	cr_expect(strstr(buf, "\n    100 cdaemon                1        0      0      0       0"
+			      "      1\n    300 "),
+		  "a C process has no goroutine row: %s", buf);
+	free(buf);
+}
+
+/* The main goroutine is named, never "created by runtime.newproc". */
+Test(report, main_goroutine_is_named)
+{
+	struct go_scan s;
+	char *buf;
+
+	go_scan(&s, false);
+	buf = report(&s.c, false);
+	cr_expect(strstr(buf, "\nleak     1 goroutine  chan receive  oldest 0ms\n"
+			      "         blocked at  main.main\n"
+			      "         main goroutine\n"),
+		  "%s", buf);
+	cr_expect(!strstr(buf, "runtime.newproc"), "%s", buf);
+	cr_expect(strstr(buf, "         created by  main.start\n"), "%s", buf);
+	free(buf);
+
+	/* An idle main goroutine says so in its one line. */
+	s.recs[0].verdict = BW_VERDICT_IDLE;
+	s.groups[0].verdict = BW_VERDICT_IDLE;
+	buf = report(&s.c, false);
+	cr_expect(
+		strstr(buf, "\nidle     1 goroutine  chan receive  main goroutine at main.main\n"),
+		"%s", buf);
+	free(buf);
+}
+
+static struct json_object *record(char *buf, const char *type, const char *key, int64_t val)
+{
+	char *line, *save = NULL;
+
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct json_object *obj = json_tokener_parse(line), *v;
+
+		cr_assert_not_null(obj, "not JSON: %s", line);
+		if (json_object_object_get_ex(obj, "type", &v) &&
+		    !strcmp(json_object_get_string(v), type) &&
+		    (!key ||
+		     (json_object_object_get_ex(obj, key, &v) && json_object_get_int64(v) == val)))
+			return obj;
+		json_object_put(obj);
+	}
+	return NULL;
+}
+
+static int64_t member(struct json_object *obj, const char *outer, const char *key)
+{
+	struct json_object *o, *v;
+
+	cr_assert(json_object_object_get_ex(obj, outer, &o), "no %s", outer);
+	cr_assert(json_object_object_get_ex(o, key, &v), "no %s.%s", outer, key);
+	return json_object_get_int64(v);
+}
+
+/* The summary and the process record count goroutines; goid 1 and its group say "main". */
+Test(report, json_counts_goroutines_and_flags_main)
+{
+	struct go_scan s;
+	struct json_object *o, *v;
+	char *buf;
+
+	go_scan(&s, false);
+	buf = report(&s.c, true);
+	o = record(buf, "summary", NULL, 0);
+	free(buf);
+	cr_assert_not_null(o);
+	cr_expect(json_object_object_get_ex(o, "threads", &v) && json_object_get_int(v) == 2);
+	cr_expect(json_object_object_get_ex(o, "go_processes", &v) && json_object_get_int(v) == 1);
+	cr_expect_eq(member(o, "goroutines", "parked"), 5);
+	cr_expect_eq(member(o, "goroutines", "deadlock"), 2);
+	cr_expect_eq(member(o, "goroutines", "leak"), 1);
+	cr_expect_eq(member(o, "goroutines", "stuck"), 0);
+	cr_expect_eq(member(o, "goroutines", "blocked"), 0);
+	cr_expect_eq(member(o, "goroutines", "idle"), 1);
+	json_object_put(o);
+
+	buf = report(&s.c, true);
+	o = record(buf, "process", "pid", 300);
+	free(buf);
+	cr_assert_not_null(o);
+	cr_expect(json_object_object_get_ex(o, "idle", &v) && json_object_get_int(v) == 1,
+		  "the threads' counts stay");
+	cr_expect_eq(member(o, "goroutines", "deadlock"), 2);
+	cr_expect_eq(member(o, "goroutines", "parked"), 5);
+	json_object_put(o);
+
+	buf = report(&s.c, true);
+	o = record(buf, "goroutine", "goid", 1);
+	free(buf);
+	cr_assert_not_null(o);
+	cr_expect(json_object_object_get_ex(o, "main", &v) && json_object_get_boolean(v));
+	json_object_put(o);
+
+	buf = report(&s.c, true);
+	o = record(buf, "goroutine", "goid", 5);
+	free(buf);
+	cr_assert_not_null(o);
+	cr_expect(!json_object_object_get_ex(o, "main", &v));
+	json_object_put(o);
+
+	/* Groups come in the process's order: the main goroutine's is the first. */
+	buf = report(&s.c, true);
+	o = record(buf, "goroutine_group", NULL, 0);
+	free(buf);
+	cr_assert_not_null(o);
+	cr_expect(json_object_object_get_ex(o, "main", &v) && json_object_get_boolean(v));
+	json_object_put(o);
+	buf = report(&s.c, true);
+	o = record(buf, "goroutine_group", "count", 2);
+	free(buf);
+	cr_assert_not_null(o);
+	cr_expect(!json_object_object_get_ex(o, "main", &v));
+	json_object_put(o);
+}
+
+/* Threads alone: no goroutine line, no goroutine keys. */
+Test(report, no_go_no_goroutine_counts)
+{
+	struct go_scan s;
+	struct json_object *o, *v;
+	char *buf;
+
+	go_scan(&s, false);
+	s.c.ngos = 0;
+	buf = report(&s.c, false);
+	cr_expect(!strstr(buf, "goroutine"), "%s", buf);
+	free(buf);
+	buf = report(&s.c, true);
+	o = record(buf, "summary", NULL, 0);
+	free(buf);
+	cr_assert_not_null(o);
+	cr_expect(!json_object_object_get_ex(o, "goroutines", &v));
+	cr_expect(!json_object_object_get_ex(o, "go_processes", &v));
+	json_object_put(o);
+}

@@ -230,11 +230,19 @@ static void watch_close(struct watch *w)
 	free(w->cap_gos);
 }
 
+/*
+ * Free heap past which a scan's leftovers go back to the system. Below it
+ * the pages stay: trimming after every scan gave a small scan's working set
+ * back (madvise, a TLB flush) only to fault it in again the next second.
+ */
+#define TRIM_MIN_FREE_BYTES (8u << 20)
+
 /* The capture of the scan just made, once per scan. 0 or -ENOMEM (said). */
 static int capture_scan(struct watch *w, __u64 start_ns)
 {
-	/* What a scan freed (libdw sessions, goroutine tables) goes back to the system. */
-	malloc_trim(0);
+	/* What a large scan freed (libdw sessions, goroutine tables) goes back to the system. */
+	if (mallinfo2().fordblks > TRIM_MIN_FREE_BYTES)
+		malloc_trim(0);
 	free(w->cap_gos);
 	w->cap_gos = live_capture(w, &w->cap, w->ksyms, bw_now_ns() - start_ns);
 	if (!w->cap_gos) {

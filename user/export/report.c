@@ -213,12 +213,23 @@ static struct proc_stat *proc_stats(const struct bw_capture *c, size_t *nprocs)
 
 static void json_summary(FILE *f, const struct bw_capture *c)
 {
+	size_t i, j, parked = 0, v[BW_VERDICT_COUNT], sum[BW_VERDICT_COUNT] = { 0 };
+
 	fprintf(f,
 		"{\"type\":\"summary\",\"processes\":%zu,\"threads\":%zu,\"threshold_s\":%.3f,"
 		"\"watched_s\":%.3f,\"dropped\":%llu,\"features\":",
 		(size_t)(c->all ? 0 : 1), c->nthreads, secs(c->threshold_ns), secs(c->watched_ns),
 		(unsigned long long)c->dropped);
 	bw_features_json(f, c->fallbacks);
+	if (c->ngos) {
+		for (i = 0; i < c->ngos; i++) {
+			parked += bw_goreport_proc_count(&c->gos[i], v);
+			for (j = 0; j < BW_VERDICT_COUNT; j++)
+				sum[j] += v[j];
+		}
+		fprintf(f, ",\"go_processes\":%zu,", c->ngos);
+		bw_goreport_json_counts(f, parked, sum);
+	}
 	fputs("}\n", f);
 }
 
@@ -232,14 +243,23 @@ void bw_report_json(FILE *f, const struct bw_capture *c)
 			json_thread(f, &c->threads[i], c);
 	ps = proc_stats(c, &np);
 	for (i = 0; ps && i < np; i++) {
+		const struct bw_capture_go *go = bw_capture_go_of(c, ps[i].pid);
+		size_t gv[BW_VERDICT_COUNT], parked;
+
 		fprintf(f, "{\"type\":\"process\",\"pid\":%u,\"comm\":", ps[i].pid);
 		bw_json_str(f, ps[i].comm);
 		fprintf(f,
 			",\"threads\":%zu,\"deadlock\":%zu,\"leak\":%zu,\"blocked\":%zu,"
-			"\"idle\":%zu,\"stuck\":%zu}\n",
+			"\"idle\":%zu,\"stuck\":%zu",
 			ps[i].threads, ps[i].verdicts[BW_VERDICT_DEADLOCK],
 			ps[i].verdicts[BW_VERDICT_LEAK], ps[i].verdicts[BW_VERDICT_BLOCKED],
 			ps[i].verdicts[BW_VERDICT_IDLE], ps[i].verdicts[BW_VERDICT_STUCK]);
+		if (go) {
+			parked = bw_goreport_proc_count(go, gv);
+			fputc(',', f);
+			bw_goreport_json_counts(f, parked, gv);
+		}
+		fputs("}\n", f);
 	}
 	free(ps);
 	bw_goreport_json(f, c);
@@ -460,6 +480,34 @@ static void text_sites(FILE *f, const struct bw_thread **list, size_t m)
 	}
 }
 
+static void text_proc_row(FILE *f, const char *first, const char *comm, size_t n,
+			  const size_t v[BW_VERDICT_COUNT])
+{
+	int len = strlen(comm);
+
+	fprintf(f, "%7s ", first);
+	bw_text_str(f, comm, 16);
+	fprintf(f, "%*s %7zu %8zu %6zu %6zu %7zu %6zu\n", len < 16 ? 16 - len : 0, "", n,
+		v[BW_VERDICT_DEADLOCK], v[BW_VERDICT_LEAK], v[BW_VERDICT_STUCK],
+		v[BW_VERDICT_BLOCKED], v[BW_VERDICT_IDLE]);
+}
+
+/* A process's row of the table; a Go process's goroutines in a row under it. */
+static void text_proc_rows(FILE *f, const struct bw_capture *c, const struct proc_stat *p)
+{
+	const struct bw_capture_go *go = bw_capture_go_of(c, p->pid);
+	size_t gv[BW_VERDICT_COUNT], parked = go ? bw_goreport_proc_count(go, gv) : 0;
+	char pid[16];
+
+	/* Nothing blocked long: not worth a line. */
+	if (p->verdicts[BW_VERDICT_NONE] == p->threads && (!go || gv[BW_VERDICT_NONE] == go->nrecs))
+		return;
+	snprintf(pid, sizeof(pid), "%u", p->pid);
+	text_proc_row(f, pid, p->comm, p->threads, p->verdicts);
+	if (go)
+		text_proc_row(f, "", "goroutines", parked, gv);
+}
+
 /* The threads' part of the text report. */
 static void text_threads(FILE *f, const struct bw_capture *c)
 {
@@ -485,6 +533,7 @@ static void text_threads(FILE *f, const struct bw_capture *c)
 		"%zu idle\n",
 		dur, thr, v[BW_VERDICT_DEADLOCK], v[BW_VERDICT_LEAK], v[BW_VERDICT_STUCK],
 		v[BW_VERDICT_BLOCKED], v[BW_VERDICT_IDLE]);
+	bw_goreport_headline(f, c, c->all || np > 1);
 	if (c->dropped)
 		fprintf(f, "warning: %llu threads untracked: BPF map full (raise --max-threads)\n",
 			(unsigned long long)c->dropped);
@@ -503,19 +552,8 @@ static void text_threads(FILE *f, const struct bw_capture *c)
 	if (np > 1) {
 		fprintf(f, "\n%7s %-16s %7s %8s %6s %6s %7s %6s\n", "PID", "COMM", "THREADS",
 			"DEADLOCK", "LEAK", "STUCK", "BLOCKED", "IDLE");
-		for (i = 0; i < np; i++) {
-			const struct proc_stat *p = &ps[i];
-			int len = strlen(p->comm);
-
-			if (p->verdicts[BW_VERDICT_NONE] == p->threads)
-				continue; /* nothing blocked long: not worth a line */
-			fprintf(f, "%7u ", p->pid);
-			bw_text_str(f, p->comm, 16);
-			fprintf(f, "%*s %7zu %8zu %6zu %6zu %7zu %6zu\n", len < 16 ? 16 - len : 0,
-				"", p->threads, p->verdicts[BW_VERDICT_DEADLOCK],
-				p->verdicts[BW_VERDICT_LEAK], p->verdicts[BW_VERDICT_STUCK],
-				p->verdicts[BW_VERDICT_BLOCKED], p->verdicts[BW_VERDICT_IDLE]);
-		}
+		for (i = 0; i < np; i++)
+			text_proc_rows(f, c, &ps[i]);
 	}
 	fprintf(f, "\n%-8s %7s %7s %-16s %-2s %8s %-11s %s\n", "VERDICT", "PID", "TID", "COMM",
 		"ST", "BLOCKED", "WAIT", "ON");
