@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +236,47 @@ Test(hostile, own_pid)
 }
 
 /*
+ * The errno of exec'ing path (0: it ran, then was killed). A kernel built
+ * without IA32 emulation, or booted with ia32_emulation=0, says ENOEXEC to
+ * a 32-bit program: the error comes back on a pipe closed by a good exec.
+ */
+static int exec_errno(const char *path)
+{
+	int pfd[2], err = 0, status;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC))
+		return errno;
+	pid = fork();
+	if (pid < 0) {
+		err = errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return err;
+	}
+	if (!pid) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0) {
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execl(path, path, (char *)NULL);
+		err = errno;
+		if (write(pfd[1], &err, sizeof(err)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &err, sizeof(err)) != sizeof(err))
+		err = 0;
+	close(pfd[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return err;
+}
+
+/*
  * A 32-bit program blocked in waitpid, ia32 syscall 7 (poll on x86_64). Its
  * syscall is not decoded: blocked on "other", with its stacks; never idle in poll.
  */
@@ -251,6 +293,11 @@ Test(hostile, i386_program)
 		fprintf(stderr, "hostile: SKIP i386_program: %s not built (no 32-bit toolchain)\n",
 			path);
 		cr_skip_test("no 32-bit target");
+	}
+	if (exec_errno(path) == ENOEXEC) {
+		fprintf(stderr, "hostile: SKIP i386_program: this kernel runs no 32-bit program "
+				"(no IA32 emulation)\n");
+		cr_skip_test("no IA32 emulation");
 	}
 	cr_assert_eq(e2e_target_start(&tgt, "i386_wait"), 0,
 		     "%s (a kernel without CONFIG_IA32_EMULATION cannot run it)", tgt.err);
