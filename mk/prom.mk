@@ -27,7 +27,7 @@ LDLIBS += $(PROM_LDLIBS)
 
 PROM_SERVE := $(OUTPUT)/prom-serve
 PROM_SERVE_OBJS := $(OUTPUT)/tests/prom/serve.o $(OUTPUT)/tests/unit/fixture.o \
-	$(patsubst %,$(OUTPUT)/user/%.o,export/prom core/capture core/escape export/httpd \
+	$(patsubst %,$(OUTPUT)/user/%.o,export/prom core/capture core/escape export/httpd export/webhook \
 		threads/waitclass core/parse platform/ksyms)
 
 $(OUTPUT)/tests/prom:
@@ -39,7 +39,7 @@ $(OUTPUT)/tests/prom/%.o: tests/prom/%.c | $(OUTPUT)/tests/prom
 
 $(PROM_SERVE): $(PROM_SERVE_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(PROM_LDLIBS) -lpthread -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(PROM_LDLIBS) -ljson-c -lpthread -o $@
 
 # The fixed scan: pid 4242 has two deadlocked threads, an idle one with 9
 # completed blocks (7 of them under 2.048 ms) and a leaked one; pid 4444's comm
