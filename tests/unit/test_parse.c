@@ -165,3 +165,20 @@ Test(parse, sizes)
 	cr_assert_eq(bw_parse_size("1k", 4096, ~0ULL, &b), -ERANGE);
 	cr_assert_eq(bw_parse_size("99999999999999999999", 0, ~0ULL, &b), -ERANGE);
 }
+
+Test(parse, pids)
+{
+	__u32 pid = 0;
+
+	cr_assert_eq(bw_parse_pid("1234", &pid), 0);
+	cr_assert_eq(pid, 1234);
+	cr_assert_eq(bw_parse_pid("1073741823", &pid), 0);
+	cr_assert_eq(bw_parse_pid("1073741824", &pid), -EINVAL);
+	cr_assert_eq(bw_parse_pid("0", &pid), -EINVAL);
+	cr_assert_eq(bw_parse_pid("-1", &pid), -EINVAL);
+	cr_assert_eq(bw_parse_pid("12ab", &pid), -EINVAL);
+	cr_assert_eq(bw_parse_pid(" 12", &pid), -EINVAL);
+	cr_assert_eq(bw_parse_pid("", &pid), -EINVAL);
+	cr_assert_eq(bw_parse_pid(NULL, &pid), -EINVAL);
+	cr_assert_eq(bw_parse_pid("99999999999999999999999", &pid), -EINVAL);
+}

@@ -5,23 +5,6 @@
 #include <criterion/criterion.h>
 #include "export/webhook.h"
 
-Test(webhook, query_pid)
-{
-	__u32 pid = 0;
-
-	cr_assert_eq(bw_query_pid("1234", &pid), 0);
-	cr_assert_eq(pid, 1234);
-	cr_assert_eq(bw_query_pid("1073741823", &pid), 0);
-	cr_assert_eq(bw_query_pid("1073741824", &pid), -EINVAL);
-	cr_assert_eq(bw_query_pid("0", &pid), -EINVAL);
-	cr_assert_eq(bw_query_pid("-1", &pid), -EINVAL);
-	cr_assert_eq(bw_query_pid("12ab", &pid), -EINVAL);
-	cr_assert_eq(bw_query_pid(" 12", &pid), -EINVAL);
-	cr_assert_eq(bw_query_pid("", &pid), -EINVAL);
-	cr_assert_eq(bw_query_pid(NULL, &pid), -EINVAL);
-	cr_assert_eq(bw_query_pid("99999999999999999999999", &pid), -EINVAL);
-}
-
 static int parse(const char *body, struct bw_alert_target **t, size_t *n, char *why)
 {
 	return bw_webhook_parse(body, strlen(body), t, n, why, 128);

@@ -75,7 +75,7 @@ static const struct argp_option diff_options[] = {
 static error_t parse_file_arg(int key, char *arg, struct argp_state *state)
 {
 	struct file_args *fa = state->input;
-	__u64 v;
+	__u32 pid;
 
 	switch (key) {
 	case 'j':
@@ -93,11 +93,11 @@ static error_t parse_file_arg(int key, char *arg, struct argp_state *state)
 		fa->filter.has_threshold = true;
 		break;
 	case 'p':
-		if (bw_parse_uint(arg, 1, 0x3fffffff, &v))
+		if (bw_parse_pid(arg, &pid))
 			argp_error(state, "invalid PID: %s", arg);
 		if (fa->filter.npids == REPORT_PIDS_MAX)
 			argp_error(state, "at most %d --pid", REPORT_PIDS_MAX);
-		fa->pids[fa->filter.npids++] = (__u32)v;
+		fa->pids[fa->filter.npids++] = pid;
 		fa->filter.pids = fa->pids;
 		break;
 	case OPT_VERDICT:

@@ -137,17 +137,18 @@ static const struct argp_option options[] = {
 /* The options that take a number: each through core/parse, each checked for its range. */
 static void parse_number(int key, const char *arg, struct argp_state *state, struct config *cfg)
 {
+	__u32 pid;
 	__u64 v;
 
 	switch (key) {
 	case 'p':
-		if (bw_parse_uint(arg, 1, 0x3fffffff, &v))
+		if (bw_parse_pid(arg, &pid))
 			argp_error(state, "invalid PID: %s", arg);
 		if (cfg->npids == BW_TGIDS_ENTRIES)
 			argp_error(state, "at most %d -p", BW_TGIDS_ENTRIES);
 		if (!cfg->npids)
-			cfg->pid = v;
-		cfg->pids[cfg->npids++] = v;
+			cfg->pid = pid;
+		cfg->pids[cfg->npids++] = pid;
 		break;
 	case 't':
 		if (bw_parse_duration(arg, MAX_DURATION_NS, &cfg->threshold_ns))

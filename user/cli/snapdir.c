@@ -26,7 +26,6 @@
 #define SEQ_MAX 100		     /* snapshots of one process in one second */
 #define CGROUP_PATH_BYTES 4096
 #define JSON_TYPE "application/json"
-#define TEXT_TYPE "text/plain; charset=utf-8"
 
 int snapdir_prepare(const char *dir)
 {
@@ -262,7 +261,7 @@ static void serve_snapshot(struct watch *w, struct bw_httpd_req *r)
 	if (!watched(&w->cap, r->pid)) {
 		snprintf(text, sizeof(text), "pid %u is not watched\n", r->pid);
 		fprintf(stderr, "blockwatch: refused POST /snapshot: 404 %s", text);
-		bw_httpd__answer(w->httpd, r, 404, TEXT_TYPE, text);
+		bw_httpd__answer(w->httpd, r, 404, BW_HTTPD_TEXT_TYPE, text);
 		return;
 	}
 	err = write_one(w, r->pid, "POST /snapshot", name, sizeof(name));
@@ -270,36 +269,7 @@ static void serve_snapshot(struct watch *w, struct bw_httpd_req *r)
 		snprintf(text, sizeof(text), "skipped snapshot: %s\n", strerror(-err));
 	else
 		snprintf(text, sizeof(text), "%s\n", name);
-	bw_httpd__answer(w->httpd, r, err ? status_of(err) : 200, TEXT_TYPE, text);
-}
-
-static int cmp_u32(const void *pa, const void *pb)
-{
-	__u32 a = *(const __u32 *)pa, b = *(const __u32 *)pb;
-
-	return a < b ? -1 : a > b;
-}
-
-/* Every pid of c, sorted and unique, into *out (malloc'd). */
-static int watched_pids(const struct bw_capture *c, __u32 **out, size_t *nout)
-{
-	__u32 *v = malloc((c->nthreads + c->ngos + 1) * sizeof(*v));
-	size_t i, n = 0, w;
-
-	if (!v)
-		return -ENOMEM;
-	for (i = 0; i < c->nthreads; i++)
-		v[n++] = c->threads[i].pid;
-	for (i = 0; i < c->ngos; i++)
-		v[n++] = c->gos[i].pid;
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_u32);
-	for (i = 0, w = 0; i < n; i++)
-		if (!w || v[w - 1] != v[i])
-			v[w++] = v[i];
-	*out = v;
-	*nout = w;
-	return 0;
+	bw_httpd__answer(w->httpd, r, err ? status_of(err) : 200, BW_HTTPD_TEXT_TYPE, text);
 }
 
 /* The watched pids the alerts name, sorted and unique, into *out (malloc'd). */
@@ -312,7 +282,7 @@ static int alert_pids(const struct bw_capture *c, const struct bw_httpd_req *r, 
 	__u32 *all, *v;
 	int err;
 
-	err = watched_pids(c, &all, &w);
+	err = bw_capture_pids(c, &all, &w);
 	if (err)
 		return err;
 	v = malloc((w + 1) * sizeof(*v));
@@ -359,7 +329,7 @@ static void serve_alerts(struct watch *w, struct bw_httpd_req *r)
 	    !(f = open_memstream(&text, &len))) {
 		free(errs);
 		free(pids);
-		bw_httpd__answer(w->httpd, r, 500, TEXT_TYPE, "out of memory\n");
+		bw_httpd__answer(w->httpd, r, 500, BW_HTTPD_TEXT_TYPE, "out of memory\n");
 		return;
 	}
 	bw_format_duration(cfg->snapshot_every_ns, every, sizeof(every));
@@ -385,7 +355,7 @@ static void serve_alerts(struct watch *w, struct bw_httpd_req *r)
 	if (fclose(f)) {
 		free(text);
 		free(pids);
-		bw_httpd__answer(w->httpd, r, 500, TEXT_TYPE, "out of memory\n");
+		bw_httpd__answer(w->httpd, r, 500, BW_HTTPD_TEXT_TYPE, "out of memory\n");
 		return;
 	}
 	fprintf(stderr,

@@ -175,27 +175,6 @@ bool bw_autosnap__allowed(const struct bw_autosnap *a, __u32 pid, __u64 now_ns, 
 	return !p || !p->taken || now_ns >= p->last_ns + every_ns || now_ns < p->last_ns;
 }
 
-/* Every pid of c, sorted and unique, into *out. */
-static int pids_of(const struct bw_capture *c, __u32 **out, size_t *nout)
-{
-	size_t i, n = 0, w;
-	__u32 *v = malloc((c->nthreads + c->ngos + 1) * sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	for (i = 0; i < c->nthreads; i++)
-		v[n++] = c->threads[i].pid;
-	for (i = 0; i < c->ngos; i++)
-		v[n++] = c->gos[i].pid;
-	qsort(v, n, sizeof(*v), cmp_u32);
-	for (i = 0, w = 0; i < n; i++)
-		if (!w || v[w - 1] != v[i])
-			v[w++] = v[i];
-	*out = v;
-	*nout = w;
-	return 0;
-}
-
 /* Drops the processes no longer in c: a pid seen again later is a new process. */
 static int forget_gone(struct bw_autosnap *a, const struct bw_capture *c)
 {
@@ -203,7 +182,7 @@ static int forget_gone(struct bw_autosnap *a, const struct bw_capture *c)
 	__u32 *pids;
 	int err;
 
-	err = pids_of(c, &pids, &npids);
+	err = bw_capture_pids(c, &pids, &npids);
 	if (err)
 		return err;
 	for (i = 0, w = 0; i < a->nprocs; i++) {
@@ -312,6 +291,13 @@ int bw_autosnap__taken(struct bw_autosnap *a, const struct bw_capture *c, __u32 
 #define STAMP_CHARS 16 /* YYYYmmddTHHMMSSZ */
 #define COMM_MAX_CHARS 16
 
+/* The characters a file name of ours holds: [A-Za-z0-9._-]. */
+static bool name_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '.' || ch == '_' || ch == '-';
+}
+
 int bw_snapname_make(char *buf, size_t len, __u32 pid, const char *comm, time_t t, unsigned int seq)
 {
 	char safe[COMM_MAX_CHARS + 1], stamp[STAMP_CHARS + 1], nth[16] = "";
@@ -319,13 +305,8 @@ int bw_snapname_make(char *buf, size_t len, __u32 pid, const char *comm, time_t 
 	size_t i;
 	int n;
 
-	for (i = 0; comm && comm[i] && i < COMM_MAX_CHARS; i++) {
-		char ch = comm[i];
-		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			  (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
-
-		safe[i] = ok ? ch : '_';
-	}
+	for (i = 0; comm && comm[i] && i < COMM_MAX_CHARS; i++)
+		safe[i] = name_char(comm[i]) ? comm[i] : '_';
 	safe[i] = '\0';
 	if (!i)
 		snprintf(safe, sizeof(safe), "unknown");
@@ -376,8 +357,7 @@ bool bw_snapname_parse(const char *name, __u32 *pid, time_t *t, unsigned int *se
 	    strcmp(name + len - slen, SNAP_SUFFIX))
 		return false;
 	for (i = 0; name[i]; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
-		      (name[i] >= '0' && name[i] <= '9') || strchr("._-", name[i])))
+		if (!name_char(name[i]))
 			return false;
 	p = name + plen;
 	end = name + len - slen; /* one past the stamp, or past -N */

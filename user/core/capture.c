@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,34 @@ const char *bw_capture_comm(const struct bw_capture *c, __u32 pid)
 			lowest = t;
 	}
 	return lowest ? lowest->comm : "";
+}
+
+static int cmp_u32(const void *pa, const void *pb)
+{
+	__u32 a = *(const __u32 *)pa, b = *(const __u32 *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+int bw_capture_pids(const struct bw_capture *c, __u32 **pids, size_t *npids)
+{
+	__u32 *v = malloc((c->nthreads + c->ngos + 1) * sizeof(*v));
+	size_t i, n = 0, w;
+
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < c->nthreads; i++)
+		v[n++] = c->threads[i].pid;
+	for (i = 0; i < c->ngos; i++)
+		v[n++] = c->gos[i].pid;
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_u32);
+	for (i = 0, w = 0; i < n; i++)
+		if (!w || v[w - 1] != v[i])
+			v[w++] = v[i];
+	*pids = v;
+	*npids = w;
+	return 0;
 }
 
 void bw_capture_free(struct bw_capture *c)

@@ -61,6 +61,8 @@ const struct bw_capture_go *bw_capture_go_of(const struct bw_capture *c, __u32 p
  * Quick when the threads are sorted by tid (a lookup of the main thread).
  */
 const char *bw_capture_comm(const struct bw_capture *c, __u32 pid);
+/* Every pid of c (its threads' and Go processes'), ascending and once each, into *pids (malloc'd). 0 or -ENOMEM. */
+int bw_capture_pids(const struct bw_capture *c, __u32 **pids, size_t *npids);
 /* Frees what a capture read back owns; a live capture (or NULL) is left as is. */
 void bw_capture_free(struct bw_capture *c);
 

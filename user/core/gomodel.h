@@ -162,6 +162,16 @@ struct bw_gogroup {
 	__u64 key;		 /* stable hash of the site */
 };
 
+/* Counts r, which has a verdict, among the reported of its group gr: worst verdict, oldest age. */
+static inline void bw_gogroup_add_reported(struct bw_gogroup *gr, const struct bw_gorec *r)
+{
+	gr->reported++;
+	if (r->verdict > gr->verdict)
+		gr->verdict = r->verdict;
+	if (r->blocked_ns > gr->oldest_ns)
+		gr->oldest_ns = r->blocked_ns;
+}
+
 /* Frees recs and each record's own stack (not those a bw_gosyms cache shares). */
 void bw_gorecs_free(struct bw_gorec *recs, size_t n);
 

@@ -20,22 +20,40 @@ static const struct {
 	{ "h", 3600ULL * NSEC_PER_SEC },
 };
 
+/* The decimal s starts with into *v, *end past it: 0, -EINVAL (no digit first) or -ERANGE. */
+static int leading_uint(const char *s, unsigned long long *v, char **end)
+{
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, end, 10);
+	return errno == ERANGE ? -ERANGE : 0;
+}
+
 int bw_parse_uint(const char *s, __u64 min, __u64 max, __u64 *out)
 {
 	unsigned long long v;
 	char *end;
+	int err;
 
-	if (!s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
+	err = leading_uint(s, &v, &end);
+	if (err)
+		return err;
 	if (*end)
 		return -EINVAL;
 	if (v < min || v > max)
 		return -ERANGE;
 	*out = v;
+	return 0;
+}
+
+int bw_parse_pid(const char *s, __u32 *pid)
+{
+	__u64 v;
+
+	if (bw_parse_uint(s, 1, BW_PID_MAX, &v))
+		return -EINVAL;
+	*pid = v;
 	return 0;
 }
 
@@ -94,13 +112,11 @@ int bw_parse_size(const char *s, __u64 min, __u64 max, __u64 *bytes)
 	unsigned long long v;
 	unsigned int shift = 0;
 	char *end;
+	int err;
 
-	if (!s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
+	err = leading_uint(s, &v, &end);
+	if (err)
+		return err;
 	if (*end) {
 		const char *p = strchr("kmgt", tolower((unsigned char)*end));
 

@@ -13,6 +13,10 @@
 int bw_parse_duration(const char *s, __u64 max_ns, __u64 *ns);
 /* Parses a decimal integer in [min, max]: 0, -EINVAL or -ERANGE. */
 int bw_parse_uint(const char *s, __u64 min, __u64 max, __u64 *out);
+/* The largest pid Linux hands out (PID_MAX_LIMIT is 2^22; futex words keep 30 bits). */
+#define BW_PID_MAX 0x3fffffff
+/* A pid: a decimal in [1, BW_PID_MAX]. 0 or -EINVAL. */
+int bw_parse_pid(const char *s, __u32 *pid);
 /*
  * Parses a size in bytes: a decimal number with an optional binary suffix
  * k, M, G or T (KiB... TiB, either case). 0, -EINVAL (garbage, trailing

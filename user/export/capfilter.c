@@ -82,6 +82,35 @@ static bool pid_wanted(const struct bw_capture *in, const struct bw_capfilter *f
 	return named;
 }
 
+static int cmp_u32(const void *pa, const void *pb)
+{
+	__u32 a = *(const __u32 *)pa, b = *(const __u32 *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The pids of in that f keeps, ascending, into *out: each judged once, not once a thread. */
+static int wanted_pids(const struct bw_capture *in, const struct bw_capfilter *f, __u32 **out,
+		       size_t *nout)
+{
+	size_t i, n, w = 0;
+	int err;
+
+	err = bw_capture_pids(in, out, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++)
+		if (pid_wanted(in, f, (*out)[i]))
+			(*out)[w++] = (*out)[i];
+	*nout = w;
+	return 0;
+}
+
+static bool in_pids(const __u32 *pids, size_t n, __u32 pid)
+{
+	return n && bsearch(&pid, pids, n, sizeof(*pids), cmp_u32);
+}
+
 static bool verdict_kept(const struct bw_capfilter *f, enum bw_verdict v)
 {
 	return v == BW_VERDICT_NONE || !f->verdicts || (f->verdicts & (1u << v));
@@ -130,7 +159,8 @@ static int cmp_tid(const void *a, const void *b)
 	return (*x)->tid < (*y)->tid ? -1 : (*x)->tid > (*y)->tid;
 }
 
-static int filter_threads(const struct bw_capture *in, const struct bw_capfilter *f, struct view *v,
+static int filter_threads(const struct bw_capture *in, const struct bw_capfilter *f,
+			  const __u32 *wanted, size_t nwanted, struct view *v,
 			  struct bw_capture *out)
 {
 	const struct bw_thread **orig = calloc(in->nthreads ? in->nthreads : 1, sizeof(*orig));
@@ -143,7 +173,7 @@ static int filter_threads(const struct bw_capture *in, const struct bw_capfilter
 		goto cleanup;
 	}
 	for (i = 0; i < in->nthreads; i++)
-		if (pid_wanted(in, f, in->threads[i].pid))
+		if (in_pids(wanted, nwanted, in->threads[i].pid))
 			orig[n++] = &in->threads[i];
 	qsort(orig, n, sizeof(*orig), cmp_tid);
 	for (i = 0; i < n; i++)
@@ -172,17 +202,9 @@ static void regroup(struct bw_gorec *recs, size_t n, struct bw_gogroup *groups, 
 		groups[i].verdict = BW_VERDICT_NONE;
 		groups[i].oldest_ns = 0;
 	}
-	for (i = 0; i < n; i++) {
-		struct bw_gogroup *gr = &groups[recs[i].group];
-
-		if (recs[i].verdict == BW_VERDICT_NONE)
-			continue;
-		gr->reported++;
-		if (recs[i].verdict > gr->verdict)
-			gr->verdict = recs[i].verdict;
-		if (recs[i].blocked_ns > gr->oldest_ns)
-			gr->oldest_ns = recs[i].blocked_ns;
-	}
+	for (i = 0; i < n; i++)
+		if (recs[i].verdict != BW_VERDICT_NONE)
+			bw_gogroup_add_reported(&groups[recs[i].group], &recs[i]);
 	/* As the live run does: the young members of a growing leak are leaked too. */
 	for (i = 0; i < n; i++) {
 		struct bw_gorec *r = &recs[i];
@@ -242,7 +264,8 @@ int bw_capfilter_apply(const struct bw_capture *in, const struct bw_capfilter *f
 		       struct bw_capture *out)
 {
 	struct view *v = calloc(1, sizeof(*v));
-	size_t i;
+	__u32 *wanted = NULL;
+	size_t i, nwanted = 0;
 	int err;
 
 	*out = *in;
@@ -263,11 +286,14 @@ int bw_capfilter_apply(const struct bw_capture *in, const struct bw_capfilter *f
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	err = filter_threads(in, f, v, out);
+	err = wanted_pids(in, f, &wanted, &nwanted);
+	if (err)
+		goto cleanup;
+	err = filter_threads(in, f, wanted, nwanted, v, out);
 	if (err)
 		goto cleanup;
 	for (i = 0; i < in->ngos; i++) {
-		if (!pid_wanted(in, f, in->gos[i].pid))
+		if (!in_pids(wanted, nwanted, in->gos[i].pid))
 			continue;
 		err = filter_go(&in->gos[i], f, in->threshold_ns, out->threshold_ns,
 				&v->recs[v->ngos], &v->groups[v->ngos], &v->gos[v->ngos]);
@@ -277,8 +303,10 @@ int bw_capfilter_apply(const struct bw_capture *in, const struct bw_capfilter *f
 	}
 	out->gos = v->gos;
 	out->ngos = v->ngos;
+	free(wanted);
 	return 0;
 cleanup:
+	free(wanted);
 	bw_capture_free(out);
 	memset(out, 0, sizeof(*out));
 	return err;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
 #include <string.h>
 #include "export/diff.h"
-#include <stdlib.h>
 #include "core/escape.h"
 #include "core/hash.h"
+#include "core/hashmap.h"
 #include "core/parse.h"
 #include "export/report.h"
 
@@ -49,15 +50,33 @@ static bool stuck(const struct bw_thread *t)
 	return t && t->verdict >= BW_VERDICT_BLOCKED;
 }
 
-static void text_site(FILE *f, const struct bw_gogroup *g, size_t before, size_t now)
+/* Where a site's goroutines wait: "REASON  BLOCKED_AT <- CREATED_BY". */
+static void text_site_where(FILE *f, const struct bw_gogroup *g)
 {
-	fprintf(f, "  %+lld goroutines  %-8s ", (long long)now - (long long)before,
-		bw_verdict_name(g->verdict));
 	bw_text_str(f, g->wait_reason, 40);
 	fputs("  ", f);
 	bw_text_str(f, g->blocked_at.name, 100);
 	fputs(" <- ", f);
 	bw_text_str(f, g->created_by.name, 100);
+}
+
+/* The same as JSON members: "wait_reason":...,"blocked_at":...,"created_by":... */
+static void json_site_where(FILE *f, const struct bw_gogroup *g)
+{
+	fputs("\"wait_reason\":", f);
+	bw_json_str(f, g->wait_reason);
+	fputs(",\"blocked_at\":", f);
+	bw_json_str(f, g->blocked_at.name);
+	fputs(",\"created_by\":", f);
+	bw_json_str(f, g->created_by.name);
+}
+
+static void text_site(FILE *f, const struct bw_gogroup *g, enum bw_verdict v, size_t before,
+		      size_t now)
+{
+	fprintf(f, "  %+lld goroutines  %-8s ", (long long)now - (long long)before,
+		bw_verdict_name(v));
+	text_site_where(f, g);
 	fprintf(f, "  (%zu -> %zu)\n", before, now);
 }
 
@@ -65,12 +84,8 @@ static void json_site(FILE *f, const struct bw_gogroup *g, size_t before, size_t
 {
 	fprintf(f, "{\"type\":\"diff_site\",\"site\":\"%016llx\",\"before\":%zu,\"now\":%zu,",
 		(unsigned long long)g->key, before, now);
-	fprintf(f, "\"verdict\":\"%s\",\"wait_reason\":", bw_verdict_name(g->verdict));
-	bw_json_str(f, g->wait_reason);
-	fputs(",\"blocked_at\":", f);
-	bw_json_str(f, g->blocked_at.name);
-	fputs(",\"created_by\":", f);
-	bw_json_str(f, g->created_by.name);
+	fprintf(f, "\"verdict\":\"%s\",", bw_verdict_name(g->verdict));
+	json_site_where(f, g);
 	fputs("}\n", f);
 }
 
@@ -116,7 +131,7 @@ size_t bw_diff(FILE *f, const struct bw_capture *old, const struct bw_capture *n
 			if (json)
 				json_site(f, g, before, now);
 			else
-				text_site(f, g, before, now);
+				text_site(f, g, g->verdict, before, now);
 		}
 	}
 	if (!json && !changes)
@@ -348,16 +363,20 @@ static size_t all_sites(const struct bw_capture *const *caps, size_t n,
 			const struct bw_gogroup ***out)
 {
 	const struct bw_gogroup **list = NULL, **nl;
-	size_t k, i, j, m = 0, cap = 0, x;
+	size_t k, i, j, m = 0, cap = 0;
+	struct bw_hashmap *seen;
 
+	if (bw_hashmap__new(0, &seen))
+		goto out;
 	for (k = 0; k < n; k++)
 		for (i = 0; i < caps[k]->ngos; i++)
 			for (j = 0; j < caps[k]->gos[i].ngroups; j++) {
 				const struct bw_gogroup *g = &caps[k]->gos[i].groups[j];
+				int added = bw_hashmap__insert(seen, g->key, NULL);
 
-				for (x = 0; x < m && list[x]->key != g->key; x++)
-					;
-				if (x < m)
+				if (added < 0)
+					goto out;
+				if (!added)
 					continue;
 				if (m == cap) {
 					cap = cap ? 2 * cap : 16;
@@ -369,6 +388,7 @@ static size_t all_sites(const struct bw_capture *const *caps, size_t n,
 				list[m++] = g;
 			}
 out:
+	bw_hashmap__free(seen);
 	*out = list;
 	return m;
 }
@@ -398,25 +418,17 @@ static size_t series_sites(FILE *f, const struct bw_capture *const *caps, size_t
 		same = same_goroutines(caps, n, g->key);
 		if (json) {
 			fprintf(f,
-				"{\"type\":\"series_site\",\"site\":\"%016llx\",\"verdict\":\"%s\","
-				"\"wait_reason\":",
+				"{\"type\":\"series_site\",\"site\":\"%016llx\","
+				"\"verdict\":\"%s\",",
 				(unsigned long long)g->key, bw_verdict_name(v));
-			bw_json_str(f, g->wait_reason);
-			fputs(",\"blocked_at\":", f);
-			bw_json_str(f, g->blocked_at.name);
-			fputs(",\"created_by\":", f);
-			bw_json_str(f, g->created_by.name);
+			json_site_where(f, g);
 			json_series(f, "goroutines", stuckv, n, false);
 			json_series(f, "oldest_s", oldest, n, true);
 			fprintf(f, ",\"same_goroutines\":%zu}\n", same);
 			continue;
 		}
 		fprintf(f, "  goroutines  %-8s ", bw_verdict_name(v));
-		bw_text_str(f, g->wait_reason, 40);
-		fputs("  ", f);
-		bw_text_str(f, g->blocked_at.name, 100);
-		fputs(" <- ", f);
-		bw_text_str(f, g->created_by.name, 100);
+		text_site_where(f, g);
 		fputs("\n              ", f);
 		for (k = 0; k < n; k++)
 			fprintf(f, "%s%llu", k ? ", " : "", (unsigned long long)stuckv[k]);
@@ -468,27 +480,15 @@ static size_t series_step(FILE *f, const struct bw_capture *old, const struct bw
 		if (json) {
 			fprintf(f,
 				"{\"type\":\"series_grew\",\"step\":%zu,\"kind\":\"goroutines\","
-				"\"site\":\"%016llx\",\"before\":%zu,\"now\":%zu,\"verdict\":\"%"
-				"s\","
-				"\"wait_reason\":",
+				"\"site\":\"%016llx\",\"before\":%zu,\"now\":%zu,"
+				"\"verdict\":\"%s\",",
 				step, (unsigned long long)g->key, before, now,
 				bw_verdict_name(s.verdict));
-			bw_json_str(f, g->wait_reason);
-			fputs(",\"blocked_at\":", f);
-			bw_json_str(f, g->blocked_at.name);
-			fputs(",\"created_by\":", f);
-			bw_json_str(f, g->created_by.name);
+			json_site_where(f, g);
 			fputs("}\n", f);
 			continue;
 		}
-		fprintf(f, "  %+lld goroutines  %-8s ", (long long)now - (long long)before,
-			bw_verdict_name(s.verdict));
-		bw_text_str(f, g->wait_reason, 40);
-		fputs("  ", f);
-		bw_text_str(f, g->blocked_at.name, 100);
-		fputs(" <- ", f);
-		bw_text_str(f, g->created_by.name, 100);
-		fprintf(f, "  (%zu -> %zu)\n", before, now);
+		text_site(f, g, s.verdict, before, now);
 	}
 	for (i = 0; i < new->nthreads; i++) {
 		const struct bw_thread *t = &new->threads[i];

@@ -18,25 +18,33 @@ static void count_go(const struct bw_capture_go *r, size_t out[BW_VERDICT_COUNT]
 		out[r->recs[i].verdict]++;
 }
 
-void bw_goreport_count(const struct bw_capture *c, size_t out[BW_VERDICT_COUNT])
+/* The groups count every parked goroutine; a version-1 snapshot kept only the reported records. */
+static size_t parked_of(const struct bw_capture_go *r)
 {
-	size_t i;
+	size_t i, parked = 0;
 
-	memset(out, 0, BW_VERDICT_COUNT * sizeof(out[0]));
-	for (i = 0; i < c->ngos; i++)
-		count_go(&c->gos[i], out);
+	for (i = 0; i < r->ngroups; i++)
+		parked += r->groups[i].count;
+	return parked;
 }
 
-size_t bw_goreport_proc_count(const struct bw_capture_go *r, size_t out[BW_VERDICT_COUNT])
+size_t bw_goreport_count(const struct bw_capture *c, size_t out[BW_VERDICT_COUNT])
 {
 	size_t i, parked = 0;
 
 	memset(out, 0, BW_VERDICT_COUNT * sizeof(out[0]));
-	count_go(r, out);
-	/* The groups count every parked goroutine; a snapshot keeps only the reported records. */
-	for (i = 0; i < r->ngroups; i++)
-		parked += r->groups[i].count;
+	for (i = 0; i < c->ngos; i++) {
+		count_go(&c->gos[i], out);
+		parked += parked_of(&c->gos[i]);
+	}
 	return parked;
+}
+
+size_t bw_goreport_proc_count(const struct bw_capture_go *r, size_t out[BW_VERDICT_COUNT])
+{
+	memset(out, 0, BW_VERDICT_COUNT * sizeof(out[0]));
+	count_go(r, out);
+	return parked_of(r);
 }
 
 static void headline_counts(FILE *f, const size_t v[BW_VERDICT_COUNT])
@@ -48,15 +56,11 @@ static void headline_counts(FILE *f, const size_t v[BW_VERDICT_COUNT])
 
 void bw_goreport_headline(FILE *f, const struct bw_capture *c, bool several)
 {
-	size_t i, j, parked = 0, v[BW_VERDICT_COUNT], sum[BW_VERDICT_COUNT] = { 0 };
+	size_t parked, sum[BW_VERDICT_COUNT];
 
 	if (!c->ngos)
 		return;
-	for (i = 0; i < c->ngos; i++) {
-		parked += bw_goreport_proc_count(&c->gos[i], v);
-		for (j = 0; j < BW_VERDICT_COUNT; j++)
-			sum[j] += v[j];
-	}
+	parked = bw_goreport_count(c, sum);
 	fprintf(f, "%zu goroutine%s parked", parked, parked == 1 ? "" : "s");
 	if (several)
 		fprintf(f, " in %zu Go process%s", c->ngos, c->ngos == 1 ? "" : "es");

@@ -10,8 +10,8 @@
 void bw_goreport_json(FILE *f, const struct bw_capture *c);
 /* Per Go process: a summary line, then its reported groups, the worst first. */
 void bw_goreport_text(FILE *f, const struct bw_capture *c);
-/* Goroutines (not groups) of every Go process with each verdict: out[verdict]. */
-void bw_goreport_count(const struct bw_capture *c, size_t out[BW_VERDICT_COUNT]);
+/* Goroutines (not groups) of every Go process with each verdict: out[verdict]; returns the parked ones (under the threshold too). */
+size_t bw_goreport_count(const struct bw_capture *c, size_t out[BW_VERDICT_COUNT]);
 /* The same for one Go process; returns its parked goroutines (under the threshold too). */
 size_t bw_goreport_proc_count(const struct bw_capture_go *r, size_t out[BW_VERDICT_COUNT]);
 /*

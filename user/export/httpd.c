@@ -24,8 +24,7 @@ typedef enum MHD_Result mhd_result;
 typedef int mhd_result;
 #endif
 
-#define HOST_MAX_BYTES 64 /* longer than any numeric address */
-#define TOKEN_MAX_BYTES 4096
+#define HOST_MAX_BYTES 64  /* longer than any numeric address */
 #define STOP_DRAIN_MS 2000 /* at stop, for the answered POSTs to go out */
 
 struct bw_httpd {
@@ -81,8 +80,7 @@ static mhd_result send_response(struct MHD_Connection *conn, unsigned int status
 				struct MHD_Response *resp)
 {
 	return send_typed(conn, status, resp,
-			  status == MHD_HTTP_OK ? BW_PROM_CONTENT_TYPE
-						: "text/plain; charset=utf-8",
+			  status == MHD_HTTP_OK ? BW_PROM_CONTENT_TYPE : BW_HTTPD_TEXT_TYPE,
 			  "GET, HEAD");
 }
 
@@ -128,7 +126,7 @@ static mhd_result refuse(struct MHD_Connection *conn, const char *method, const 
 		strlen(method) < 16 ? method : "?", path, client, status, why);
 	snprintf(text, sizeof(text), "%s\n", why);
 	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_COPY);
-	return resp ? send_typed(conn, status, resp, "text/plain; charset=utf-8", allow) : MHD_NO;
+	return resp ? send_typed(conn, status, resp, BW_HTTPD_TEXT_TYPE, allow) : MHD_NO;
 }
 
 /* Equal in a time that does not depend on where they differ. */
@@ -222,7 +220,7 @@ static mhd_result finish_post(struct bw_httpd *h, struct MHD_Connection *conn, c
 			      "request body over 1 MiB", "POST");
 	if (!strcmp(url, "/snapshot")) {
 		c->req.kind = BW_HTTPD_SNAPSHOT;
-		if (bw_query_pid(MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "pid"),
+		if (bw_parse_pid(MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "pid"),
 				 &c->req.pid))
 			return refuse(conn, "POST", url, MHD_HTTP_BAD_REQUEST,
 				      "bad request: want ?pid=N", "POST");
@@ -564,8 +562,8 @@ void bw_httpd__stop(struct bw_httpd *h)
 		while (r) {
 			struct bw_httpd_req *next = r->next;
 
-			bw_httpd__answer(h, r, MHD_HTTP_SERVICE_UNAVAILABLE,
-					 "text/plain; charset=utf-8", "stopping\n");
+			bw_httpd__answer(h, r, MHD_HTTP_SERVICE_UNAVAILABLE, BW_HTTPD_TEXT_TYPE,
+					 "stopping\n");
 			r = next;
 		}
 		for (i = 0; i < STOP_DRAIN_MS; i += 10) {

@@ -34,6 +34,8 @@
 #include <linux/types.h>
 
 #define BW_HTTPD_BODY_MAX_BYTES (1 << 20)
+/* The Content-Type of every answer but the exposition's. */
+#define BW_HTTPD_TEXT_TYPE "text/plain; charset=utf-8"
 
 struct bw_httpd;
 struct bw_alert_target;

@@ -213,7 +213,7 @@ static struct proc_stat *proc_stats(const struct bw_capture *c, size_t *nprocs)
 
 static void json_summary(FILE *f, const struct bw_capture *c)
 {
-	size_t i, j, parked = 0, v[BW_VERDICT_COUNT], sum[BW_VERDICT_COUNT] = { 0 };
+	size_t parked, sum[BW_VERDICT_COUNT];
 
 	fprintf(f,
 		"{\"type\":\"summary\",\"processes\":%zu,\"threads\":%zu,\"threshold_s\":%.3f,"
@@ -222,11 +222,7 @@ static void json_summary(FILE *f, const struct bw_capture *c)
 		(unsigned long long)c->dropped);
 	bw_features_json(f, c->fallbacks);
 	if (c->ngos) {
-		for (i = 0; i < c->ngos; i++) {
-			parked += bw_goreport_proc_count(&c->gos[i], v);
-			for (j = 0; j < BW_VERDICT_COUNT; j++)
-				sum[j] += v[j];
-		}
+		parked = bw_goreport_count(c, sum);
 		fprintf(f, ",\"go_processes\":%zu,", c->ngos);
 		bw_goreport_json_counts(f, parked, sum);
 	}

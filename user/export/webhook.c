@@ -10,16 +10,6 @@
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #define CONTAINER_MIN_CHARS 12
 
-int bw_query_pid(const char *s, __u32 *pid)
-{
-	__u64 v;
-
-	if (!s || bw_parse_uint(s, 1, 0x3fffffff, &v))
-		return -EINVAL;
-	*pid = v;
-	return 0;
-}
-
 static const char *label(json_object *labels, const char *key)
 {
 	json_object *v;
@@ -47,7 +37,7 @@ static bool target_of(json_object *labels, struct bw_alert_target *t)
 	const char *ct = label(labels, "container_id");
 
 	memset(t, 0, sizeof(*t));
-	if (pid && !bw_query_pid(pid, &t->pid))
+	if (pid && !bw_parse_pid(pid, &t->pid))
 		return true;
 	if (cg && !strncmp(cg, CGROUP_ROOT "/", strlen(CGROUP_ROOT) + 1))
 		cg += strlen(CGROUP_ROOT);

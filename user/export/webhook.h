@@ -2,7 +2,7 @@
 /*
  * What the write endpoints of the /metrics server are asked, parsed: the pid
  * of POST /snapshot?pid=N, and the processes an Alertmanager webhook names.
- * Pure: strings in, plain values out. Nothing parsed here ever becomes a
+ * Pure: strings in, plain values out (the pid of a query: bw_parse_pid). Nothing parsed here ever becomes a
  * path: a cgroup or container id is only compared with /proc/PID/cgroup.
  */
 #ifndef BW_WEBHOOK_H
@@ -22,8 +22,6 @@ struct bw_alert_target {
 	char container[BW_WEBHOOK_LABEL_BYTES]; /* a container id, "" when none */
 };
 
-/* The pid= of a query: a decimal in [1, 2^30). 0 or -EINVAL. */
-int bw_query_pid(const char *s, __u32 *pid);
 /*
  * The targets of Alertmanager's webhook JSON (version "4"): one for each
  * alert with status "firing" whose labels hold pid (a decimal), cgroup or

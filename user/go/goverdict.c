@@ -386,13 +386,8 @@ int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n
 		}
 		r->group = j;
 		groups[j].count++;
-		if (r->verdict != BW_VERDICT_NONE) {
-			groups[j].reported++;
-			if (r->verdict > groups[j].verdict)
-				groups[j].verdict = r->verdict;
-			if (r->blocked_ns > groups[j].oldest_ns)
-				groups[j].oldest_ns = r->blocked_ns;
-		}
+		if (r->verdict != BW_VERDICT_NONE)
+			bw_gogroup_add_reported(&groups[j], r);
 	}
 	free(t->tracks);
 	t->tracks = tracks;
