@@ -52,12 +52,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-failed=0
-ok() { echo "ok   $*"; }
-fail() {
-	echo "FAIL $*"
-	failed=$((failed + 1))
-}
+. tests/lib/tally.sh
 logs() {
 	local f
 	for f in target blockwatch prometheus alertmanager; do
@@ -238,5 +233,4 @@ ok "target $tpid killed"
 check_report "$hooked" "after the kill, the webhook snapshot"
 check_report "$auto" "after the kill, the autosnapshot"
 
-echo "alert-loop: $failed failed"
-[ $failed = 0 ]
+tally_end alert-loop

@@ -45,15 +45,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-failed=0 passed=0
-ok() {
-	echo "ok   $*"
-	passed=$((passed + 1))
-}
-fail() {
-	echo "FAIL $*"
-	failed=$((failed + 1))
-}
+. "$(dirname "$0")/../lib/tally.sh"
 die() {
 	fail "$*"
 	[ -f "$tmp/bw.log" ] && tail -n 20 "$tmp/bw.log"
@@ -242,5 +234,4 @@ else
 	umount "$mnt" && mnt=
 fi
 
-echo "autosnap: $passed passed, $failed failed"
-[ $failed = 0 ]
+tally_end autosnap

@@ -2,7 +2,8 @@
 /*
  * The scans the exporters' tests write out, as captures: built here once,
  * shared by test_prom, test_pprof, test_folded, test_report and the fixed
- * scan tests/prom/serve.c serves. No Criterion: serve.c links it too.
+ * scan tests/prom/serve.c serves. No Criterion in fixture.c: serve.c links it
+ * too (fx_report is render.c's, the unit tests' only).
  */
 #ifndef BW_TEST_FIXTURE_H
 #define BW_TEST_FIXTURE_H
@@ -37,6 +38,8 @@ void fx_group(struct bw_gogroup *g, const char *reason, const char *at, const ch
 	      size_t count, double growth, enum bw_verdict v);
 /* A capture of these threads and nothing else. */
 void fx_capture(struct bw_capture *c, const struct bw_thread *threads, size_t n);
+/* The report of c, text or JSON, as a malloc'd string (tests/unit/render.c). */
+char *fx_report(const struct bw_capture *c, bool json);
 
 /*
  * /metrics: pid 100 "leakd" (two workers leaked at one site, its main thread

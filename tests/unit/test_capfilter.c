@@ -91,20 +91,6 @@ static void fixture(struct bw_capture *c)
 	c->ngos = 1;
 }
 
-static char *render(const struct bw_capture *c, bool json)
-{
-	char *buf = NULL;
-	size_t len;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (json)
-		bw_report_json(f, c);
-	else
-		bw_report_text(f, c);
-	fclose(f);
-	return buf;
-}
-
 static const struct bw_thread *tid_of(const struct bw_capture *c, __u32 tid)
 {
 	for (size_t i = 0; i < c->nthreads; i++)
@@ -147,13 +133,13 @@ Test(capfilter, own_threshold_is_the_capture)
 	cr_assert(bw_capfilter_is_identity(&f, &c));
 	cr_assert(bw_capfilter_is_identity(&none, &c));
 	view(&c, &f, &v);
-	a = render(&c, false);
-	b = render(&v, false);
+	a = fx_report(&c, false);
+	b = fx_report(&v, false);
 	cr_assert_str_eq(a, b);
 	free(a);
 	free(b);
-	a = render(&c, true);
-	b = render(&v, true);
+	a = fx_report(&c, true);
+	b = fx_report(&v, true);
 	cr_assert_str_eq(a, b);
 	free(a);
 	free(b);
@@ -190,7 +176,7 @@ Test(capfilter, lower_threshold_judges_the_short_ones)
 	/* The source is untouched. */
 	cr_assert_eq(c.threads[2].verdict, BW_VERDICT_NONE);
 	cr_assert_eq(recs[1].verdict, BW_VERDICT_NONE);
-	text = render(&v, false);
+	text = fx_report(&v, false);
 	cr_assert_not_null(strstr(text, "threshold 100ms"), "%s", text);
 	cr_assert_not_null(strstr(text, "worker-2"), "%s", text);
 	cr_assert_not_null(strstr(text, "4 parked, 4 for 100ms or more: 2 leaked, 1 stuck"), "%s",
@@ -231,7 +217,7 @@ Test(capfilter, verdicts_pick_what_is_listed)
 	cr_assert_eq(v.gos[0].recs[2].verdict, BW_VERDICT_NONE, "idle is not listed");
 	cr_assert_eq(v.gos[0].groups[1].reported, 0);
 	cr_assert_eq(bw_report_found(&v), 1);
-	text = render(&v, false);
+	text = fx_report(&v, false);
 	cr_assert_null(strstr(text, "\nidle "), "%s", text);
 	cr_assert_not_null(strstr(text, "0 deadlocked"), "%s", text);
 	free(text);
@@ -259,7 +245,7 @@ Test(capfilter, pids_and_names_pick_processes)
 	cr_assert_eq(v.nthreads, 2);
 	cr_assert_eq(v.ngos, 0);
 	cr_assert_eq(bw_report_found(&v), 2);
-	json = render(&v, true);
+	json = fx_report(&v, true);
 	cr_assert_null(strstr(json, "\"pid\":100"), "%s", json);
 	free(json);
 	bw_capture_free(&v);

@@ -221,21 +221,6 @@ static void go_scan(struct go_scan *s, bool all)
 	s->c.ngos = 1;
 }
 
-static char *report(const struct bw_capture *c, bool json)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	cr_assert_not_null(f);
-	if (json)
-		bw_report_json(f, c);
-	else
-		bw_report_text(f, c);
-	fclose(f);
-	return buf;
-}
-
 /* -p: the goroutines' counts under the threads', the first thing read. */
 Test(report, headline_counts_goroutines)
 {
@@ -243,7 +228,7 @@ Test(report, headline_counts_goroutines)
 	char *buf;
 
 	go_scan(&s, false);
-	buf = report(&s.c, false);
+	buf = fx_report(&s.c, false);
 	cr_expect(
 		!strncmp(
 			buf,
@@ -265,7 +250,7 @@ Test(report, headline_counts_goroutines_per_process)
 	char *buf;
 
 	go_scan(&s, true);
-	buf = report(&s.c, false);
+	buf = fx_report(&s.c, false);
 	cr_expect(strstr(buf,
 			 "2 processes, 3 threads, watched 2.0s, threshold 10.0s: 0 deadlocked, "
 			 "0 leaked, 0 stuck, 0 blocked, 2 idle\n"
@@ -291,7 +276,7 @@ Test(report, main_goroutine_is_named)
 	char *buf;
 
 	go_scan(&s, false);
-	buf = report(&s.c, false);
+	buf = fx_report(&s.c, false);
 	cr_expect(strstr(buf, "\nleak     1 goroutine  chan receive  oldest 0ms\n"
 			      "         blocked at  main.main\n"
 			      "         main goroutine\n"),
@@ -303,7 +288,7 @@ Test(report, main_goroutine_is_named)
 	/* An idle main goroutine says so in its one line. */
 	s.recs[0].verdict = BW_VERDICT_IDLE;
 	s.groups[0].verdict = BW_VERDICT_IDLE;
-	buf = report(&s.c, false);
+	buf = fx_report(&s.c, false);
 	cr_expect(
 		strstr(buf, "\nidle     1 goroutine  chan receive  main goroutine at main.main\n"),
 		"%s", buf);
@@ -345,7 +330,7 @@ Test(report, json_counts_goroutines_and_flags_main)
 	char *buf;
 
 	go_scan(&s, false);
-	buf = report(&s.c, true);
+	buf = fx_report(&s.c, true);
 	o = record(buf, "summary", NULL, 0);
 	free(buf);
 	cr_assert_not_null(o);
@@ -359,7 +344,7 @@ Test(report, json_counts_goroutines_and_flags_main)
 	cr_expect_eq(member(o, "goroutines", "idle"), 1);
 	json_object_put(o);
 
-	buf = report(&s.c, true);
+	buf = fx_report(&s.c, true);
 	o = record(buf, "process", "pid", 300);
 	free(buf);
 	cr_assert_not_null(o);
@@ -369,14 +354,14 @@ Test(report, json_counts_goroutines_and_flags_main)
 	cr_expect_eq(member(o, "goroutines", "parked"), 5);
 	json_object_put(o);
 
-	buf = report(&s.c, true);
+	buf = fx_report(&s.c, true);
 	o = record(buf, "goroutine", "goid", 1);
 	free(buf);
 	cr_assert_not_null(o);
 	cr_expect(json_object_object_get_ex(o, "main", &v) && json_object_get_boolean(v));
 	json_object_put(o);
 
-	buf = report(&s.c, true);
+	buf = fx_report(&s.c, true);
 	o = record(buf, "goroutine", "goid", 5);
 	free(buf);
 	cr_assert_not_null(o);
@@ -384,13 +369,13 @@ Test(report, json_counts_goroutines_and_flags_main)
 	json_object_put(o);
 
 	/* Groups come in the process's order: the main goroutine's is the first. */
-	buf = report(&s.c, true);
+	buf = fx_report(&s.c, true);
 	o = record(buf, "goroutine_group", NULL, 0);
 	free(buf);
 	cr_assert_not_null(o);
 	cr_expect(json_object_object_get_ex(o, "main", &v) && json_object_get_boolean(v));
 	json_object_put(o);
-	buf = report(&s.c, true);
+	buf = fx_report(&s.c, true);
 	o = record(buf, "goroutine_group", "count", 2);
 	free(buf);
 	cr_assert_not_null(o);
@@ -407,10 +392,10 @@ Test(report, no_go_no_goroutine_counts)
 
 	go_scan(&s, false);
 	s.c.ngos = 0;
-	buf = report(&s.c, false);
+	buf = fx_report(&s.c, false);
 	cr_expect(!strstr(buf, "goroutine"), "%s", buf);
 	free(buf);
-	buf = report(&s.c, true);
+	buf = fx_report(&s.c, true);
 	o = record(buf, "summary", NULL, 0);
 	free(buf);
 	cr_assert_not_null(o);

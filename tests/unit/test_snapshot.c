@@ -9,6 +9,7 @@
 #include "export/report.h"
 #include "export/snapshot.h"
 #include "core/hash.h"
+#include "fixture.h"
 
 #define SEC 1000000000ULL
 
@@ -147,20 +148,6 @@ static char *write_to_string(const struct bw_capture *c, size_t *len)
 	return buf;
 }
 
-static char *render(const struct bw_capture *c, bool json)
-{
-	char *buf = NULL;
-	size_t len;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (json)
-		bw_report_json(f, c);
-	else
-		bw_report_text(f, c);
-	fclose(f);
-	return buf;
-}
-
 static int read_from(const char *buf, size_t len, struct bw_capture *c, char *why)
 {
 	FILE *f = fmemopen((void *)buf, len, "r");
@@ -190,15 +177,15 @@ Test(snapshot, round_trip_is_byte_stable)
 	again = write_to_string(&back, &len2);
 	cr_assert_eq(len, len2);
 	cr_assert_eq(memcmp(snap, again, len), 0, "snapshot -> read -> snapshot differs");
-	t1 = render(&c, false);
-	t2 = render(&back, false);
+	t1 = fx_report(&c, false);
+	t2 = fx_report(&back, false);
 	cr_assert_str_eq(t1, t2);
 	cr_assert_not_null(strstr(t2, "futex_wait+0x10"), "kernel symbols travel: %s", t2);
 	cr_assert_not_null(strstr(t2, "schedule+0x80"));
 	cr_assert_not_null(strstr(t2, "4 blocks (3 in futex waits, of 9 futex wait calls)"),
 			   "futex waits travel: %s", t2);
-	j1 = render(&c, true);
-	j2 = render(&back, true);
+	j1 = fx_report(&c, true);
+	j2 = fx_report(&back, true);
 	cr_assert_str_eq(j1, j2);
 	cr_assert_not_null(strstr(j2, "\"futex_waits\":9"), "%s", j2);
 	cr_assert_not_null(strstr(j2, "\"futex_blocks\":3"), "%s", j2);
@@ -371,13 +358,13 @@ Test(snapshot, version1_still_reads)
 	cr_assert_eq(back.gos[0].recs[0].verdict_any, BW_VERDICT_LEAK, "taken from verdict");
 	cr_assert_eq(back.gos[0].recs[0].why_any, BW_WHY_CHAN);
 	cr_assert_eq(read_from(snap, len, &v2, why), 0, "%s", why);
-	t1 = render(&back, false);
-	t2 = render(&v2, false);
+	t1 = fx_report(&back, false);
+	t2 = fx_report(&v2, false);
 	cr_assert_str_eq(t1, t2, "version 1 and 2 render alike");
 	free(t1);
 	free(t2);
-	t1 = render(&back, true);
-	t2 = render(&v2, true);
+	t1 = fx_report(&back, true);
+	t2 = fx_report(&v2, true);
 	cr_assert_str_eq(t1, t2);
 	free(t1);
 	free(t2);
