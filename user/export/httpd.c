@@ -39,7 +39,7 @@ struct bw_httpd {
 	int wake_fd;		   /* eventfd: counts requests queued for the main loop */
 	struct bw_httpd_req *head; /* queued, oldest first (under lock) */
 	struct bw_httpd_req *tail;
-	size_t suspended; /* connections waiting for their answer (under lock) */
+	size_t suspended; /* queued connections not yet done: answer not sent (under lock) */
 	bool stopping;	  /* under lock */
 };
 
@@ -208,9 +208,6 @@ static mhd_result finish_post(struct bw_httpd *h, struct MHD_Connection *conn, c
 	if (c->queued) {
 		const char *text = c->req.answer ? c->req.answer : "";
 
-		pthread_mutex_lock(&h->lock);
-		h->suspended--;
-		pthread_mutex_unlock(&h->lock);
 		resp = MHD_create_response_from_buffer(strlen(text), (void *)text,
 						       MHD_RESPMEM_MUST_COPY);
 		return resp ? send_typed(conn, c->req.status, resp, c->req.type, "POST") : MHD_NO;
@@ -377,10 +374,17 @@ static int parse_addr(const char *s, union addr *addr, bool *any)
 static void completed(void *cls, struct MHD_Connection *conn, void **req,
 		      enum MHD_RequestTerminationCode code)
 {
+	struct bw_httpd *h = cls;
 	struct conn *c = *req;
 
 	if (!c || *req == (void *)&get_seen)
 		return;
+	if (c->queued) {
+		/* Counted down once the answer is out, not when it is queued: stop drains on this. */
+		pthread_mutex_lock(&h->lock);
+		h->suspended--;
+		pthread_mutex_unlock(&h->lock);
+	}
 	free(c->body);
 	free(c->req.targets);
 	free(c->req.answer);
