@@ -312,6 +312,15 @@ static int first_frame(struct bw_pywalk *w, __u64 tstate, __u64 *frame)
 	return rd_u64(w, cframe + (__u64)w->L.cframe_current_frame, frame);
 }
 
+/* The last frame kept opened its activation; none kept since the last one: flagged. */
+static void mark_entry(struct bw_pywalk *w, __u32 n, struct bw_pythread *t)
+{
+	if (n && !w->scratch[n - 1].entry)
+		w->scratch[n - 1].entry = 1;
+	else
+		t->flags |= BW_PYTHREAD_EMPTY_ACTIVATION;
+}
+
 static int walk_frames(struct bw_pywalk *w, __u64 frame, struct bw_pythread *t)
 {
 	const struct bw_pylayout *L = &w->L;
@@ -338,8 +347,11 @@ static int walk_frames(struct bw_pywalk *w, __u64 frame, struct bw_pythread *t)
 		}
 		owner = buf[L->frame_owner];
 		frame = get_u64(buf, L->frame_previous);
-		if (owner >= L->owner_shim_min)
+		if (owner >= L->owner_shim_min) {
+			/* The shim under an activation's first frame: that frame opened it. */
+			mark_entry(w, n, t);
 			continue;
+		}
 		code = get_u64(buf, L->frame_executable) & ~(__u64)L->frame_executable_tag;
 		if (!ptr_ok(code)) {
 			t->flags |= BW_PYTHREAD_TORN;
@@ -348,12 +360,17 @@ static int walk_frames(struct bw_pywalk *w, __u64 frame, struct bw_pythread *t)
 		c = code_at(w, code);
 		if (!c)
 			return -ENOMEM;
-		if (!c->valid)
-			continue; /* not a code object: nothing Python ran there */
+		if (!c->valid) {
+			/* Not a code object: nothing Python ran there; an entry still splits. */
+			if (L->frame_is_entry >= 0 && buf[L->frame_is_entry])
+				mark_entry(w, n, t);
+			continue;
+		}
 		ip = get_u64(buf, L->frame_instr_ptr);
 		addr = (__s64)(ip - (code + (__u64)L->code_code_adaptive));
 		f = &w->scratch[n++];
 		f->code = code;
+		f->entry = L->frame_is_entry >= 0 && buf[L->frame_is_entry];
 		f->name = c->name ? c->name : unknown;
 		f->qualname = c->qualname ? c->qualname : f->name;
 		f->file = c->file ? c->file : unknown;

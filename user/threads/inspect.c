@@ -118,7 +118,8 @@ static void free_threads(struct bw_inspector *in, struct bw_thread *threads, siz
 	size_t i;
 
 	for (i = 0; threads && i < n; i++)
-		stack_put(in, threads[i].ustack);
+		stack_put(in,
+			  threads[i].native_ustack ? threads[i].native_ustack : threads[i].ustack);
 	free(threads);
 }
 
@@ -392,6 +393,12 @@ static void inspect_wait(struct bw_inspector *in, const struct bw_thread_obs *ob
 
 	if (!p)
 		return;
+	if (prev && prev->native_ustack) {
+		/* The unwinder's frames, not those another runtime showed in their place. */
+		prev->ustack = prev->native_ustack;
+		prev->ustack_entries = prev->native_ustack_entries;
+		prev->native_ustack = NULL;
+	}
 	if (prev && prev->ustack && same_block(prev, t)) {
 		t->ustack = prev->ustack;
 		t->ustack_entries = prev->ustack_entries;
