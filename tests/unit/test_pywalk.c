@@ -256,6 +256,28 @@ Test(pywalk, activation_entries)
 	bw_pywalk__free(w);
 }
 
+/* Frames next to each other are read a page at a time, not one read each. */
+Test(pywalk, neighbour_frames_share_a_read)
+{
+	__u64 a = code_obj("a", "a", "/a.py", 1), prev = 0, rt;
+	struct bw_pywalk *w = walker();
+	struct bw_pythread *th;
+	size_t n;
+	int i;
+
+	for (i = 0; i < 20; i++)
+		prev = frame(a, 0, prev, 0);
+	rt = runtime_with(tstate(0, prev, 1, 2));
+	sp.reads = 0;
+	cr_assert_eq(bw_pywalk__threads(w, rt, &th, &n), 0);
+	cr_assert_eq(th[0].nframes, 20);
+	cr_expect_eq(th[0].flags, 0);
+	/* runtime, interpreter, thread state, one code object with its strings, a page or two */
+	cr_expect_lt(sp.reads, 16, "%u reads for 20 frames", sp.reads);
+	bw_pywalk__free_threads(th, n);
+	bw_pywalk__free(w);
+}
+
 /* A hostile co_firstlineno before the first instruction: no line, not a negative one. */
 Test(pywalk, negative_first_line_is_no_line)
 {
