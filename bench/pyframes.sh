@@ -12,12 +12,12 @@
 # medians; the Python frames counted in the last run's report.
 #
 # usage: bench/pyframes.sh [rounds (default 5)]
-# env:   BW (./blockwatch) PYTHON (python3.11) NTHREADS (1000) DEPTH (50)
+# env:   BW (./blockwatch) PYTHON (/usr/bin/python3.11) NTHREADS (1000) DEPTH (50)
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROUNDS=${1:-5}
 BW=${BW:-$PWD/blockwatch}
-PYTHON=${PYTHON:-python3.11}
+PYTHON=${PYTHON:-/usr/bin/python3.11}
 NTHREADS=${NTHREADS:-1000}
 DEPTH=${DEPTH:-50}
 WORK=$(mktemp -d)
