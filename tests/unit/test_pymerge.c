@@ -84,7 +84,7 @@ Test(pymerge, one_activation_many_frames)
 	struct bw_frame *m;
 	int nm;
 
-	cr_assert_eq(bw_pymerge(n, 7, p, 4, 0, &m, &nm), 0);
+	cr_assert_eq(bw_pymerge(n, 7, NULL, p, 4, 0, &m, &nm), 0);
 	expect_funcs(m, nm, want, 10);
 	cr_expect_eq(m[3].source, BW_SYM_PYTHON);
 	cr_expect_eq(m[3].pc, 0);
@@ -118,7 +118,7 @@ Test(pymerge, two_activations_split_at_entry)
 	struct bw_frame *m;
 	int nm;
 
-	cr_assert_eq(bw_pymerge(n, 7, p, 4, 0, &m, &nm), 0);
+	cr_assert_eq(bw_pymerge(n, 7, NULL, p, 4, 0, &m, &nm), 0);
 	expect_funcs(m, nm, want, 9);
 	free(m);
 }
@@ -131,7 +131,7 @@ Test(pymerge, no_eval_frame)
 	struct bw_frame *m = (struct bw_frame *)1;
 	int nm = 7;
 
-	cr_expect_eq(bw_pymerge(n, 2, p, 1, 0, &m, &nm), -ENOENT);
+	cr_expect_eq(bw_pymerge(n, 2, NULL, p, 1, 0, &m, &nm), -ENOENT);
 	cr_expect_null(m);
 	cr_expect_eq(nm, 0);
 }
@@ -147,12 +147,12 @@ Test(pymerge, counts_differ_keep_native)
 	struct bw_frame *m;
 	int nm;
 
-	cr_expect_eq(bw_pymerge(n, 3, one, 2, 0, &m, &nm), -EDOM);
+	cr_expect_eq(bw_pymerge(n, 3, NULL, one, 2, 0, &m, &nm), -EDOM);
 	cr_expect_null(m);
-	cr_expect_eq(bw_pymerge(n, 3, three, 3, 0, &m, &nm), -EDOM);
-	cr_expect_eq(bw_pymerge(n, 3, open_end, 2, 0, &m, &nm), -EDOM,
+	cr_expect_eq(bw_pymerge(n, 3, NULL, three, 3, 0, &m, &nm), -EDOM);
+	cr_expect_eq(bw_pymerge(n, 3, NULL, open_end, 2, 0, &m, &nm), -EDOM,
 		     "frames past the last entry belong to no activation seen");
-	cr_expect_eq(bw_pymerge(n, 3, NULL, 0, 0, &m, &nm), -EDOM, "no Python frame read");
+	cr_expect_eq(bw_pymerge(n, 3, NULL, NULL, 0, 0, &m, &nm), -EDOM, "no Python frame read");
 }
 
 /* A chain the walker flagged (torn, truncated, an empty activation) is not merged. */
@@ -163,11 +163,11 @@ Test(pymerge, flagged_chain_keep_native)
 	struct bw_frame *m;
 	int nm;
 
-	cr_expect_eq(bw_pymerge(n, 1, p, 2, 0, &m, &nm), 0);
+	cr_expect_eq(bw_pymerge(n, 1, NULL, p, 2, 0, &m, &nm), 0);
 	free(m);
-	cr_expect_eq(bw_pymerge(n, 1, p, 2, BW_PYTHREAD_TORN, &m, &nm), -EDOM);
-	cr_expect_eq(bw_pymerge(n, 1, p, 2, BW_PYTHREAD_TRUNCATED, &m, &nm), -EDOM);
-	cr_expect_eq(bw_pymerge(n, 1, p, 2, BW_PYTHREAD_EMPTY_ACTIVATION, &m, &nm), -EDOM);
+	cr_expect_eq(bw_pymerge(n, 1, NULL, p, 2, BW_PYTHREAD_TORN, &m, &nm), -EDOM);
+	cr_expect_eq(bw_pymerge(n, 1, NULL, p, 2, BW_PYTHREAD_TRUNCATED, &m, &nm), -EDOM);
+	cr_expect_eq(bw_pymerge(n, 1, NULL, p, 2, BW_PYTHREAD_EMPTY_ACTIVATION, &m, &nm), -EDOM);
 }
 
 /* An unknown line is 0 (the model's "unknown"); long names and paths are cut, not overrun. */
@@ -186,4 +186,59 @@ Test(pymerge, frame_fields)
 	bw_pymerge__frame(&p, &f);
 	cr_expect_eq(strlen(f.func), sizeof(f.func) - 1);
 	cr_expect_eq(strlen(f.file), sizeof(f.file) - 1);
+}
+
+/*
+ * 3.12+: each run's shim frame is a local of its activation's C frame, so
+ * the frame whose stack range holds it is the activation, named or not
+ * (3.14's cold part without its debug file has no name at all).
+ */
+Test(pymerge, activations_by_shim_address)
+{
+	struct bw_frame n[] = { nat("clock_nanosleep", 1),
+				nat("", 2),
+				nat("", 3),
+				nat("PyObject_Vectorcall", 4),
+				nat("_PyEval_EvalFrameDefault", 5),
+				nat("PyEval_EvalCode", 6) };
+	__u64 sps[] = { 0x1000, 0x1100, 0x1200, 0x1400, 0x1500, 0x1800 };
+	struct bw_pyframe p[] = { pyf("nap", 10, 1), pyf("main", 20, 1) };
+	const char *want[] = { "clock_nanosleep",     "",     "nap",
+			       "PyObject_Vectorcall", "main", "PyEval_EvalCode" };
+	struct bw_frame *m;
+	int nm;
+
+	p[0].shim = 0x1250; /* in frame 2, unnamed: the loop's cold part */
+	p[1].shim = 0x1600; /* in frame 4 */
+	cr_assert_eq(bw_pymerge(n, 6, sps, p, 2, 0, &m, &nm), 0);
+	expect_funcs(m, nm, want, 6);
+	free(m);
+	/* Without the stack pointers only the named loop counts: 1 activation, 2 runs. */
+	cr_expect_eq(bw_pymerge(n, 6, NULL, p, 2, 0, &m, &nm), -EDOM);
+	/* Unknown stack pointers around a shim: not found, not guessed. */
+	sps[2] = 0;
+	cr_expect_eq(bw_pymerge(n, 6, sps, p, 2, 0, &m, &nm), -EDOM);
+}
+
+/* A shim in a frame named otherwise, or a named loop no run falls in: the native stack stays. */
+Test(pymerge, shims_that_disagree_with_names)
+{
+	struct bw_frame n[] = { nat("time_sleep", 1), nat("_PyEval_EvalFrameDefault", 2),
+				nat("_PyEval_EvalFrameDefault", 3), nat("main", 4) };
+	__u64 sps[] = { 0x1000, 0x1100, 0x1200, 0x1300 };
+	struct bw_pyframe p[] = { pyf("a", 1, 1), pyf("b", 2, 1) };
+	struct bw_frame *m;
+	int nm;
+
+	p[0].shim = 0x1050; /* in time_sleep */
+	p[1].shim = 0x1250;
+	cr_expect_eq(bw_pymerge(n, 4, sps, p, 2, 0, &m, &nm), -EDOM);
+	p[0].shim = 0x1150;
+	p[1].shim = 0x1150; /* both in frame 1: frame 2, a named loop, gets none */
+	cr_expect_eq(bw_pymerge(n, 4, sps, p, 2, 0, &m, &nm), -EDOM);
+	p[1].shim = 0x1250;
+	cr_expect_eq(bw_pymerge(n, 4, sps, p, 2, 0, &m, &nm), 0);
+	free(m);
+	p[1].shim = 0x1350; /* past the last frame's range: unknown */
+	cr_expect_eq(bw_pymerge(n, 4, sps, p, 2, 0, &m, &nm), -EDOM);
 }

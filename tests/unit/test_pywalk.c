@@ -239,6 +239,8 @@ Test(pywalk, activation_entries)
 	cr_assert_eq(th[0].nframes, 4);
 	cr_expect_eq(th[0].frames[0].entry, 0);
 	cr_expect_eq(th[0].frames[1].entry, 1, "the frame over the shim opened its activation");
+	cr_expect_eq(th[0].frames[1].shim, shim, "where its activation's C frame is");
+	cr_expect_eq(th[0].frames[3].shim, 0, "3.11's is_entry has no shim");
 	cr_expect_eq(th[0].frames[2].entry, 0);
 	cr_expect_eq(th[0].frames[3].entry, 1, "is_entry");
 	cr_expect_eq(th[0].flags, 0);

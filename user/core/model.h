@@ -150,6 +150,9 @@ struct bw_thread {
 	 */
 	struct bw_frame *native_ustack;
 	int native_ustack_entries;
+	/* The stack pointer of each of the unwinder's frames (native_ustack when set, else
+	 * ustack; 0: unknown), the thread's own; NULL when none. */
+	__u64 *ustack_sp;
 
 	bool has_history;
 	struct bw_history history;

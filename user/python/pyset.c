@@ -193,8 +193,8 @@ static int merge_thread(struct bw_pyset *ps, struct bw_thread *t, const struct b
 			m->key = calloc(2 * (pt->nframes ? pt->nframes : 1), sizeof(*m->key));
 		err = m && m->key ? 0 : -ENOMEM;
 		if (!err)
-			err = bw_pymerge(t->ustack, t->ustack_entries, pt->frames, pt->nframes,
-					 pt->flags, &m->frames, &m->n);
+			err = bw_pymerge(t->ustack, t->ustack_entries, t->ustack_sp, pt->frames,
+					 pt->nframes, pt->flags, &m->frames, &m->n);
 		if (err == -ENOMEM) {
 			free_merged(m);
 			bw_hashmap__delete_hashed(ps->stacks, h, is_unfilled, NULL);
@@ -247,8 +247,7 @@ static int scan_proc(struct bw_pyset *ps, struct proc *p, struct bw_thread *thre
 	for (i = 0; i < n && !err; i++) {
 		struct bw_thread *t = &threads[i];
 
-		if (t->pid != p->pid || !t->ustack || t->native_ustack ||
-		    !bw_pymerge__activations(t->ustack, t->ustack_entries))
+		if (t->pid != p->pid || !t->ustack || t->native_ustack)
 			continue;
 		idx = bw_hashmap__find(ps->bytid, t->tid);
 		if (idx)
@@ -257,6 +256,31 @@ static int scan_proc(struct bw_pyset *ps, struct proc *p, struct bw_thread *thre
 out:
 	bw_pywalk__free_threads(pts, npts);
 	return err;
+}
+
+static const char *base(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
+/*
+ * A stack worth reading the process's Python frames for: it runs the eval
+ * loop, or a frame is in a CPython binary (python3.X, libpython3.X.so:
+ * 3.14's cold part of the loop is named in .symtab only). Opening the
+ * process says for sure; a process without a runtime is not tried again.
+ */
+static bool runs_python(const struct bw_frame *frames, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (bw_pymerge__is_eval(&frames[i]) ||
+		    strncmp(base(frames[i].module), "python3", 7) == 0 ||
+		    strncmp(base(frames[i].module), "libpython3", 10) == 0)
+			return true;
+	return false;
 }
 
 static bool keep_seen(__u64 key, void *val, void *ctx)
@@ -291,7 +315,7 @@ int bw_pyset__scan(struct bw_pyset *ps, struct bw_thread *threads, size_t n)
 		if (added)
 			p->pid = t->pid;
 		p->seen = true;
-		if (t->ustack && bw_pymerge__activations(t->ustack, t->ustack_entries))
+		if (t->ustack && runs_python(t->ustack, t->ustack_entries))
 			p->wanted = true;
 	}
 	bw_hashmap__retain(ps->procs, keep_seen, NULL);

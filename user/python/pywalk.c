@@ -345,13 +345,18 @@ static int first_frame(struct bw_pywalk *w, const __u8 *head, __u64 *frame)
 	return rd_u64(w, cframe + (__u64)w->L.cframe_current_frame, frame);
 }
 
-/* The last frame kept opened its activation; none kept since the last one: flagged. */
-static void mark_entry(struct bw_pywalk *w, __u32 n, struct bw_pythread *t)
+/*
+ * The last frame kept opened its activation (shim: the address of the shim
+ * frame under it, 0 on 3.11); none kept since the last one: flagged.
+ */
+static void mark_entry(struct bw_pywalk *w, __u32 n, struct bw_pythread *t, __u64 shim)
 {
-	if (n && !w->scratch[n - 1].entry)
+	if (n && !w->scratch[n - 1].entry) {
 		w->scratch[n - 1].entry = 1;
-	else
+		w->scratch[n - 1].shim = shim;
+	} else {
 		t->flags |= BW_PYTHREAD_EMPTY_ACTIVATION;
+	}
 }
 
 static int walk_frames(struct bw_pywalk *w, __u64 frame, struct bw_pythread *t)
@@ -366,7 +371,7 @@ static int walk_frames(struct bw_pywalk *w, __u64 frame, struct bw_pythread *t)
 	while (frame) {
 		struct bw_pyframe *f;
 		struct code *c;
-		__u64 code, ip;
+		__u64 code, ip, here = frame;
 		__s64 addr;
 		__u8 owner;
 
@@ -383,7 +388,7 @@ static int walk_frames(struct bw_pywalk *w, __u64 frame, struct bw_pythread *t)
 		frame = get_u64(buf, L->frame_previous);
 		if (owner >= L->owner_shim_min) {
 			/* The shim under an activation's first frame: that frame opened it. */
-			mark_entry(w, n, t);
+			mark_entry(w, n, t, here);
 			continue;
 		}
 		code = get_u64(buf, L->frame_executable) & ~(__u64)L->frame_executable_tag;
@@ -397,7 +402,7 @@ static int walk_frames(struct bw_pywalk *w, __u64 frame, struct bw_pythread *t)
 		if (!c->valid) {
 			/* Not a code object: nothing Python ran there; an entry still splits. */
 			if (L->frame_is_entry >= 0 && buf[L->frame_is_entry])
-				mark_entry(w, n, t);
+				mark_entry(w, n, t, 0);
 			continue;
 		}
 		ip = get_u64(buf, L->frame_instr_ptr);
@@ -405,6 +410,7 @@ static int walk_frames(struct bw_pywalk *w, __u64 frame, struct bw_pythread *t)
 		f = &w->scratch[n++];
 		f->code = code;
 		f->entry = L->frame_is_entry >= 0 && buf[L->frame_is_entry];
+		f->shim = 0;
 		f->name = c->name ? c->name : unknown;
 		f->qualname = c->qualname ? c->qualname : f->name;
 		f->file = c->file ? c->file : unknown;

@@ -58,6 +58,12 @@ struct bw_pyframe {
 	 * activations the native stack shows.
 	 */
 	__u32 entry;
+	/*
+	 * With entry on 3.12+: the address of the shim frame under it, a local
+	 * of the C frame of the activation (_PyEval_EvalFrameDefault's
+	 * entry_frame), so that frame can be told by its stack range; 0 on 3.11.
+	 */
+	__u64 shim;
 };
 
 struct bw_pythread {
