@@ -225,12 +225,15 @@ python-pythons:
 	@sh tests/python/fetch-pythons.sh $(PYTHONS)
 
 # Python frames read from memory against faulthandler's dump of the same
-# threads, on every CPython served (tests/python/check-frames.sh). Root: the
-# driver reads other processes' memory.
-test-python: $(OUTPUT)/pyframes $(OUTPUT)/py-embed python-pythons
+# threads, on every CPython served (tests/python/check-frames.sh), then the
+# same in blockwatch's own --json report (tests/python/check-report.sh). Root:
+# both read other processes' memory.
+test-python: $(OUTPUT)/pyframes $(OUTPUT)/py-embed blockwatch python-pythons
 	@if [ "$$(id -u)" != 0 ]; then echo "test-python: must run as root" >&2; exit 1; fi
 	@sh tests/python/check-frames.sh $(CURDIR)/$(OUTPUT)/pyframes $(CURDIR)/$(OUTPUT)/py-embed \
 		$(CURDIR)/$(OUTPUT)/python-frames $(PYTHONS)
+	@sh tests/python/check-report.sh $(CURDIR)/blockwatch $(CURDIR)/$(OUTPUT)/py-embed \
+		$(CURDIR)/$(OUTPUT)/python-report $(PYTHONS)
 
 go-fixtures: go-toolchains
 	@sh tests/go/build-fixtures.sh $(GO_FIXTURES) $(GO_TOOLCHAINS)

@@ -10,7 +10,7 @@ _blockwatch_watch_opts='-p --pid -a --all --comm --exclude-comm --cgroup -t --th
 	-i --interval --go-interval -d --duration -j --json -o --output --pprof --folded
 	--prometheus --snapshot-dir --snapshot-every --snapshot-keep --snapshot-max-size
 	--http-token --max-sites --no-histograms --max-threads --go-ignore --ignore --fail-on
-	--no-go --go-probes --futex-calls --btf -v --verbose -? --help --usage -V --version'
+	--no-go --no-python --go-probes --futex-calls --btf -v --verbose -? --help --usage -V --version'
 _blockwatch_report_opts='-j --json --pprof --folded -t --threshold -p --pid --verdict --comm
 	-? --help --usage -V --version'
 _blockwatch_diff_opts='-j --json -? --help --usage -V --version'

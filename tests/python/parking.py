@@ -3,7 +3,9 @@
 # of tests/targets/announce.h. A target says "ready" only once each of its
 # worker threads sleeps in the kernel at the same Python line in two looks
 # 20 ms apart, so the frames read from memory and faulthandler's dump taken
-# after them see the same threads at the same places.
+# after them see the same threads at the same places. Before "ready" it
+# prints each thread's ident and kernel tid ("thread 0x... TID"), so a test
+# can tie faulthandler's threads (by ident) to blockwatch's (by tid).
 import sys
 import time
 
@@ -29,6 +31,14 @@ def _places(workers):
     return places
 
 
+def _say_ids():
+    """Each thread's ident (faulthandler's name for it) and kernel tid, on stdout."""
+    import threading
+
+    for t in threading.enumerate():
+        print("thread 0x%016x %d" % (t.ident, t.native_id), flush=True)
+
+
 def wait(workers):
     """Returns once every worker is parked; exits 1 past TIMEOUT_S."""
     deadline = time.monotonic() + TIMEOUT_S
@@ -36,6 +46,7 @@ def wait(workers):
     while time.monotonic() < deadline:
         now = _places(workers)
         if now is not None and now == last:
+            _say_ids()
             return
         last = now
         time.sleep(0.02)

@@ -46,6 +46,26 @@ Test(idlewait, cpython_queue_and_threading)
 	cr_expect_null(match("python3", "python3", stack(f, m, 4)));
 }
 
+/*
+ * A stack read back from a snapshot shows Python frames where the eval loop
+ * was: to the table they are that loop, so the same thread stays idle.
+ */
+Test(idlewait, cpython_python_frames_stand_for_the_eval_loop)
+{
+	const char *f[] = { "__new_sem_wait_slow64.constprop.0", "PyThread_acquire_lock_timed",
+			    "lock_PyThread_acquire_lock", "Event.wait" };
+	const char *m[] = { "libc.so.6", "python3.11", "python3.11", "" };
+	const struct bw_idle_rule *r;
+
+	stack(f, m, 4);
+	r = match("python3", "python3", 4);
+	cr_expect_null(r, "a frame named like Python's is not one");
+	fr[3].source = BW_SYM_PYTHON;
+	r = match("python3", "python3", 4);
+	cr_assert_not_null(r);
+	cr_expect(strstr(r->what, "threading"), "%s", r->what);
+}
+
 Test(idlewait, jvm_by_frames_and_by_names)
 {
 	const char *f[] = { "pthread_cond_wait", "_ZN6Parker4parkEbl", "Unsafe_Park", "" };

@@ -211,6 +211,7 @@ static const struct field_check fields[] = {
 	F("_PyInterpreterFrame", "prev_instr", frame_instr_ptr, 11, 12),
 	F("_PyInterpreterFrame", "instr_ptr", frame_instr_ptr, 13, 99),
 	F("_PyInterpreterFrame", "owner", frame_owner, 11, 99),
+	F("_PyInterpreterFrame", "is_entry", frame_is_entry, 11, 11),
 	F("PyCodeObject", "co_filename", code_filename, 11, 99),
 	F("PyCodeObject", "co_name", code_name, 11, 99),
 	F("PyCodeObject", "co_qualname", code_qualname, 11, 99),

@@ -214,6 +214,72 @@ Test(pywalk, threads_frames_and_lines)
 	bw_pywalk__free(w);
 }
 
+/*
+ * Where each activation of the eval loop begins: 3.11's is_entry on the frame
+ * a C call entered the loop with, a shim under it on 3.12+ (one layout takes
+ * both here); a shim with no frame kept since the last boundary is flagged.
+ */
+Test(pywalk, activation_entries)
+{
+	__u64 a = code_obj("a", "a", "/a.py", 1), b = code_obj("b", "b", "/b.py", 5);
+	__u64 f3, shim, f2, f1, f0, e1, e0, eshim;
+	struct bw_pywalk *w = walker();
+	struct bw_pythread *th;
+	__u8 one = 1;
+	size_t n;
+
+	/* Outermost first: a (entry), b, [shim], a, b. */
+	f3 = frame(a, 0, 0, 0);
+	put(f3 + (__u64)L->frame_is_entry, &one, 1);
+	f2 = frame(b, 0, f3, 0);
+	shim = frame(a, 0, f2, 3);
+	f1 = frame(a, 0, shim, 0);
+	f0 = frame(b, 0, f1, 0);
+	cr_assert_eq(bw_pywalk__threads(w, runtime_with(tstate(0, f0, 1, 2)), &th, &n), 0);
+	cr_assert_eq(th[0].nframes, 4);
+	cr_expect_eq(th[0].frames[0].entry, 0);
+	cr_expect_eq(th[0].frames[1].entry, 1, "the frame over the shim opened its activation");
+	cr_expect_eq(th[0].frames[1].shim, shim, "where its activation's C frame is");
+	cr_expect_eq(th[0].frames[3].shim, 0, "3.11's is_entry has no shim");
+	cr_expect_eq(th[0].frames[2].entry, 0);
+	cr_expect_eq(th[0].frames[3].entry, 1, "is_entry");
+	cr_expect_eq(th[0].flags, 0);
+	bw_pywalk__free_threads(th, n);
+
+	/* A shim right under an entry frame: an activation that ran nothing kept. */
+	e1 = frame(a, 0, 0, 0);
+	put(e1 + (__u64)L->frame_is_entry, &one, 1);
+	eshim = frame(a, 0, e1, 3);
+	e0 = frame(b, 0, eshim, 0);
+	put(e0 + (__u64)L->frame_is_entry, &one, 1);
+	cr_assert_eq(bw_pywalk__threads(w, runtime_with(tstate(0, e0, 1, 2)), &th, &n), 0);
+	cr_expect(th[0].flags & BW_PYTHREAD_EMPTY_ACTIVATION);
+	bw_pywalk__free_threads(th, n);
+	bw_pywalk__free(w);
+}
+
+/* Frames next to each other are read a page at a time, not one read each. */
+Test(pywalk, neighbour_frames_share_a_read)
+{
+	__u64 a = code_obj("a", "a", "/a.py", 1), prev = 0, rt;
+	struct bw_pywalk *w = walker();
+	struct bw_pythread *th;
+	size_t n;
+	int i;
+
+	for (i = 0; i < 20; i++)
+		prev = frame(a, 0, prev, 0);
+	rt = runtime_with(tstate(0, prev, 1, 2));
+	sp.reads = 0;
+	cr_assert_eq(bw_pywalk__threads(w, rt, &th, &n), 0);
+	cr_assert_eq(th[0].nframes, 20);
+	cr_expect_eq(th[0].flags, 0);
+	/* runtime, interpreter, thread state, one code object with its strings, a page or two */
+	cr_expect_lt(sp.reads, 16, "%u reads for 20 frames", sp.reads);
+	bw_pywalk__free_threads(th, n);
+	bw_pywalk__free(w);
+}
+
 /* A hostile co_firstlineno before the first instruction: no line, not a negative one. */
 Test(pywalk, negative_first_line_is_no_line)
 {

@@ -476,3 +476,74 @@ Test(snapshot, series_names_what_stays_and_what_grows)
 	free(buf);
 	bw_ksyms__free(ksyms);
 }
+
+/*
+ * A stuck thread whose stack shows Python frames in place of the eval loop:
+ * the text marks them [python] with qualified name and file:line, JSON says
+ * lang and sym_source python (no offset: there is no pc), and both come
+ * back byte for byte from a snapshot.
+ */
+Test(snapshot, python_frames_render_and_travel)
+{
+	struct bw_frame py[3] = {
+		{ .pc = 0x7f10,
+		  .offset = 3,
+		  .func = "PyThread_acquire_lock_timed",
+		  .module = "libpython3.11.so.1.0",
+		  .source = BW_SYM_ELF },
+		{ .func = "Worker.run",
+		  .file = "/srv/app.py",
+		  .line = 42,
+		  .source = BW_SYM_PYTHON },
+		{ .func = "<module>", .file = "/srv/main.py", .line = 7, .source = BW_SYM_PYTHON },
+	};
+	struct bw_thread t = { .pid = 20,
+			       .tid = 20,
+			       .comm = "python3",
+			       .state = 'S',
+			       .blocked_ns = 20 * SEC,
+			       .wait = BW_WAIT_SEMAPHORE,
+			       .verdict = BW_VERDICT_STUCK,
+			       .reason = BW_REASON_NO_WAKER,
+			       .why = "no waker",
+			       .wait_fd = -1,
+			       .syscall_nr = 202,
+			       .ustack = py,
+			       .ustack_entries = 3 };
+	struct bw_capture c = { .tool = "blockwatch test",
+				.threshold_ns = 10 * SEC,
+				.watched_ns = 3 * SEC,
+				.threads = &t,
+				.nthreads = 1 };
+	struct bw_capture back;
+	char why[256] = "", *snap, *t1, *t2, *j1, *j2;
+	size_t len;
+
+	t1 = fx_report(&c, false);
+	cr_expect(strstr(t1, "      #1  [python]           Worker.run (/srv/app.py:42)\n"), "%s",
+		  t1);
+	cr_expect(strstr(t1, "      #2  [python]           <module> (/srv/main.py:7)\n"), "%s", t1);
+	cr_expect(strstr(t1, "      #0  0x0000000000007f10 PyThread_acquire_lock_timed+0x3"), "%s",
+		  t1);
+	j1 = fx_report(&c, true);
+	cr_expect(strstr(j1, "{\"pc\":\"0x0\",\"func\":\"Worker.run\",\"sym_source\":\"python\","
+			     "\"lang\":\"python\",\"file\":\"/srv/app.py\",\"line\":42}"),
+		  "%s", j1);
+	cr_expect(strstr(j1, "\"func\":\"PyThread_acquire_lock_timed\",\"offset\":3,"
+			     "\"sym_source\":\"elf\",\"module\""),
+		  "C frames as before: %s", j1);
+	snap = write_to_string(&c, &len);
+	cr_assert_eq(read_from(snap, len, &back, why), 0, "%s", why);
+	cr_assert_eq(back.nthreads, 1);
+	cr_assert_eq(back.threads[0].ustack[1].source, BW_SYM_PYTHON);
+	t2 = fx_report(&back, false);
+	j2 = fx_report(&back, true);
+	cr_expect_str_eq(t1, t2);
+	cr_expect_str_eq(j1, j2);
+	free(t1);
+	free(t2);
+	free(j1);
+	free(j2);
+	free(snap);
+	bw_capture_free(&back);
+}

@@ -45,6 +45,7 @@ enum {
 	OPT_MAX_THREADS = 0x100,
 	OPT_GO_IGNORE,
 	OPT_NO_GO,
+	OPT_NO_PYTHON,
 	OPT_GO_PROBES,
 	OPT_COMM,
 	OPT_EXCLUDE_COMM,
@@ -118,6 +119,8 @@ static const struct argp_option options[] = {
 	{ "fail-on", OPT_FAIL_ON, "stuck", 0,
 	  "Exit 3 on stuck threads too, not only on deadlocks and leaks", 0 },
 	{ "no-go", OPT_NO_GO, NULL, 0, "Threads only: do not read Go goroutines", 0 },
+	{ "no-python", OPT_NO_PYTHON, NULL, 0,
+	  "C frames only: do not read CPython frames in place of the eval loop's", 0 },
 	{ "go-probes", OPT_GO_PROBES, NULL, 0,
 	  "Exact goroutine park times from uprobes on runtime.park_m/goexit0 (with -p). "
 	  "Costs the target about 0.5 us per park: channel-heavy code slows down, "
@@ -288,6 +291,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_GO:
 		cfg->no_go = true;
+		break;
+	case OPT_NO_PYTHON:
+		cfg->no_python = true;
 		break;
 	case OPT_GO_PROBES:
 		cfg->go_probes = true;

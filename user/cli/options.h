@@ -41,6 +41,7 @@ struct config {
 	bool json;
 	bool verbose;
 	bool no_go;
+	bool no_python;
 	bool go_probes;		/* exact park times through uprobes: costs the target */
 	bool futex_calls;	/* futex syscall tracepoints: cost every syscall of the host */
 	const char *btf;	/* kernel BTF for CO-RE, instead of /sys/kernel/btf/vmlinux */

@@ -9,6 +9,7 @@
 #include "platform/filter.h"
 #include "platform/procfs.h"
 #include "platform/tracer.h"
+#include "python/pyset.h"
 #include "threads/classify.h"
 #include "threads/inspect.h"
 #include "threads/pile.h"
@@ -146,5 +147,8 @@ int bw_scan(struct watch *w, bool go_due, size_t *nthreads)
 	err = bw_classify_opts(threads, n, &copts);
 	if (!err)
 		err = bw_piles__update(w->piles, threads, n, now, cfg->threshold_ns);
+	/* Last: waits are classified and piled on the unwinder's frames. */
+	if (!err && w->pyset)
+		err = bw_pyset__scan(w->pyset, threads, n);
 	return err;
 }

@@ -22,6 +22,7 @@
 #include "platform/ksyms.h"
 #include "platform/preflight.h"
 #include "platform/tracer.h"
+#include "python/pyset.h"
 #include "threads/inspect.h"
 #include "threads/pile.h"
 #include "threads/threadpids.h"
@@ -154,7 +155,8 @@ static int watch_open(struct watch *w)
 	if (read_patterns(cfg->go_ignore, &w->benign) ||
 	    (cfg->ignore && read_patterns(cfg->ignore, &w->ignore)))
 		return EXIT_NO_TRACE;
-	if (bw_piles__new(&w->piles) || (!cfg->no_go && bw_goset__new(&w->goset))) {
+	if (bw_piles__new(&w->piles) || (!cfg->no_go && bw_goset__new(&w->goset)) ||
+	    (!cfg->no_python && bw_pyset__new(stderr, &w->pyset))) {
 		fprintf(stderr, "blockwatch: failed to allocate: %s\n", strerror(ENOMEM));
 		return EXIT_NO_TRACE;
 	}
@@ -222,6 +224,7 @@ static void watch_close(struct watch *w)
 	bw_piles__free(w->piles);
 	bw_patterns__free(w->ignore);
 	bw_inspector__free(w->in);
+	bw_pyset__free(w->pyset);
 	bw_goset__free(w->goset);
 	bw_patterns__free(w->benign);
 	bw_filter__free(w->filter);

@@ -12,6 +12,7 @@ struct watch {
 	struct bw_tracer *tr;
 	struct bw_inspector *in;
 	struct bw_goset *goset; /* NULL with --no-go */
+	struct bw_pyset *pyset; /* NULL with --no-python */
 	struct bw_patterns *benign;
 	struct bw_patterns *ignore; /* --ignore: idle thread waits; NULL without */
 	struct bw_piles *piles;

@@ -83,6 +83,7 @@ enum bw_sym_source {
 	BW_SYM_DEBUGFILE, /* an installed debug file (build-id or .gnu_debuglink) */
 	BW_SYM_MINIDEBUG, /* .gnu_debugdata (MiniDebugInfo) */
 	BW_SYM_GOPCLNTAB, /* a Go binary's pclntab */
+	BW_SYM_PYTHON,	  /* a CPython frame read from the interpreter's memory (no pc) */
 };
 
 /* One symbolized user frame (platform/syms.h makes them). */
@@ -142,6 +143,16 @@ struct bw_thread {
 	__u64 kstack[BW_KSTACK_ENTRIES];
 	struct bw_frame *ustack; /* malloc'd, innermost first; NULL if not unwound */
 	int ustack_entries;
+	/*
+	 * The unwinder's own frames while ustack shows an interpreter's frames in
+	 * place of its eval loop (Python: owned by the reader that merged them,
+	 * until the next scan); NULL when ustack is the unwinder's.
+	 */
+	struct bw_frame *native_ustack;
+	int native_ustack_entries;
+	/* The stack pointer of each of the unwinder's frames (native_ustack when set, else
+	 * ustack; 0: unknown), the thread's own; NULL when none. */
+	__u64 *ustack_sp;
 
 	bool has_history;
 	struct bw_history history;

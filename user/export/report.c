@@ -83,6 +83,8 @@ static const char *sym_source_name(int source)
 		return "minidebuginfo";
 	case BW_SYM_GOPCLNTAB:
 		return "gopclntab";
+	case BW_SYM_PYTHON:
+		return "python";
 	default:
 		return NULL;
 	}
@@ -94,10 +96,12 @@ static void json_frame(FILE *f, const struct bw_frame *fr)
 
 	fprintf(f, "{\"pc\":\"0x%llx\",\"func\":", (unsigned long long)fr->pc);
 	bw_json_str(f, fr->func);
-	if (fr->func[0])
+	if (fr->func[0] && fr->source != BW_SYM_PYTHON)
 		fprintf(f, ",\"offset\":%llu", (unsigned long long)fr->offset);
 	if (fr->func[0] && source)
 		fprintf(f, ",\"sym_source\":\"%s\"", source);
+	if (fr->source == BW_SYM_PYTHON)
+		fputs(",\"lang\":\"python\"", f);
 	if (fr->module[0]) {
 		fputs(",\"module\":", f);
 		bw_json_str(f, fr->module);
@@ -305,8 +309,24 @@ static const struct bw_thread *by_tid(const struct bw_thread *threads, size_t n,
 	return NULL;
 }
 
+/* A Python frame: no pc; its qualified name and where it runs, in full. */
+static void text_pyframe(FILE *f, int i, const struct bw_frame *fr)
+{
+	fprintf(f, "      #%-2d [python]           ", i);
+	bw_text_str(f, fr->func[0] ? fr->func : "?", 80);
+	fputs(" (", f);
+	bw_text_str(f, fr->file[0] ? fr->file : "?", 120);
+	if (fr->line > 0)
+		fprintf(f, ":%d", fr->line);
+	fputs(")\n", f);
+}
+
 static void text_frame(FILE *f, int i, const struct bw_frame *fr)
 {
+	if (fr->source == BW_SYM_PYTHON) {
+		text_pyframe(f, i, fr);
+		return;
+	}
 	fprintf(f, "      #%-2d 0x%016llx ", i, (unsigned long long)fr->pc);
 	if (fr->func[0]) {
 		bw_text_str(f, fr->func, 80);
@@ -435,7 +455,8 @@ static bool same_site(const struct bw_thread *a, const struct bw_thread *b)
 	    a->ustack_entries != b->ustack_entries || !a->ustack_entries)
 		return false;
 	for (i = 0; i < a->ustack_entries; i++)
-		if (a->ustack[i].pc != b->ustack[i].pc)
+		if (a->ustack[i].pc != b->ustack[i].pc || a->ustack[i].line != b->ustack[i].line ||
+		    strcmp(a->ustack[i].func, b->ustack[i].func))
 			return false;
 	return true;
 }

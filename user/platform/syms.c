@@ -62,6 +62,7 @@ struct bw_syms {
 
 struct unwind_ctx {
 	__u64 *pcs;
+	__u64 *sps; /* NULL: not wanted */
 	int max;
 	int nr;
 };
@@ -910,6 +911,12 @@ static int unwind_frame(Dwfl_Frame *state, void *arg)
 	/* Activations (first frame, signal frames) have an exact pc, the rest return addresses. */
 	if (!dwfl_frame_pc(state, &pc, NULL) || !pc)
 		return DWARF_CB_ABORT;
+	if (ctx->sps) {
+		Dwarf_Word sp;
+
+		/* DWARF register 7 is rsp: the frame's stack pointer, 0 when unknown. */
+		ctx->sps[ctx->nr] = dwfl_frame_reg(state, 7, &sp) == 0 ? sp : 0;
+	}
 	ctx->pcs[ctx->nr++] = pc;
 	return ctx->nr < ctx->max ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
@@ -944,7 +951,14 @@ int bw_syms__unwind_fp(struct bw_syms *syms, struct bw_mem *mem, const __u64 reg
 int bw_syms__unwind(struct bw_syms *syms, struct bw_mem *mem, pid_t tid, const __u64 regs[BW_NREGS],
 		    __u64 *pcs, int max)
 {
-	struct unwind_ctx ctx = { .pcs = pcs, .max = max };
+	return bw_syms__unwind_sp(syms, mem, tid, regs, pcs, NULL, max);
+}
+
+int bw_syms__unwind_sp(struct bw_syms *syms, struct bw_mem *mem, pid_t tid,
+		       const __u64 regs[BW_NREGS], __u64 *pcs, __u64 *sps, int max)
+{
+	struct unwind_ctx ctx = { .pcs = pcs, .sps = sps, .max = max };
+	int i, n;
 
 	if (max <= 0 || tid <= 0)
 		return -EINVAL;
@@ -970,7 +984,10 @@ int bw_syms__unwind(struct bw_syms *syms, struct bw_mem *mem, pid_t tid, const _
 	 * this mostly serves a failed attach: no module ELF could be opened to
 	 * pick the architecture (paths of another mount namespace).
 	 */
-	return bw_syms__unwind_fp(syms, mem, regs, pcs, max);
+	n = bw_syms__unwind_fp(syms, mem, regs, pcs, max);
+	for (i = 0; sps && i < n; i++)
+		sps[i] = i ? 0 : regs[BW_REG_SP];
+	return n;
 }
 
 struct addr_of_ctx {

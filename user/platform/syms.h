@@ -96,6 +96,13 @@ int bw_syms__find(struct bw_syms *syms, __u64 pc, struct bw_frame *out);
 int bw_syms__unwind(struct bw_syms *syms, struct bw_mem *mem, pid_t tid, const __u64 regs[BW_NREGS],
 		    __u64 *pcs, int max);
 /*
+ * The same, with each frame's stack pointer in sps[i] (its rsp: frame i's
+ * locals lie between sps[i] and sps[i + 1]), 0 where the unwinder does not
+ * know it (the frame-pointer fallback knows only the first).
+ */
+int bw_syms__unwind_sp(struct bw_syms *syms, struct bw_mem *mem, pid_t tid,
+		       const __u64 regs[BW_NREGS], __u64 *pcs, __u64 *sps, int max);
+/*
  * The frame-pointer walk that bw_syms__unwind falls back to, on its own:
  * follows the rbp chain ([rbp] = caller's rbp, [rbp + 8] = return address)
  * while it climbs the stack and, with syms (may be NULL), while each return

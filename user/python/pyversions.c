@@ -29,6 +29,7 @@ static const struct bw_pylayout py311 = {
 	.frame_executable_tag = 0,
 	.frame_instr_ptr = 56, /* prev_instr */
 	.frame_owner = 69,
+	.frame_is_entry = 68,
 	.owner_shim_min = 3,
 	.code_filename = 112,
 	.code_name = 120,
@@ -223,7 +224,8 @@ static int fill(const unsigned char *b, const struct dbg_pos *p, struct bw_pylay
 	o->tstate_cframe = -1;
 	o->cframe_current_frame = -1;
 	o->frame_executable_tag = p->minor >= 14 ? 3 : 0; /* _PyStackRef's tag bits */
-	o->owner_shim_min = 3; /* FRAME_OWNED_BY_CSTACK (3.13), _INTERPRETER (3.14) */
+	o->frame_is_entry = -1; /* 3.12+: a shim frame opens each activation instead */
+	o->owner_shim_min = 3;	/* FRAME_OWNED_BY_CSTACK (3.13), _INTERPRETER (3.14) */
 	o->source = BW_PYLAYOUT_DEBUG_OFFSETS;
 	return 0;
 }

@@ -56,6 +56,7 @@ struct bw_pylayout {
 	__u32 frame_executable_tag; /* low bits to clear: 3.14's _PyStackRef tags */
 	__s32 frame_instr_ptr;	    /* prev_instr (3.11-3.12) or instr_ptr */
 	__s32 frame_owner;	    /* char */
+	__s32 frame_is_entry;	    /* char, 3.11 only: the frame a C call entered the loop with */
 	__u32 owner_shim_min;	    /* owner values from this on are C-stack shims (3.12+) */
 	/* PyCodeObject */
 	__s32 code_filename;

@@ -14,6 +14,14 @@
 #define LINETABLE_MAX (1u << 20)
 /* Characters read with a string's header, in the same read. */
 #define STR_SPECULATIVE 192
+/*
+ * Frames are read a page at a time: a thread's frames sit next to each other
+ * in its data stack chunks, so one read serves the frames a page holds (a
+ * 3.11 frame of a small function is about 100 bytes) instead of one read each.
+ */
+#define FRAME_PAGE_BYTES 4096
+/* Bytes of a thread state read at once: its fields up to the kernel tid (3.14: 232). */
+#define TSTATE_HEAD_MAX 512
 
 struct code {
 	__u64 addr;
@@ -30,6 +38,9 @@ struct bw_pywalk {
 	struct bw_hashmap *codes; /* code objects of this scan: address -> struct code */
 	__u64 code_type;	  /* the type object known to be "code", 0 until seen */
 	struct bw_pyframe *scratch;
+	/* The page of frames last read, for this thread only (0: none). */
+	__u64 page_addr;
+	__u8 page[FRAME_PAGE_BYTES];
 };
 
 static const char unknown[] = "?";
@@ -44,6 +55,26 @@ static int rd(struct bw_pywalk *w, __u64 addr, void *buf, size_t len)
 	if (!addr || addr >= USER_TOP || len > USER_TOP - addr)
 		return -EFAULT;
 	return w->mem.read(w->mem.ctx, addr, buf, len);
+}
+
+/*
+ * A frame's fixed part, from the page cached when it holds it, else from its
+ * page read whole, else (a page that ends a mapping) read exactly.
+ */
+static int rd_frame(struct bw_pywalk *w, __u64 addr, void *buf, size_t len)
+{
+	__u64 page = addr & ~(__u64)(FRAME_PAGE_BYTES - 1);
+
+	if (addr + len > page + FRAME_PAGE_BYTES)
+		return rd(w, addr, buf, len);
+	if (!w->page_addr || w->page_addr != page) {
+		w->page_addr = 0;
+		if (rd(w, page, w->page, FRAME_PAGE_BYTES) != 0)
+			return rd(w, addr, buf, len);
+		w->page_addr = page;
+	}
+	memcpy(buf, w->page + (addr - page), len);
+	return 0;
 }
 
 static int rd_u64(struct bw_pywalk *w, __u64 addr, __u64 *v)
@@ -294,15 +325,17 @@ static struct code *code_at(struct bw_pywalk *w, __u64 addr)
 	return c;
 }
 
-/* The innermost frame of a thread state: 3.13+ directly, 3.11-3.12 through its cframe. */
-static int first_frame(struct bw_pywalk *w, __u64 tstate, __u64 *frame)
+/* The innermost frame of a thread state (head: its fields read at once): 3.13+ directly,
+ * 3.11-3.12 through its cframe. */
+static int first_frame(struct bw_pywalk *w, const __u8 *head, __u64 *frame)
 {
 	__u64 cframe;
 
-	if (w->L.tstate_current_frame >= 0)
-		return rd_u64(w, tstate + (__u64)w->L.tstate_current_frame, frame);
-	if (rd_u64(w, tstate + (__u64)w->L.tstate_cframe, &cframe) != 0)
-		return -EFAULT;
+	if (w->L.tstate_current_frame >= 0) {
+		*frame = get_u64(head, w->L.tstate_current_frame);
+		return 0;
+	}
+	cframe = get_u64(head, w->L.tstate_cframe);
 	if (!cframe) {
 		*frame = 0;
 		return 0;
@@ -310,6 +343,20 @@ static int first_frame(struct bw_pywalk *w, __u64 tstate, __u64 *frame)
 	if (!ptr_ok(cframe))
 		return -EFAULT;
 	return rd_u64(w, cframe + (__u64)w->L.cframe_current_frame, frame);
+}
+
+/*
+ * The last frame kept opened its activation (shim: the address of the shim
+ * frame under it, 0 on 3.11); none kept since the last one: flagged.
+ */
+static void mark_entry(struct bw_pywalk *w, __u32 n, struct bw_pythread *t, __u64 shim)
+{
+	if (n && !w->scratch[n - 1].entry) {
+		w->scratch[n - 1].entry = 1;
+		w->scratch[n - 1].shim = shim;
+	} else {
+		t->flags |= BW_PYTHREAD_EMPTY_ACTIVATION;
+	}
 }
 
 static int walk_frames(struct bw_pywalk *w, __u64 frame, struct bw_pythread *t)
@@ -320,10 +367,11 @@ static int walk_frames(struct bw_pywalk *w, __u64 frame, struct bw_pythread *t)
 
 	if (L->frame_size > sizeof(buf))
 		return -EINVAL;
+	w->page_addr = 0; /* another thread's frames: read afresh */
 	while (frame) {
 		struct bw_pyframe *f;
 		struct code *c;
-		__u64 code, ip;
+		__u64 code, ip, here = frame;
 		__s64 addr;
 		__u8 owner;
 
@@ -332,14 +380,17 @@ static int walk_frames(struct bw_pywalk *w, __u64 frame, struct bw_pythread *t)
 			t->flags |= BW_PYTHREAD_TRUNCATED;
 			break;
 		}
-		if (!ptr_ok(frame) || rd(w, frame, buf, L->frame_size) != 0) {
+		if (!ptr_ok(frame) || rd_frame(w, frame, buf, L->frame_size) != 0) {
 			t->flags |= BW_PYTHREAD_TORN;
 			break;
 		}
 		owner = buf[L->frame_owner];
 		frame = get_u64(buf, L->frame_previous);
-		if (owner >= L->owner_shim_min)
+		if (owner >= L->owner_shim_min) {
+			/* The shim under an activation's first frame: that frame opened it. */
+			mark_entry(w, n, t, here);
 			continue;
+		}
 		code = get_u64(buf, L->frame_executable) & ~(__u64)L->frame_executable_tag;
 		if (!ptr_ok(code)) {
 			t->flags |= BW_PYTHREAD_TORN;
@@ -348,12 +399,18 @@ static int walk_frames(struct bw_pywalk *w, __u64 frame, struct bw_pythread *t)
 		c = code_at(w, code);
 		if (!c)
 			return -ENOMEM;
-		if (!c->valid)
-			continue; /* not a code object: nothing Python ran there */
+		if (!c->valid) {
+			/* Not a code object: nothing Python ran there; an entry still splits. */
+			if (L->frame_is_entry >= 0 && buf[L->frame_is_entry])
+				mark_entry(w, n, t, 0);
+			continue;
+		}
 		ip = get_u64(buf, L->frame_instr_ptr);
 		addr = (__s64)(ip - (code + (__u64)L->code_code_adaptive));
 		f = &w->scratch[n++];
 		f->code = code;
+		f->entry = L->frame_is_entry >= 0 && buf[L->frame_is_entry];
+		f->shim = 0;
 		f->name = c->name ? c->name : unknown;
 		f->qualname = c->qualname ? c->qualname : f->name;
 		f->file = c->file ? c->file : unknown;
@@ -397,10 +454,19 @@ static int walk_interp(struct bw_pywalk *w, __u64 interp, struct bw_pythread **a
 		       size_t *cap)
 {
 	const struct bw_pylayout *L = &w->L;
+	__s32 last = L->tstate_next;
 	__u64 tstate, id = 0;
+	__u8 head[TSTATE_HEAD_MAX];
 	size_t count = 0;
 	int err;
 
+	/* The fields of a thread state used here, read in one go. */
+	last = last > L->tstate_thread_id ? last : L->tstate_thread_id;
+	last = last > L->tstate_native_thread_id ? last : L->tstate_native_thread_id;
+	last = last > L->tstate_cframe ? last : L->tstate_cframe;
+	last = last > L->tstate_current_frame ? last : L->tstate_current_frame;
+	if (last < 0 || (size_t)last + 8 > sizeof(head))
+		return -EINVAL;
 	if (rd_u64(w, interp + (__u64)L->interp_threads_head, &tstate) != 0)
 		return -EFAULT;
 	if (L->interp_id >= 0)
@@ -409,17 +475,18 @@ static int walk_interp(struct bw_pywalk *w, __u64 interp, struct bw_pythread **a
 		struct bw_pythread *t;
 		__u64 frame = 0, next;
 
-		if (!ptr_ok(tstate) || rd_u64(w, tstate + (__u64)L->tstate_next, &next) != 0)
+		if (!ptr_ok(tstate) || rd(w, tstate, head, (size_t)last + 8) != 0)
 			break; /* a torn list: the threads seen so far stand */
+		next = get_u64(head, L->tstate_next);
 		err = push_thread(arr, n, cap);
 		if (err)
 			return err;
 		t = &(*arr)[*n - 1];
 		t->tstate = tstate;
 		t->interp_id = (__s64)id;
-		rd_u64(w, tstate + (__u64)L->tstate_thread_id, &t->thread_id);
-		rd_u64(w, tstate + (__u64)L->tstate_native_thread_id, &t->native_tid);
-		if (first_frame(w, tstate, &frame) != 0)
+		t->thread_id = get_u64(head, L->tstate_thread_id);
+		t->native_tid = get_u64(head, L->tstate_native_thread_id);
+		if (first_frame(w, head, &frame) != 0)
 			t->flags |= BW_PYTHREAD_TORN;
 		else if ((err = walk_frames(w, frame, t)) != 0)
 			return err;

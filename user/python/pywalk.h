@@ -36,6 +36,8 @@ struct bw_pymem_ops {
 /* struct bw_pythread.flags */
 #define BW_PYTHREAD_TRUNCATED (1u << 0) /* more than BW_PY_FRAMES_MAX frames */
 #define BW_PYTHREAD_TORN (1u << 1)	/* a frame could not be read: the chain ends early */
+/* An activation of the eval loop ran no frame that was kept: the split cannot be told. */
+#define BW_PYTHREAD_EMPTY_ACTIVATION (1u << 2)
 
 /*
  * One frame, innermost first. Strings are never NULL ("?" when unreadable),
@@ -49,6 +51,19 @@ struct bw_pyframe {
 	__s32 line;	      /* -1 when the location table has none */
 	__s32 firstlineno;    /* co_firstlineno */
 	__u64 code;	      /* address of the code object */
+	/*
+	 * 1 on the outermost frame of one activation of the eval loop (the frame
+	 * a C call entered _PyEval_EvalFrameDefault with: is_entry on 3.11, the
+	 * frame under a C-stack shim on 3.12+), so the chain splits into the
+	 * activations the native stack shows.
+	 */
+	__u32 entry;
+	/*
+	 * With entry on 3.12+: the address of the shim frame under it, a local
+	 * of the C frame of the activation (_PyEval_EvalFrameDefault's
+	 * entry_frame), so that frame can be told by its stack range; 0 on 3.11.
+	 */
+	__u64 shim;
 };
 
 struct bw_pythread {

@@ -106,6 +106,16 @@ static const char *base(const char *path)
 	return b ? b + 1 : path;
 }
 
+/*
+ * The function a frame stands for under another: a Python frame shown in
+ * place of the eval loop that ran it (a stack read back from a snapshot)
+ * is, to the table, that loop.
+ */
+static const char *under_name(const struct bw_frame *fr)
+{
+	return fr->source == BW_SYM_PYTHON ? "_PyEval_EvalFrameDefault" : fr->func;
+}
+
 static bool rule_matches(const struct bw_idle_rule *r, const struct bw_idle_input *in)
 {
 	int i, j;
@@ -124,7 +134,7 @@ static bool rule_matches(const struct bw_idle_rule *r, const struct bw_idle_inpu
 		if (!r->under)
 			return true;
 		for (j = i + 1; j < in->nframes; j++)
-			if (match(r->under, in->frames[j].func) ||
+			if (match(r->under, under_name(&in->frames[j])) ||
 			    match(r->under, base(in->frames[j].module)))
 				break;
 		if (j < in->nframes)

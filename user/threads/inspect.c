@@ -117,8 +117,11 @@ static void free_threads(struct bw_inspector *in, struct bw_thread *threads, siz
 {
 	size_t i;
 
-	for (i = 0; threads && i < n; i++)
-		stack_put(in, threads[i].ustack);
+	for (i = 0; threads && i < n; i++) {
+		stack_put(in,
+			  threads[i].native_ustack ? threads[i].native_ustack : threads[i].ustack);
+		free(threads[i].ustack_sp);
+	}
 	free(threads);
 }
 
@@ -289,7 +292,7 @@ static bool same_block(const struct bw_thread *a, const struct bw_thread *b)
 
 static void unwind(struct bw_inspector *in, struct proc_cache *p, struct bw_thread *t)
 {
-	__u64 pcs[USTACK_MAX_ENTRIES], hash;
+	__u64 pcs[USTACK_MAX_ENTRIES], sps[USTACK_MAX_ENTRIES], hash;
 	struct stack *st, **slot;
 	struct stack_key key;
 	int i, n;
@@ -299,9 +302,13 @@ static void unwind(struct bw_inspector *in, struct proc_cache *p, struct bw_thre
 		p->syms_failed = true;
 	if (!p->syms || !p->mem)
 		return;
-	n = bw_syms__unwind(p->syms, p->mem, t->tid, t->regs, pcs, USTACK_MAX_ENTRIES);
+	n = bw_syms__unwind_sp(p->syms, p->mem, t->tid, t->regs, pcs, sps, USTACK_MAX_ENTRIES);
 	if (n <= 0)
 		return;
+	/* The thread's own (stacks are shared by pcs): where each frame's locals are. */
+	t->ustack_sp = malloc(n * sizeof(*t->ustack_sp));
+	if (t->ustack_sp)
+		memcpy(t->ustack_sp, sps, n * sizeof(*t->ustack_sp));
 	hash = stack_hash(p->pid, pcs, n);
 	key = (struct stack_key){ p->pid, n, pcs };
 	slot = bw_hashmap__find_hashed(in->stacks, hash, same_stack, &key);
@@ -392,10 +399,18 @@ static void inspect_wait(struct bw_inspector *in, const struct bw_thread_obs *ob
 
 	if (!p)
 		return;
+	if (prev && prev->native_ustack) {
+		/* The unwinder's frames, not those another runtime showed in their place. */
+		prev->ustack = prev->native_ustack;
+		prev->ustack_entries = prev->native_ustack_entries;
+		prev->native_ustack = NULL;
+	}
 	if (prev && prev->ustack && same_block(prev, t)) {
 		t->ustack = prev->ustack;
 		t->ustack_entries = prev->ustack_entries;
+		t->ustack_sp = prev->ustack_sp;
 		prev->ustack = NULL;
+		prev->ustack_sp = NULL;
 	} else {
 		unwind(in, p, t);
 	}
