@@ -4,6 +4,7 @@
 #include <string.h>
 #include "core/hash.h"
 #include "core/escape.h"
+#include "core/numfmt.h"
 #include "export/goreport.h"
 #include "go/gowait.h"
 #include "core/parse.h"
@@ -223,37 +224,58 @@ static const struct memo *tail_text(struct memo *m, const struct bw_capture_go *
 	return e;
 }
 
+/* s, a literal or a short name, at p: the end. */
+static char *put(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
 static void json_goroutine(FILE *f, const struct bw_capture_go *r, const struct bw_gorec *g,
 			   struct memo *reasons, struct memo *tails)
 {
 	const struct memo *wr = reason_text(reasons, g->g.wait_reason);
 	const struct memo *tail = tail_text(tails, r, g);
-	char buf[512];
-	int n;
+	char buf[512], *p = buf;
 
-	n = snprintf(buf, sizeof(buf),
-		     "{\"type\":\"goroutine\",\"pid\":%u,\"goid\":%llu,%s\"status\":\"%s\"", r->pid,
-		     (unsigned long long)g->g.goid, g->g.goid == 1 ? "\"main\":true," : "",
-		     status_name(g->g.status));
-	fwrite(buf, 1, n, f);
+	/* printf's bytes, without printf: a million of these lines make a report. */
+	p = put(p, "{\"type\":\"goroutine\",\"pid\":");
+	p += bw_fmt_u64(p, r->pid);
+	p = put(p, ",\"goid\":");
+	p += bw_fmt_u64(p, g->g.goid);
+	p = put(p, g->g.goid == 1 ? ",\"main\":true,\"status\":\"" : ",\"status\":\"");
+	p = put(p, status_name(g->g.status));
+	p = put(p, "\"");
+	fwrite(buf, 1, p - buf, f);
 	if (wr) {
 		fwrite(wr->text, 1, wr->len, f);
 	} else {
 		fputs(",\"wait_reason\":", f);
 		bw_json_str(f, g->g.wait_reason);
 	}
-	n = snprintf(buf, sizeof(buf), ",\"blocked_s\":%.3f,\"age_from\":\"%s\",\"verdict\":\"%s\"",
-		     g->blocked_ns / 1e9, bw_age_source_name(g->age_source),
-		     bw_verdict_name(g->verdict));
-	if (g->g.parent_goid)
-		n += snprintf(buf + n, sizeof(buf) - n, ",\"parent_goid\":%llu",
-			      (unsigned long long)g->g.parent_goid);
-	if (g->g.tid)
-		n += snprintf(buf + n, sizeof(buf) - n, ",\"tid\":%u", g->g.tid);
-	if (g->g.chan)
-		n += snprintf(buf + n, sizeof(buf) - n, ",\"chan\":\"0x%llx\"",
-			      (unsigned long long)g->g.chan);
-	fwrite(buf, 1, n, f);
+	p = put(buf, ",\"blocked_s\":");
+	p += bw_fmt_fixed3(p, g->blocked_ns / 1e9);
+	p = put(p, ",\"age_from\":\"");
+	p = put(p, bw_age_source_name(g->age_source));
+	p = put(p, "\",\"verdict\":\"");
+	p = put(p, bw_verdict_name(g->verdict));
+	p = put(p, "\"");
+	if (g->g.parent_goid) {
+		p = put(p, ",\"parent_goid\":");
+		p += bw_fmt_u64(p, g->g.parent_goid);
+	}
+	if (g->g.tid) {
+		p = put(p, ",\"tid\":");
+		p += bw_fmt_u64(p, g->g.tid);
+	}
+	if (g->g.chan) {
+		p = put(p, ",\"chan\":\"0x");
+		p += bw_fmt_hex(p, g->g.chan);
+		p = put(p, "\"");
+	}
+	fwrite(buf, 1, p - buf, f);
 	if (g->g.why && g->verdict >= BW_VERDICT_LEAK) {
 		bw_gowhy_text(&g->g, buf, sizeof(buf));
 		fputs(",\"why\":", f);
