@@ -233,14 +233,79 @@ static char *put(char *p, const char *s)
 	return p + n;
 }
 
-static void json_goroutine(FILE *f, const struct bw_capture_go *r, const struct bw_gorec *g,
-			   struct memo *reasons, struct memo *tails)
+/* The evidence, as ,"why":"...": the waiters of one object share it. */
+static const struct memo *why_text(struct memo *m, const struct bw_goroutine *g)
 {
-	const struct memo *wr = reason_text(reasons, g->g.wait_reason);
-	const struct memo *tail = tail_text(tails, r, g);
-	char buf[512], *p = buf;
+	const void *key[8] = { (const void *)(uintptr_t)g->why,
+			       (const void *)(uintptr_t)g->wait_obj,
+			       (const void *)(uintptr_t)g->why_goid, g->wait_reason };
+	struct memo *e = m ? &m[memo_slot(key, 4)] : NULL;
+	char why[256];
+	FILE *f;
 
-	/* printf's bytes, without printf: a million of these lines make a report. */
+	if (!e)
+		return NULL;
+	if (e->text && !memcmp(e->key, key, sizeof(key)))
+		return e;
+	free(e->text);
+	memset(e, 0, sizeof(*e));
+	f = open_memstream(&e->text, &e->len);
+	if (!f)
+		return NULL;
+	bw_gowhy_text(g, why, sizeof(why));
+	fputs(",\"why\":", f);
+	bw_json_str(f, why);
+	if (fclose(f)) {
+		free(e->text);
+		e->text = NULL;
+		return NULL;
+	}
+	memcpy(e->key, key, sizeof(key));
+	return e;
+}
+
+#define LINE_BYTES 2048
+/* Room the fixed fields of a line take at most (numbers, names of the program's own). */
+#define FIELDS_MAX_BYTES 384
+
+/* Appends n bytes of s to the line in buf at p, writing the line out first when full. */
+static char *line_add(FILE *f, char *buf, char *p, const char *s, size_t n)
+{
+	if ((size_t)(p - buf) + n > LINE_BYTES) {
+		fwrite(buf, 1, p - buf, f);
+		p = buf;
+	}
+	if (n > LINE_BYTES - FIELDS_MAX_BYTES) {
+		fwrite(buf, 1, p - buf, f);
+		fwrite(s, 1, n, f);
+		return buf;
+	}
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* Room for the fixed fields at p: the line so far written out when there is not. */
+static char *line_room(FILE *f, char *buf, char *p)
+{
+	if ((size_t)(p - buf) + FIELDS_MAX_BYTES > LINE_BYTES) {
+		fwrite(buf, 1, p - buf, f);
+		p = buf;
+	}
+	return p;
+}
+
+/*
+ * printf's bytes, without printf, built in one buffer and written in one or
+ * two pieces: a million of these lines make a report.
+ */
+static void json_goroutine(FILE *f, const struct bw_capture_go *r, const struct bw_gorec *g,
+			   struct memo *memos)
+{
+	const struct memo *wr = reason_text(memos, g->g.wait_reason);
+	const struct memo *tail = tail_text(memos ? memos + MEMO_SLOTS : NULL, r, g);
+	const struct memo *why = NULL;
+	char buf[LINE_BYTES], *p = buf;
+
 	p = put(p, "{\"type\":\"goroutine\",\"pid\":");
 	p += bw_fmt_u64(p, r->pid);
 	p = put(p, ",\"goid\":");
@@ -248,14 +313,16 @@ static void json_goroutine(FILE *f, const struct bw_capture_go *r, const struct 
 	p = put(p, g->g.goid == 1 ? ",\"main\":true,\"status\":\"" : ",\"status\":\"");
 	p = put(p, status_name(g->g.status));
 	p = put(p, "\"");
-	fwrite(buf, 1, p - buf, f);
 	if (wr) {
-		fwrite(wr->text, 1, wr->len, f);
+		p = line_add(f, buf, p, wr->text, wr->len);
 	} else {
+		fwrite(buf, 1, p - buf, f);
+		p = buf;
 		fputs(",\"wait_reason\":", f);
 		bw_json_str(f, g->g.wait_reason);
 	}
-	p = put(buf, ",\"blocked_s\":");
+	p = line_room(f, buf, p);
+	p = put(p, ",\"blocked_s\":");
 	p += bw_fmt_fixed3(p, g->blocked_ns / 1e9);
 	p = put(p, ",\"age_from\":\"");
 	p = put(p, bw_age_source_name(g->age_source));
@@ -275,22 +342,33 @@ static void json_goroutine(FILE *f, const struct bw_capture_go *r, const struct 
 		p += bw_fmt_hex(p, g->g.chan);
 		p = put(p, "\"");
 	}
-	fwrite(buf, 1, p - buf, f);
 	if (g->g.why && g->verdict >= BW_VERDICT_LEAK) {
-		bw_gowhy_text(&g->g, buf, sizeof(buf));
-		fputs(",\"why\":", f);
-		bw_json_str(f, buf);
+		why = why_text(memos ? memos + 2 * MEMO_SLOTS : NULL, &g->g);
+		if (why) {
+			p = line_add(f, buf, p, why->text, why->len);
+		} else {
+			char text[256];
+
+			fwrite(buf, 1, p - buf, f);
+			p = buf;
+			bw_gowhy_text(&g->g, text, sizeof(text));
+			fputs(",\"why\":", f);
+			bw_json_str(f, text);
+		}
 	}
-	if (tail)
-		fwrite(tail->text, 1, tail->len, f);
-	else
+	if (tail) {
+		p = line_add(f, buf, p, tail->text, tail->len);
+		fwrite(buf, 1, p - buf, f);
+	} else {
+		fwrite(buf, 1, p - buf, f);
 		json_tail(f, r, g);
+	}
 }
 
 static void json_go(FILE *f, const struct bw_capture_go *r)
 {
-	struct memo *reasons = calloc(2 * MEMO_SLOTS, sizeof(*reasons));
-	struct memo *tails = reasons ? reasons + MEMO_SLOTS : NULL;
+	/* The wait reasons, the tails and the evidence. */
+	struct memo *memos = calloc(3 * MEMO_SLOTS, sizeof(*memos));
 	long main_gi = main_group(r);
 	size_t i;
 
@@ -310,12 +388,13 @@ static void json_go(FILE *f, const struct bw_capture_go *r)
 
 		if (g->verdict == BW_VERDICT_NONE)
 			continue;
-		json_goroutine(f, r, g, reasons, tails);
+		json_goroutine(f, r, g, memos);
 	}
-	if (reasons) {
-		memo_free(reasons);
-		memo_free(tails);
-		free(reasons);
+	if (memos) {
+		memo_free(memos);
+		memo_free(memos + MEMO_SLOTS);
+		memo_free(memos + 2 * MEMO_SLOTS);
+		free(memos);
 	}
 	for (i = 0; i < r->ngroups; i++) {
 		const struct bw_gogroup *gr = &r->groups[i];
