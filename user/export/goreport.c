@@ -126,16 +126,38 @@ struct memo {
 	const void *key[8];
 	char *text;
 	size_t len;
+	bool recent; /* of the two ways of its set, the one hit or filled last */
 };
 
-static size_t memo_slot(const void *const *key, size_t n)
+/*
+ * The entry for key (zero-padded to 8): the one holding it, or the way of
+ * its two-way set to fill (*hit false; the other way is the one used last,
+ * so sites printed in turn do not evict one another).
+ */
+static struct memo *memo_find(struct memo *m, const void *const key[8], bool *hit)
 {
 	__u64 h = BW_FNV_OFFSET;
+	struct memo *e;
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < 8; i++)
 		h = bw_fnv1a_u64(h, (__u64)(uintptr_t)key[i]);
-	return (h ^ (h >> 32)) % MEMO_SLOTS;
+	e = &m[2 * bw_hash_bits(h, 7)];
+	for (i = 0; i < 2; i++) {
+		if (e[i].text && !memcmp(e[i].key, key, sizeof(e[i].key))) {
+			e[i].recent = true;
+			e[!i].recent = false;
+			*hit = true;
+			return &e[i];
+		}
+	}
+	*hit = false;
+	i = !e[0].text || !e[0].recent ? 0 : 1;
+	free(e[i].text);
+	memset(&e[i], 0, sizeof(e[i]));
+	e[i].recent = true;
+	e[!i].recent = false;
+	return &e[i];
 }
 
 static void memo_free(struct memo *m)
@@ -150,15 +172,15 @@ static void memo_free(struct memo *m)
 static const struct memo *reason_text(struct memo *m, const char *reason)
 {
 	const void *key[8] = { reason };
-	struct memo *e = m ? &m[memo_slot(key, 1)] : NULL;
+	struct memo *e;
+	bool hit;
 	FILE *f;
 
-	if (!e)
+	if (!m)
 		return NULL;
-	if (e->text && e->key[0] == reason)
+	e = memo_find(m, key, &hit);
+	if (hit)
 		return e;
-	free(e->text);
-	memset(e, 0, sizeof(*e));
 	f = open_memstream(&e->text, &e->len);
 	if (!f)
 		return NULL;
@@ -169,7 +191,7 @@ static const struct memo *reason_text(struct memo *m, const char *reason)
 		e->text = NULL;
 		return NULL;
 	}
-	e->key[0] = reason;
+	memcpy(e->key, key, sizeof(key));
 	return e;
 }
 
@@ -202,15 +224,15 @@ static const struct memo *tail_text(struct memo *m, const struct bw_capture_go *
 			       (const void *)(long)g->created_by.line,
 			       g->nstack > 0 ? g->stack : NULL,
 			       (const void *)(unsigned long)(g->group * 64 + g->nstack) };
-	struct memo *e = m ? &m[memo_slot(key, 8)] : NULL;
+	struct memo *e;
+	bool hit;
 	FILE *f;
 
-	if (!e)
+	if (!m)
 		return NULL;
-	if (e->text && !memcmp(e->key, key, sizeof(key)))
+	e = memo_find(m, key, &hit);
+	if (hit)
 		return e;
-	free(e->text);
-	memset(e, 0, sizeof(*e));
 	f = open_memstream(&e->text, &e->len);
 	if (!f)
 		return NULL;
@@ -239,16 +261,16 @@ static const struct memo *why_text(struct memo *m, const struct bw_goroutine *g)
 	const void *key[8] = { (const void *)(uintptr_t)g->why,
 			       (const void *)(uintptr_t)g->wait_obj,
 			       (const void *)(uintptr_t)g->why_goid, g->wait_reason };
-	struct memo *e = m ? &m[memo_slot(key, 4)] : NULL;
+	struct memo *e;
 	char why[256];
+	bool hit;
 	FILE *f;
 
-	if (!e)
+	if (!m)
 		return NULL;
-	if (e->text && !memcmp(e->key, key, sizeof(key)))
+	e = memo_find(m, key, &hit);
+	if (hit)
 		return e;
-	free(e->text);
-	memset(e, 0, sizeof(*e));
 	f = open_memstream(&e->text, &e->len);
 	if (!f)
 		return NULL;
