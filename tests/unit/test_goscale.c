@@ -94,6 +94,52 @@ Test(goscale, readv_fails_only_unmapped_pieces)
 	check_readv();
 }
 
+/*
+ * Pieces of far-apart mappings (the heap, stacks, the binary's data) in a
+ * shuffled order, with duplicates: each reads its own bytes.
+ */
+Test(goscale, readv_far_apart_in_any_order)
+{
+	enum { N = 2500, MAPS = 3 };
+	static int data_word = 0x5eed;
+	size_t page = sysconf(_SC_PAGESIZE), i;
+	struct bw_memvec *v = calloc(N, sizeof(*v));
+	__u64 *got = calloc(N, sizeof(*got)), s = 977, stack_word = 0x57ac;
+	const __u8 *base[MAPS + 2];
+	struct bw_mem *mem = NULL;
+	__u8 *p;
+
+	cr_assert(v && got);
+	for (i = 0; i < MAPS; i++) {
+		p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		cr_assert_neq(p, MAP_FAILED);
+		memset(p, 0x11 * (i + 1), page);
+		base[i] = p;
+	}
+	base[MAPS] = (const __u8 *)&data_word;
+	base[MAPS + 1] = (const __u8 *)&stack_word;
+	cr_assert_eq(bw_mem__open(getpid(), &mem), 0);
+	for (i = 0; i < N; i++) {
+		size_t m = (s = s * 6364136223846793005ULL + 1442695040888963407ULL) >> 61;
+		__u64 at = (unsigned long)base[m % (MAPS + 2)];
+
+		if (m % (MAPS + 2) < MAPS)
+			at += (s >> 20) % (page / 8) * 8;
+		v[i] = (struct bw_memvec){ .addr = at, .buf = &got[i], .len = 4, .err = 1 };
+	}
+	cr_assert_eq(bw_mem__readv(mem, v, N), 0);
+	for (i = 0; i < N; i++) {
+		cr_expect_eq(v[i].err, 0, "piece %zu: %d", i, v[i].err);
+		cr_expect_eq(memcmp(&got[i], (void *)(unsigned long)v[i].addr, 4), 0, "piece %zu",
+			     i);
+	}
+	bw_mem__free(mem);
+	for (i = 0; i < MAPS; i++)
+		munmap((void *)base[i], page);
+	free(v);
+	free(got);
+}
+
 Test(goscale, readv_through_proc_mem_when_vm_readv_is_refused)
 {
 	refuse_process_vm_readv();
