@@ -165,21 +165,24 @@ static __u64 notify_tail(struct bw_goscan *gs, __u64 s)
 	return cur;
 }
 
-/* The candidate at the stack offset where the last waiter parked at p's pc kept its sudog. */
+/*
+ * The candidate at the stack offset where the last waiter parked at p's pc
+ * kept its sudog: the word there when candidates() would take it.
+ */
 static __u64 memo_guess(struct bw_goscan *gs, const struct pending *p, const __u8 *sbuf)
 {
 	const struct sudog_memo *m = sudog_memo(gs, p->g->sched_pc);
-	__u64 cand[SYNC_CANDS];
-	__u32 off[SYNC_CANDS];
-	size_t n, i;
+	size_t len = p->stack_bytes < STACK_FIRST_BYTES ? p->stack_bytes : STACK_FIRST_BYTES;
+	__u64 w;
 
 	if (m->pc != p->g->sched_pc + 1 || !p->g->stack_hash)
 		return 0;
-	n = candidates(gs, p, sbuf, cand, off);
-	for (i = 0; i < n; i++)
-		if (off[i] == m->off)
-			return cand[i];
-	return 0;
+	if (len > SYNC_SEARCH_BYTES)
+		len = SYNC_SEARCH_BYTES;
+	if (m->off % 8 || m->off + 8 > len)
+		return 0;
+	memcpy(&w, sbuf + m->off, 8);
+	return in_heap(gs, w) && (w < p->lo || w >= p->hi) ? w : 0;
 }
 
 /*
