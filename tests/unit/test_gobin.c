@@ -1235,6 +1235,54 @@ static void check_heap_object(struct bw_gobin *gb, const struct bw_golayout *l, 
 }
 
 /*
+ * The memo of walks against the walk itself on the parked stack: a second
+ * walk of the same stack is a hit, and with any one word zeroed (a return
+ * address read as 0 ends the walk early) the memo still answers what the
+ * walk of that stack does. Some word must change the answer, or the check
+ * would prove nothing.
+ */
+static void check_memo(const struct bw_gobin *gb, __u64 bias, __u64 pc, __u64 sp, const __u8 *buf,
+		       size_t len, const char *ver, const char *build)
+{
+	size_t nb = (len / 8 + 7) / 8, i;
+	__u8 *stack = malloc(len), *want = calloc(nb, 1), *got = calloc(nb, 1),
+	     *first = calloc(nb, 1);
+	struct bw_gcmap_memo *m = NULL;
+	int rc, want_rc, first_rc, changed = 0;
+
+	cr_assert(stack && want && got && first);
+	cr_assert_eq(bw_gcmap_memo__new(&m), 0);
+	memcpy(stack, buf, len);
+	first_rc = bw_gcmap_stack(gb, bias, pc, sp, stack, len, first);
+	for (i = 0; i < 2; i++) {
+		memset(got, 0, nb);
+		rc = bw_gcmap_stack_memo(m, gb, bias, pc, sp, stack, len, got);
+		cr_expect_eq(rc, first_rc, "%s/%s: memo rc %d, walk %d", ver, build, rc, first_rc);
+		cr_expect_eq(memcmp(got, first, nb), 0, "%s/%s: memo bits differ", ver, build);
+	}
+	cr_expect_eq(bw_gcmap_memo__hits(m), 1, "%s/%s: the second walk is no hit", ver, build);
+	for (i = 0; i + 8 <= len; i += 8) {
+		memset(stack + i, 0, 8);
+		memset(want, 0, nb);
+		memset(got, 0, nb);
+		want_rc = bw_gcmap_stack(gb, bias, pc, sp, stack, len, want);
+		rc = bw_gcmap_stack_memo(m, gb, bias, pc, sp, stack, len, got);
+		cr_expect_eq(rc, want_rc, "%s/%s: word %zu zeroed: memo rc %d, walk %d", ver, build,
+			     i / 8, rc, want_rc);
+		cr_expect_eq(memcmp(got, want, nb), 0, "%s/%s: word %zu zeroed: memo bits differ",
+			     ver, build, i / 8);
+		changed |= want_rc != first_rc || memcmp(want, first, nb);
+		memcpy(stack + i, buf + i, 8);
+	}
+	cr_expect(changed, "%s/%s: no zeroed word changed the walk", ver, build);
+	bw_gcmap_memo__free(m);
+	free(stack);
+	free(want);
+	free(got);
+	free(first);
+}
+
+/*
  * A goroutine parked in main.gcHold's <-c, read from the running fixture:
  * the slot of `live` (used after the receive) must be marked, no word
  * holding `dead` (its last use was before) may be, the walk must be precise
@@ -1276,6 +1324,7 @@ static void check_parked(const struct gover *g, const char *build)
 	cr_assert_eq(bw_mem__read(mem, sp, buf, hi - sp), 0);
 	ret = bw_gcmap_stack(gb, bias, pc, sp, buf, hi - sp, bits);
 	cr_expect_eq(ret, 0, "%s/%s: walk not precise (%d)", g->name, build, ret);
+	check_memo(gb, bias, pc, sp, buf, hi - sp, g->name, build);
 	for (i = 0; i < nw; i++) {
 		__u64 w;
 		int b = bits[i / 8] >> (i % 8) & 1;

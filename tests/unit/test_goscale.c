@@ -22,6 +22,7 @@
 #include "go/gobin.h"
 #include "go/gorec.h"
 #include "go/gosyms.h"
+#include "go/gowait.h"
 #include "go/goverdict.h"
 #include "platform/memread.h"
 
@@ -91,6 +92,52 @@ static void check_readv(void)
 Test(goscale, readv_fails_only_unmapped_pieces)
 {
 	check_readv();
+}
+
+/*
+ * Pieces of far-apart mappings (the heap, stacks, the binary's data) in a
+ * shuffled order, with duplicates: each reads its own bytes.
+ */
+Test(goscale, readv_far_apart_in_any_order)
+{
+	enum { N = 2500, MAPS = 3 };
+	static int data_word = 0x5eed;
+	size_t page = sysconf(_SC_PAGESIZE), i;
+	struct bw_memvec *v = calloc(N, sizeof(*v));
+	__u64 *got = calloc(N, sizeof(*got)), s = 977, stack_word = 0x57ac;
+	const __u8 *base[MAPS + 2];
+	struct bw_mem *mem = NULL;
+	__u8 *p;
+
+	cr_assert(v && got);
+	for (i = 0; i < MAPS; i++) {
+		p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		cr_assert_neq(p, MAP_FAILED);
+		memset(p, 0x11 * (i + 1), page);
+		base[i] = p;
+	}
+	base[MAPS] = (const __u8 *)&data_word;
+	base[MAPS + 1] = (const __u8 *)&stack_word;
+	cr_assert_eq(bw_mem__open(getpid(), &mem), 0);
+	for (i = 0; i < N; i++) {
+		size_t m = (s = s * 6364136223846793005ULL + 1442695040888963407ULL) >> 61;
+		__u64 at = (unsigned long)base[m % (MAPS + 2)];
+
+		if (m % (MAPS + 2) < MAPS)
+			at += (s >> 20) % (page / 8) * 8;
+		v[i] = (struct bw_memvec){ .addr = at, .buf = &got[i], .len = 4, .err = 1 };
+	}
+	cr_assert_eq(bw_mem__readv(mem, v, N), 0);
+	for (i = 0; i < N; i++) {
+		cr_expect_eq(v[i].err, 0, "piece %zu: %d", i, v[i].err);
+		cr_expect_eq(memcmp(&got[i], (void *)(unsigned long)v[i].addr, 4), 0, "piece %zu",
+			     i);
+	}
+	bw_mem__free(mem);
+	for (i = 0; i < MAPS; i++)
+		munmap((void *)base[i], page);
+	free(v);
+	free(got);
 }
 
 Test(goscale, readv_through_proc_mem_when_vm_readv_is_refused)
@@ -287,4 +334,64 @@ Test(goscale, shared_stacks_print_like_copies)
 	cr_expect_not_null(strstr(shared, "\"tid\":103,\"chan\":\"0xc000200003\""));
 	free(shared);
 	free(copied);
+}
+
+/*
+ * The evidence is formatted once per object waited on and copied after:
+ * waiters of one object with different evidence (another goroutine named,
+ * another kind of wait, another object) each get their own, and lines
+ * longer than the line buffer (a long wait reason, a deep stack) come out
+ * whole.
+ */
+Test(goscale, shared_evidence_prints_per_record)
+{
+	enum { N = 60, DEEP = 200 };
+	static struct bw_gofunc deep[DEEP];
+	static char long_reason[3000];
+	struct bw_gorec r[N];
+	struct bw_gogroup g[1] = { { .key = 0x42 } };
+	struct bw_capture_go go = { .pid = 9, .recs = r, .nrecs = N, .groups = g, .ngroups = 1 };
+	struct bw_capture c = { .gos = &go, .ngos = 1 };
+	char *out = NULL, *line, *save = NULL, want[512], why[256];
+	size_t len = 0, i, seen = 0;
+	FILE *f;
+
+	memset(long_reason, 'r', sizeof(long_reason) - 1);
+	for (i = 0; i < DEEP; i++)
+		deep[i] = (struct bw_gofunc){ .name = "main.deep", .file = "deep.go", .line = i };
+	for (i = 0; i < N; i++) {
+		r[i] = rec(i + 1, "main.wait", "main.main", 30);
+		r[i].verdict = i % 10 == 9 ? BW_VERDICT_DEADLOCK : BW_VERDICT_LEAK;
+		r[i].g.why = i % 10 == 9 ? BW_WHY_CYCLE : i % 2 ? BW_WHY_SYNC : BW_WHY_CHAN;
+		r[i].g.wait_obj = 0xc000300000ULL + 0x100 * (i % 3);
+		r[i].g.why_goid = i % 4 ? 0 : 1000 + i;
+		r[i].g.wait_reason = i % 5 == 1 ? "sync.Mutex.Lock" : "semacquire";
+		if (i == 7)
+			r[i].g.wait_reason = long_reason;
+		if (i % 11 == 3) {
+			r[i].stack = deep;
+			r[i].nstack = DEEP;
+		}
+	}
+	f = open_memstream(&out, &len);
+	cr_assert_not_null(f);
+	bw_goreport_json(f, &c);
+	fclose(f);
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strstr(line, "\"type\":\"goroutine\""))
+			continue;
+		cr_assert_lt(seen, N);
+		i = seen++;
+		bw_gowhy_text(&r[i].g, why, sizeof(why));
+		snprintf(want, sizeof(want), "{\"type\":\"goroutine\",\"pid\":9,\"goid\":%zu,",
+			 i + 1);
+		cr_expect(!strncmp(line, want, strlen(want)), "line %zu: %.60s", i, line);
+		snprintf(want, sizeof(want), ",\"why\":\"%s\",\"blocked_at\":", why);
+		cr_expect_not_null(strstr(line, want), "line %zu: no %s", i, want);
+		cr_expect_eq(strstr(line, long_reason) != NULL, i == 7, "line %zu", i);
+		cr_expect_eq(strstr(line, "\"line\":199}],\"group\":\"0000000000000042\"}") != NULL,
+			     i % 11 == 3, "line %zu", i);
+	}
+	cr_expect_eq(seen, N);
+	free(out);
 }

@@ -88,7 +88,41 @@ Test(gowait, evidence_text)
 	g.why_goid = 0;
 	bw_gowhy_text(&g, buf, sizeof(buf));
 	cr_expect_str_eq(buf, "chan 0xc000123000 reachable from no live goroutine or global");
+	g.why = BW_WHY_CYCLE;
+	g.why_goid = 7;
+	g.wait_reason = "sync.RWMutex.Lock";
+	bw_gowhy_text(&g, buf, sizeof(buf));
+	cr_expect_str_eq(buf,
+			 "rwmutex 0xc000123000 reachable from the stack of goroutine 7, itself "
+			 "leaked waiting on a lock of the same cycle");
+	g.why = BW_WHY_RUNTIME;
+	bw_gowhy_text(&g, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "marked leaked by the Go runtime's leak detector");
 	g.why = BW_WHY_NONE;
 	bw_gowhy_text(&g, buf, sizeof(buf));
 	cr_expect_str_eq(buf, "");
+}
+
+/* Cut to fit as snprintf cuts, and the length it would have taken. */
+Test(gowait, evidence_text_cut)
+{
+	struct bw_goroutine g = { .wait_reason = "sync.WaitGroup.Wait",
+				  .why = BW_WHY_SYNC,
+				  .wait_obj = 0xc0000a0010,
+				  .why_goid = 18446744073709551615ULL };
+	char full[256], buf[256];
+	int n = bw_gowhy_text(&g, full, sizeof(full));
+	size_t len;
+
+	cr_assert_str_eq(full, "waitgroup 0xc0000a0010 reachable from no live goroutine or global; "
+			       "also waited on by leaked goroutine 18446744073709551615");
+	cr_expect_eq(n, (int)strlen(full));
+	for (len = 0; len <= strlen(full) + 1; len++) {
+		memset(buf, 'x', sizeof(buf));
+		cr_expect_eq(bw_gowhy_text(&g, buf, len), n);
+		if (len)
+			cr_expect(!strncmp(buf, full, len - 1) && buf[len - 1] == '\0', "len %zu",
+				  len);
+		cr_expect_eq(buf[len], 'x', "len %zu: a byte past the buffer", len);
+	}
 }

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "cli/offline.h"
+#include "cli/output.h"
 #include "cli/options.h"
 #include "cli/watch.h"
 
@@ -25,10 +25,7 @@ int main(int argc, char **argv)
 	argp_err_exit_status = EXIT_USAGE;
 	/* libdwfl would download missing debug files from these servers, in the middle of a scan. */
 	unsetenv("DEBUGINFOD_URLS");
-	/* A report of a million goroutines is ~1 GB of JSON: write it in big pieces.
-	 * Every report is flushed whole, so readers still get each one at once. */
-	if (!isatty(STDOUT_FILENO))
-		setvbuf(stdout, NULL, _IOFBF, 1 << 20);
+	bw_buffer_stdout(stdout);
 	for (i = 0; argc > 1 && i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);

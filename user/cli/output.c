@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "core/atomicfile.h"
 #include "export/folded.h"
 #include "export/httpd.h"
@@ -14,6 +15,16 @@
 #include "platform/tracer.h"
 #include "threads/inspect.h"
 #include "cli/output.h"
+
+void bw_buffer_stdout(FILE *f)
+{
+	/* Outlives main: exit's flush writes from it. */
+	static char buf[STDOUT_BUFFER_BYTES];
+
+	/* With no buffer given, glibc ignores the size and keeps st_blksize (4 KiB on a pipe). */
+	if (!isatty(fileno(f)))
+		setvbuf(f, buf, _IOFBF, sizeof(buf));
+}
 
 /* The capture of a live run: points into the watch's state. */
 struct bw_capture_go *live_capture(struct watch *w, struct bw_capture *c,

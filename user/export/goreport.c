@@ -4,6 +4,7 @@
 #include <string.h>
 #include "core/hash.h"
 #include "core/escape.h"
+#include "core/numfmt.h"
 #include "export/goreport.h"
 #include "go/gowait.h"
 #include "core/parse.h"
@@ -125,16 +126,38 @@ struct memo {
 	const void *key[8];
 	char *text;
 	size_t len;
+	bool recent; /* of the two ways of its set, the one hit or filled last */
 };
 
-static size_t memo_slot(const void *const *key, size_t n)
+/*
+ * The entry for key (zero-padded to 8): the one holding it, or the way of
+ * its two-way set to fill (*hit false; the other way is the one used last,
+ * so sites printed in turn do not evict one another).
+ */
+static struct memo *memo_find(struct memo *m, const void *const key[8], bool *hit)
 {
 	__u64 h = BW_FNV_OFFSET;
+	struct memo *e;
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < 8; i++)
 		h = bw_fnv1a_u64(h, (__u64)(uintptr_t)key[i]);
-	return (h ^ (h >> 32)) % MEMO_SLOTS;
+	e = &m[2 * bw_hash_bits(h, 7)];
+	for (i = 0; i < 2; i++) {
+		if (e[i].text && !memcmp(e[i].key, key, sizeof(e[i].key))) {
+			e[i].recent = true;
+			e[!i].recent = false;
+			*hit = true;
+			return &e[i];
+		}
+	}
+	*hit = false;
+	i = !e[0].text || !e[0].recent ? 0 : 1;
+	free(e[i].text);
+	memset(&e[i], 0, sizeof(e[i]));
+	e[i].recent = true;
+	e[!i].recent = false;
+	return &e[i];
 }
 
 static void memo_free(struct memo *m)
@@ -149,15 +172,15 @@ static void memo_free(struct memo *m)
 static const struct memo *reason_text(struct memo *m, const char *reason)
 {
 	const void *key[8] = { reason };
-	struct memo *e = m ? &m[memo_slot(key, 1)] : NULL;
+	struct memo *e;
+	bool hit;
 	FILE *f;
 
-	if (!e)
+	if (!m)
 		return NULL;
-	if (e->text && e->key[0] == reason)
+	e = memo_find(m, key, &hit);
+	if (hit)
 		return e;
-	free(e->text);
-	memset(e, 0, sizeof(*e));
 	f = open_memstream(&e->text, &e->len);
 	if (!f)
 		return NULL;
@@ -168,7 +191,7 @@ static const struct memo *reason_text(struct memo *m, const char *reason)
 		e->text = NULL;
 		return NULL;
 	}
-	e->key[0] = reason;
+	memcpy(e->key, key, sizeof(key));
 	return e;
 }
 
@@ -201,15 +224,15 @@ static const struct memo *tail_text(struct memo *m, const struct bw_capture_go *
 			       (const void *)(long)g->created_by.line,
 			       g->nstack > 0 ? g->stack : NULL,
 			       (const void *)(unsigned long)(g->group * 64 + g->nstack) };
-	struct memo *e = m ? &m[memo_slot(key, 8)] : NULL;
+	struct memo *e;
+	bool hit;
 	FILE *f;
 
-	if (!e)
+	if (!m)
 		return NULL;
-	if (e->text && !memcmp(e->key, key, sizeof(key)))
+	e = memo_find(m, key, &hit);
+	if (hit)
 		return e;
-	free(e->text);
-	memset(e, 0, sizeof(*e));
 	f = open_memstream(&e->text, &e->len);
 	if (!f)
 		return NULL;
@@ -223,52 +246,151 @@ static const struct memo *tail_text(struct memo *m, const struct bw_capture_go *
 	return e;
 }
 
-static void json_goroutine(FILE *f, const struct bw_capture_go *r, const struct bw_gorec *g,
-			   struct memo *reasons, struct memo *tails)
+/* s, a literal or a short name, at p: the end. */
+static char *put(char *p, const char *s)
 {
-	const struct memo *wr = reason_text(reasons, g->g.wait_reason);
-	const struct memo *tail = tail_text(tails, r, g);
-	char buf[512];
-	int n;
+	size_t n = strlen(s);
 
-	n = snprintf(buf, sizeof(buf),
-		     "{\"type\":\"goroutine\",\"pid\":%u,\"goid\":%llu,%s\"status\":\"%s\"", r->pid,
-		     (unsigned long long)g->g.goid, g->g.goid == 1 ? "\"main\":true," : "",
-		     status_name(g->g.status));
-	fwrite(buf, 1, n, f);
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* The evidence, as ,"why":"...": the waiters of one object share it. */
+static const struct memo *why_text(struct memo *m, const struct bw_goroutine *g)
+{
+	const void *key[8] = { (const void *)(uintptr_t)g->why,
+			       (const void *)(uintptr_t)g->wait_obj,
+			       (const void *)(uintptr_t)g->why_goid, g->wait_reason };
+	struct memo *e;
+	char why[256];
+	bool hit;
+	FILE *f;
+
+	if (!m)
+		return NULL;
+	e = memo_find(m, key, &hit);
+	if (hit)
+		return e;
+	f = open_memstream(&e->text, &e->len);
+	if (!f)
+		return NULL;
+	bw_gowhy_text(g, why, sizeof(why));
+	fputs(",\"why\":", f);
+	bw_json_str(f, why);
+	if (fclose(f)) {
+		free(e->text);
+		e->text = NULL;
+		return NULL;
+	}
+	memcpy(e->key, key, sizeof(key));
+	return e;
+}
+
+#define LINE_BYTES 2048
+/* Room the fixed fields of a line take at most (numbers, names of the program's own). */
+#define FIELDS_MAX_BYTES 384
+
+/* Appends n bytes of s to the line in buf at p, writing the line out first when full. */
+static char *line_add(FILE *f, char *buf, char *p, const char *s, size_t n)
+{
+	if ((size_t)(p - buf) + n > LINE_BYTES) {
+		fwrite(buf, 1, p - buf, f);
+		p = buf;
+	}
+	if (n > LINE_BYTES - FIELDS_MAX_BYTES) {
+		fwrite(buf, 1, p - buf, f);
+		fwrite(s, 1, n, f);
+		return buf;
+	}
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* Room for the fixed fields at p: the line so far written out when there is not. */
+static char *line_room(FILE *f, char *buf, char *p)
+{
+	if ((size_t)(p - buf) + FIELDS_MAX_BYTES > LINE_BYTES) {
+		fwrite(buf, 1, p - buf, f);
+		p = buf;
+	}
+	return p;
+}
+
+/*
+ * printf's bytes, without printf, built in one buffer and written in one or
+ * two pieces: a million of these lines make a report.
+ */
+static void json_goroutine(FILE *f, const struct bw_capture_go *r, const struct bw_gorec *g,
+			   struct memo *memos)
+{
+	const struct memo *wr = reason_text(memos, g->g.wait_reason);
+	const struct memo *tail = tail_text(memos ? memos + MEMO_SLOTS : NULL, r, g);
+	const struct memo *why = NULL;
+	char buf[LINE_BYTES], *p = buf;
+
+	p = put(p, "{\"type\":\"goroutine\",\"pid\":");
+	p += bw_fmt_u64(p, r->pid);
+	p = put(p, ",\"goid\":");
+	p += bw_fmt_u64(p, g->g.goid);
+	p = put(p, g->g.goid == 1 ? ",\"main\":true,\"status\":\"" : ",\"status\":\"");
+	p = put(p, status_name(g->g.status));
+	p = put(p, "\"");
 	if (wr) {
-		fwrite(wr->text, 1, wr->len, f);
+		p = line_add(f, buf, p, wr->text, wr->len);
 	} else {
+		fwrite(buf, 1, p - buf, f);
+		p = buf;
 		fputs(",\"wait_reason\":", f);
 		bw_json_str(f, g->g.wait_reason);
 	}
-	n = snprintf(buf, sizeof(buf), ",\"blocked_s\":%.3f,\"age_from\":\"%s\",\"verdict\":\"%s\"",
-		     g->blocked_ns / 1e9, bw_age_source_name(g->age_source),
-		     bw_verdict_name(g->verdict));
-	if (g->g.parent_goid)
-		n += snprintf(buf + n, sizeof(buf) - n, ",\"parent_goid\":%llu",
-			      (unsigned long long)g->g.parent_goid);
-	if (g->g.tid)
-		n += snprintf(buf + n, sizeof(buf) - n, ",\"tid\":%u", g->g.tid);
-	if (g->g.chan)
-		n += snprintf(buf + n, sizeof(buf) - n, ",\"chan\":\"0x%llx\"",
-			      (unsigned long long)g->g.chan);
-	fwrite(buf, 1, n, f);
-	if (g->g.why && g->verdict >= BW_VERDICT_LEAK) {
-		bw_gowhy_text(&g->g, buf, sizeof(buf));
-		fputs(",\"why\":", f);
-		bw_json_str(f, buf);
+	p = line_room(f, buf, p);
+	p = put(p, ",\"blocked_s\":");
+	p += bw_fmt_fixed3(p, g->blocked_ns / 1e9);
+	p = put(p, ",\"age_from\":\"");
+	p = put(p, bw_age_source_name(g->age_source));
+	p = put(p, "\",\"verdict\":\"");
+	p = put(p, bw_verdict_name(g->verdict));
+	p = put(p, "\"");
+	if (g->g.parent_goid) {
+		p = put(p, ",\"parent_goid\":");
+		p += bw_fmt_u64(p, g->g.parent_goid);
 	}
-	if (tail)
-		fwrite(tail->text, 1, tail->len, f);
-	else
+	if (g->g.tid) {
+		p = put(p, ",\"tid\":");
+		p += bw_fmt_u64(p, g->g.tid);
+	}
+	if (g->g.chan) {
+		p = put(p, ",\"chan\":\"0x");
+		p += bw_fmt_hex(p, g->g.chan);
+		p = put(p, "\"");
+	}
+	if (g->g.why && g->verdict >= BW_VERDICT_LEAK) {
+		why = why_text(memos ? memos + 2 * MEMO_SLOTS : NULL, &g->g);
+		if (why) {
+			p = line_add(f, buf, p, why->text, why->len);
+		} else {
+			char text[256];
+
+			fwrite(buf, 1, p - buf, f);
+			p = buf;
+			bw_gowhy_text(&g->g, text, sizeof(text));
+			fputs(",\"why\":", f);
+			bw_json_str(f, text);
+		}
+	}
+	if (tail) {
+		p = line_add(f, buf, p, tail->text, tail->len);
+		fwrite(buf, 1, p - buf, f);
+	} else {
+		fwrite(buf, 1, p - buf, f);
 		json_tail(f, r, g);
+	}
 }
 
 static void json_go(FILE *f, const struct bw_capture_go *r)
 {
-	struct memo *reasons = calloc(2 * MEMO_SLOTS, sizeof(*reasons));
-	struct memo *tails = reasons ? reasons + MEMO_SLOTS : NULL;
+	/* The wait reasons, the tails and the evidence. */
+	struct memo *memos = calloc(3 * MEMO_SLOTS, sizeof(*memos));
 	long main_gi = main_group(r);
 	size_t i;
 
@@ -288,12 +410,13 @@ static void json_go(FILE *f, const struct bw_capture_go *r)
 
 		if (g->verdict == BW_VERDICT_NONE)
 			continue;
-		json_goroutine(f, r, g, reasons, tails);
+		json_goroutine(f, r, g, memos);
 	}
-	if (reasons) {
-		memo_free(reasons);
-		memo_free(tails);
-		free(reasons);
+	if (memos) {
+		memo_free(memos);
+		memo_free(memos + MEMO_SLOTS);
+		memo_free(memos + 2 * MEMO_SLOTS);
+		free(memos);
 	}
 	for (i = 0; i < r->ngroups; i++) {
 		const struct bw_gogroup *gr = &r->groups[i];

@@ -7,8 +7,10 @@
  * amd64. GC programs decode as runtime.runGCProg (mbitmap.go).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/hash.h"
 #include "go/gcmap.h"
 #include "go/gobin.h"
 
@@ -104,6 +106,10 @@ struct walk {
 	__u8 *bits;
 	__u64 rodata;
 	int conservative; /* some word was set without a map */
+	/* The return addresses the walk read (at stack + off), when traced (off != NULL). */
+	__u32 *off;
+	__u64 *lr;
+	__u32 nreads, max_reads; /* past max_reads: nreads = max_reads + 1 */
 };
 
 /* Sets the words of [lo, hi) that are in the buffer: scanned conservatively. */
@@ -267,19 +273,30 @@ static void scan_frame(struct walk *w, const struct bw_gofuncinfo *f, __u64 cont
 	stack_objects(w, f, varp, argp, frame_sp);
 }
 
-int bw_gcmap_stack(const struct bw_gobin *gb, __u64 bias, __u64 pc, __u64 sp, const __u8 *stack,
-		   size_t len, __u8 *bits)
+/* The stack's return address at fp - 8, noted when the walk is traced. */
+static __u64 read_lr(struct walk *w, __u64 fp)
 {
-	struct walk w = { .gb = gb, .bias = bias, .sp = sp, .nwords = len / 8, .stack = stack };
+	__u64 off = fp - 8 - w->sp, lr = le64(w->stack + off);
+
+	if (w->off && w->nreads < w->max_reads) {
+		w->off[w->nreads] = off;
+		w->lr[w->nreads] = lr;
+	}
+	if (w->off && w->nreads <= w->max_reads)
+		w->nreads++;
+	return lr;
+}
+
+/* bw_gcmap_stack on a checked walk: reads of the stack go through read_lr only. */
+static int walk_stack(struct walk *w, __u64 pc)
+{
+	const struct bw_gobin *gb = w->gb;
+	__u64 bias = w->bias, sp = w->sp, csp = sp, end = sp + 8 * w->nwords;
 	struct bw_gomodule md;
-	__u64 csp = sp, end = sp + 8 * (len / 8);
 	int frames, waspanic = 0, next_conservative = 0;
 
-	if (!gb || !stack || !bits || sp & 7 || end < sp)
-		return -EINVAL;
-	w.bits = bits;
 	if (!bw_gobin__module(gb, &md))
-		w.rodata = md.rodata;
+		w->rodata = md.rodata;
 	for (frames = 0; frames < FRAMES_MAX_ENTRIES; frames++) {
 		struct bw_gofuncinfo f;
 		__u64 fp, varp, argp, lr, continpc;
@@ -297,34 +314,154 @@ int bw_gcmap_stack(const struct bw_gobin *gb, __u64 bias, __u64 pc, __u64 sp, co
 		argp = fp;
 		if (next_conservative || f.special == BW_GOSPECIAL_ASYNC_PREEMPT ||
 		    f.special == BW_GOSPECIAL_DEBUG_CALL) {
-			set_range(&w, csp, varp);
+			set_range(w, csp, varp);
 			if (f.args > 0)
-				set_range(&w, argp, argp + (__u64)f.args);
+				set_range(w, argp, argp + (__u64)f.args);
 			/* asyncPreempt's caller stopped at any instruction: no map */
 			next_conservative = f.special == BW_GOSPECIAL_ASYNC_PREEMPT;
 		} else {
 			continpc = pc - bias;
 			if (waspanic)
 				continpc = f.deferreturn ? f.entry + f.deferreturn + 1 : 0;
-			scan_frame(&w, &f, continpc, csp, varp, argp);
+			scan_frame(w, &f, continpc, csp, varp, argp);
 			if (f.special == BW_GOSPECIAL_REFLECT_CALL)
 				next_conservative = 1;
 		}
 		if ((f.flag & BW_GOFLAG_TOPFRAME) || f.special == BW_GOSPECIAL_GOEXIT)
-			return w.conservative;
+			return w->conservative;
 		if ((f.flag & BW_GOFLAG_SPWRITE) && frames > 0) {
 			csp = fp; /* the unwinder stops: what is above is not walked */
 			break;
 		}
-		lr = le64(stack + (fp - 8 - sp));
+		lr = read_lr(w, fp);
 		if (!lr)
-			return w.conservative;
+			return w->conservative;
 		waspanic = f.special == BW_GOSPECIAL_SIGPANIC;
 		csp = fp;
 		pc = lr;
 	}
-	set_range(&w, csp, end);
+	set_range(w, csp, end);
 	return 1;
+}
+
+int bw_gcmap_stack(const struct bw_gobin *gb, __u64 bias, __u64 pc, __u64 sp, const __u8 *stack,
+		   size_t len, __u8 *bits)
+{
+	struct walk w = { .gb = gb, .bias = bias, .sp = sp, .nwords = len / 8, .stack = stack };
+
+	if (!gb || !stack || !bits || sp & 7 || sp + 8 * (len / 8) < sp)
+		return -EINVAL;
+	w.bits = bits;
+	return walk_stack(&w, pc);
+}
+
+/*
+ * A walk's result depends on the binary, the bias, pc, len and the return
+ * addresses it read (every offset is relative to sp): one walk per (pc,
+ * len) is kept with what it read, and reused for a stack holding the same
+ * words at the same offsets.
+ */
+#define MEMO_SLOTS 256
+#define MEMO_READS_MAX 64
+
+struct memo_walk {
+	__u64 pc;
+	size_t len; /* 0: empty */
+	int rc;
+	__u32 nreads;
+	__u32 off[MEMO_READS_MAX];
+	__u64 lr[MEMO_READS_MAX];
+	__u8 *bits; /* (len / 8 + 7) / 8 bytes */
+	size_t cap_bits;
+};
+
+struct bw_gcmap_memo {
+	const struct bw_gobin *gb;
+	__u64 bias;
+	size_t hits, misses;
+	struct memo_walk walks[MEMO_SLOTS];
+};
+
+int bw_gcmap_memo__new(struct bw_gcmap_memo **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : -ENOMEM;
+}
+
+void bw_gcmap_memo__free(struct bw_gcmap_memo *m)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	for (i = 0; i < MEMO_SLOTS; i++)
+		free(m->walks[i].bits);
+	free(m);
+}
+
+size_t bw_gcmap_memo__hits(const struct bw_gcmap_memo *m)
+{
+	return m ? m->hits : 0;
+}
+
+static bool memo_matches(const struct memo_walk *e, __u64 pc, const __u8 *stack, size_t len)
+{
+	__u32 i;
+
+	if (e->len != len || e->pc != pc)
+		return false;
+	for (i = 0; i < e->nreads; i++)
+		if (le64(stack + e->off[i]) != e->lr[i])
+			return false;
+	return true;
+}
+
+int bw_gcmap_stack_memo(struct bw_gcmap_memo *m, const struct bw_gobin *gb, __u64 bias, __u64 pc,
+			__u64 sp, const __u8 *stack, size_t len, __u8 *bits)
+{
+	struct walk w = { .gb = gb, .bias = bias, .sp = sp, .nwords = len / 8, .stack = stack };
+	size_t nbytes = (len / 8 + 7) / 8, i;
+	struct memo_walk *e;
+	int rc;
+
+	if (!m || !gb || !stack || !bits || sp & 7 || sp + 8 * (len / 8) < sp || !len)
+		return bw_gcmap_stack(gb, bias, pc, sp, stack, len, bits);
+	if (m->gb != gb || m->bias != bias) {
+		for (i = 0; i < MEMO_SLOTS; i++)
+			m->walks[i].len = 0;
+		m->gb = gb;
+		m->bias = bias;
+	}
+	e = &m->walks[bw_hash_bits(bw_fnv1a_u64(bw_fnv1a_u64(BW_FNV_OFFSET, pc), len), 8)];
+	if (memo_matches(e, pc, stack, len)) {
+		for (i = 0; i < nbytes; i++)
+			bits[i] |= e->bits[i];
+		m->hits++;
+		return e->rc;
+	}
+	m->misses++;
+	w.bits = bits;
+	w.off = e->off;
+	w.lr = e->lr;
+	w.max_reads = MEMO_READS_MAX;
+	e->len = 0; /* the trace is written in place: the entry is void until done */
+	rc = walk_stack(&w, pc);
+	if (w.nreads > MEMO_READS_MAX || rc < 0)
+		return rc;
+	if (nbytes > e->cap_bits) {
+		__u8 *nb = realloc(e->bits, nbytes);
+
+		if (!nb)
+			return rc;
+		e->bits = nb;
+		e->cap_bits = nbytes;
+	}
+	memcpy(e->bits, bits, nbytes);
+	e->pc = pc;
+	e->rc = rc;
+	e->nreads = w.nreads;
+	e->len = len;
+	return rc;
 }
 
 /* ---- globals --------------------------------------------------------------- */

@@ -50,6 +50,27 @@ struct bw_golayout;
 int bw_gcmap_stack(const struct bw_gobin *gb, __u64 bias, __u64 pc, __u64 sp, const __u8 *stack,
 		   size_t len, __u8 *bits);
 
+/*
+ * A memo of stack walks: a million goroutines parked alike have a handful
+ * of distinct stacks, each walked once. Not thread-safe (one per scanner).
+ */
+struct bw_gcmap_memo;
+
+/* 0 or -ENOMEM. */
+int bw_gcmap_memo__new(struct bw_gcmap_memo **out);
+/* Frees it (NULL too). */
+void bw_gcmap_memo__free(struct bw_gcmap_memo *m);
+/* Walks answered from the memo so far. */
+size_t bw_gcmap_memo__hits(const struct bw_gcmap_memo *m);
+
+/*
+ * bw_gcmap_stack, the same result, answered from m when a walk of the same
+ * pc and len read the same return addresses at the same offsets of its
+ * stack (the walk reads nothing else of it). m NULL: bw_gcmap_stack.
+ */
+int bw_gcmap_stack_memo(struct bw_gcmap_memo *m, const struct bw_gobin *gb, __u64 bias, __u64 pc,
+			__u64 sp, const __u8 *stack, size_t len, __u8 *bits);
+
 /* A section's pointer mask: bit i set when the word at start + 8*i may hold a pointer. */
 struct bw_gcmask {
 	__u64 start; /* link-time address */

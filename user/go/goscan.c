@@ -317,7 +317,7 @@ int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out)
 	gs->batch = malloc(sizeof(*gs->batch));
 	if (!gs->stack_buf || !gs->stack_bits || !gs->batch ||
 	    bw_hashmap__new(sizeof(struct stack_ent *), &gs->stacks) ||
-	    bw_hashmap__new(sizeof(__u64), &gs->cond_tails)) {
+	    bw_hashmap__new(sizeof(__u64), &gs->cond_tails) || bw_gcmap_memo__new(&gs->walks)) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -344,6 +344,7 @@ void bw_goscan__free(struct bw_goscan *gs)
 	free(gs->chanv);
 	bw_goscan_free_stacks(gs->stacks);
 	bw_hashmap__free(gs->cond_tails);
+	bw_gcmap_memo__free(gs->walks);
 	free(gs->segs);
 	free(gs->roots);
 	free(gs->heap);
@@ -704,12 +705,49 @@ static void walk_allm(struct bw_goscan *gs)
 	gs->nms = n;
 }
 
+/*
+ * By start, a radix sort (a million stacks each scan); qsort when short of
+ * memory. The order of equal starts differs between the two: the merge
+ * below does not depend on it.
+ */
+static void sort_ranges(struct bw_range *a, size_t n)
+{
+	struct bw_range *tmp = n > 4096 ? malloc(n * sizeof(*tmp)) : NULL, *src = a, *dst = tmp, *t;
+	size_t count[256], i, pass, sum;
+
+	if (!tmp) {
+		qsort(a, n, sizeof(*a), cmp_range_start);
+		return;
+	}
+	for (pass = 0; pass < 8; pass++) {
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[(src[i].start >> (pass * 8)) & 0xff]++;
+		if (count[(src[0].start >> (pass * 8)) & 0xff] == n)
+			continue; /* this byte is the same everywhere */
+		for (i = sum = 0; i < 256; i++) {
+			size_t c = count[i];
+
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[count[(src[i].start >> (pass * 8)) & 0xff]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof(*a));
+	free(tmp);
+}
+
 /* Sorted and merged: the search looks words up in it. */
 static void sort_opaque(struct bw_goscan *gs)
 {
 	size_t i, k = 0;
 
-	qsort(gs->opaque, gs->nopaque, sizeof(*gs->opaque), cmp_range_start);
+	sort_ranges(gs->opaque, gs->nopaque);
 	for (i = 0; i < gs->nopaque; i++) {
 		if (k && gs->opaque[i].start <= gs->opaque[k - 1].end) {
 			if (gs->opaque[i].end > gs->opaque[k - 1].end)

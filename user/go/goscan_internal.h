@@ -16,6 +16,7 @@
 #include <linux/types.h>
 #include "core/gomodel.h"
 #include "core/hashmap.h"
+#include "go/gcmap.h"
 #include "go/gobin.h"
 #include "go/goreach.h"
 #include "go/goscan.h"
@@ -26,7 +27,7 @@
 #define G_BUF_BYTES 2048
 #define STACK_READ_MAX_BYTES 65536
 /* Goroutines read per batch of process_vm_readv calls, and each one's first stack bytes. */
-#define BATCH_ENTRIES 256
+#define BATCH_ENTRIES 1024
 #define STACK_FIRST_BYTES 2048
 /*
  * linux/amd64 heap geometry of Go 1.19-1.26: 64 MiB arenas indexed from
@@ -83,9 +84,10 @@ struct bw_goscan {
 	__u32 *m_tids;
 	__u64 *m_goids;
 	size_t nms;
-	__u8 *stack_buf;  /* STACK_READ_MAX_BYTES, for the few deep stacks */
-	__u8 *stack_bits; /* STACK_READ_MAX_BYTES / 64 + 1: live words of one stack */
-	__u64 *lwords;	  /* live stack words of the last scan's goroutines */
+	__u8 *stack_buf;	     /* STACK_READ_MAX_BYTES, for the few deep stacks */
+	__u8 *stack_bits;	     /* STACK_READ_MAX_BYTES / 64 + 1: live words of one stack */
+	struct bw_gcmap_memo *walks; /* stack walks of goroutines parked alike */
+	__u64 *lwords;		     /* live stack words of the last scan's goroutines */
 	size_t nlwords, cap_lwords;
 	struct batch *batch;
 	__u64 *chanv; /* channels of the last scan's goroutines */

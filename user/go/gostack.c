@@ -154,7 +154,8 @@ static void map_stack(struct bw_goscan *gs, struct bw_goroutine *g, const __u8 *
 	if (g->status == BW_GSTATUS_SYSCALL || whole > STACK_READ_MAX_BYTES || len > whole)
 		return;
 	memset(gs->stack_bits, 0, len / 64 + 1);
-	rc = bw_gcmap_stack(gs->gb, gs->bias, g->sched_pc, g->sched_sp, buf, len, gs->stack_bits);
+	rc = bw_gcmap_stack_memo(gs->walks, gs->gb, gs->bias, g->sched_pc, g->sched_sp, buf, len,
+				 gs->stack_bits);
 	if (rc < 0 || (rc && len != whole))
 		return;
 	if (gs->nlwords + len / 8 > gs->cap_lwords) {
@@ -172,6 +173,10 @@ static void map_stack(struct bw_goscan *gs, struct bw_goroutine *g, const __u8 *
 	for (i = 0; i < len / 8; i++) {
 		__u64 w;
 
+		if (!gs->stack_bits[i / 8]) { /* most of a stack is dead: a byte of bits at once */
+			i |= 7;
+			continue;
+		}
 		if (!(gs->stack_bits[i / 8] & (1u << (i % 8))))
 			continue;
 		bits++;

@@ -4,6 +4,7 @@
  * from g.waiting) and the sync object a sync waiter sleeps on.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include "core/hash.h"
 #include "go/goscan_internal.h"
@@ -165,15 +166,48 @@ static __u64 notify_tail(struct bw_goscan *gs, __u64 s)
 }
 
 /*
+ * The candidate at the stack offset where the last waiter parked at p's pc
+ * kept its sudog: the word there when candidates() would take it.
+ */
+static __u64 memo_guess(struct bw_goscan *gs, const struct pending *p, const __u8 *sbuf)
+{
+	const struct sudog_memo *m = sudog_memo(gs, p->g->sched_pc);
+	size_t len = p->stack_bytes < STACK_FIRST_BYTES ? p->stack_bytes : STACK_FIRST_BYTES;
+	__u64 w;
+
+	if (m->pc != p->g->sched_pc + 1 || !p->g->stack_hash)
+		return 0;
+	if (len > SYNC_SEARCH_BYTES)
+		len = SYNC_SEARCH_BYTES;
+	if (m->off % 8 || m->off + 8 > len)
+		return 0;
+	memcpy(&w, sbuf + m->off, 8);
+	return in_heap(gs, w) && (w < p->lo || w >= p->hi) ? w : 0;
+}
+
+/*
+ * Where a sync waiter's sudog is looked for first, read for the whole batch
+ * at once: g.waiting when set (1.26+), else the memo's stack word. 0: none.
+ */
+static __u64 first_guess(struct bw_goscan *gs, struct batch *b, size_t k)
+{
+	const struct pending *p = &b->p[k];
+
+	return p->g->waiting ? p->g->waiting : memo_guess(gs, p, b->sbuf[k]);
+}
+
+/*
  * The sync object a waiter sleeps on: its sudog's elem (the semaphore's
  * address; from Go 1.26 also the notifyList of a Cond), the sudog found
  * through g.waiting (1.26+) or on the waiter's own stack (semacquire1 and
  * notifyListWait keep it there across the park), checked by sudog.g. A
  * Cond waiter before 1.26 has no elem: its Cond is the stack word whose
  * notifyList holds the sudog at its head or tail. Unknown stays 0: the
- * waiter is then never called leaked.
+ * waiter is then never called leaked. first is the read of first_guess
+ * (NULL: there was none), its 32 bytes in p->sd.
  */
-static void read_sync_one(struct bw_goscan *gs, struct batch *b, size_t k)
+static void read_sync_one(struct bw_goscan *gs, struct batch *b, size_t k,
+			  const struct bw_memvec *first)
 {
 	struct pending *p = &b->p[k];
 	struct bw_goroutine *g = p->g;
@@ -183,15 +217,14 @@ static void read_sync_one(struct bw_goscan *gs, struct batch *b, size_t k)
 	struct sudog_memo *m;
 	size_t n, i;
 
-	if (g->waiting && !bw_mem__read(gs->mem, g->waiting, words[0], 32) &&
-	    words[0][BW_GO_SUDOG_G / 8] == p->gaddr) {
-		s = g->waiting;
-		elem = words[0][BW_GO_SUDOG_ELEM / 8];
+	if (first && !first->err && !memcmp(p->sd + BW_GO_SUDOG_G, &p->gaddr, 8)) {
+		s = first->addr;
+		memcpy(&elem, p->sd + BW_GO_SUDOG_ELEM, 8);
 	}
 	n = s || !g->stack_hash ? 0 : candidates(gs, p, b->sbuf[k], cand, off);
 	m = sudog_memo(gs, g->sched_pc);
 	/* Goroutines parked alike keep the sudog at the same stack offset: try it first. */
-	for (i = 0; i < n && m->pc == g->sched_pc + 1; i++) {
+	for (i = 0; i < n && g->waiting && m->pc == g->sched_pc + 1; i++) {
 		if (off[i] != m->off)
 			continue;
 		if (!bw_mem__read(gs->mem, cand[i], words[0], 32) &&
@@ -239,12 +272,25 @@ static void read_sync_one(struct bw_goscan *gs, struct batch *b, size_t k)
 
 void bw_goscan_read_sync(struct bw_goscan *gs, struct batch *b, size_t nb)
 {
-	size_t k;
+	size_t k, nv = 0, at[BATCH_ENTRIES];
+	__u64 addr;
 
+	/* The first guesses of the batch in one read: most waiters need no other. */
+	for (k = 0; k < nb; k++) {
+		at[k] = SIZE_MAX;
+		if (!b->p[k].live || !b->p[k].sync)
+			continue;
+		addr = first_guess(gs, b, k);
+		if (addr) {
+			at[k] = nv;
+			b->v[nv++] = vec(addr, b->p[k].sd, 32);
+		}
+	}
+	bw_mem__readv(gs->mem, b->v, nv);
 	for (k = 0; k < nb; k++) {
 		if (!b->p[k].live || !b->p[k].sync)
 			continue;
-		read_sync_one(gs, b, k);
+		read_sync_one(gs, b, k, at[k] == SIZE_MAX ? NULL : &b->v[at[k]]);
 		if (b->p[k].sync_sudog)
 			bw_goscan_add_stop(gs, b->p[k].sync_sudog);
 	}

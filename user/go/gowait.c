@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include "core/numfmt.h"
 #include "go/gowait.h"
 
 /*
@@ -87,36 +90,69 @@ static const char *sync_kind(const char *reason)
 	return "semaphore";
 }
 
+/* snprintf's contract, built piece by piece: text cut to fit, n what it would take. */
+struct text {
+	char *buf;
+	size_t len, n;
+};
+
+static void add(struct text *t, const char *s, size_t n)
+{
+	if (t->n < t->len)
+		memcpy(t->buf + t->n, s, t->n + n < t->len ? n : t->len - t->n);
+	t->n += n;
+}
+
+static void add_str(struct text *t, const char *s)
+{
+	add(t, s, strlen(s));
+}
+
+static void add_num(struct text *t, __u64 v, bool hex)
+{
+	char num[BW_NUMFMT_MAX_BYTES];
+
+	add(t, num, hex ? bw_fmt_hex(num, v) : bw_fmt_u64(num, v));
+}
+
+/* Without snprintf: a report of a million leaked goroutines writes a million of these. */
 int bw_gowhy_text(const struct bw_goroutine *g, char *buf, size_t len)
 {
-	char also[64] = "";
+	struct text t = { buf, len, 0 };
 
-	if (g->why_goid)
-		snprintf(also, sizeof(also), "; also waited on by leaked goroutine %llu",
-			 (unsigned long long)g->why_goid);
 	switch (g->why) {
 	case BW_WHY_NILCHAN:
-		return snprintf(buf, len, "nil channel");
+		add_str(&t, "nil channel");
+		break;
 	case BW_WHY_NOCASES:
-		return snprintf(buf, len, "select with no cases");
+		add_str(&t, "select with no cases");
+		break;
 	case BW_WHY_CHAN:
-		return snprintf(buf, len,
-				"chan 0x%llx reachable from no live goroutine or global%s",
-				(unsigned long long)g->wait_obj, also);
 	case BW_WHY_SYNC:
-		return snprintf(buf, len, "%s 0x%llx reachable from no live goroutine or global%s",
-				sync_kind(g->wait_reason), (unsigned long long)g->wait_obj, also);
+		add_str(&t, g->why == BW_WHY_CHAN ? "chan" : sync_kind(g->wait_reason));
+		add_str(&t, " 0x");
+		add_num(&t, g->wait_obj, true);
+		add_str(&t, " reachable from no live goroutine or global");
+		if (g->why_goid) {
+			add_str(&t, "; also waited on by leaked goroutine ");
+			add_num(&t, g->why_goid, false);
+		}
+		break;
 	case BW_WHY_CYCLE:
-		return snprintf(buf, len,
-				"%s 0x%llx reachable from the stack of goroutine %llu, itself "
-				"leaked waiting on a lock of the same cycle",
-				sync_kind(g->wait_reason), (unsigned long long)g->wait_obj,
-				(unsigned long long)g->why_goid);
+		add_str(&t, sync_kind(g->wait_reason));
+		add_str(&t, " 0x");
+		add_num(&t, g->wait_obj, true);
+		add_str(&t, " reachable from the stack of goroutine ");
+		add_num(&t, g->why_goid, false);
+		add_str(&t, ", itself leaked waiting on a lock of the same cycle");
+		break;
 	case BW_WHY_RUNTIME:
-		return snprintf(buf, len, "marked leaked by the Go runtime's leak detector");
+		add_str(&t, "marked leaked by the Go runtime's leak detector");
+		break;
 	default:
-		if (len)
-			buf[0] = '\0';
-		return 0;
+		break;
 	}
+	if (len)
+		buf[t.n < len ? t.n : len - 1] = '\0';
+	return t.n > INT_MAX ? INT_MAX : (int)t.n;
 }

@@ -22,10 +22,10 @@ struct bw_mem {
 	int mem_fd;	   /* /proc/PID/mem, opened on the first fallback read */
 	bool use_proc_mem; /* process_vm_readv was refused once: do not retry it */
 	/* bw_mem__readv's working space, kept between calls */
-	size_t *order;
+	size_t *order, *order_tmp;
 	struct run *runs;
 	char *scratch;
-	size_t cap_order, cap_runs, cap_scratch;
+	size_t cap_order, cap_order_tmp, cap_runs, cap_scratch;
 };
 
 int bw_mem__open(pid_t pid, struct bw_mem **out)
@@ -131,12 +131,41 @@ struct run {
 	size_t first, last; /* in order[] */
 };
 
-static int cmp_piece(const void *a, const void *b, void *ctx)
+/*
+ * order[0, n) by the pieces' addresses: an LSD radix sort of the indices,
+ * a pass per byte that differs (a batch spans a few GiB of one process at
+ * most), through tmp (n entries).
+ */
+static void sort_order(const struct bw_memvec *v, size_t *order, size_t *tmp, size_t n)
 {
-	const struct bw_memvec *v = ctx;
-	__u64 x = v[*(const size_t *)a].addr, y = v[*(const size_t *)b].addr;
+	size_t count[256], i, pass, sum, *src = order, *dst = tmp, *t;
+	__u64 lo = ~0ULL, hi = 0;
 
-	return x < y ? -1 : x > y;
+	for (i = 0; i < n; i++) {
+		lo = v[order[i]].addr < lo ? v[order[i]].addr : lo;
+		hi = v[order[i]].addr > hi ? v[order[i]].addr : hi;
+	}
+	/* Bytes above the highest that differs are the same everywhere: no pass. */
+	for (pass = 0; pass < 8 && ((lo ^ hi) >> (8 * pass)); pass++) {
+		unsigned int shift = pass * 8;
+
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[(v[src[i]].addr >> shift) & 0xff]++;
+		for (i = sum = 0; i < 256; i++) {
+			size_t c = count[i];
+
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[count[(v[src[i]].addr >> shift) & 0xff]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != order)
+		memcpy(order, src, n * sizeof(*order));
 }
 
 static int grow(void **p, size_t *cap, size_t want, size_t size)
@@ -185,6 +214,7 @@ int bw_mem__readv(struct bw_mem *mem, struct bw_memvec *v, size_t n)
 	ssize_t got;
 
 	if (grow((void **)&mem->order, &mem->cap_order, n, sizeof(*mem->order)) ||
+	    grow((void **)&mem->order_tmp, &mem->cap_order_tmp, n, sizeof(*mem->order_tmp)) ||
 	    grow((void **)&mem->runs, &mem->cap_runs, n, sizeof(*mem->runs))) {
 		for (i = 0; i < n; i++) /* no room to batch: one at a time */
 			v[i].err = bw_mem__read(mem, v[i].addr, v[i].buf, v[i].len);
@@ -200,7 +230,7 @@ int bw_mem__readv(struct bw_mem *mem, struct bw_memvec *v, size_t n)
 	for (i = 1; i < nord && v[mem->order[i - 1]].addr <= v[mem->order[i]].addr; i++)
 		;
 	if (i < nord) /* callers mostly pass them in address order already */
-		qsort_r(mem->order, nord, sizeof(*mem->order), cmp_piece, v);
+		sort_order(v, mem->order, mem->order_tmp, nord);
 	runs = mem->runs;
 	for (i = 0; i < nord; i++) {
 		const struct bw_memvec *p = &v[mem->order[i]];
@@ -286,6 +316,7 @@ void bw_mem__free(struct bw_mem *mem)
 	if (mem->mem_fd >= 0)
 		close(mem->mem_fd);
 	free(mem->order);
+	free(mem->order_tmp);
 	free(mem->runs);
 	free(mem->scratch);
 	free(mem);
