@@ -18,6 +18,13 @@
 //	locked-waiter (x2) leak    sync.Mutex.Lock (< 1.20      main.readLocked
 //	                           semacquire)
 //	never-quit         leak    select                       main.jobWorker
+//	cond-never-signalled leak  sync.Cond.Wait               main.waitNotice
+//	rlock-reader       deadlock sync.RWMutex.RLock (< 1.20  main.lookupTwice
+//	                           semacquire)
+//	rlock-writer       deadlock sync.RWMutex.Lock (< 1.20   main.register
+//	                           semacquire)
+//	abba-transfer (x2) deadlock sync.Mutex.Lock (< 1.20     main.transfer
+//	                           semacquire)
 //	ctx-worker         idle    select                       main.ctxWorker
 //	quit-worker        idle    select                       main.quitWorker
 //	wg-worker          idle    chan receive                 main.releasedWorker
@@ -34,7 +41,12 @@
 // an unbuffered channel while holding its cache's mutex, the subscriber
 // has gone; two readers then block on the mutex. never-quit: a job worker
 // loops on its jobs and a quit channel; its owner sends the jobs and
-// returns without closing quit.
+// returns without closing quit. cond-never-signalled: a waiter for a
+// notice whose Broadcast an error path skips. rlock: a reader takes the
+// read lock again under itself while a writer queued in between (the
+// writer waits for the first read lock, the second waits for the writer).
+// abba-transfer: two transfers between the same two accounts in opposite
+// directions, each locking its source first.
 //
 // Healthy: workers stopped by a context, by a quit channel, and a
 // WaitGroup whose worker waits to be released; their context, channels and
@@ -221,6 +233,112 @@ func runJobsNoQuit() {
 	}
 }
 
+type notice struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	done bool
+}
+
+//go:noinline
+func waitNotice(n *notice) {
+	n.mu.Lock()
+	for !n.done {
+		n.cond.Wait()
+	}
+	n.mu.Unlock()
+}
+
+//go:noinline
+func noticeNeverSignalled(i int) {
+	n := new(notice)
+	n.cond = sync.NewCond(&n.mu)
+	go waitNotice(n)
+	if validate(i) != nil {
+		return // the Broadcast below is skipped
+	}
+	n.mu.Lock()
+	n.done = true
+	n.cond.Broadcast()
+	n.mu.Unlock()
+}
+
+type registry struct {
+	mu   sync.RWMutex
+	name *string
+}
+
+// lookupTwice takes the read lock again under itself (a helper that locks
+// too): with a writer queued in between, the second RLock waits for the
+// writer, the writer for the first RLock.
+//
+//go:noinline
+func lookupTwice(r *registry, held chan<- struct{}, writerQueued <-chan struct{}) {
+	r.mu.RLock()
+	close(held)
+	<-writerQueued
+	r.mu.RLock()
+	r.mu.RUnlock()
+	r.mu.RUnlock()
+}
+
+//go:noinline
+func register(r *registry) {
+	r.mu.Lock()
+	r.mu.Unlock()
+}
+
+//go:noinline
+func recursiveRLock() {
+	r := new(registry)
+	held, queued := make(chan struct{}), make(chan struct{})
+	go lookupTwice(r, held, queued)
+	<-held
+	go register(r)
+	// The writer is queued once readerCount went negative: poll for it.
+	for !writerWaiting(r) {
+		runtime.Gosched()
+	}
+	close(queued)
+}
+
+// writerWaiting tells whether a writer is queued on r: TryRLock fails then
+// (and only then, while r is read-locked).
+//
+//go:noinline
+func writerWaiting(r *registry) bool {
+	if r.mu.TryRLock() {
+		r.mu.RUnlock()
+		return false
+	}
+	return true
+}
+
+type account struct {
+	mu   sync.Mutex
+	name *string
+}
+
+//go:noinline
+func transfer(from, to *account, held chan<- struct{}, otherHeld <-chan struct{}) {
+	from.mu.Lock()
+	close(held)
+	<-otherHeld
+	to.mu.Lock()
+	to.mu.Unlock()
+	from.mu.Unlock()
+}
+
+// transfersABBA runs two transfers between the same accounts in opposite
+// directions, each locking its source first.
+//
+//go:noinline
+func transfersABBA() {
+	a, b := new(account), new(account)
+	aHeld, bHeld := make(chan struct{}), make(chan struct{})
+	go transfer(a, b, aHeld, bHeld)
+	go transfer(b, a, bHeld, aHeld)
+}
+
 //go:noinline
 func ctxWorker(ctx context.Context, jobs <-chan int, done chan<- struct{}) {
 	defer func() {
@@ -365,6 +483,9 @@ func main() {
 		batchNeverDone()
 		lockedSend(i)
 		runJobsNoQuit()
+		noticeNeverSignalled(i)
+		recursiveRLock()
+		transfersABBA()
 	}
 	startHealthy(*n)
 	announce.ReadyShapes([]announce.Shape{
@@ -378,6 +499,14 @@ func main() {
 		{Name: "locked-waiter", Expect: "leak", Wait: announce.MutexLock(),
 			Func: "main.readLocked", Count: 2 * *n},
 		{Name: "never-quit", Expect: "leak", Wait: "select", Func: "main.jobWorker", Count: *n},
+		{Name: "cond-never-signalled", Expect: "leak", Wait: "sync.Cond.Wait",
+			Func: "main.waitNotice", Count: *n},
+		{Name: "rlock-reader", Expect: "deadlock", Wait: announce.RWMutexWait("RLock"),
+			Func: "main.lookupTwice", Count: *n},
+		{Name: "rlock-writer", Expect: "deadlock", Wait: announce.RWMutexWait("Lock"),
+			Func: "main.register", Count: *n},
+		{Name: "abba-transfer", Expect: "deadlock", Wait: announce.MutexLock(),
+			Func: "main.transfer", Count: 2 * *n},
 		{Name: "ctx-worker", Expect: "idle", Wait: "select", Func: "main.ctxWorker", Count: *n},
 		{Name: "quit-worker", Expect: "idle", Wait: "select", Func: "main.quitWorker", Count: *n},
 		{Name: "wg-worker", Expect: "idle", Wait: "chan receive", Func: "main.releasedWorker",

@@ -99,6 +99,15 @@ func MutexLock() string {
 	return "semacquire"
 }
 
+// RWMutexWait is the wait reason of a goroutine blocked in sync.RWMutex's
+// lock ("Lock" or "RLock"): named from Go 1.20 on, before a semacquire.
+func RWMutexWait(lock string) string {
+	if goMinor() >= 20 {
+		return "sync.RWMutex." + lock
+	}
+	return "semacquire"
+}
+
 // WaitGroupWait is the wait reason of a goroutine blocked in
 // sync.WaitGroup.Wait: named from Go 1.24 on, before a semacquire.
 func WaitGroupWait() string {
