@@ -604,7 +604,33 @@ Test(goleaks, snapshot_keeps_the_young)
 struct shape {
 	char name[48], expect[16], func[160];
 	size_t count, flagged, deadlocked;
+	json_object *missed; /* a goroutine of a bug shape not flagged, for the message */
 };
+
+/* The shape whose function is on rec's stack, or NULL. */
+static struct shape *shape_of(json_object *rec, struct shape *shapes, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (stack_has(rec, shapes[k].func))
+			return &shapes[k];
+	return NULL;
+}
+
+/* The go_process record, for messages. */
+static const char *go_process(void)
+{
+	size_t i;
+
+	for (i = 0; i < run.nlines; i++) {
+		const char *type = run.objs[i] ? e2e_get_string(run.objs[i], "type") : NULL;
+
+		if (type && !strcmp(type, "go_process"))
+			return json_object_to_json_string(run.objs[i]);
+	}
+	return "no go_process record";
+}
 
 static size_t parse_shapes(const char *ready, struct shape *out, size_t max)
 {
@@ -709,12 +735,14 @@ static void compare_with_profile(const char *what, const char *prof)
 		const char *evidence;
 		struct shape *s = NULL;
 
-		if (!type || strcmp(type, "goroutine") || !e2e_get_int(o, "goid", &goid) ||
-		    !is_bad(verdict))
+		if (!type || strcmp(type, "goroutine") || !e2e_get_int(o, "goid", &goid))
 			continue;
-		for (k = 0; k < ns && !s; k++)
-			if (stack_has(o, shapes[k].func))
-				s = &shapes[k];
+		s = shape_of(o, shapes, ns);
+		if (!is_bad(verdict)) {
+			if (s && is_bad(s->expect) && !s->missed)
+				s->missed = o;
+			continue;
+		}
 		flagged++;
 		cr_expect(s && is_bad(s->expect), "%s: goroutine %lld flagged %s (%s): %s", what,
 			  goid, verdict, s ? s->name : "no shape", json_object_to_json_string(o));
@@ -739,8 +767,10 @@ static void compare_with_profile(const char *what, const char *prof)
 
 		if (!is_bad(s->expect))
 			continue;
-		cr_expect_eq(s->flagged, s->count, "%s: %s: %zu of %zu goroutines flagged", what,
-			     s->name, s->flagged, s->count);
+		cr_expect_eq(s->flagged, s->count, "%s: %s: %zu of %zu goroutines flagged (%s); %s",
+			     what, s->name, s->flagged, s->count,
+			     s->missed ? json_object_to_json_string(s->missed) : "no record",
+			     go_process());
 		/*
 		 * Lock cycles are searched among a bounded number of lock waiters
 		 * (gowatch.c): members beyond it are proven leaks, their cycle unnamed.
