@@ -176,6 +176,10 @@ static int read_announcements(struct e2e_target *t)
 			*nl = '\0';
 			if (!strcmp(buf, "ready"))
 				return 0;
+			if (!strncmp(buf, "ready ", 6)) {
+				snprintf(t->ready, sizeof(t->ready), "%s", buf + 6);
+				return 0;
+			}
 			ret = parse_announcement(t, buf);
 			if (ret)
 				return ret;

@@ -9,6 +9,9 @@
 #   <name>-stripped  -ldflags='-s -w'
 #   <name>-pie       -buildmode=pie
 #   GOROOT           the toolchain's GOROOT
+# A target folder may hold a `goexperiment` file: GOEXPERIMENT names, one a
+# line (# starts a comment). Each is set for the toolchains that know it
+# (`go env` accepts it) and left out for the others.
 # Go versions that were looked for and not found get a notice on stderr.
 # Outputs newer than their sources (and this script) are kept. At most two
 # builds run at a time. Offline and self-contained: no modules are needed,
@@ -22,6 +25,18 @@ SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 SRC=$(cd "$(dirname "$0")/targets" && pwd) || exit 1
 VARIANTS="normal stripped pie"
 LOOK_FOR="1.17 1.18 1.19 1.20 1.21 1.22 1.23 1.24 1.25 1.26 1.27"
+
+# experiments GOROOT FILE: the GOEXPERIMENTs of FILE (if any) that GOROOT's
+# go knows, comma-separated.
+experiments() {
+	[ -f "$2" ] || return 0
+	list=""
+	for e in $(sed 's/#.*//' "$2"); do
+		GOEXPERIMENT=$e "$1/bin/go" env GOEXPERIMENT >/dev/null 2>&1 &&
+			list="${list:+$list,}$e"
+	done
+	echo "$list"
+}
 
 # --job GOROOT GO1.X NAME VARIANT: one build, run by xargs below.
 if [ "${1:-}" = --job ]; then
@@ -37,11 +52,12 @@ if [ "${1:-}" = --job ]; then
 	go1.1[0-7]) ;;
 	*) set -- -buildvcs=false "$@" ;;
 	esac
-	if (cd "$SRC" && GOCACHE="$OUT/.cache/$short" CGO_ENABLED=0 \
+	exps=$(experiments "$goroot" "$SRC/$name/goexperiment")
+	if (cd "$SRC" && GOCACHE="$OUT/.cache/$short" CGO_ENABLED=0 GOEXPERIMENT="$exps" \
 		"$goroot/bin/go" build -o "$dest/$out.tmp" "$@" "./$name") >"$dest/$out.log" 2>&1 &&
 		mv "$dest/$out.tmp" "$dest/$out"; then
 		rm -f "$dest/$out.log"
-		echo "built: $dest/$out"
+		echo "built: $dest/$out${exps:+ (GOEXPERIMENT=$exps)}"
 		exit 0
 	fi
 	rm -f "$dest/$out.tmp"

@@ -8,7 +8,8 @@
 #
 #	goid N role R expect E wait W func F created C
 #
-# against the dump: goroutine N is there, its header shows wait reason W
+# and each shape of a "ready NAME=EXPECT,FUNC,COUNT ..." line (at least
+# COUNT goroutines with FUNC on their stacks) against the dump: goroutine N is there, its header shows wait reason W
 # (not checked for W "-"; for E "none" a goroutine caught running or
 # runnable passes too), F is one of its frames (unless its stack is
 # unavailable: running on another thread), and its "created by" names C
@@ -77,6 +78,25 @@ compare() {
 		next
 	}
 	$0 == "ready" { ready = 1; next }
+	$1 == "ready" {
+		# shapes: "ready NAME=EXPECT,FUNC,COUNT ...", COUNT goroutines with FUNC
+		ready = 1
+		for (i = 2; i <= NF; i++) {
+			n++
+			if (split($i, kv, "=") != 2 || split(kv[2], sh, ",") != 3) {
+				print "bad shape " $i; bad = 1; continue
+			}
+			have = 0
+			for (id in funcs)
+				if (index(funcs[id], "|" sh[2] "|")) have++
+			if (verbose == 1) printf "  %-17s %-8s %d x %s\n", kv[1], sh[1], sh[3], sh[2]
+			if (have < sh[3]) {
+				print "shape " kv[1] ": " have " goroutines with " sh[2] ", announced " sh[3]
+				bad = 1
+			}
+		}
+		next
+	}
 	$1 == "goid" {
 		id = $2; role = $4; expect = $6
 		# the wait reason may hold spaces (even " wait "): it ends at " func "
@@ -128,7 +148,7 @@ for bin in "$DIR"/go1.*/*; do
 	pid=$!
 	why=""
 	i=0
-	while ! grep -qx ready "$out"; do
+	while ! grep -Eq '^ready( |$)' "$out"; do
 		if ! alive $pid; then
 			why="exited before ready"
 			break

@@ -345,3 +345,41 @@ Test(goverdict, young_members_of_a_growing_leak_are_reported)
 	free(g);
 	bw_gotracker__free(t);
 }
+
+Test(goverdict, a_deadlock_is_reported_whole)
+{
+	struct bw_gotracker *t;
+	struct bw_gogroup *g;
+	struct bw_gorec r[] = {
+		rec(400, "sync.Mutex.Lock", "main.abFirst", "main.deadlockABBA"),
+		rec(401, "sync.Mutex.Lock", "main.abSecond", "main.deadlockABBA"),
+		rec(402, "chan send", "main.leakSend", "main.gather"),
+	};
+	size_t ng, i;
+
+	for (i = 0; i < 2; i++) {
+		r[i].g.reach = BW_REACH_DEAD;
+		r[i].g.why = BW_WHY_CYCLE;
+		r[i].g.why_goid = 401 - i;
+	}
+	r[2].g.reach = BW_REACH_DEAD;
+	r[2].g.why = BW_WHY_CHAN;
+	cr_assert_eq(bw_gotracker__new(&t), 0);
+	track(t, r, 3, 0, NULL, &g, &ng);
+	free(g);
+	/* The runtime moved abSecond's and leakSend's stacks: parked in place since 19 s only. */
+	r[1].g.sched_sp += 0x100;
+	r[2].g.sched_sp += 0x100;
+	track(t, r, 3, 19 * SEC, NULL, &g, &ng);
+	free(g);
+	track(t, r, 3, 20 * SEC, NULL, &g, &ng);
+	cr_expect_eq(r[0].verdict, BW_VERDICT_DEADLOCK);
+	cr_expect_eq(r[1].blocked_ns, 1 * SEC);
+	cr_expect_eq(r[1].verdict, BW_VERDICT_DEADLOCK, "the member abFirst's evidence names");
+	cr_expect_eq(r[1].g.why, BW_WHY_CYCLE);
+	cr_expect_eq(g[r[1].group].reported, 1);
+	cr_expect_eq(g[r[1].group].verdict, BW_VERDICT_DEADLOCK);
+	cr_expect_eq(r[2].verdict, BW_VERDICT_NONE, "a young leak outside any cycle waits");
+	free(g);
+	bw_gotracker__free(t);
+}

@@ -314,6 +314,50 @@ static bool sorted_by_goid(const struct bw_gorec *recs, size_t n)
 	return true;
 }
 
+static struct bw_gorec *find_goid(struct bw_gorec *recs, size_t n, __u64 goid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (recs[mid].g.goid == goid)
+			return &recs[mid];
+		if (recs[mid].g.goid < goid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * A deadlock is reported whole: once one member of a lock-wait cycle is,
+ * each member its evidence names in turn is too, at any age (a member whose
+ * stack the runtime moved was seen parked in place again only lately).
+ * recs are sorted by goid.
+ */
+static void report_cycles_whole(struct bw_gorec *recs, size_t n, struct bw_gogroup *groups)
+{
+	size_t i, hops;
+
+	for (i = 0; i < n; i++) {
+		struct bw_gorec *r = &recs[i], *next;
+
+		if (r->verdict != BW_VERDICT_DEADLOCK)
+			continue;
+		for (hops = 0; hops < n; hops++, r = next) {
+			next = find_goid(recs, n, r->g.why_goid);
+			if (!next || next->verdict != BW_VERDICT_NONE ||
+			    next->verdict_any != BW_VERDICT_DEADLOCK)
+				break;
+			next->verdict = BW_VERDICT_DEADLOCK;
+			next->g.why = next->why_any;
+			bw_gogroup_add_reported(&groups[next->group], next);
+		}
+	}
+}
+
 int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n, __u64 now_ns,
 			 __u64 threshold_ns, const struct bw_patterns *benign,
 			 struct bw_gogroup **groups_out, size_t *ngroups)
@@ -412,6 +456,7 @@ int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n
 		r->verdict_any = BW_VERDICT_LEAK;
 		gr->reported++;
 	}
+	report_cycles_whole(recs, n, groups);
 	if (!groups)
 		groups = calloc(1, sizeof(*groups)); /* never NULL on success, as before */
 	if (!groups) {

@@ -31,6 +31,11 @@
 //
 // Unannounced goroutines must not be flagged either: the runtime's own (GC
 // workers, sweeper, scavenger, finalizer, forcegc, os/signal's loop).
+//
+// A target with more goroutines than is worth a line each counts them by
+// shape instead (ReadyShapes): its "ready" line then goes on with one
+// " NAME=EXPECT,FUNC,COUNT" item per shape, COUNT goroutines parked with FUNC
+// on their stacks, each of which must get VERDICT EXPECT.
 package announce
 
 import (
@@ -90,6 +95,15 @@ func goMinor() int {
 func MutexLock() string {
 	if goMinor() >= 20 {
 		return "sync.Mutex.Lock"
+	}
+	return "semacquire"
+}
+
+// RWMutexWait is the wait reason of a goroutine blocked in sync.RWMutex's
+// lock ("Lock" or "RLock"): named from Go 1.20 on, before a semacquire.
+func RWMutexWait(lock string) string {
+	if goMinor() >= 20 {
+		return "sync.RWMutex." + lock
 	}
 	return "semacquire"
 }
@@ -284,4 +298,55 @@ func Signals() <-chan os.Signal {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
 	return ch
+}
+
+// Shape is a kind of goroutine a target starts many of: Count goroutines
+// parked in Wait with Func on their stacks, each expecting Expect.
+type Shape struct {
+	Name, Expect, Wait, Func string
+	Count                    int
+}
+
+// parked counts the goroutines of gs with fn on their stack parked in wait.
+func parked(gs map[int64]*G, fn, wait string) int {
+	n := 0
+	for _, g := range gs {
+		if g.Reason == wait && g.has(fn) {
+			n++
+		}
+	}
+	return n
+}
+
+// ReadyShapes waits until, for each shape, exactly Count goroutines are
+// parked in Wait with Func on their stacks, then writes the "ready" line
+// with the shapes ("ready NAME=EXPECT,FUNC,COUNT ...") and closes the board.
+func ReadyShapes(shapes []Shape) {
+	deadline := time.Now().Add(Timeout)
+	for {
+		why := ""
+		gs := Dump()
+		for _, s := range shapes {
+			if n := parked(gs, s.Func, s.Wait); n != s.Count {
+				why = fmt.Sprintf("%d goroutines of %s parked in [%s], want %d", n, s.Name,
+					s.Wait, s.Count)
+				break
+			}
+		}
+		if why == "" {
+			line := "ready"
+			for _, s := range shapes {
+				line += fmt.Sprintf(" %s=%s,%s,%d", s.Name, s.Expect, s.Func, s.Count)
+			}
+			board.mu.Lock()
+			board.closed = true
+			write(line + "\n")
+			board.mu.Unlock()
+			return
+		}
+		if time.Now().After(deadline) {
+			Fail("not ready after %v: %s", Timeout, why)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
