@@ -54,7 +54,8 @@ struct e2e_target {
 	struct e2e_thread threads[E2E_MAX_THREADS];
 	size_t ngoroutines;
 	struct e2e_goroutine goroutines[E2E_MAX_GOROUTINES];
-	char err[256]; /* why e2e_target_start failed */
+	long long leaked; /* "leaked N" of a target that counts its leaks, -1 when none */
+	char err[256];	  /* why e2e_target_start failed */
 };
 
 /* A finished blockwatch run. */

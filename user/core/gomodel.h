@@ -70,6 +70,7 @@ struct bw_goroutine {
 	 * or 1).
 	 */
 	__u8 map;
+	__u8 in_place; /* a second read right after the scan saw it parked the same (goinplace.h) */
 	__u16 live_n, live_bits;
 	__u64 stack_lo, stack_hi;
 	__u64 sync_obj; /* sema address, notifyList or Cond a sync wait sleeps on, 0 if unknown */
@@ -142,8 +143,8 @@ struct bw_gorec {
 	/*
 	 * The verdict it gets at any age (threshold 0), and the evidence that
 	 * goes with it: what a snapshot keeps so a report with a lower
-	 * threshold can judge it offline. verdict is this or NONE (a young
-	 * member of a growing leak is leak in both).
+	 * threshold can judge it offline. verdict is this or NONE (a leak or
+	 * deadlock seen parked in place is reported at any age: leak in both).
 	 */
 	enum bw_verdict verdict_any;
 	__u8 why_any;
