@@ -163,6 +163,17 @@ struct bw_gogroup {
 	__u64 key;		 /* stable hash of the site */
 };
 
+/*
+ * Whether r's age was measured: g.waitsince is set only by a GC that finds
+ * the goroutine parked, so one parked since the last GC, first seen by this
+ * scan and not seen park by the probes, has no age yet (blocked_ns 0 is no
+ * measure). A group whose reported members all have none has oldest_ns 0.
+ */
+static inline bool bw_gorec_age_known(const struct bw_gorec *r)
+{
+	return r->age_source != BW_AGE_WATCHED || r->blocked_ns > 0;
+}
+
 /* Counts r, which has a verdict, among the reported of its group gr: worst verdict, oldest age. */
 static inline void bw_gogroup_add_reported(struct bw_gogroup *gr, const struct bw_gorec *r)
 {

@@ -242,9 +242,12 @@ static void json_goroutine(FILE *f, const struct bw_capture_go *r, const struct 
 		fputs(",\"wait_reason\":", f);
 		bw_json_str(f, g->g.wait_reason);
 	}
-	n = snprintf(buf, sizeof(buf), ",\"blocked_s\":%.3f,\"age_from\":\"%s\",\"verdict\":\"%s\"",
-		     g->blocked_ns / 1e9, bw_age_source_name(g->age_source),
-		     bw_verdict_name(g->verdict));
+	if (bw_gorec_age_known(g))
+		n = snprintf(buf, sizeof(buf), ",\"blocked_s\":%.3f,\"age_from\":\"%s\"",
+			     g->blocked_ns / 1e9, bw_age_source_name(g->age_source));
+	else
+		n = snprintf(buf, sizeof(buf), ",\"age_known\":false");
+	n += snprintf(buf + n, sizeof(buf) - n, ",\"verdict\":\"%s\"", bw_verdict_name(g->verdict));
 	if (g->g.parent_goid)
 		n += snprintf(buf + n, sizeof(buf) - n, ",\"parent_goid\":%llu",
 			      (unsigned long long)g->g.parent_goid);
@@ -306,8 +309,11 @@ static void json_go(FILE *f, const struct bw_capture_go *r)
 			r->pid, (unsigned long long)gr->key, bw_verdict_name(gr->verdict),
 			gr->count, gr->reported);
 		bw_json_str(f, gr->wait_reason);
-		fprintf(f, ",\"oldest_s\":%.3f,\"growth_per_min\":%.1f,\"blocked_at\":",
-			gr->oldest_ns / 1e9, gr->growth_per_min);
+		if (gr->oldest_ns)
+			fprintf(f, ",\"oldest_s\":%.3f", gr->oldest_ns / 1e9);
+		else
+			fputs(",\"age_known\":false", f);
+		fprintf(f, ",\"growth_per_min\":%.1f,\"blocked_at\":", gr->growth_per_min);
 		json_func(f, &gr->blocked_at);
 		fputs(",\"created_by\":", f);
 		json_func(f, &gr->created_by);
@@ -423,7 +429,10 @@ static void text_go(FILE *f, const struct bw_capture_go *r, __u64 threshold_ns)
 		fprintf(f, "\n%-8s %zu goroutine%s  ", bw_verdict_name(gr->verdict), gr->reported,
 			gr->reported == 1 ? "" : "s");
 		bw_text_str(f, gr->wait_reason, 40);
-		fprintf(f, "  oldest %s", dur);
+		if (gr->oldest_ns)
+			fprintf(f, "  oldest %s", dur);
+		else
+			fputs("  age unknown (parked since the last GC)", f);
 		if (gr->growth_per_min >= 0.5)
 			fprintf(f, "  growing %+.0f/min", gr->growth_per_min);
 		fputs("\n         blocked at  ", f);
