@@ -317,6 +317,97 @@ Test(goleaks, growleak)
 	run_target("growleak");
 }
 
+/* Leak records of the last run whose stack has func; *bad counts goroutines with it not leak. */
+static size_t count_leaks_at(const char *func, size_t *bad)
+{
+	size_t i, n = 0;
+
+	*bad = 0;
+	for (i = 0; i < run.nlines; i++) {
+		json_object *o = run.objs[i];
+		const char *type = o ? e2e_get_string(o, "type") : NULL;
+		const char *verdict = o ? e2e_get_string(o, "verdict") : NULL;
+
+		if (!type || strcmp(type, "goroutine") || !stack_has(o, func))
+			continue;
+		if (verdict && !strcmp(verdict, "leak"))
+			n++;
+		else
+			(*bad)++;
+	}
+	return n;
+}
+
+/*
+ * A proof needs no age: attached after the leaks exist, with the default
+ * threshold (10 s) and a watch of one second, every goroutine growleak says
+ * it leaked (all of them younger than the threshold, its pile no longer
+ * growing) is reported as leak, each with its evidence; so is each in a
+ * snapshot, which is one scan with no watch before it.
+ */
+Test(goleaks, every_leaked_goroutine_is_counted)
+{
+	char *vers[MAX_VERSIONS], path[512], what[128], pid[16], snap[] = "/tmp/bw-count-XXXXXX";
+	const char *variants[] = { "", "-stripped", "-pie" };
+	const char *watch[] = { "-p", pid, "--duration", "1s", "--json", NULL };
+	const char *take[] = { "snapshot", "-p", pid, "-o", snap, NULL };
+	const char *show[] = { "report", "--json", snap, NULL };
+	size_t nv = versions(vers), i, j, runs = 0, n, bad;
+	int fd = mkstemp(snap);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	for (i = 0; i < nv; i++) {
+		for (j = 0; j < sizeof(variants) / sizeof(variants[0]); j++) {
+			const char *argv[] = { path, "-every",	  "10ms", "-max",
+					       "40", "-announce", "40",	  NULL };
+
+			snprintf(path, sizeof(path), "%s/%s/growleak%s", go_targets_dir(), vers[i],
+				 variants[j]);
+			snprintf(what, sizeof(what), "%s growleak%s", vers[i], variants[j]);
+			if (access(path, X_OK))
+				continue;
+			cr_assert_eq(e2e_target_start_argv(&tgt, argv, what), 0, "%s", tgt.err);
+			cr_assert_eq(tgt.leaked, 40, "%s: says it leaked %lld", what, tgt.leaked);
+			snprintf(pid, sizeof(pid), "%d", tgt.pid);
+			cr_assert_eq(e2e_run_bw(&run, watch, E2E_RUN_TIMEOUT_S), 0, "%s",
+				     run.errmsg);
+			cr_assert_eq(run.nbad, 0, "%s: bad line: %s", what, run.bad_line);
+			n = count_leaks_at("main.sendReport", &bad);
+			fprintf(stderr, "goleaks: %s: watched 1 s: %zu of %lld leaked reported\n",
+				what, n, tgt.leaked);
+			cr_expect_eq(n, (size_t)tgt.leaked, "%s: %zu of %lld leaks reported", what,
+				     n, tgt.leaked);
+			cr_expect_eq(bad, 0, "%s: %zu leaked goroutines not called leak", what,
+				     bad);
+			cr_expect_eq(run.exit_code, 3, "%s: exit %d: %s", what, run.exit_code,
+				     run.err);
+			check_run(what);
+			e2e_run_free(&run);
+
+			cr_assert_eq(e2e_run_bw(&run, take, E2E_RUN_TIMEOUT_S), 0, "%s",
+				     run.errmsg);
+			cr_expect_eq(run.exit_code, 3, "%s: snapshot exit %d: %s", what,
+				     run.exit_code, run.err);
+			e2e_run_free(&run);
+			cr_assert_eq(e2e_run_bw(&run, show, E2E_RUN_TIMEOUT_S), 0, "%s",
+				     run.errmsg);
+			n = count_leaks_at("main.sendReport", &bad);
+			fprintf(stderr, "goleaks: %s: one snapshot: %zu of %lld leaked reported\n",
+				what, n, tgt.leaked);
+			cr_expect_eq(n, (size_t)tgt.leaked, "%s: snapshot: %zu of %lld leaks", what,
+				     n, tgt.leaked);
+			cr_expect_eq(bad, 0, "%s: snapshot: %zu not leak", what, bad);
+			e2e_run_free(&run);
+			e2e_target_stop(&tgt);
+			runs++;
+		}
+		free(vers[i]);
+	}
+	unlink(snap);
+	cr_assert_gt(runs, 0, "no build of growleak found");
+}
+
 Test(goleaks, healthy)
 {
 	run_target("healthy");
@@ -549,8 +640,9 @@ Test(goleaks, fleet_finds_a_later_go_process)
 
 /*
  * A snapshot keeps the goroutines under its threshold, with the verdict
- * they get at any age: a report with a lower threshold finds the leaks a
- * run with a threshold of an hour saw but did not report.
+ * they get at any age: a report with a lower threshold finds what a run
+ * with a threshold of an hour saw but did not report (globallock's pair,
+ * blocked). Leaks need no age: the same run reports chanleak's at once.
  */
 Test(goleaks, snapshot_keeps_the_young)
 {
@@ -558,30 +650,29 @@ Test(goleaks, snapshot_keeps_the_young)
 	const char *argv[] = { "snapshot", "-p", pid, "--threshold", "1h", "-o", snap, NULL };
 	const char *plain[] = { "report", snap, NULL };
 	const char *lower[] = { "report", "--threshold", "1ms", snap, NULL };
-	const char *leaks[] = { "report", "--json", "-t", "1ms", "--verdict", "leak", snap, NULL };
+	const char *blocked[] = { "report",    "--json",  "-t", "1ms",
+				  "--verdict", "blocked", snap, NULL };
 	size_t nv = versions(vers), i, n = 0;
 	int fd = mkstemp(snap);
 
 	cr_assert_geq(fd, 0);
 	close(fd);
-	snprintf(path, sizeof(path), "%s/%s/chanleak", go_targets_dir(), vers[nv - 1]);
-	cr_assert_eq(e2e_target_start_path(&tgt, path, "chanleak"), 0, "%s", tgt.err);
+	snprintf(path, sizeof(path), "%s/%s/globallock", go_targets_dir(), vers[nv - 1]);
+	cr_assert_eq(e2e_target_start_path(&tgt, path, "globallock"), 0, "%s", tgt.err);
 	snprintf(pid, sizeof(pid), "%d", tgt.pid);
 	cr_assert_eq(e2e_run_bw(&run, argv, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
 	cr_assert_eq(run.exit_code, 0, "nothing is an hour old: %s", run.err);
 	e2e_run_free(&run);
 	cr_assert_eq(e2e_run_bw(&run, plain, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
 	cr_assert_eq(run.exit_code, 0, "%s", run.out);
-	cr_assert_null(strstr(run.out, "main.sendResult"), "%s", run.out);
+	cr_assert_null(strstr(run.out, "main.globalFirst"), "%s", run.out);
 	e2e_run_free(&run);
 	cr_assert_eq(e2e_run_bw(&run, lower, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
-	cr_assert_eq(run.exit_code, 3, "the leaks, judged again: %s", run.out);
-	cr_assert_not_null(strstr(run.out, "\nleak "), "%s", run.out);
-	cr_assert_not_null(strstr(run.out, "main.sendResult"), "%s", run.out);
+	cr_assert_eq(run.exit_code, 0, "blocked is no finding: %s", run.out);
+	cr_assert_not_null(strstr(run.out, "\nblocked "), "%s", run.out);
+	cr_assert_not_null(strstr(run.out, "main.globalFirst"), "%s", run.out);
 	e2e_run_free(&run);
-	cr_assert_eq(e2e_run_bw(&run, leaks, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
-	unlink(snap);
-	cr_assert_eq(run.exit_code, 3);
+	cr_assert_eq(e2e_run_bw(&run, blocked, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
 	cr_assert_eq(run.nbad, 0, "bad line: %s", run.bad_line);
 	for (i = 0; i < run.nlines; i++) {
 		json_object *o = run.objs[i];
@@ -589,10 +680,24 @@ Test(goleaks, snapshot_keeps_the_young)
 
 		if (!type || strcmp(type, "goroutine"))
 			continue;
-		cr_assert_str_eq(e2e_get_string(o, "verdict"), "leak", "%s", run.out);
+		cr_assert_str_eq(e2e_get_string(o, "verdict"), "blocked", "%s", run.out);
 		n++;
 	}
-	cr_assert_gt(n, 0, "%s", run.out);
+	cr_assert_geq(n, 2, "%s", run.out);
+	e2e_run_free(&run);
+	e2e_target_stop(&tgt);
+
+	snprintf(path, sizeof(path), "%s/%s/chanleak", go_targets_dir(), vers[nv - 1]);
+	cr_assert_eq(e2e_target_start_path(&tgt, path, "chanleak"), 0, "%s", tgt.err);
+	snprintf(pid, sizeof(pid), "%d", tgt.pid);
+	cr_assert_eq(e2e_run_bw(&run, argv, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
+	cr_assert_eq(run.exit_code, 3, "a leak needs no age: %s", run.err);
+	e2e_run_free(&run);
+	cr_assert_eq(e2e_run_bw(&run, plain, E2E_RUN_TIMEOUT_S), 0, "%s", run.errmsg);
+	cr_assert_eq(run.exit_code, 3, "%s", run.out);
+	cr_assert_not_null(strstr(run.out, "\nleak "), "%s", run.out);
+	cr_assert_not_null(strstr(run.out, "main.sendResult"), "%s", run.out);
+	unlink(snap);
 	for (i = 0; i < nv; i++)
 		free(vers[i]);
 }

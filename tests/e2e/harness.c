@@ -142,6 +142,13 @@ static int parse_announcement(struct e2e_target *t, const char *line)
 
 	if (!strncmp(line, "goid ", 5))
 		return parse_goroutine(t, line);
+	if (!strncmp(line, "leaked ", 7)) {
+		if (sscanf(line, "leaked %lld", &t->leaked) != 1 || t->leaked < 0) {
+			set_err(t->err, sizeof(t->err), "%s: bad count \"%s\"", t->name, line);
+			return -EINVAL;
+		}
+		return 0;
+	}
 	if (t->nthreads >= E2E_MAX_THREADS) {
 		set_err(t->err, sizeof(t->err), "%s: more than %d announcements", t->name,
 			E2E_MAX_THREADS);
@@ -177,7 +184,7 @@ static int read_announcements(struct e2e_target *t)
 			if (!strcmp(buf, "ready"))
 				return 0;
 			if (!strncmp(buf, "ready ", 6)) {
-				snprintf(t->ready, sizeof(t->ready), "%s", buf + 6);
+				snprintf(t->ready, sizeof(t->ready), "%.*s", (int)sizeof(t->ready) - 1, buf + 6);
 				return 0;
 			}
 			ret = parse_announcement(t, buf);
@@ -584,6 +591,7 @@ int e2e_target_start_argv(struct e2e_target *t, const char *const *argv, const c
 
 	memset(t, 0, sizeof(*t));
 	t->out_fd = -1;
+	t->leaked = -1;
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	if (pipe2(pfd, O_CLOEXEC)) {
 		ret = -errno;

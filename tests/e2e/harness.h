@@ -55,6 +55,7 @@ struct e2e_target {
 	size_t ngoroutines;
 	struct e2e_goroutine goroutines[E2E_MAX_GOROUTINES];
 	char ready[1024]; /* what the "ready" line says after "ready ", if anything */
+	long long leaked; /* "leaked N" of a target that counts its leaks, -1 when none */
 	char err[256];	  /* why e2e_target_start failed */
 };
 

@@ -205,8 +205,10 @@ static void go_scan(struct go_scan *s, bool all)
 		 BW_VERDICT_DEADLOCK);
 	fx_group(&s->groups[2], "select", "main.loop", "main.start", 1, 0, BW_VERDICT_IDLE);
 	fx_group(&s->groups[3], "select", "main.tick", "main.start", 1, 0, BW_VERDICT_NONE);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
 		s->groups[i].blocked_at.file = s->groups[i].created_by.file = "";
+		s->groups[i].oldest_ns = s->groups[i].reported ? 20 * SEC : 0;
+	}
 	s->go.pid = 300;
 	s->go.go_version = "go1.22.1";
 	s->go.recs = s->recs;
@@ -277,7 +279,7 @@ Test(report, main_goroutine_is_named)
 
 	go_scan(&s, false);
 	buf = fx_report(&s.c, false);
-	cr_expect(strstr(buf, "\nleak     1 goroutine  chan receive  oldest 0ms\n"
+	cr_expect(strstr(buf, "\nleak     1 goroutine  chan receive  oldest 20.0s\n"
 			      "         blocked at  main.main\n"
 			      "         main goroutine\n"),
 		  "%s", buf);
@@ -380,6 +382,62 @@ Test(report, json_counts_goroutines_and_flags_main)
 	free(buf);
 	cr_assert_not_null(o);
 	cr_expect(!json_object_object_get_ex(o, "main", &v));
+	json_object_put(o);
+}
+
+/*
+ * g.waitsince is set only by a GC: a leak first seen parked since the last
+ * GC has no age yet. Said so, never shown as 0 s as if it were measured.
+ */
+Test(report, unknown_age_is_said)
+{
+	struct go_scan s;
+	struct json_object *o, *v;
+	char *buf;
+
+	go_scan(&s, false);
+	s.recs[0].blocked_ns = 0; /* age_source watched, first seen now */
+	s.groups[0].oldest_ns = 0;
+	buf = fx_report(&s.c, false);
+	cr_expect(strstr(buf, "\nleak     1 goroutine  chan receive  age unknown (parked since the "
+			      "last GC)\n"),
+		  "%s", buf);
+	cr_expect(!strstr(buf, "oldest 0"), "%s", buf);
+	free(buf);
+
+	buf = fx_report(&s.c, true);
+	o = record(buf, "goroutine", "goid", 1);
+	free(buf);
+	cr_assert_not_null(o);
+	cr_expect(json_object_object_get_ex(o, "age_known", &v) && !json_object_get_boolean(v));
+	cr_expect(!json_object_object_get_ex(o, "blocked_s", &v));
+	cr_expect(!json_object_object_get_ex(o, "age_from", &v));
+	json_object_put(o);
+	buf = fx_report(&s.c, true);
+	o = record(buf, "goroutine_group", "count", 1);
+	free(buf);
+	cr_assert_not_null(o);
+	cr_expect(json_object_object_get_ex(o, "age_known", &v) && !json_object_get_boolean(v));
+	cr_expect(!json_object_object_get_ex(o, "oldest_s", &v));
+	json_object_put(o);
+
+	/* A GC's waitsince or the probes give an age, 0 ms or not; so does a second scan. */
+	s.recs[0].age_source = BW_AGE_WAITSINCE;
+	buf = fx_report(&s.c, true);
+	o = record(buf, "goroutine", "goid", 1);
+	free(buf);
+	cr_assert_not_null(o);
+	cr_expect(json_object_object_get_ex(o, "blocked_s", &v));
+	cr_expect(!json_object_object_get_ex(o, "age_known", &v));
+	json_object_put(o);
+	s.recs[0].age_source = BW_AGE_WATCHED;
+	s.recs[0].blocked_ns = 1000000000ULL;
+	buf = fx_report(&s.c, true);
+	o = record(buf, "goroutine", "goid", 1);
+	free(buf);
+	cr_assert_not_null(o);
+	cr_expect(json_object_object_get_ex(o, "age_from", &v) &&
+		  !strcmp(json_object_get_string(v), "watched"));
 	json_object_put(o);
 }
 

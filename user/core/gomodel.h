@@ -70,6 +70,7 @@ struct bw_goroutine {
 	 * or 1).
 	 */
 	__u8 map;
+	__u8 in_place; /* a second read right after the scan saw it parked the same (goinplace.h) */
 	__u16 live_n, live_bits;
 	__u64 stack_lo, stack_hi;
 	__u64 sync_obj; /* sema address, notifyList or Cond a sync wait sleeps on, 0 if unknown */
@@ -142,8 +143,8 @@ struct bw_gorec {
 	/*
 	 * The verdict it gets at any age (threshold 0), and the evidence that
 	 * goes with it: what a snapshot keeps so a report with a lower
-	 * threshold can judge it offline. verdict is this or NONE (a young
-	 * member of a growing leak is leak in both).
+	 * threshold can judge it offline. verdict is this or NONE (a leak or
+	 * deadlock seen parked in place is reported at any age: leak in both).
 	 */
 	enum bw_verdict verdict_any;
 	__u8 why_any;
@@ -161,6 +162,17 @@ struct bw_gogroup {
 	enum bw_verdict verdict; /* the worst of its members */
 	__u64 key;		 /* stable hash of the site */
 };
+
+/*
+ * Whether r's age was measured: g.waitsince is set only by a GC that finds
+ * the goroutine parked, so one parked since the last GC, first seen by this
+ * scan and not seen park by the probes, has no age yet (blocked_ns 0 is no
+ * measure). A group whose reported members all have none has oldest_ns 0.
+ */
+static inline bool bw_gorec_age_known(const struct bw_gorec *r)
+{
+	return r->age_source != BW_AGE_WATCHED || r->blocked_ns > 0;
+}
 
 /* Counts r, which has a verdict, among the reported of its group gr: worst verdict, oldest age. */
 static inline void bw_gogroup_add_reported(struct bw_gogroup *gr, const struct bw_gorec *r)

@@ -192,8 +192,7 @@ cleanup:
 }
 
 /* reported, verdict and oldest of each group again, from its members' verdicts. */
-static void regroup(struct bw_gorec *recs, size_t n, struct bw_gogroup *groups, size_t ng,
-		    const struct bw_gogroup *was)
+static void regroup(struct bw_gorec *recs, size_t n, struct bw_gogroup *groups, size_t ng)
 {
 	size_t i;
 
@@ -205,18 +204,17 @@ static void regroup(struct bw_gorec *recs, size_t n, struct bw_gogroup *groups, 
 	for (i = 0; i < n; i++)
 		if (recs[i].verdict != BW_VERDICT_NONE)
 			bw_gogroup_add_reported(&groups[recs[i].group], &recs[i]);
-	/* As the live run does: the young members of a growing leak are leaked too. */
-	for (i = 0; i < n; i++) {
-		struct bw_gorec *r = &recs[i];
-		struct bw_gogroup *gr = &groups[r->group];
+}
 
-		if (r->verdict != BW_VERDICT_NONE || r->verdict_any != BW_VERDICT_LEAK ||
-		    gr->verdict != BW_VERDICT_LEAK || was[r->group].growth_per_min <= 0)
-			continue;
-		r->verdict = BW_VERDICT_LEAK;
-		r->g.why = r->why_any;
-		gr->reported++;
-	}
+/*
+ * A leak or deadlock the run reported is one it saw parked in place (past
+ * its threshold, or by two reads at any age): a proof needs no age, so it
+ * stays at any threshold, as live.
+ */
+static bool proven_in_place(const struct bw_gorec *r)
+{
+	return (r->verdict == BW_VERDICT_LEAK || r->verdict == BW_VERDICT_DEADLOCK) &&
+	       r->verdict == r->verdict_any;
 }
 
 static int filter_go(const struct bw_capture_go *g, const struct bw_capfilter *f, __u64 run_ns,
@@ -242,8 +240,9 @@ static int filter_go(const struct bw_capture_go *g, const struct bw_capfilter *f
 		if (r->group >= g->ngroups)
 			return -EINVAL;
 		if (judge) {
-			r->verdict =
-				r->blocked_ns >= threshold_ns ? r->verdict_any : BW_VERDICT_NONE;
+			r->verdict = r->blocked_ns >= threshold_ns || proven_in_place(r)
+					     ? r->verdict_any
+					     : BW_VERDICT_NONE;
 			if (r->verdict != BW_VERDICT_NONE)
 				r->g.why = r->why_any;
 		}
@@ -253,7 +252,7 @@ static int filter_go(const struct bw_capture_go *g, const struct bw_capfilter *f
 		}
 	}
 	if (changed)
-		regroup(recs, g->nrecs, groups, g->ngroups, g->groups);
+		regroup(recs, g->nrecs, groups, g->ngroups);
 	*out = *g;
 	out->recs = recs;
 	out->groups = groups;

@@ -11,7 +11,8 @@
  * computed at any age (snapshot version 2; a version-1 file kept only the
  * goroutines reported at the run's threshold, so a lower one shows no more
  * of them). Over the run's threshold, items younger than it lose their
- * verdict.
+ * verdict, but for the leaks and deadlocks the run reported: it saw them
+ * parked in place, and a proof needs no age.
  */
 #ifndef BW_CAPFILTER_H
 #define BW_CAPFILTER_H

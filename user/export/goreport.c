@@ -344,11 +344,16 @@ static void json_goroutine(FILE *f, const struct bw_capture_go *r, const struct 
 		bw_json_str(f, g->g.wait_reason);
 	}
 	p = line_room(f, buf, p);
-	p = put(p, ",\"blocked_s\":");
-	p += bw_fmt_fixed3(p, g->blocked_ns / 1e9);
-	p = put(p, ",\"age_from\":\"");
-	p = put(p, bw_age_source_name(g->age_source));
-	p = put(p, "\",\"verdict\":\"");
+	if (bw_gorec_age_known(g)) {
+		p = put(p, ",\"blocked_s\":");
+		p += bw_fmt_fixed3(p, g->blocked_ns / 1e9);
+		p = put(p, ",\"age_from\":\"");
+		p = put(p, bw_age_source_name(g->age_source));
+		p = put(p, "\"");
+	} else {
+		p = put(p, ",\"age_known\":false");
+	}
+	p = put(p, ",\"verdict\":\"");
 	p = put(p, bw_verdict_name(g->verdict));
 	p = put(p, "\"");
 	if (g->g.parent_goid) {
@@ -429,8 +434,11 @@ static void json_go(FILE *f, const struct bw_capture_go *r)
 			r->pid, (unsigned long long)gr->key, bw_verdict_name(gr->verdict),
 			gr->count, gr->reported);
 		bw_json_str(f, gr->wait_reason);
-		fprintf(f, ",\"oldest_s\":%.3f,\"growth_per_min\":%.1f,\"blocked_at\":",
-			gr->oldest_ns / 1e9, gr->growth_per_min);
+		if (gr->oldest_ns)
+			fprintf(f, ",\"oldest_s\":%.3f", gr->oldest_ns / 1e9);
+		else
+			fputs(",\"age_known\":false", f);
+		fprintf(f, ",\"growth_per_min\":%.1f,\"blocked_at\":", gr->growth_per_min);
 		json_func(f, &gr->blocked_at);
 		fputs(",\"created_by\":", f);
 		json_func(f, &gr->created_by);
@@ -546,7 +554,10 @@ static void text_go(FILE *f, const struct bw_capture_go *r, __u64 threshold_ns)
 		fprintf(f, "\n%-8s %zu goroutine%s  ", bw_verdict_name(gr->verdict), gr->reported,
 			gr->reported == 1 ? "" : "s");
 		bw_text_str(f, gr->wait_reason, 40);
-		fprintf(f, "  oldest %s", dur);
+		if (gr->oldest_ns)
+			fprintf(f, "  oldest %s", dur);
+		else
+			fputs("  age unknown (parked since the last GC)", f);
 		if (gr->growth_per_min >= 0.5)
 			fprintf(f, "  growing %+.0f/min", gr->growth_per_min);
 		fputs("\n         blocked at  ", f);

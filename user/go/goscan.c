@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "go/gobin.h"
 #include "go/goheap.h"
+#include "go/goinplace.h"
 #include "go/goreach.h"
 #include "go/goscan.h"
 #include "go/goscan_internal.h"
@@ -627,6 +628,89 @@ static int read_batch(struct bw_goscan *gs, const __u64 *gaddrs, size_t nb, void
 		if (append_chans(gs, p->chans, p->nchans))
 			return -ENOMEM;
 		(*cnt)++;
+	}
+	return 0;
+}
+
+/*
+ * The fields of a second read of a g that tell it ran (bw_goinplace_same):
+ * its stack bounds into *lo and *hi for the stack bytes to hash.
+ */
+static void reread_fields(const struct bw_goscan *gs, const __u8 *buf, __u64 gaddr,
+			  struct bw_goroutine *g, __u64 *lo, __u64 *hi)
+{
+	const struct bw_golayout *l = &gs->lay;
+
+	memset(g, 0, sizeof(*g));
+	g->gaddr = gaddr;
+	g->goid = get64(buf, l->g_goid);
+	g->status = get32(buf, l->g_atomicstatus) & ~GSCAN_BIT;
+	g->wait_idx = l->g_waitreason >= 0 ? buf[l->g_waitreason] : 0;
+	g->sched_sp = get64(buf, l->g_sched + l->gobuf_sp);
+	g->sched_pc = get64(buf, l->g_sched + l->gobuf_pc);
+	g->sched_bp = get64(buf, l->g_sched + l->gobuf_bp);
+	g->waiting = get64(buf, l->g_waiting);
+	g->tracking_seq = l->g_tracking_seq >= 0 && l->g_tracking_seq < G_BUF_BYTES
+				  ? buf[l->g_tracking_seq]
+				  : 0;
+	*lo = get64(buf, l->g_stack_lo);
+	*hi = get64(buf, l->g_stack_hi);
+}
+
+/* One batch of bw_goscan__reread: recs[k] is the scan's record of the k-th. */
+static void reread_batch(struct bw_goscan *gs, struct bw_goroutine **recs, size_t nb)
+{
+	const struct bw_golayout *l = &gs->lay;
+	struct bw_goroutine now[BATCH_ENTRIES];
+	struct batch *b = gs->batch;
+	bool hashed[BATCH_ENTRIES];
+	__u64 lo, hi, sp;
+	size_t k, nv;
+
+	for (k = 0; k < nb; k++)
+		b->v[k] = vec(recs[k]->gaddr, b->gbuf[k], l->g_size);
+	bw_mem__readv(gs->mem, b->v, nb);
+	for (k = nv = 0; k < nb; k++) {
+		hashed[k] = false;
+		if (b->v[k].err) {
+			now[k].goid = 0; /* unread: never the same */
+			now[k].stack_hash = 0;
+			continue;
+		}
+		reread_fields(gs, b->gbuf[k], recs[k]->gaddr, &now[k], &lo, &hi);
+		sp = now[k].sched_sp;
+		/* The bytes the scan hashed: from sp, at most STACK_HASH_BYTES (gostack.c). */
+		if (now[k].status == BW_GSTATUS_SYSCALL || !now[k].sched_pc || sp < lo || sp >= hi)
+			continue;
+		b->v[nb + nv++] = vec(sp, b->sbuf[k],
+				      hi - sp < STACK_HASH_BYTES ? hi - sp : STACK_HASH_BYTES);
+		hashed[k] = true;
+	}
+	bw_mem__readv(gs->mem, b->v + nb, nv);
+	for (k = nv = 0; k < nb; k++) {
+		if (hashed[k]) {
+			const struct bw_memvec *v = &b->v[nb + nv++];
+
+			now[k].stack_hash = v->err ? 0 : bw_goscan_hash_bytes(v->buf, v->len);
+		}
+		recs[k]->in_place = bw_goinplace_same(recs[k], &now[k]);
+	}
+}
+
+int bw_goscan__reread(struct bw_goscan *gs, void *out_v, size_t stride, const size_t *idx, size_t n)
+{
+	struct bw_goroutine *recs[BATCH_ENTRIES];
+	__u8 *out = out_v;
+	size_t i, nb = 0;
+
+	if (gs->lay.g_size > G_BUF_BYTES)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		recs[nb++] = (struct bw_goroutine *)(out + idx[i] * stride);
+		if (nb == BATCH_ENTRIES || i + 1 == n) {
+			reread_batch(gs, recs, nb);
+			nb = 0;
+		}
 	}
 	return 0;
 }

@@ -34,6 +34,14 @@ int bw_goscan__new(pid_t pid, struct bw_mem *mem, struct bw_goscan **out);
  */
 int bw_goscan__begin(struct bw_goscan *gs, size_t *len);
 int bw_goscan__read(struct bw_goscan *gs, void *out, size_t stride, size_t *n, size_t *skipped);
+/*
+ * Reads again, right after a scan, the goroutines of out (the records of
+ * bw_goscan__read, stride bytes apart) at the n indexes idx: their g and
+ * the stack bytes the scan hashed. Sets in_place on each one that is as the
+ * scan read it (bw_goinplace_same), clears it on the others. One batch of
+ * reads for many: a few round trips. 0 or a negative errno.
+ */
+int bw_goscan__reread(struct bw_goscan *gs, void *out, size_t stride, const size_t *idx, size_t n);
 /* After a scan: the channels the goroutines' chans_at and nchans index. */
 const __u64 *bw_goscan__chans(const struct bw_goscan *gs, size_t *n);
 

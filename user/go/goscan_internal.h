@@ -26,6 +26,8 @@
 #define ALLP_CANDIDATES 8
 #define G_BUF_BYTES 2048
 #define STACK_READ_MAX_BYTES 65536
+/* Bytes of a parked stack hashed to see whether the goroutine ran (from sp). */
+#define STACK_HASH_BYTES 512
 /* Goroutines read per batch of process_vm_readv calls, and each one's first stack bytes. */
 #define BATCH_ENTRIES 1024
 #define STACK_FIRST_BYTES 2048
@@ -165,6 +167,8 @@ static inline __u32 get32(const __u8 *buf, __s32 off)
 void bw_goscan_add_stop(struct bw_goscan *gs, __u64 addr);
 void bw_goscan_add_root(struct bw_goscan *gs, __u64 start, __u64 end);
 
+/* gostack.c: the hash of stack bytes that tells a goroutine ran (bw_goroutine.stack_hash). */
+__u64 bw_goscan_hash_bytes(const __u8 *p, size_t n);
 /* gostack.c: pcs, stack_hash and live words of each goroutine of the batch to walk. */
 void bw_goscan_read_stacks(struct bw_goscan *gs, struct batch *b, size_t nb);
 /* Drops the interned stacks last used before scan keep_gen. */

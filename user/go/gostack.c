@@ -13,10 +13,8 @@
 #include "go/goscan_internal.h"
 #include "platform/memread.h"
 
-/* Bytes of a parked stack hashed to see whether the goroutine ran. */
-#define STACK_HASH_BYTES 512
 /* A word at a time: it runs over a million stacks each scan. */
-static __u64 hash_bytes(const __u8 *p, size_t n)
+__u64 bw_goscan_hash_bytes(const __u8 *p, size_t n)
 {
 	__u64 h = BW_FNV_OFFSET ^ n, w;
 
@@ -44,7 +42,7 @@ static bool same_pcs(const void *val, const void *probe)
 /* The shared copy of pcs[0..n): goroutines parked alike share one. NULL on ENOMEM. */
 static const __u64 *intern_stack(struct bw_goscan *gs, const __u64 *pcs, __u32 n)
 {
-	__u64 h = hash_bytes((const __u8 *)pcs, n * sizeof(*pcs));
+	__u64 h = bw_goscan_hash_bytes((const __u8 *)pcs, n * sizeof(*pcs));
 	const struct pcs_key key = { pcs, n };
 	struct stack_ent *e, **slot;
 
@@ -238,9 +236,9 @@ void bw_goscan_read_stacks(struct bw_goscan *gs, struct batch *b, size_t nb)
 			len = b->v[nv].len;
 			err = b->v[nv++].err;
 			if (!err) {
-				g->stack_hash =
-					hash_bytes(b->sbuf[k],
-						   len < STACK_HASH_BYTES ? len : STACK_HASH_BYTES);
+				g->stack_hash = bw_goscan_hash_bytes(
+					b->sbuf[k],
+					len < STACK_HASH_BYTES ? len : STACK_HASH_BYTES);
 				/* Deeper than the first bytes: read the whole of it. */
 				if (walk_frames(b->sbuf[k], g->sched_sp, len, g->sched_bp, gs->bias,
 						pcs, &npcs) &&

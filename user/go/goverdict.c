@@ -98,6 +98,26 @@ static __u64 site_key(const struct bw_gorec *r)
 	return h;
 }
 
+bool bw_gotracker__in_place(const struct bw_gotracker *t, const struct bw_goroutine *g)
+{
+	size_t lo = 0, hi = t->ntracks, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (t->tracks[mid].goid < g->goid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < t->ntracks && t->tracks[lo].goid == g->goid &&
+	       t->tracks[lo].gaddr == g->gaddr && t->tracks[lo].fingerprint == fingerprint(g);
+}
+
+static bool proven(enum bw_verdict v)
+{
+	return v == BW_VERDICT_LEAK || v == BW_VERDICT_DEADLOCK;
+}
+
 /* Pattern results by function name: the names of one update are few and stable. */
 #define MATCH_MEMO_ENTRIES 64
 
@@ -141,8 +161,8 @@ static bool lock_wait(const struct bw_gorec *r)
 }
 
 /*
- * The verdict of one goroutine parked at least the threshold (the tracker
- * lifts younger members of a growing leak after). leak needs a proof: the
+ * The verdict of one goroutine parked at least the threshold (or proven
+ * and seen parked in place, at any age). leak needs a proof: the
  * liveness search found nothing live that reaches what it waits on, or it
  * can never be woken (nil channel, select {}), or the runtime itself
  * marked it leaked. A channel or sync wait nothing proved either way is
@@ -384,13 +404,16 @@ int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n
 		struct bw_gorec *r = &recs[i];
 		struct track *old = next_track(t, &cursor, r->g.goid);
 		__u64 fp = fingerprint(&r->g), age = 0;
+		bool in_place = r->g.in_place;
 
 		tracks[i].goid = r->g.goid;
 		tracks[i].gaddr = r->g.gaddr;
 		tracks[i].fingerprint = fp;
 		tracks[i].first_ns = now_ns;
-		if (old && old->gaddr == r->g.gaddr && old->fingerprint == fp)
+		if (old && old->gaddr == r->g.gaddr && old->fingerprint == fp) {
 			tracks[i].first_ns = old->first_ns;
+			in_place = true;
+		}
 		age = now_ns - tracks[i].first_ns;
 		r->age_source = BW_AGE_WATCHED;
 		/* waitsince: a GC saw it parked then, and running would have reset it. */
@@ -407,13 +430,14 @@ int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n
 		r->blocked_ns = age;
 		/*
 		 * Judged at any age for the snapshots; under the threshold the
-		 * live verdict is none and its evidence stays as it was.
+		 * live verdict is none and its evidence stays as it was, but
+		 * for a proof seen twice in place: a proof needs no age.
 		 */
 		why = r->g.why;
 		r->verdict_any = verdict_of(r, 0, benign, memo, others_live);
 		r->why_any = r->g.why;
 		r->verdict = r->verdict_any;
-		if (r->blocked_ns < threshold_ns) {
+		if (r->blocked_ns < threshold_ns && !(in_place && proven(r->verdict_any))) {
 			r->verdict = BW_VERDICT_NONE;
 			r->g.why = why;
 		}
@@ -440,22 +464,6 @@ int bw_gotracker__update(struct bw_gotracker *t, struct bw_gorec *recs, size_t n
 	err = update_sites(t, groups, ng, now_ns);
 	if (err)
 		goto cleanup;
-	/*
-	 * A leak growing at one site is reported whole as it grows: its young
-	 * members are proven unreachable like the old ones, only younger
-	 * than the threshold.
-	 */
-	for (i = 0; i < n; i++) {
-		struct bw_gorec *r = &recs[i];
-		struct bw_gogroup *gr = &groups[r->group];
-
-		if (r->verdict != BW_VERDICT_NONE || r->g.reach != BW_REACH_DEAD ||
-		    gr->verdict != BW_VERDICT_LEAK || gr->growth_per_min <= 0)
-			continue;
-		r->verdict = BW_VERDICT_LEAK;
-		r->verdict_any = BW_VERDICT_LEAK;
-		gr->reported++;
-	}
 	report_cycles_whole(recs, n, groups);
 	if (!groups)
 		groups = calloc(1, sizeof(*groups)); /* never NULL on success, as before */

@@ -638,12 +638,48 @@ static int sort_by_goid(struct bw_gorec *recs, size_t n)
 	return 0;
 }
 
+/*
+ * The young proven ones (a leak or deadlock proven, not yet the threshold
+ * old by the GC's waitsince) that the tracker's previous update did not
+ * see parked as they are: read them again, so that a proof of goroutines
+ * two reads agree on needs no age (bw_gotracker__update).
+ */
+static int confirm_in_place(struct bw_gowatch *gw, struct bw_gorec *recs, size_t n, __u64 now,
+			    __u64 threshold_ns)
+{
+	size_t i, k = 0, *idx = NULL;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		struct bw_goroutine *g = &recs[i].g;
+
+		g->in_place = 0;
+		if (g->reach != BW_REACH_DEAD && g->status != BW_GSTATUS_LEAKED)
+			continue;
+		if (g->waitsince_ns > 0 && (__u64)g->waitsince_ns < now &&
+		    now - g->waitsince_ns >= threshold_ns)
+			continue;
+		if (bw_gotracker__in_place(gw->tracker, g))
+			continue;
+		if (!idx) {
+			idx = malloc((n - i) * sizeof(*idx));
+			if (!idx)
+				return -ENOMEM;
+		}
+		idx[k++] = i;
+	}
+	err = k ? bw_goscan__reread(gw->scan, recs, sizeof(*recs), idx, k) : 0;
+	free(idx);
+	return err;
+}
+
 int bw_gowatch__scan(struct bw_gowatch *gw, __u64 threshold_ns, const struct bw_patterns *benign,
 		     bw_gopark_fn park, void *park_ctx)
 {
 	struct bw_gogroup *groups = NULL;
 	struct bw_gorec *recs;
 	size_t i, len, n = 0, ng = 0, skipped = 0;
+	__u64 now;
 	int err;
 
 	err = bw_goscan__begin(gw->scan, &len);
@@ -679,9 +715,12 @@ int bw_gowatch__scan(struct bw_gowatch *gw, __u64 threshold_ns, const struct bw_
 			recs[i].g.park_ns = park(park_ctx, recs[i].g.gaddr, recs[i].g.goid);
 		err = bw_gosyms__fill(gw->syms, &recs[i]);
 	}
+	now = now_ns();
 	if (!err)
-		err = bw_gotracker__update(gw->tracker, recs, n, now_ns(), threshold_ns, benign,
-					   &groups, &ng);
+		err = confirm_in_place(gw, recs, n, now, threshold_ns);
+	if (!err)
+		err = bw_gotracker__update(gw->tracker, recs, n, now, threshold_ns, benign, &groups,
+					   &ng);
 	/*
 	 * The reported, and for the snapshots those a lower threshold would
 	 * call blocked or worse (shared frames: a lookup each); idle waits

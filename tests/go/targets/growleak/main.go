@@ -11,11 +11,14 @@
 //	main                     idle    chan receive  main.main        -
 //
 // "ready" comes once at least -announce leaked goroutines are in place;
-// those started later (same role) announce nothing.
+// those started later (same role) announce nothing. Right before it,
+// "leaked N": how many goroutines are parked in main.sendReport by then
+// (with -announce equal to -max, all of them, and no more come).
 package main
 
 import (
 	"flag"
+	"fmt"
 	"time"
 
 	"blockwatch/gotargets/internal/announce"
@@ -56,6 +59,21 @@ func main() {
 	sig := announce.Signals()
 	go leakEvery(*every, *max)
 	announce.Self("main", "idle", "chan receive", "main.main", "-")
-	announce.Ready(2 + *first)
+	announce.ReadyWith(2+*first, leaked)
 	<-sig
+}
+
+// leaked says how many goroutines are parked sending their report, as the
+// runtime's own dump shows them.
+func leaked() string {
+	n := 0
+	for _, g := range announce.Dump() {
+		for _, f := range g.Funcs {
+			if g.Reason == "chan send" && f == "main.sendReport" {
+				n++
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("leaked %d", n)
 }

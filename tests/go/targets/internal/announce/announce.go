@@ -29,6 +29,9 @@
 // after "ready" announce nothing. Not ready within 10 s: a message on stderr
 // and exit status 1.
 //
+// A target may write one more line right before "ready" (ReadyWith), such
+// as growleak's "leaked N": how many goroutines it has leaked by then.
+//
 // Unannounced goroutines must not be flagged either: the runtime's own (GC
 // workers, sweeper, scavenger, finalizer, forcegc, os/signal's loop).
 //
@@ -255,6 +258,12 @@ func mismatch(e *entry, g *G, self int64) string {
 // themselves and each one is where it said, then writes "ready" and closes
 // the board. The caller itself runs, so its wait reason is not checked.
 func Ready(n int) {
+	ReadyWith(n, nil)
+}
+
+// ReadyWith is Ready that writes line() and a newline right before "ready",
+// once everything announced is in place (line nil: nothing).
+func ReadyWith(n int, line func() string) {
 	deadline := time.Now().Add(Timeout)
 	self := Goid()
 	for {
@@ -278,6 +287,9 @@ func Ready(n int) {
 			board.mu.Lock()
 			if len(board.entries) == len(snap) {
 				board.closed = true
+				if line != nil {
+					write(line() + "\n")
+				}
 				write("ready\n")
 				board.mu.Unlock()
 				return
