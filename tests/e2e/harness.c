@@ -184,7 +184,8 @@ static int read_announcements(struct e2e_target *t)
 			if (!strcmp(buf, "ready"))
 				return 0;
 			if (!strncmp(buf, "ready ", 6)) {
-				snprintf(t->ready, sizeof(t->ready), "%.*s", (int)sizeof(t->ready) - 1, buf + 6);
+				snprintf(t->ready, sizeof(t->ready), "%.*s",
+					 (int)sizeof(t->ready) - 1, buf + 6);
 				return 0;
 			}
 			ret = parse_announcement(t, buf);
