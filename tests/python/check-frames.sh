@@ -74,30 +74,7 @@ AUSTIN=$CACHE/austin/usr/bin/austin
 austin_passed=0
 austin_skipped=0
 
-wait_ready() { # pid file
-	i=0
-	while [ $i -lt $((READY_S * 20)) ]; do
-		grep -q '^ready' "$2" 2>/dev/null && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.05
-		i=$((i + 1))
-	done
-	return 1
-}
-
-# The dump is written from the signal handler: wait until it stops growing.
-wait_dump() { # file
-	i=0
-	last=-1
-	while [ $i -lt 100 ]; do
-		size=$(wc -c <"$1" 2>/dev/null || echo 0)
-		[ "$size" -gt 0 ] && [ "$size" = "$last" ] && return 0
-		last=$size
-		sleep 0.05
-		i=$((i + 1))
-	done
-	return 1
-}
+. "$HERE/wait.sh"
 
 # The frames against austin's, by kernel tid (qualified names): skipped,
 # with a notice, where austin does not know the version.

@@ -168,31 +168,38 @@ static void memo_free(struct memo *m)
 		free(m[i].text);
 }
 
+/* Fills a missed entry with ,"field":"value" escaped, and keys it; NULL when out of memory. */
+static const struct memo *memo_fill(struct memo *e, const void *const key[8], const char *field,
+				    const char *value)
+{
+	FILE *f = open_memstream(&e->text, &e->len);
+
+	if (!f)
+		return NULL;
+	fputs(field, f);
+	bw_json_str(f, value);
+	if (fclose(f)) {
+		free(e->text);
+		e->text = NULL;
+		return NULL;
+	}
+	memcpy(e->key, key, sizeof(e->key));
+	return e;
+}
+
 /* The escaped wait reason, as ,"wait_reason":"...". */
 static const struct memo *reason_text(struct memo *m, const char *reason)
 {
 	const void *key[8] = { reason };
 	struct memo *e;
 	bool hit;
-	FILE *f;
 
 	if (!m)
 		return NULL;
 	e = memo_find(m, key, &hit);
 	if (hit)
 		return e;
-	f = open_memstream(&e->text, &e->len);
-	if (!f)
-		return NULL;
-	fputs(",\"wait_reason\":", f);
-	bw_json_str(f, reason);
-	if (fclose(f)) {
-		free(e->text);
-		e->text = NULL;
-		return NULL;
-	}
-	memcpy(e->key, key, sizeof(key));
-	return e;
+	return memo_fill(e, key, ",\"wait_reason\":", reason);
 }
 
 static void json_tail(FILE *f, const struct bw_capture_go *r, const struct bw_gorec *g)
@@ -265,26 +272,14 @@ static const struct memo *why_text(struct memo *m, const struct bw_goroutine *g)
 	struct memo *e;
 	char why[256];
 	bool hit;
-	FILE *f;
 
 	if (!m)
 		return NULL;
 	e = memo_find(m, key, &hit);
 	if (hit)
 		return e;
-	f = open_memstream(&e->text, &e->len);
-	if (!f)
-		return NULL;
 	bw_gowhy_text(g, why, sizeof(why));
-	fputs(",\"why\":", f);
-	bw_json_str(f, why);
-	if (fclose(f)) {
-		free(e->text);
-		e->text = NULL;
-		return NULL;
-	}
-	memcpy(e->key, key, sizeof(key));
-	return e;
+	return memo_fill(e, key, ",\"why\":", why);
 }
 
 #define LINE_BYTES 2048
