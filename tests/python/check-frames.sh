@@ -227,20 +227,7 @@ done
 # Debian suite serves 3.12, and it has neither a table nor _Py_DebugOffsets).
 # pyframes must say so (exit 3) and print no frame, rather than guess.
 fake=$WORK/python3.12-fake
-addr=$(nm -D /usr/bin/python3.11 2>/dev/null | awk '$3 == "Py_Version" { print $1 }')
-sect=
-if [ -n "$addr" ]; then
-	# Each PROGBITS section as "addr offset size" in hex; the one holding addr.
-	sect=$(readelf -SW /usr/bin/python3.11 | sed 's/^ *\[ *[0-9]*\] *//' |
-		awk '$2 == "PROGBITS" { print $3, $4, $5 }' | while read -r s o z; do
-		if [ $((0x$addr)) -ge $((0x$s)) ] && [ $((0x$addr)) -lt $((0x$s + 0x$z)) ]; then
-			echo $((0x$addr - 0x$s + 0x$o))
-			break
-		fi
-	done)
-fi
-if [ -n "$sect" ] && cp /usr/bin/python3.11 "$fake" &&
-	printf '\360\000\014\003' | dd of="$fake" bs=1 seek="$sect" conv=notrunc 2>/dev/null; then
+if fake_python312 "$fake"; then
 	PYTHONHOME=/usr "$fake" "$HERE/targets/parked.py" "$WORK/fake.fh" >"$WORK/fake.out" 2>&1 &
 	pid=$!
 	wait_ready $pid "$WORK/fake.out"

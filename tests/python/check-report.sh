@@ -172,19 +172,7 @@ done
 # A version without a layout: python3.11 whose Py_Version says 3.12 (as in
 # check-frames.sh). The report keeps C frames and says so once on stderr.
 fake=$WORK/python3.12-fake
-addr=$(nm -D /usr/bin/python3.11 2>/dev/null | awk '$3 == "Py_Version" { print $1 }')
-sect=
-if [ -n "$addr" ]; then
-	sect=$(readelf -SW /usr/bin/python3.11 | sed 's/^ *\[ *[0-9]*\] *//' |
-		awk '$2 == "PROGBITS" { print $3, $4, $5 }' | while read -r s o z; do
-		if [ $((0x$addr)) -ge $((0x$s)) ] && [ $((0x$addr)) -lt $((0x$s + 0x$z)) ]; then
-			echo $((0x$addr - 0x$s + 0x$o))
-			break
-		fi
-	done)
-fi
-if [ -n "$sect" ] && cp /usr/bin/python3.11 "$fake" &&
-	printf '\360\000\014\003' | dd of="$fake" bs=1 seek="$sect" conv=notrunc 2>/dev/null; then
+if fake_python312 "$fake"; then
 	if start "python3.11 saying 3.12" /usr "$fake" "$HERE/targets/parked.py"; then
 		json="$WORK/$tag.json"
 		"$BW" -p $pid --json --threshold 100ms --duration 1s >"$json" 2>"$WORK/$tag.bw.err"
